@@ -1,0 +1,96 @@
+/**
+ * The metric gate: pure rules, shaped after MLflow's MetricThreshold (per-metric direction, a hard threshold,
+ * and an absolute and relative margin over the champion). Its result is always a recorded outcome; the
+ * state machine decides what a rejection means.
+ */
+import type { GateConfig, MetricRule } from "../config/releaseConfig.js";
+import type { GateResult, MetricCheck, Metrics, RegisteredModel } from "./release.js";
+
+const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toPrecision(4));
+
+function checkMetric(metric: string, rule: MetricRule, value: number | undefined, champion?: RegisteredModel): MetricCheck[] {
+  if (value === undefined || !Number.isFinite(value)) {
+    return [
+      {
+        metric,
+        kind: "present",
+        passed: false,
+        detail: `${metric} is ${value === undefined ? "missing" : String(value)} in the run's metrics`,
+      },
+    ];
+  }
+  const checks: MetricCheck[] = [];
+  const better = rule.greater_is_better;
+  if (rule.threshold !== undefined) {
+    const ok = better ? value >= rule.threshold : value <= rule.threshold;
+    checks.push({
+      metric,
+      kind: "threshold",
+      passed: ok,
+      detail: `${metric} ${fmt(value)} ${better ? ">=" : "<="} ${fmt(rule.threshold)}${ok ? "" : " failed"}`,
+    });
+  }
+  const base = champion?.metrics[metric];
+  if (champion && base !== undefined && Number.isFinite(base)) {
+    const gain = better ? value - base : base - value;
+    if (rule.min_absolute_change !== undefined) {
+      const ok = gain >= rule.min_absolute_change;
+      checks.push({
+        metric,
+        kind: "absolute-change",
+        passed: ok,
+        detail: `${metric} ${fmt(value)} vs champion v${champion.version} ${fmt(base)}: improvement ${fmt(gain)} (need >= ${fmt(rule.min_absolute_change)})`,
+      });
+    }
+    if (rule.min_relative_change !== undefined) {
+      const rel = base === 0 ? (gain > 0 ? Infinity : gain === 0 ? 0 : -Infinity) : gain / Math.abs(base);
+      const ok = rel >= rule.min_relative_change;
+      checks.push({
+        metric,
+        kind: "relative-change",
+        passed: ok,
+        detail: `${metric} ${fmt(value)} vs champion v${champion.version} ${fmt(base)}: relative improvement ${fmt(rel * 100)}% (need >= ${fmt(rule.min_relative_change * 100)}%)`,
+      });
+    }
+  }
+  return checks;
+}
+
+/**
+ * Evaluates the candidate's metrics. When the candidate *is* the champion (same run), the champion
+ * comparison is skipped: a rerun with nothing changed is not asked to beat itself.
+ */
+export function evaluateGate(
+  config: GateConfig,
+  candidate: { runId: string; metrics: Metrics },
+  champion: RegisteredModel | undefined,
+): GateResult {
+  const compareTo = champion && champion.runId !== candidate.runId ? champion : undefined;
+  const checks = Object.entries(config.metrics).flatMap(([metric, rule]) =>
+    checkMetric(metric, rule, candidate.metrics[metric], compareTo),
+  );
+  const failed = checks.filter((c) => !c.passed);
+  const championInfo = champion ? { version: champion.version, runId: champion.runId, metrics: champion.metrics } : undefined;
+  const against = !champion
+    ? "no champion yet"
+    : compareTo
+      ? `champion v${champion.version}`
+      : `candidate is champion v${champion.version} itself, comparison skipped`;
+  if (config.mode === "disabled") {
+    return { mode: config.mode, outcome: "disabled", checks, champion: championInfo, summary: `gate disabled (${failed.length} of ${checks.length} checks would fail)` };
+  }
+  if (failed.length === 0) {
+    return {
+      mode: config.mode,
+      outcome: "passed",
+      checks,
+      champion: championInfo,
+      summary: `gate passed: ${checks.length} checks (${against})`,
+    };
+  }
+  const why = failed.map((c) => c.detail).join("; ");
+  if (config.mode === "dry_run") {
+    return { mode: config.mode, outcome: "passed-dry-run", checks, champion: championInfo, summary: `gate in dry_run would reject: ${why}` };
+  }
+  return { mode: config.mode, outcome: "rejected", checks, champion: championInfo, summary: `gate rejected the model: ${why}` };
+}

@@ -1,0 +1,108 @@
+/**
+ * The ports the release core talks to. A target (local, azure) provides one implementation of each; the core
+ * never imports a target, and the targets never call the core.
+ */
+import type {
+  Approval,
+  DeploymentRecord,
+  RegisteredModel,
+  Release,
+  SourceFingerprint,
+  StackName,
+  TestReport,
+  TrainingResult,
+  ValidationResult,
+} from "./release.js";
+
+/** Where progress goes (stderr for humans). Never given secrets. */
+export interface Progress {
+  /** A step of the release started. */
+  stepStarted(step: string, what: string): void;
+  /** A step finished; `detail` is one line. */
+  stepFinished(step: string, ok: boolean, detail: string): void;
+  /** Free-form progress inside a step ("waiting for the tracking server on 127.0.0.1:5500"). */
+  info(message: string): void;
+}
+
+/** Digests of what determines a model: code, data, environment; and the git commit. */
+export interface SourcePort {
+  fingerprint(): Promise<SourceFingerprint>;
+}
+
+/** The ML project's unit tests; they run before anything is trained. */
+export interface TestPort {
+  /** Runs the suite. Returns the counts; a suite that could not run at all throws. */
+  runUnitTests(progress: Progress): Promise<TestReport & { outputTail: string }>;
+}
+
+export interface TrainingPort {
+  /** A finished training of exactly this fingerprint, if one exists (reuse instead of training again). */
+  findReusable(source: SourceFingerprint): Promise<TrainingResult | undefined>;
+  /** Trains and evaluates (extract -> train -> eval); tags the run with the fingerprint. */
+  train(source: SourceFingerprint, progress: Progress): Promise<TrainingResult>;
+}
+
+export interface RegistryPort {
+  /** The model version currently crowned champion (serving PROD), with its metrics. */
+  champion(modelName: string): Promise<RegisteredModel | undefined>;
+  /** The version registered from this run, if any (makes registration idempotent). */
+  findByRun(modelName: string, runId: string): Promise<RegisteredModel | undefined>;
+  /** Registers the run's model with lineage tags. Fails if the artifact's sha256 is not `training.modelSha256`. */
+  register(modelName: string, training: TrainingResult, tags: Record<string, string>): Promise<RegisteredModel>;
+  getVersion(modelName: string, version: string): Promise<RegisteredModel | undefined>;
+  /** Points the champion alias at this version. */
+  crownChampion(model: RegisteredModel): Promise<void>;
+  /** Records an approval on the model version itself (so it travels with the artifact). */
+  recordApproval(approval: Approval): Promise<void>;
+}
+
+export interface StackStatus {
+  stack: StackName;
+  modelName?: string;
+  modelVersion?: string;
+  digest?: string;
+  scoringUri?: string;
+  healthy: boolean;
+  detail: string;
+}
+
+export interface EnvironmentsPort {
+  /** Makes `stack` serve `model`. Idempotent: a stack already serving that version and digest is left alone. */
+  deploy(stack: StackName, model: RegisteredModel, progress: Progress): Promise<DeploymentRecord>;
+  /** Smoke test: health, then a scoring request whose predictions are checked. */
+  validate(stack: StackName, deployment: DeploymentRecord, progress: Progress): Promise<ValidationResult>;
+  describe(stack: StackName): Promise<StackStatus>;
+}
+
+export interface ApprovalsPort {
+  /** Names allowed to approve a release into `stack` (from the stack's config, `mlops:approvers`). */
+  approvers(stack: StackName): Promise<string[]>;
+}
+
+export interface ReleaseLock {
+  release(): Promise<void>;
+}
+
+/** Durable storage of release records. Writes are atomic: a crash leaves the old or the new record, never half. */
+export interface ReleaseStore {
+  save(release: Release): Promise<void>;
+  /** Throws NotFoundError naming the id and how to list releases. */
+  load(id: string): Promise<Release>;
+  list(): Promise<Release[]>;
+  /** One mutating operation at a time; throws ReleaseLockedError naming the holder. */
+  lock(purpose: string): Promise<ReleaseLock>;
+}
+
+/** Everything a target provides. */
+export interface Target {
+  name: string;
+  source: SourcePort;
+  tests: TestPort;
+  training: TrainingPort;
+  registry: RegistryPort;
+  environments: EnvironmentsPort;
+  approvals: ApprovalsPort;
+  store: ReleaseStore;
+  /** Releases resources held by this process (not background services). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,175 @@
+/**
+ * The release record: everything a release did, persisted after every step so it can be resumed after a
+ * crash and audited afterwards. Pure data; no behaviour.
+ */
+
+/** The steps of a release, in order. `release` runs the candidate phase up to the approval hold;
+ * `promote` runs the production phase. */
+export const CANDIDATE_STEPS = ["test", "train", "gate", "register", "deploy-int", "validate-int"] as const;
+export const PRODUCTION_STEPS = ["deploy-prod", "validate-prod"] as const;
+export const STEPS = [...CANDIDATE_STEPS, ...PRODUCTION_STEPS] as const;
+export type StepName = (typeof STEPS)[number];
+
+export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
+
+export interface StepRecord {
+  status: StepStatus;
+  attempts: number;
+  startedAt?: string;
+  endedAt?: string;
+  /** One line on what the step did (or reused). */
+  detail?: string;
+  error?: { code: string; message: string };
+}
+
+/**
+ * running            a step is executing (or the process died while it was: resume it)
+ * failed             a step failed; `mlops resume <id>` retries from that step
+ * rejected           the gate or the unit tests said no: final, start a new release after a change
+ * awaiting-approval  validated in INT; needs `mlops approve`
+ * approved           approval recorded; `mlops promote` deploys PROD
+ * released           serving in PROD and crowned champion
+ */
+export type ReleaseState = "running" | "failed" | "rejected" | "awaiting-approval" | "approved" | "released";
+
+export type StackName = "int" | "prod";
+export const STACKS: readonly StackName[] = ["int", "prod"];
+
+export interface SourceFingerprint {
+  gitCommit: string;
+  /** true when the working tree had uncommitted changes under the fingerprinted paths */
+  gitDirty: boolean;
+  codeDigest: string;
+  dataDigest: string;
+  envDigest: string;
+}
+
+export interface TestReport {
+  passed: number;
+  failed: number;
+  durationMs: number;
+}
+
+export type Metrics = Record<string, number>;
+
+export interface TrainingResult {
+  runId: string;
+  metrics: Metrics;
+  /** sha256 of the serialized model file, the identity of the artifact from here to PROD */
+  modelSha256: string;
+  /** Where the model artifact lives (e.g. runs:/<id>/model or an azureml:// job output). */
+  artifactUri: string;
+  /** Set when an earlier identical training was reused instead of training again. */
+  reused: boolean;
+  /** Where the portal/UI shows the run, if anywhere. */
+  runUrl?: string;
+}
+
+export interface MetricCheck {
+  metric: string;
+  kind: "present" | "threshold" | "absolute-change" | "relative-change";
+  passed: boolean;
+  /** e.g. "rmse 53.9 <= 65" */
+  detail: string;
+}
+
+export type GateOutcome = "passed" | "rejected" | "passed-dry-run" | "disabled";
+
+export interface GateResult {
+  mode: "disabled" | "dry_run" | "enabled";
+  outcome: GateOutcome;
+  checks: MetricCheck[];
+  champion?: { version: string; runId: string; metrics: Metrics };
+  summary: string;
+}
+
+export interface RegisteredModel {
+  name: string;
+  version: string;
+  /** sha256 of the model file, equal to TrainingResult.modelSha256 */
+  digest: string;
+  runId: string;
+  metrics: Metrics;
+  tags: Record<string, string>;
+}
+
+export interface DeploymentRecord {
+  stack: StackName;
+  modelName: string;
+  modelVersion: string;
+  digest: string;
+  scoringUri: string;
+  deployedAt: string;
+  /** What served before this deployment, for rollback. */
+  previous?: { modelVersion: string; digest: string };
+  /** One line on what changed (e.g. "no change: already serving version 3"). */
+  detail: string;
+}
+
+export interface ValidationResult {
+  stack: StackName;
+  modelVersion: string;
+  digest: string;
+  healthy: boolean;
+  predictions: number;
+  latencyMs: number;
+  validatedAt: string;
+  detail: string;
+}
+
+export interface Approval {
+  stack: StackName;
+  by: string;
+  at: string;
+  modelName: string;
+  modelVersion: string;
+  digest: string;
+  comment?: string;
+}
+
+export interface ReleaseEvent {
+  at: string;
+  event: string;
+  detail?: string;
+}
+
+export interface Release {
+  schema: 1;
+  id: string;
+  target: string;
+  modelName: string;
+  createdAt: string;
+  updatedAt: string;
+  state: ReleaseState;
+  steps: Record<StepName, StepRecord>;
+  source?: SourceFingerprint;
+  tests?: TestReport;
+  training?: TrainingResult;
+  gate?: GateResult;
+  model?: RegisteredModel;
+  deployments: Partial<Record<StackName, DeploymentRecord>>;
+  validations: Partial<Record<StackName, ValidationResult>>;
+  approval?: Approval;
+  /** Append-only audit trail. */
+  events: ReleaseEvent[];
+}
+
+export function newRelease(id: string, target: string, modelName: string, now: string): Release {
+  const steps = Object.fromEntries(STEPS.map((s) => [s, { status: "pending", attempts: 0 } satisfies StepRecord])) as Record<
+    StepName,
+    StepRecord
+  >;
+  return {
+    schema: 1,
+    id,
+    target,
+    modelName,
+    createdAt: now,
+    updatedAt: now,
+    state: "running",
+    steps,
+    deployments: {},
+    validations: {},
+    events: [{ at: now, event: "created" }],
+  };
+}

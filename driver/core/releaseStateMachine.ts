@@ -1,0 +1,379 @@
+/**
+ * The release state machine. It knows the order of the steps, what each records and which transitions are
+ * allowed; it knows nothing of processes, HTTP or Azure (those are behind the ports). Every step persists its
+ * state before and after it runs, and every port call it makes is idempotent, so a release interrupted at any
+ * point resumes with `resume` without doing any step twice.
+ *
+ *   test -> train -> gate -> register -> deploy-int -> validate-int -> [awaiting-approval]
+ *        -> approve -> deploy-prod -> validate-prod -> champion
+ */
+import { randomBytes } from "node:crypto";
+import type { ReleaseConfig } from "../config/releaseConfig.js";
+import {
+  ApprovalError,
+  DeploymentError,
+  GateRejectedError,
+  InvalidStateError,
+  MlopsError,
+  UnitTestsFailedError,
+} from "./errors.js";
+import { evaluateGate } from "./gate.js";
+import type { Progress, Target } from "./ports.js";
+import {
+  CANDIDATE_STEPS,
+  PRODUCTION_STEPS,
+  newRelease,
+  type Release,
+  type RegisteredModel,
+  type StepName,
+} from "./release.js";
+
+export interface ReleaseMachineDeps {
+  target: Target;
+  config: ReleaseConfig;
+  progress: Progress;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+type StepFn = (release: Release) => Promise<string>;
+
+/** Errors that end a release for good: the code or the model must change before trying again. */
+const isFinalVerdict = (e: unknown): boolean => e instanceof GateRejectedError || e instanceof UnitTestsFailedError;
+
+export function defaultReleaseId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `rel-${stamp}-${randomBytes(2).toString("hex")}`;
+}
+
+export class ReleaseStateMachine {
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: ReleaseMachineDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.newId = deps.newId ?? (() => defaultReleaseId(this.now()));
+  }
+
+  private get t(): Target {
+    return this.deps.target;
+  }
+
+  private stamp(): string {
+    return this.now().toISOString();
+  }
+
+  private async save(release: Release, event?: string, detail?: string): Promise<void> {
+    release.updatedAt = this.stamp();
+    if (event) release.events.push({ at: release.updatedAt, event, ...(detail ? { detail } : {}) });
+    await this.t.store.save(release);
+  }
+
+  private async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+    const lock = await this.t.store.lock(purpose);
+    try {
+      return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Starts a new release and runs it up to the approval hold. */
+  async start(): Promise<Release> {
+    return this.withLock("release", async () => {
+      await this.markInterrupted();
+      const release = newRelease(this.newId(), this.t.name, this.deps.config.model.name, this.stamp());
+      release.source = await this.t.source.fingerprint();
+      await this.save(release);
+      this.deps.progress.info(`release ${release.id} started (commit ${release.source.gitCommit.slice(0, 12)}${release.source.gitDirty ? ", uncommitted changes" : ""})`);
+      await this.runCandidate(release);
+      return release;
+    });
+  }
+
+  /** Continues a failed or interrupted release from the step where it stopped. */
+  async resume(id: string): Promise<Release> {
+    return this.withLock(`resume ${id}`, async () => {
+      const release = await this.t.store.load(id);
+      switch (release.state) {
+        case "rejected":
+          throw new InvalidStateError(`release ${id} was rejected (${this.failedStep(release)}); that is final: change the code or data and run 'mlops release'`);
+        case "released":
+          this.deps.progress.info(`release ${id} is already released; nothing to do`);
+          return release;
+        case "awaiting-approval":
+          throw new InvalidStateError(`release ${id} is awaiting approval; run 'mlops approve ${id} --as <name>'`);
+        case "approved":
+          throw new InvalidStateError(`release ${id} is approved; run 'mlops promote ${id}'`);
+        default:
+          break;
+      }
+      const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
+      if (inProduction) await this.runProduction(release);
+      else await this.runCandidate(release);
+      return release;
+    });
+  }
+
+  /** Records an approval from a listed approver, bound to this release's model version and digest. */
+  async approve(id: string, by: string, comment?: string): Promise<Release> {
+    return this.withLock(`approve ${id}`, async () => {
+      const release = await this.t.store.load(id);
+      const name = by.trim();
+      if (!name) throw new ApprovalError("approver name is empty; pass --as <name> with a name listed in mlops:approvers of Pulumi.prod.yaml");
+      if (release.state !== "awaiting-approval" && release.state !== "approved") {
+        throw new ApprovalError(
+          `release ${id} is ${release.state}, not awaiting approval; only a release validated in INT can be approved (see 'mlops status')`,
+        );
+      }
+      const model = release.model;
+      const validated = release.validations.int;
+      if (!model || !validated?.healthy || validated.modelVersion !== model.version || validated.digest !== model.digest) {
+        throw new ApprovalError(`release ${id} has no passing INT validation for its model; it cannot be approved`);
+      }
+      const approvers = await this.t.approvals.approvers("prod");
+      if (approvers.length === 0) {
+        throw new ApprovalError("no approvers are listed for prod; add names under mlops:approvers in Pulumi.prod.yaml");
+      }
+      const listed = approvers.find((a) => a.toLowerCase() === name.toLowerCase());
+      if (!listed) {
+        throw new ApprovalError(`'${name}' may not approve releases into prod; approvers listed in Pulumi.prod.yaml: ${approvers.join(", ")}`);
+      }
+      if (release.approval) {
+        const a = release.approval;
+        this.deps.progress.info(`release ${id} was already approved by ${a.by} at ${a.at}; keeping that approval`);
+        return release;
+      }
+      release.approval = {
+        stack: "prod",
+        by: listed,
+        at: this.stamp(),
+        modelName: model.name,
+        modelVersion: model.version,
+        digest: model.digest,
+        ...(comment ? { comment } : {}),
+      };
+      await this.t.registry.recordApproval(release.approval);
+      release.state = "approved";
+      await this.save(release, "approved", `${listed} approved ${model.name} v${model.version} (${model.digest.slice(0, 12)})`);
+      return release;
+    });
+  }
+
+  /** Deploys an approved release to PROD, validates it, and crowns it champion. */
+  async promote(id: string): Promise<Release> {
+    return this.withLock(`promote ${id}`, async () => {
+      const release = await this.t.store.load(id);
+      if (release.state === "released") {
+        this.deps.progress.info(`release ${id} is already serving in prod; nothing to do`);
+        return release;
+      }
+      const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
+      if (release.state !== "approved" && !(release.state === "failed" && inProduction)) {
+        throw new ApprovalError(
+          release.state === "awaiting-approval"
+            ? `release ${id} is not approved; an approver listed in Pulumi.prod.yaml must run 'mlops approve ${id} --as <name>' first`
+            : `release ${id} is ${release.state}; only an approved release can be promoted (see 'mlops status')`,
+        );
+      }
+      await this.runProduction(release);
+      return release;
+    });
+  }
+
+  private failedStep(release: Release): string {
+    const step = [...CANDIDATE_STEPS, ...PRODUCTION_STEPS].find((s) => release.steps[s].status === "failed");
+    return step ? `${step}: ${release.steps[step].error?.message ?? "failed"}` : release.state;
+  }
+
+  /** Releases left `running` by a process that died (we hold the lock, so nobody is running them). */
+  private async markInterrupted(): Promise<void> {
+    for (const r of await this.t.store.list()) {
+      if (r.state !== "running") continue;
+      const step = [...CANDIDATE_STEPS, ...PRODUCTION_STEPS].find((s) => r.steps[s].status === "running");
+      if (step) {
+        r.steps[step].status = "failed";
+        r.steps[step].error = { code: "interrupted", message: "the process ended while this step ran" };
+      }
+      r.state = "failed";
+      await this.save(r, "interrupted", step ? `at ${step}; resume with 'mlops resume ${r.id}'` : undefined);
+      this.deps.progress.info(`release ${r.id} was interrupted${step ? ` at ${step}` : ""}; resume it with 'mlops resume ${r.id}'`);
+    }
+  }
+
+  private async runStep(release: Release, step: StepName, what: string, fn: StepFn): Promise<void> {
+    const rec = release.steps[step];
+    if (rec.status === "succeeded" || rec.status === "skipped") return;
+    rec.status = "running";
+    rec.attempts += 1;
+    rec.startedAt = this.stamp();
+    delete rec.error;
+    delete rec.endedAt;
+    release.state = "running";
+    await this.save(release);
+    this.deps.progress.stepStarted(step, what);
+    try {
+      const detail = await fn(release);
+      rec.status = "succeeded";
+      rec.detail = detail;
+      rec.endedAt = this.stamp();
+      await this.save(release, `${step} succeeded`, detail);
+      this.deps.progress.stepFinished(step, true, detail);
+    } catch (e) {
+      const err = e instanceof MlopsError ? e : new MlopsError((e as Error)?.message ?? String(e), "internal", 1);
+      rec.status = "failed";
+      rec.error = { code: err.code, message: err.message };
+      rec.endedAt = this.stamp();
+      release.state = isFinalVerdict(err) ? "rejected" : "failed";
+      await this.save(release, `${step} failed`, err.message);
+      this.deps.progress.stepFinished(step, false, err.message);
+      throw err;
+    }
+  }
+
+  private async runCandidate(release: Release): Promise<void> {
+    const { target: t, config, progress } = this.deps;
+
+    await this.runStep(release, "test", "running the ML unit tests", async (r) => {
+      const report = await t.tests.runUnitTests(progress);
+      r.tests = { passed: report.passed, failed: report.failed, durationMs: report.durationMs };
+      if (report.failed > 0 || report.passed === 0) {
+        const tail = report.outputTail.trim().split("\n").slice(-1)[0] ?? "";
+        throw new UnitTestsFailedError(
+          `${report.failed} ML unit test(s) failed${report.passed === 0 && report.failed === 0 ? " (no tests ran)" : ""}; nothing was trained: fix the tests under ml/tests and start a new release${tail ? ` (${tail})` : ""}`,
+        );
+      }
+      return `${report.passed} passed in ${(report.durationMs / 1000).toFixed(1)}s`;
+    });
+
+    await this.runStep(release, "train", "training and evaluating the model", async (r) => {
+      const now = await t.source.fingerprint();
+      const was = r.source!;
+      if (now.codeDigest !== was.codeDigest || now.dataDigest !== was.dataDigest || now.envDigest !== was.envDigest) {
+        throw new InvalidStateError(
+          `the ML code, data or environment changed since release ${r.id} started; start a new release with 'mlops release'`,
+        );
+      }
+      const reused = await t.training.findReusable(was);
+      r.training = reused ?? (await t.training.train(was, progress));
+      const m = Object.entries(r.training.metrics)
+        .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
+        .join(" ");
+      return r.training.reused
+        ? `reused run ${r.training.runId}: code, data and environment unchanged since it trained (${m})`
+        : `run ${r.training.runId} trained (${m})`;
+    });
+
+    await this.runStep(release, "gate", "checking metrics against the gate and the champion", async (r) => {
+      const champion = await t.registry.champion(config.model.name);
+      const result = evaluateGate(config.gate, r.training!, champion);
+      r.gate = result;
+      if (result.outcome === "rejected") {
+        throw new GateRejectedError(`${result.summary}; the model was not registered (a recorded outcome, see 'mlops status ${r.id}')`);
+      }
+      return result.summary;
+    });
+
+    await this.runStep(release, "register", "registering the model version", async (r) => {
+      const training = r.training!;
+      const existing = await t.registry.findByRun(config.model.name, training.runId);
+      const model = existing ?? (await t.registry.register(config.model.name, training, lineageTags(r)));
+      if (model.digest !== training.modelSha256) {
+        throw new DeploymentError(
+          `registered ${model.name} v${model.version} has digest ${model.digest.slice(0, 12)} but run ${training.runId} produced ${training.modelSha256.slice(0, 12)}; refusing to continue`,
+        );
+      }
+      r.model = model;
+      return existing ? `${model.name} v${model.version} already registered from this run` : `registered ${model.name} v${model.version}`;
+    });
+
+    await this.deployAndValidate(release, "int");
+    release.state = "awaiting-approval";
+    await this.save(release, "awaiting-approval", `${release.model!.name} v${release.model!.version} validated in int`);
+  }
+
+  private async deployAndValidate(release: Release, stack: "int" | "prod"): Promise<void> {
+    const { target: t, progress } = this.deps;
+    await this.runStep(release, `deploy-${stack}`, `deploying to ${stack}`, async (r) => {
+      const d = await t.environments.deploy(stack, r.model!, progress);
+      if (d.modelVersion !== r.model!.version || d.digest !== r.model!.digest) {
+        throw new DeploymentError(`${stack} reports version ${d.modelVersion} (${d.digest.slice(0, 12)}) after deploying v${r.model!.version}; check 'mlops status'`);
+      }
+      r.deployments[stack] = d;
+      return d.detail;
+    });
+    await this.runStep(release, `validate-${stack}`, `validating ${stack} (health and a scoring request)`, async (r) => {
+      const v = await t.environments.validate(stack, r.deployments[stack]!, progress);
+      r.validations[stack] = v;
+      if (!v.healthy) throw new DeploymentError(`${stack} validation failed: ${v.detail}`);
+      return v.detail;
+    });
+  }
+
+  private async runProduction(release: Release): Promise<void> {
+    const { target: t } = this.deps;
+    const model = release.model;
+    const approval = release.approval;
+    const int = release.validations.int;
+    if (!model || !approval) throw new ApprovalError(`release ${release.id} has no approval; run 'mlops approve ${release.id} --as <name>'`);
+    if (approval.modelName !== model.name || approval.modelVersion !== model.version || approval.digest !== model.digest) {
+      throw new ApprovalError(
+        `the approval on release ${release.id} is for ${approval.modelName} v${approval.modelVersion} (${approval.digest.slice(0, 12)}), not for ${model.name} v${model.version}; approve this version again`,
+      );
+    }
+    if (!int?.healthy || int.modelVersion !== model.version || int.digest !== model.digest) {
+      throw new ApprovalError(`${model.name} v${model.version} was not validated in int; nothing reaches prod without it`);
+    }
+    const registered = await t.registry.getVersion(model.name, model.version);
+    if (!registered || registered.digest !== model.digest) {
+      throw new ApprovalError(
+        `${model.name} v${model.version} in the registry no longer has digest ${model.digest.slice(0, 12)}; the approved artifact changed, refusing to deploy`,
+      );
+    }
+    try {
+      await this.deployAndValidate(release, "prod");
+    } catch (e) {
+      await this.rollbackProd(release);
+      throw e;
+    }
+    await t.registry.crownChampion(model);
+    release.state = "released";
+    await this.save(release, "released", `${model.name} v${model.version} serving in prod, crowned champion`);
+  }
+
+  /** A PROD deployment that fails validation is taken back to what served before, so PROD keeps serving. */
+  private async rollbackProd(release: Release): Promise<void> {
+    const { target: t, progress } = this.deps;
+    const d = release.deployments.prod;
+    if (!d?.previous || release.steps["validate-prod"].status !== "failed") return;
+    const previous: RegisteredModel | undefined = await t.registry.getVersion(d.modelName, d.previous.modelVersion);
+    if (!previous) {
+      progress.info(`prod rollback impossible: v${d.previous.modelVersion} is no longer in the registry`);
+      return;
+    }
+    progress.info(`rolling prod back to v${previous.version}`);
+    await t.environments.deploy("prod", previous, progress);
+    // A retry of this release must deploy its model again, not validate what the rollback put back.
+    const step = release.steps["deploy-prod"];
+    step.status = "failed";
+    step.error = { code: "rolled-back", message: `validation failed; prod rolled back to v${previous.version}` };
+    delete release.deployments.prod;
+    await this.save(release, "rolled-back", `prod serves v${previous.version} again`);
+  }
+}
+
+export function lineageTags(release: Release): Record<string, string> {
+  const s = release.source!;
+  const tr = release.training!;
+  return {
+    "mlops.release": release.id,
+    "mlops.git_commit": s.gitCommit,
+    "mlops.git_dirty": String(s.gitDirty),
+    "mlops.code_digest": s.codeDigest,
+    "mlops.data_digest": s.dataDigest,
+    "mlops.env_digest": s.envDigest,
+    "mlops.run_id": tr.runId,
+    "mlops.model_sha256": tr.modelSha256,
+    ...Object.fromEntries(Object.entries(tr.metrics).map(([k, v]) => [`mlops.metric.${k}`, String(v)])),
+  };
+}
