@@ -1,0 +1,469 @@
+/**
+ * Stack configuration: the one typed, validated view of `Pulumi.<stack>.yaml` (`mlops:*` keys).
+ *
+ * Stable API (used by the Pulumi program and by the release driver; keep it backwards compatible):
+ *
+ *   parseStackConfig(stackName: string, rawValues: Record<string, unknown>): StackConfig
+ *       rawValues are the `mlops:` keys WITHOUT the namespace (`training`, `serving`, ...).
+ *       Values may be native YAML values or JSON strings (as `pulumi.Config` hands them over).
+ *       Throws StackConfigError listing every problem, one line each:
+ *         stack 'prod': mlops:training.minNodes (5) must be <= mlops:training.maxNodes (4)
+ *
+ *   readStackConfigFile(repoRoot: string, stack: string): StackConfig
+ *       Reads `<repoRoot>/Pulumi.<stack>.yaml` with the `yaml` package, keeps the `config:` keys in
+ *       the `mlops:` namespace (other namespaces such as `azure-native:` are ignored), parses them.
+ *       Throws StackConfigError when the file is missing or unreadable, too.
+ *
+ *   rawConfigFromPulumiConfig(allConfig: Record<string, string>): Record<string, unknown>
+ *       Turns `pulumi.runtime.allConfig()` (`mlops:<key>` -> string) into rawValues.
+ *
+ *   class StackConfigError extends Error { stack: string; problems: string[] }
+ *   type StackConfig (below), AUTH_MODES, CONFIG_NAMESPACE.
+ *
+ * The driver reads `approvers`, `serving.model`, `serving.deployments` (name -> {version, weight})
+ * and `isProduction` from here; it never re-parses the YAML itself.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { AKS_VM_SIZES, AZUREML_EXTENSION_MIN, findAksVmSize } from "./vmSizes.js";
+import { parseCpu, parseIsoDurationSeconds, parseMemory } from "./quantities.js";
+
+export const CONFIG_NAMESPACE = "mlops";
+export const AUTH_MODES = ["Key", "AMLToken", "AADToken"] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+export const REQUIRED_TAGS = ["environment", "project", "owner"] as const;
+
+export class StackConfigError extends Error {
+  readonly stack: string;
+  readonly problems: readonly string[];
+  constructor(stack: string, problems: readonly string[]) {
+    super(problems.map((p) => `stack '${stack}': ${p}`).join("\n"));
+    this.name = "StackConfigError";
+    this.stack = stack;
+    this.problems = problems;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+// ---------------------------------------------------------------------------------------------
+
+const positiveInt = (what = "a positive integer") =>
+  z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).positive({ error: `must be ${what}` });
+const nonNegativeInt = z
+  .number({ error: "must be an integer >= 0" })
+  .int({ error: "must be an integer >= 0" })
+  .nonnegative({ error: "must be an integer >= 0" });
+
+const cpuQuantity = z
+  .string({ error: "must be a Kubernetes CPU quantity such as \"500m\" or \"1\"" })
+  .refine((v) => parseCpu(v) !== undefined, { error: "must be a Kubernetes CPU quantity such as \"500m\" or \"1\"" });
+const memoryQuantity = z
+  .string({ error: "must be a Kubernetes memory quantity such as \"512Mi\" or \"2Gi\"" })
+  .refine((v) => parseMemory(v) !== undefined, {
+    error: "must be a Kubernetes memory quantity such as \"512Mi\" or \"2Gi\"",
+  });
+const isoDuration = z
+  .string({ error: "must be an ISO-8601 duration such as \"PT120S\" or \"PT5M\"" })
+  .refine((v) => parseIsoDurationSeconds(v) !== undefined, {
+    error: "must be an ISO-8601 duration such as \"PT120S\" or \"PT5M\"",
+  });
+
+const resources = z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity });
+
+/** Accepts `"3"` or `3`; a model version is a positive integer, kept as a string. */
+const modelVersion = z
+  .union([z.string(), z.number()], { error: "must be a model version: a positive integer such as \"3\"" })
+  .transform((v) => String(v))
+  .refine((v) => /^[1-9][0-9]*$/.test(v), { error: "must be a model version: a positive integer such as \"3\"" });
+
+const deployment = z.strictObject({
+  version: modelVersion,
+  weight: z
+    .number({ error: "must be an integer from 0 to 100" })
+    .int({ error: "must be an integer from 0 to 100" })
+    .min(0, { error: "must be an integer from 0 to 100" })
+    .max(100, { error: "must be an integer from 0 to 100" }),
+});
+
+const DEPLOYMENT_NAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+
+const schema = z.strictObject({
+  location: z
+    .string({ error: "must be an Azure region name such as \"westeurope\"" })
+    .regex(/^[a-z][a-z0-9]{2,29}$/, { error: "must be an Azure region name such as \"westeurope\" (lowercase letters and digits, no spaces)" }),
+  namePrefix: z
+    .string({ error: "must be 2-8 lowercase letters or digits, starting with a letter" })
+    .regex(/^[a-z][a-z0-9]{1,7}$/, { error: "must be 2-8 lowercase letters or digits, starting with a letter" }),
+  tags: z.record(z.string(), z.string({ error: "tag values must be strings" }), {
+    error: "must be a map of tag name to string value",
+  }),
+  keyVault: z
+    .strictObject({
+      purgeProtection: z.boolean({ error: "must be true or false" }),
+      softDeleteRetentionDays: z
+        .number({ error: "must be an integer from 7 to 90" })
+        .int({ error: "must be an integer from 7 to 90" })
+        .min(7, { error: "must be an integer from 7 to 90" })
+        .max(90, { error: "must be an integer from 7 to 90" })
+        .default(90),
+    }),
+  training: z.strictObject({
+    vmSize: z
+      .string({ error: "must be an Azure VM size such as \"STANDARD_D3_V2\"" })
+      .regex(/^(standard|basic)_[a-z0-9_]+$/i, { error: "must be an Azure VM size such as \"STANDARD_D3_V2\"" }),
+    vmPriority: z.enum(["Dedicated", "LowPriority"], { error: "must be one of Dedicated | LowPriority" }).default("Dedicated"),
+    minNodes: nonNegativeInt,
+    maxNodes: positiveInt(),
+    idleScaleDown: isoDuration,
+  }),
+  aks: z.strictObject({
+    vmSize: z.string({ error: `must be one of ${AKS_VM_SIZES.map((s) => s.name).join(" | ")}` }),
+    nodeCount: positiveInt(),
+    kubernetesVersion: z
+      .string()
+      .regex(/^\d+\.\d+(\.\d+)?$/, { error: "must be a Kubernetes version such as \"1.32\"" })
+      .optional(),
+    inferenceRouterServiceType: z
+      .enum(["LoadBalancer", "NodePort", "ClusterIP"], { error: "must be one of LoadBalancer | NodePort | ClusterIP" })
+      .default("LoadBalancer"),
+    allowInsecureConnections: z.boolean({ error: "must be true or false" }).default(true),
+  }),
+  serving: z.strictObject({
+    authMode: z.enum(AUTH_MODES, { error: `must be one of ${AUTH_MODES.join(" | ")}` }),
+    model: z
+      .string({ error: "must be an Azure ML model name (letters, digits, '-', '_', '.')" })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/, { error: "must be an Azure ML model name (letters, digits, '-', '_', '.')" }),
+    instanceType: z.strictObject({
+      name: z
+        .string({ error: "must be a lowercase Kubernetes name" })
+        .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: "must be a lowercase Kubernetes name" }),
+      requests: resources,
+      limits: resources,
+    }),
+    scale: z
+      .discriminatedUnion(
+        "type",
+        [
+          z.strictObject({ type: z.literal("Default"), instanceCount: positiveInt() }),
+          z.strictObject({
+            type: z.literal("TargetUtilization"),
+            minInstances: positiveInt(),
+            maxInstances: positiveInt(),
+            targetUtilizationPercentage: z
+              .number({ error: "must be an integer from 1 to 100" })
+              .int({ error: "must be an integer from 1 to 100" })
+              .min(1, { error: "must be an integer from 1 to 100" })
+              .max(100, { error: "must be an integer from 1 to 100" })
+              .default(70),
+            pollingIntervalSeconds: positiveInt().default(10),
+          }),
+        ],
+        { error: "type must be one of Default | TargetUtilization" },
+      )
+      .default({ type: "Default", instanceCount: 1 }),
+    requestSettings: z
+      .strictObject({
+        requestTimeoutMs: positiveInt().default(5000),
+        maxConcurrentRequestsPerInstance: positiveInt().default(1),
+        maxQueueWaitMs: positiveInt().default(500),
+      })
+      .default({ requestTimeoutMs: 5000, maxConcurrentRequestsPerInstance: 1, maxQueueWaitMs: 500 }),
+    probes: z
+      .strictObject({
+        initialDelaySeconds: positiveInt().default(10),
+        periodSeconds: positiveInt().default(10),
+        timeoutSeconds: positiveInt().default(2),
+        failureThreshold: positiveInt().default(30),
+      })
+      .default({ initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 30 }),
+    deployments: z
+      .record(z.string(), deployment, { error: "must be a map of deployment name to {version, weight}" })
+      .nullish()
+      .transform((v) => v ?? {}),
+  }),
+  approvers: z
+    .array(z.string().trim().min(1, { error: "approver names must be non-empty" }), {
+      error: "must be a YAML list of approver names",
+    })
+    .nullish()
+    .transform((v) => v ?? []),
+});
+
+type ParsedConfig = z.output<typeof schema>;
+
+// ---------------------------------------------------------------------------------------------
+// Public type
+// ---------------------------------------------------------------------------------------------
+
+export interface ResourceQuantities {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+export type ScaleConfig =
+  | { readonly type: "Default"; readonly instanceCount: number }
+  | {
+      readonly type: "TargetUtilization";
+      readonly minInstances: number;
+      readonly maxInstances: number;
+      readonly targetUtilizationPercentage: number;
+      readonly pollingIntervalSeconds: number;
+    };
+
+export interface DeploymentConfig {
+  /** Model version served by this deployment, a positive integer as a string. */
+  readonly version: string;
+  /** Share of the endpoint's traffic, 0..100; all weights sum to 100. */
+  readonly weight: number;
+}
+
+export interface StackConfig {
+  readonly stack: string;
+  /** True when tags.environment is `prod`: purge protection and approvers are required. */
+  readonly isProduction: boolean;
+  readonly location: string;
+  readonly namePrefix: string;
+  /** Tags for every taggable resource; always holds environment, project and owner. */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly keyVault: { readonly purgeProtection: boolean; readonly softDeleteRetentionDays: number };
+  readonly training: {
+    readonly vmSize: string;
+    readonly vmPriority: "Dedicated" | "LowPriority";
+    readonly minNodes: number;
+    readonly maxNodes: number;
+    /** ISO-8601 duration, e.g. `PT120S`. */
+    readonly idleScaleDown: string;
+  };
+  readonly aks: {
+    /** Canonical spelling from the supported-size table. */
+    readonly vmSize: string;
+    readonly nodeCount: number;
+    readonly vcpuTotal: number;
+    readonly memoryGiBTotal: number;
+    readonly kubernetesVersion?: string;
+    readonly inferenceRouterServiceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+    readonly allowInsecureConnections: boolean;
+  };
+  readonly serving: {
+    readonly authMode: AuthMode;
+    readonly model: string;
+    readonly instanceType: {
+      readonly name: string;
+      readonly requests: ResourceQuantities;
+      readonly limits: ResourceQuantities;
+    };
+    readonly scale: ScaleConfig;
+    readonly requestSettings: {
+      readonly requestTimeoutMs: number;
+      readonly maxConcurrentRequestsPerInstance: number;
+      readonly maxQueueWaitMs: number;
+    };
+    readonly probes: {
+      readonly initialDelaySeconds: number;
+      readonly periodSeconds: number;
+      readonly timeoutSeconds: number;
+      readonly failureThreshold: number;
+    };
+    /** Deployment name (e.g. blue, green) -> model version and traffic weight. May be empty. */
+    readonly deployments: Readonly<Record<string, DeploymentConfig>>;
+  };
+  /** Names of the people who approve a production release; may be empty outside prod. */
+  readonly approvers: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------------------------
+
+function key(path: readonly PropertyKey[]): string {
+  return `${CONFIG_NAMESPACE}:${path.map(String).join(".")}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+function show(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const path = issue.path;
+  if (issue.code === "unrecognized_keys") {
+    const where = path.length ? key(path) : `the ${CONFIG_NAMESPACE}: namespace`;
+    return `${where} has unknown key(s) ${issue.keys.join(", ")}`;
+  }
+  const value = valueAt(raw, path);
+  if (value === undefined) return `${key(path)} is required: it ${issue.message}`;
+  return `${key(path)} (${show(value)}) ${issue.message}`;
+}
+
+/** Pulumi hands structured values over as JSON strings; YAML files give native values. */
+function normalizeRaw(rawValues: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(rawValues)) {
+    if (typeof value === "string" && /^\s*[[{]/.test(value)) {
+      try {
+        out[name] = JSON.parse(value);
+        continue;
+      } catch {
+        // leave it a string; the schema reports what is wrong with it
+      }
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+function crossFieldProblems(stack: string, c: ParsedConfig, problems: string[]): StackConfig | undefined {
+  const environment = c.tags["environment"] ?? stack;
+  const tags: Record<string, string> = { ...c.tags, environment };
+  for (const tag of REQUIRED_TAGS) {
+    if (!tags[tag]) problems.push(`${key(["tags", tag])} is required: every resource carries ${REQUIRED_TAGS.join(", ")}`);
+  }
+  const isProduction = environment === "prod";
+
+  if (c.training.minNodes > c.training.maxNodes) {
+    problems.push(
+      `${key(["training", "minNodes"])} (${c.training.minNodes}) must be <= ${key(["training", "maxNodes"])} (${c.training.maxNodes})`,
+    );
+  }
+
+  const size = findAksVmSize(c.aks.vmSize);
+  let vcpuTotal = 0;
+  let memoryGiBTotal = 0;
+  if (!size) {
+    problems.push(`${key(["aks", "vmSize"])} (${show(c.aks.vmSize)}) must be one of ${AKS_VM_SIZES.map((s) => s.name).join(" | ")}`);
+  } else {
+    vcpuTotal = size.vcpu * c.aks.nodeCount;
+    memoryGiBTotal = size.memoryGiB * c.aks.nodeCount;
+    if (vcpuTotal < AZUREML_EXTENSION_MIN.vcpu || memoryGiBTotal < AZUREML_EXTENSION_MIN.memoryGB) {
+      problems.push(
+        `${key(["aks"])} (${c.aks.nodeCount} x ${size.name} = ${vcpuTotal} vCPU / ${memoryGiBTotal} GiB) must total at least ` +
+          `${AZUREML_EXTENSION_MIN.vcpu} vCPU and ${AZUREML_EXTENSION_MIN.memoryGB} GB, the Azure ML extension's minimum: raise nodeCount or pick a larger vmSize`,
+      );
+    }
+  }
+
+  const it = c.serving.instanceType;
+  const cpu = { req: parseCpu(it.requests.cpu) ?? 0, lim: parseCpu(it.limits.cpu) ?? 0 };
+  const mem = { req: parseMemory(it.requests.memory) ?? 0, lim: parseMemory(it.limits.memory) ?? 0 };
+  if (cpu.req > cpu.lim) {
+    problems.push(`${key(["serving", "instanceType", "requests", "cpu"])} (${it.requests.cpu}) must be <= ${key(["serving", "instanceType", "limits", "cpu"])} (${it.limits.cpu})`);
+  }
+  if (mem.req > mem.lim) {
+    problems.push(`${key(["serving", "instanceType", "requests", "memory"])} (${it.requests.memory}) must be <= ${key(["serving", "instanceType", "limits", "memory"])} (${it.limits.memory})`);
+  }
+  if (size && (cpu.lim > size.vcpu || mem.lim > size.memoryGiB * 1024 ** 3)) {
+    problems.push(`${key(["serving", "instanceType", "limits"])} (${it.limits.cpu} CPU, ${it.limits.memory}) must fit on one ${size.name} node (${size.vcpu} vCPU, ${size.memoryGiB} GiB)`);
+  }
+
+  if (c.serving.scale.type === "TargetUtilization" && c.serving.scale.minInstances > c.serving.scale.maxInstances) {
+    problems.push(
+      `${key(["serving", "scale", "minInstances"])} (${c.serving.scale.minInstances}) must be <= ${key(["serving", "scale", "maxInstances"])} (${c.serving.scale.maxInstances})`,
+    );
+  }
+
+  const deployments = c.serving.deployments;
+  for (const name of Object.keys(deployments)) {
+    if (!DEPLOYMENT_NAME.test(name)) {
+      problems.push(`${key(["serving", "deployments", name])} must be named with 3-32 lowercase letters, digits or '-', starting with a letter (e.g. blue, green)`);
+    }
+  }
+  const names = Object.keys(deployments);
+  if (names.length > 0) {
+    const total = names.reduce((sum, name) => sum + (deployments[name]?.weight ?? 0), 0);
+    if (total !== 100) {
+      const parts = names.map((n) => `${n}=${deployments[n]?.weight}`).join(", ");
+      problems.push(`${key(["serving", "deployments"])} weights (${parts}) must sum to 100, not ${total}`);
+    }
+  }
+
+  if (isProduction && !c.keyVault.purgeProtection) {
+    problems.push(`${key(["keyVault", "purgeProtection"])} (false) must be true when tags.environment is prod`);
+  }
+  if (isProduction && c.approvers.length === 0) {
+    problems.push(`${key(["approvers"])} ([]) must list at least one approver when tags.environment is prod`);
+  }
+  const seen = new Set<string>();
+  for (const approver of c.approvers) {
+    if (seen.has(approver)) problems.push(`${key(["approvers"])} lists ${show(approver)} twice`);
+    seen.add(approver);
+  }
+
+  if (problems.length > 0) return undefined;
+  return {
+    stack,
+    isProduction,
+    location: c.location,
+    namePrefix: c.namePrefix,
+    tags,
+    keyVault: c.keyVault,
+    training: c.training,
+    aks: {
+      vmSize: size?.name ?? c.aks.vmSize,
+      nodeCount: c.aks.nodeCount,
+      vcpuTotal,
+      memoryGiBTotal,
+      ...(c.aks.kubernetesVersion !== undefined ? { kubernetesVersion: c.aks.kubernetesVersion } : {}),
+      inferenceRouterServiceType: c.aks.inferenceRouterServiceType,
+      allowInsecureConnections: c.aks.allowInsecureConnections,
+    },
+    serving: c.serving,
+    approvers: c.approvers,
+  };
+}
+
+/** Validates the `mlops:` values of one stack (namespace stripped) into a StackConfig. */
+export function parseStackConfig(stackName: string, rawValues: Record<string, unknown>): StackConfig {
+  const raw = normalizeRaw(rawValues);
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new StackConfigError(
+      stackName,
+      result.error.issues.map((issue) => describeIssue(issue, raw)),
+    );
+  }
+  const problems: string[] = [];
+  const config = crossFieldProblems(stackName, result.data, problems);
+  if (!config) throw new StackConfigError(stackName, problems);
+  return config;
+}
+
+/** `pulumi.runtime.allConfig()` (`mlops:<key>` -> string) to rawValues for parseStackConfig. */
+export function rawConfigFromPulumiConfig(allConfig: Record<string, string>): Record<string, unknown> {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(allConfig)) {
+    if (fullKey.startsWith(prefix)) raw[fullKey.slice(prefix.length)] = value;
+  }
+  return raw;
+}
+
+/** Reads and validates `<repoRoot>/Pulumi.<stack>.yaml` without the Pulumi CLI. */
+export function readStackConfigFile(repoRoot: string, stack: string): StackConfig {
+  const file = join(repoRoot, `Pulumi.${stack}.yaml`);
+  let document: unknown;
+  try {
+    document = parseYaml(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new StackConfigError(stack, [`cannot read ${file}: ${(error as Error).message}`]);
+  }
+  const config = (document as { config?: unknown } | null)?.config;
+  if (config === null || typeof config !== "object") {
+    throw new StackConfigError(stack, [`${file} has no config: map`]);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(config as Record<string, unknown>)) {
+    if (fullKey.startsWith(`${CONFIG_NAMESPACE}:`)) raw[fullKey.slice(CONFIG_NAMESPACE.length + 1)] = value;
+  }
+  return parseStackConfig(stack, raw);
+}
