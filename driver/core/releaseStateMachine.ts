@@ -227,7 +227,7 @@ export class ReleaseStateMachine {
       release.state = isFinalVerdict(err) ? "rejected" : "failed";
       await this.save(release, `${step} failed`, err.message);
       this.deps.progress.stepFinished(step, false, err.message);
-      throw err;
+      throw e;
     }
   }
 

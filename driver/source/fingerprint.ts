@@ -1,0 +1,116 @@
+/**
+ * The source fingerprint: what determines a trained model (ML code, training data, Python environment) as
+ * sha256 digests that are the same on every machine (relative POSIX paths, LF line endings, no mtimes), plus
+ * the git commit for lineage. Shared by every target: the same fingerprint means "the same model would come out".
+ *
+ * The ML unit tests (ml/tests/**) are NOT part of the code digest: they do not change what is trained, and the
+ * release runs them before every training decision anyway, so editing a test never forces a retraining.
+ */
+import { createHash } from "node:crypto";
+import { readFile, readdir } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import type { SourcePort } from "../core/ports.js";
+import type { SourceFingerprint } from "../core/release.js";
+import { EnvironmentError } from "../core/errors.js";
+import { parseCondaEnv } from "./condaEnv.js";
+
+export const ML_DIR = "ml";
+export const DATA_FILE = "ml/data.txt";
+export const CONDA_FILE = "ml/conda.yml";
+/** Paths whose uncommitted changes make the fingerprint "dirty". */
+export const FINGERPRINTED_PATHS = ["ml", "mlops.yaml"] as const;
+
+const SKIPPED_DIRS = new Set(["tests", "__pycache__", ".pytest_cache", ".mypy_cache", ".ipynb_checkpoints", ".venv", "venv"]);
+
+/** Text content with CRLF turned into LF, so a Windows checkout digests like a Linux one. */
+export function normalizeText(buf: Buffer): Buffer {
+  return buf.includes(13) ? Buffer.from(buf.toString("utf8").replace(/\r\n/g, "\n"), "utf8") : buf;
+}
+
+/** `ml/**\/*.py` except tests and caches, as sorted repo-relative POSIX paths. */
+export async function listCodeFiles(repoRoot: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(path.join(repoRoot, rel), { withFileTypes: true });
+    for (const e of entries) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        // only ml/tests is excluded by name at the top level; caches are excluded anywhere
+        if ((rel === ML_DIR && e.name === "tests") || (e.name !== "tests" && SKIPPED_DIRS.has(e.name))) continue;
+        await walk(child);
+      } else if (e.isFile() && e.name.endsWith(".py")) {
+        out.push(child);
+      }
+    }
+  };
+  try {
+    await walk(ML_DIR);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new EnvironmentError(`${ML_DIR}/ not found in ${repoRoot}; run mlops from the repository root`);
+    throw e;
+  }
+  return out.sort();
+}
+
+/** sha256 over the sorted (path, content) pairs; each part is length-prefixed so boundaries cannot shift. */
+export async function digestFiles(repoRoot: string, relPaths: readonly string[]): Promise<string> {
+  const h = createHash("sha256");
+  for (const rel of [...relPaths].sort()) {
+    const content = normalizeText(await readFile(path.join(repoRoot, rel)));
+    const p = Buffer.from(rel, "utf8");
+    h.update(`${p.length}:`).update(p).update(`${content.length}:`).update(content);
+  }
+  return h.digest("hex");
+}
+
+export async function codeDigest(repoRoot: string): Promise<string> {
+  return digestFiles(repoRoot, await listCodeFiles(repoRoot));
+}
+
+async function readRequired(repoRoot: string, rel: string, what: string): Promise<Buffer> {
+  try {
+    return normalizeText(await readFile(path.join(repoRoot, rel)));
+  } catch {
+    throw new EnvironmentError(`${rel} not found (${what}); run mlops from the repository root`);
+  }
+}
+
+export async function dataDigest(repoRoot: string): Promise<string> {
+  return createHash("sha256").update(await readRequired(repoRoot, DATA_FILE, "the training data")).digest("hex");
+}
+
+/**
+ * sha256 of ml/conda.yml plus the Python major.minor it declares. The declared version (not this machine's
+ * python3) keeps the digest the same across machines and targets; the local target refuses a python3 that
+ * does not match it, so the two cannot drift apart.
+ */
+export async function envDigest(repoRoot: string): Promise<string> {
+  const text = await readRequired(repoRoot, CONDA_FILE, "the Python environment");
+  const env = parseCondaEnv(text.toString("utf8"), CONDA_FILE);
+  return createHash("sha256").update(text).update(`\npython=${env.python}\n`).digest("hex");
+}
+
+async function git(repoRoot: string, args: string[]): Promise<string | undefined> {
+  const r = await execa("git", args, { cwd: repoRoot, reject: false, stdin: "ignore" });
+  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+}
+
+export async function gitState(repoRoot: string): Promise<{ gitCommit: string; gitDirty: boolean }> {
+  const commit = await git(repoRoot, ["rev-parse", "HEAD"]);
+  if (!commit) return { gitCommit: "unknown", gitDirty: false };
+  const status = await git(repoRoot, ["status", "--porcelain", "--", ...FINGERPRINTED_PATHS]);
+  return { gitCommit: commit, gitDirty: (status ?? "") !== "" };
+}
+
+export async function fingerprintSource(repoRoot: string): Promise<SourceFingerprint> {
+  const [gs, code, data, env] = await Promise.all([gitState(repoRoot), codeDigest(repoRoot), dataDigest(repoRoot), envDigest(repoRoot)]);
+  return { ...gs, codeDigest: code, dataDigest: data, envDigest: env };
+}
+
+export class FileSourceFingerprinter implements SourcePort {
+  constructor(private readonly repoRoot: string) {}
+  fingerprint(): Promise<SourceFingerprint> {
+    return fingerprintSource(this.repoRoot);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * In-memory fakes of every port, for testing the release core. They keep the same promises the real adapters
+ * make (idempotent deploy, registration findable by run, reusable training by digest) and can simulate a
+ * process dying before or after a port's effect: the store freezes (nothing more is persisted) and the call
+ * throws, exactly what a crash leaves on disk.
+ */
+import { ReleaseLockedError, NotFoundError } from "../../driver/core/errors.js";
+import type { Progress, ReleaseLock, ReleaseStore, StackStatus, Target } from "../../driver/core/ports.js";
+import type {
+  Approval,
+  DeploymentRecord,
+  RegisteredModel,
+  Release,
+  SourceFingerprint,
+  StackName,
+  TrainingResult,
+  ValidationResult,
+} from "../../driver/core/release.js";
+
+export class ProcessDied extends Error {}
+
+export class MemoryStore implements ReleaseStore {
+  readonly records = new Map<string, string>();
+  frozen = false;
+  locked = false;
+  async save(r: Release): Promise<void> {
+    if (!this.frozen) this.records.set(r.id, JSON.stringify(r));
+  }
+  async load(id: string): Promise<Release> {
+    const t = this.records.get(id);
+    if (!t) throw new NotFoundError(`no release '${id}'`);
+    return JSON.parse(t) as Release;
+  }
+  async list(): Promise<Release[]> {
+    return [...this.records.values()].map((t) => JSON.parse(t) as Release);
+  }
+  async lock(purpose: string): Promise<ReleaseLock> {
+    if (this.locked) throw new ReleaseLockedError(`another mlops command is running (${purpose})`);
+    this.locked = true;
+    return { release: async () => void (this.locked = false) };
+  }
+}
+
+export type Effect =
+  | "tests"
+  | "train"
+  | "champion"
+  | "register"
+  | "deploy-int"
+  | "validate-int"
+  | "deploy-prod"
+  | "validate-prod"
+  | "crown"
+  | "approval";
+
+export const silentProgress: Progress = { stepStarted() {}, stepFinished() {}, info() {} };
+
+export class FakeTarget implements Target {
+  name = "fake";
+  store = new MemoryStore();
+  fp: SourceFingerprint = { gitCommit: "c0ffee", gitDirty: false, codeDigest: "code1", dataDigest: "data1", envDigest: "env1" };
+  testResult = { passed: 7, failed: 0 };
+  metrics: Record<string, number> = { rmse: 54, mae: 44, r2: 0.45 };
+  /** versions whose validation fails, per stack */
+  broken = new Set<string>();
+  crash?: { at: Effect; when: "before" | "after" };
+  counts: Record<string, number> = {};
+  runs: (TrainingResult & { fp: SourceFingerprint })[] = [];
+  versions: RegisteredModel[] = [];
+  championVersion?: string;
+  recordedApprovals: Approval[] = [];
+  serving: Partial<Record<StackName, { version: string; digest: string }>> = {};
+  approverList: Record<StackName, string[]> = { int: [], prod: ["alice", "Bob"] };
+
+  private effect<T>(name: Effect, fn: () => T): T {
+    if (this.crash?.at === name && this.crash.when === "before") return this.die(name);
+    const out = fn();
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+    if (this.crash?.at === name && this.crash.when === "after") return this.die(name);
+    return out;
+  }
+
+  private die(name: string): never {
+    this.store.frozen = true;
+    this.crash = undefined;
+    throw new ProcessDied(`process died at ${name}`);
+  }
+
+  /** After a simulated crash: the next process sees what was persisted. */
+  reboot(): void {
+    this.store.frozen = false;
+    this.store.locked = false;
+  }
+
+  source = { fingerprint: async () => ({ ...this.fp }) };
+
+  tests = {
+    runUnitTests: async () => this.effect("tests", () => ({ ...this.testResult, durationMs: 120, outputTail: `${this.testResult.failed} failed, ${this.testResult.passed} passed` })),
+  };
+
+  training = {
+    findReusable: async (fp: SourceFingerprint) => {
+      const r = [...this.runs].reverse().find((x) => x.fp.codeDigest === fp.codeDigest && x.fp.dataDigest === fp.dataDigest && x.fp.envDigest === fp.envDigest);
+      if (!r) return undefined;
+      const { fp: _fp, ...result } = r;
+      return { ...result, reused: true };
+    },
+    train: async (fp: SourceFingerprint) =>
+      this.effect("train", () => {
+        const n = this.runs.length + 1;
+        const result: TrainingResult = { runId: `run${n}`, metrics: { ...this.metrics }, modelSha256: `sha${n}`.padEnd(64, "0"), artifactUri: `runs:/run${n}/model`, reused: false };
+        this.runs.push({ ...result, fp: { ...fp } });
+        return result;
+      }),
+  };
+
+  registry = {
+    champion: async (name: string) => this.effect("champion", () => this.versions.find((v) => v.name === name && v.version === this.championVersion)),
+    findByRun: async (name: string, runId: string) => this.versions.find((v) => v.name === name && v.runId === runId),
+    register: async (name: string, t: TrainingResult, tags: Record<string, string>) =>
+      this.effect("register", () => {
+        const v: RegisteredModel = { name, version: String(this.versions.length + 1), digest: t.modelSha256, runId: t.runId, metrics: t.metrics, tags };
+        this.versions.push(v);
+        return v;
+      }),
+    getVersion: async (name: string, version: string) => this.versions.find((v) => v.name === name && v.version === version),
+    crownChampion: async (m: RegisteredModel) => this.effect("crown", () => void (this.championVersion = m.version)),
+    recordApproval: async (a: Approval) => this.effect("approval", () => void this.recordedApprovals.push(a)),
+  };
+
+  environments = {
+    deploy: async (stack: StackName, m: RegisteredModel): Promise<DeploymentRecord> =>
+      this.effect(`deploy-${stack}`, () => {
+        const cur = this.serving[stack];
+        const same = cur?.version === m.version && cur.digest === m.digest;
+        if (!same) {
+          this.counts[`changed-${stack}`] = (this.counts[`changed-${stack}`] ?? 0) + 1;
+          this.serving[stack] = { version: m.version, digest: m.digest };
+        }
+        return {
+          stack,
+          modelName: m.name,
+          modelVersion: m.version,
+          digest: m.digest,
+          scoringUri: `http://127.0.0.1/${stack}/score`,
+          deployedAt: "now",
+          ...(cur && !same ? { previous: { modelVersion: cur.version, digest: cur.digest } } : {}),
+          detail: same ? `no change: ${stack} already serves v${m.version}` : `${stack} serves v${m.version}`,
+        };
+      }),
+    validate: async (stack: StackName, d: DeploymentRecord): Promise<ValidationResult> =>
+      this.effect(`validate-${stack}`, () => {
+        const ok = !this.broken.has(`${stack}:${d.modelVersion}`) && this.serving[stack]?.version === d.modelVersion;
+        return { stack, modelVersion: d.modelVersion, digest: d.digest, healthy: ok, predictions: 2, latencyMs: 3, validatedAt: "now", detail: ok ? "2 predictions in range" : "scoring returned 500" };
+      }),
+    describe: async (stack: StackName): Promise<StackStatus> => ({ stack, healthy: true, detail: "fake", ...(this.serving[stack] ? { modelVersion: this.serving[stack]!.version } : {}) }),
+  };
+
+  approvals = { approvers: async (stack: StackName) => [...this.approverList[stack]] };
+
+  async close(): Promise<void> {}
+}
