@@ -1,0 +1,177 @@
+/**
+ * The `mlops` command line: parses arguments, wires a target to the release core, prints results to stdout
+ * (text, or JSON with --json) and progress to stderr, and maps every error to one line and an exit code.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { readReleaseConfig } from "./config/releaseConfig.js";
+import { EXIT, MlopsError, UsageError } from "./core/errors.js";
+import { ReleaseStateMachine } from "./core/releaseStateMachine.js";
+import { STACKS, type Release } from "./core/release.js";
+import { StderrProgress } from "./cli/progress.js";
+import { renderRelease, renderStatus, statusJson } from "./cli/render.js";
+import { createTarget, parseTargetName, TARGETS, type CliTarget } from "./targets/index.js";
+
+interface GlobalOpts {
+  target: string;
+  json?: boolean;
+  quiet?: boolean;
+  repo?: string;
+}
+
+function findRepoRoot(start: string): string {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (existsSync(path.join(dir, "mlops.yaml"))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new UsageError(`no mlops.yaml in ${start} or above; run mlops inside the repository (or pass --repo <dir>)`);
+    dir = up;
+  }
+}
+
+async function withTarget<T>(opts: GlobalOpts, fn: (t: CliTarget, m: ReleaseStateMachine) => Promise<T>): Promise<T> {
+  const repoRoot = opts.repo ? path.resolve(opts.repo) : findRepoRoot(process.cwd());
+  const config = await readReleaseConfig(repoRoot);
+  const progress = new StderrProgress({ quiet: opts.quiet });
+  const target = await createTarget(parseTargetName(opts.target), { repoRoot, config, progress });
+  try {
+    return await fn(target, new ReleaseStateMachine({ target, config, progress }));
+  } finally {
+    await target.close();
+  }
+}
+
+function emit(opts: GlobalOpts, json: unknown, text: string): void {
+  process.stdout.write(opts.json ? JSON.stringify(json, null, 2) + "\n" : text + "\n");
+}
+
+function nextStep(r: Release): string {
+  switch (r.state) {
+    case "awaiting-approval":
+      return `next: an approver listed in Pulumi.prod.yaml runs 'npx mlops approve ${r.id} --as <name>', then 'npx mlops promote ${r.id}'`;
+    case "approved":
+      return `next: 'npx mlops promote ${r.id}'`;
+    case "released":
+      return `${r.model?.name} v${r.model?.version} is serving in prod`;
+    default:
+      return `see 'npx mlops status ${r.id}'`;
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command("mlops")
+    .description("Release driver: test -> train -> gate -> register -> deploy INT -> validate -> approval -> deploy PROD")
+    .addOption(new Option("-t, --target <target>", "where the release runs").choices([...TARGETS]).default("local"))
+    .option("--json", "machine-readable output on stdout")
+    .option("-q, --quiet", "no progress on stderr")
+    .option("--repo <dir>", "repository root (default: the nearest folder with mlops.yaml)")
+    .showHelpAfterError("(run 'mlops --help' for usage)")
+    .exitOverride();
+
+  const g = (cmd: Command): GlobalOpts => cmd.optsWithGlobals() as GlobalOpts;
+
+  program
+    .command("release")
+    .description("start a release and run it up to the approval hold")
+    .action(async (_o, cmd: Command) => {
+      const opts = g(cmd);
+      const r = await withTarget(opts, (_t, m) => m.start());
+      emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
+    });
+
+  program
+    .command("resume <release-id>")
+    .description("continue a failed or interrupted release from the step where it stopped")
+    .action(async (id: string, _o, cmd: Command) => {
+      const opts = g(cmd);
+      const r = await withTarget(opts, (_t, m) => m.resume(id));
+      emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
+    });
+
+  program
+    .command("approve <release-id>")
+    .description("approve a release validated in INT for PROD (bound to its model version and digest)")
+    .requiredOption("--as <name>", "your name, as listed in mlops:approvers of Pulumi.prod.yaml")
+    .option("--comment <text>", "why, for the audit trail")
+    .action(async (id: string, o: { as: string; comment?: string }, cmd: Command) => {
+      const opts = g(cmd);
+      const r = await withTarget(opts, (_t, m) => m.approve(id, o.as, o.comment));
+      const a = r.approval!;
+      emit(opts, r, `release ${r.id}: approved by ${a.by} for ${a.modelName} v${a.modelVersion} (sha256 ${a.digest.slice(0, 12)})\n${nextStep(r)}`);
+    });
+
+  program
+    .command("promote <release-id>")
+    .description("deploy an approved release to PROD, validate it, crown it champion")
+    .action(async (id: string, _o, cmd: Command) => {
+      const opts = g(cmd);
+      const r = await withTarget(opts, (_t, m) => m.promote(id));
+      emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
+    });
+
+  program
+    .command("status [release-id]")
+    .description("releases and what each stack serves (no services are started)")
+    .action(async (id: string | undefined, _o, cmd: Command) => {
+      const opts = g(cmd);
+      await withTarget(opts, async (t) => {
+        if (id) {
+          const r = await t.store.load(id);
+          emit(opts, r, renderRelease(r));
+          return;
+        }
+        const releases = await t.store.list();
+        const stacks = await Promise.all(STACKS.map((s) => t.environments.describe(s)));
+        emit(opts, statusJson(t.name, releases, stacks), renderStatus(releases, stacks));
+      });
+    });
+
+  program
+    .command("test")
+    .description("run the ML unit tests (ml/tests) in the project's Python environment")
+    .action(async (_o, cmd: Command) => {
+      const opts = g(cmd);
+      await withTarget(opts, async (t) => {
+        const report = await t.tests.runUnitTests(new StderrProgress({ quiet: opts.quiet }));
+        emit(opts, report, report.outputTail.trimEnd());
+        if (report.failed > 0 || report.passed === 0) process.exitCode = EXIT.testsFailed;
+      });
+    });
+
+  program
+    .command("down")
+    .description("stop the background services of the target on this machine")
+    .action(async (_o, cmd: Command) => {
+      const opts = g(cmd);
+      const lines = await withTarget(opts, (t) => t.down());
+      emit(opts, { stopped: lines }, lines.length ? lines.join("\n") : "nothing was running");
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : EXIT.badInput;
+    }
+    if (e instanceof MlopsError) {
+      process.stderr.write(`mlops: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const msg = (e as Error)?.message ?? String(e);
+    process.stderr.write(`mlops: internal error: ${msg.split("\n")[0]} (please report it, with the logs under .mlops/logs)\n`);
+    if (process.env.MLOPS_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ""}\n`);
+    return EXIT.failure;
+  }
+}
+
+const invokedDirectly = process.argv[1] && /(?:cli\.ts|mlops(?:\.js)?)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  process.exitCode = await main(process.argv);
+}
