@@ -17,7 +17,7 @@
  *   rawConfigFromPulumiConfig(allConfig: Record<string, string>): Record<string, unknown>
  *       Turns `pulumi.runtime.allConfig()` (`mlops:<key>` -> string) into rawValues.
  *
- *   class StackConfigError extends Error { stack: string; problems: string[] }
+ *   class StackConfigError extends Error { stackName: string; problems: readonly string[] }
  *   type StackConfig (below), AUTH_MODES, CONFIG_NAMESPACE.
  *
  * The driver reads `approvers`, `serving.model`, `serving.deployments` (name -> {version, weight})
@@ -36,12 +36,14 @@ export type AuthMode = (typeof AUTH_MODES)[number];
 export const REQUIRED_TAGS = ["environment", "project", "owner"] as const;
 
 export class StackConfigError extends Error {
-  readonly stack: string;
+  /** The stack whose config is wrong (not `stack`, which Error uses for the trace). */
+  readonly stackName: string;
+  /** One line per problem, without the `stack '<name>': ` prefix. */
   readonly problems: readonly string[];
-  constructor(stack: string, problems: readonly string[]) {
-    super(problems.map((p) => `stack '${stack}': ${p}`).join("\n"));
-    this.name = "StackConfigError";
-    this.stack = stack;
+  override readonly name = "StackConfigError";
+  constructor(stackName: string, problems: readonly string[]) {
+    super(problems.map((p) => `stack '${stackName}': ${p}`).join("\n"));
+    this.stackName = stackName;
     this.problems = problems;
   }
 }

@@ -1,0 +1,176 @@
+/**
+ * The Pulumi program as a function, so one process can build several stacks (the unit tests build
+ * int and prod with Pulumi mocks). index.ts calls buildStack() and exports its outputs.
+ *
+ * Flow: config (validated once into StackConfig) -> names -> components -> outputs.
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization/index.js";
+import { resourceNames, INFERENCE_COMPUTE_NAME, TRAINING_COMPUTE_NAME } from "./config/naming.js";
+import { parseStackConfig, rawConfigFromPulumiConfig, type StackConfig } from "./config/stackConfig.js";
+import { AksInference } from "./components/aksInference.js";
+import { MlWorkspace } from "./components/mlWorkspace.js";
+import { ScoringEndpoint } from "./components/scoringEndpoint.js";
+import { TrainingCluster } from "./components/trainingCluster.js";
+import { toServingState, type ServingState } from "./components/trafficPlan.js";
+
+export const REPO_ROOT = dirname(fileURLToPath(import.meta.url));
+
+export interface BuildStackOptions {
+  /** Defaults to pulumi.getStack(). */
+  stackName?: string;
+  /** Already-parsed config; defaults to the `mlops:` keys of the running stack's config. */
+  config?: StackConfig;
+  /** Defaults to <repo>/ml/score.py and <repo>/ml/conda.yml. */
+  scoringScriptPath?: string;
+  condaFilePath?: string;
+  /**
+   * Where the previous update's serving state comes from. Default: the stack's own last outputs,
+   * read through a StackReference to itself. Pass a value (or `null` for "none") to override.
+   */
+  previousState?: pulumi.Input<ServingState | undefined> | null;
+}
+
+export interface ServedDeployment {
+  version: string;
+  weight: number;
+}
+
+export interface StackOutputs {
+  resourceGroupName: pulumi.Output<string>;
+  workspaceName: pulumi.Output<string>;
+  workspaceId: pulumi.Output<string>;
+  mlflowTrackingUri: pulumi.Output<string>;
+  trainingComputeName: pulumi.Output<string>;
+  inferenceComputeName: pulumi.Output<string>;
+  aksClusterName: pulumi.Output<string>;
+  endpointName: pulumi.Output<string>;
+  scoringUri: pulumi.Output<string>;
+  /** The registered model name and, per deployment, the version served and its configured weight. */
+  servedModel: { name: string; deployments: Record<string, ServedDeployment> };
+  /** Traffic applied to the endpoint by this update. */
+  traffic: pulumi.Output<Record<string, number>>;
+  /** False when another `pulumi up` is needed to apply the configured traffic (new deployment). */
+  trafficConverged: pulumi.Output<boolean>;
+  /** Read back by the next update; see components/trafficPlan.ts. */
+  servingState: pulumi.Output<ServingState>;
+  codeVersion: string;
+}
+
+/** The running stack's `mlops:` config, validated (throws StackConfigError). */
+export function readPulumiStackConfig(stackName: string): StackConfig {
+  return parseStackConfig(stackName, rawConfigFromPulumiConfig(pulumi.runtime.allConfig()));
+}
+
+function previousServingState(stackName: string): pulumi.Output<ServingState | undefined> {
+  const self = new pulumi.StackReference("self", {
+    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${stackName}`,
+  });
+  return self.getOutput("servingState").apply(toServingState);
+}
+
+export function buildStack(options: BuildStackOptions = {}): StackOutputs {
+  const stackName = options.stackName ?? pulumi.getStack();
+  const config = options.config ?? readPulumiStackConfig(stackName);
+
+  const client = authorization.getClientConfigOutput();
+  const names = client.subscriptionId.apply((subscriptionId) =>
+    resourceNames({ subscriptionId, stack: stackName, prefix: config.namePrefix }),
+  );
+  const tags = { ...config.tags };
+
+  const workspace = new MlWorkspace(`${config.namePrefix}-${stackName}`, {
+    location: config.location,
+    tenantId: client.tenantId,
+    names,
+    tags,
+    purgeProtection: config.keyVault.purgeProtection,
+    softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
+  });
+
+  const training = new TrainingCluster(`${config.namePrefix}-${stackName}-training`, {
+    resourceGroupName: workspace.resourceGroupName,
+    workspaceName: workspace.workspaceName,
+    location: config.location,
+    computeName: TRAINING_COMPUTE_NAME,
+    vmSize: config.training.vmSize,
+    vmPriority: config.training.vmPriority,
+    minNodes: config.training.minNodes,
+    maxNodes: config.training.maxNodes,
+    idleScaleDown: config.training.idleScaleDown,
+    tags,
+  });
+
+  const inference = new AksInference(`${config.namePrefix}-${stackName}-inference`, {
+    resourceGroupName: workspace.resourceGroupName,
+    location: config.location,
+    subscriptionId: client.subscriptionId,
+    clusterName: names.aksCluster,
+    vmSize: config.aks.vmSize,
+    nodeCount: config.aks.nodeCount,
+    ...(config.aks.kubernetesVersion !== undefined ? { kubernetesVersion: config.aks.kubernetesVersion } : {}),
+    workspaceName: workspace.workspaceName,
+    computeName: INFERENCE_COMPUTE_NAME,
+    instanceType: config.serving.instanceType,
+    inferenceRouterServiceType: config.aks.inferenceRouterServiceType,
+    allowInsecureConnections: config.aks.allowInsecureConnections,
+    containerRegistryId: workspace.containerRegistry.id,
+    storageAccountId: workspace.storageAccount.id,
+    tags,
+  });
+
+  const previousState =
+    options.previousState === null
+      ? undefined
+      : options.previousState !== undefined
+        ? options.previousState
+        : previousServingState(stackName);
+
+  const deployments: Record<string, ServedDeployment> = {};
+  for (const [name, d] of Object.entries(config.serving.deployments)) {
+    deployments[name] = { version: d.version, weight: d.weight };
+  }
+
+  const serving = new ScoringEndpoint(`${config.namePrefix}-${stackName}-serving`, {
+    resourceGroupName: workspace.resourceGroupName,
+    workspaceName: workspace.workspaceName,
+    workspaceId: workspace.workspaceId,
+    location: config.location,
+    endpointName: names.endpoint,
+    computeId: inference.computeId,
+    authMode: config.serving.authMode,
+    model: config.serving.model,
+    deployments,
+    instanceTypeName: config.serving.instanceType.name,
+    scale: config.serving.scale,
+    requestSettings: config.serving.requestSettings,
+    probes: config.serving.probes,
+    scoringScriptPath: options.scoringScriptPath ?? join(REPO_ROOT, "ml", "score.py"),
+    condaFilePath: options.condaFilePath ?? join(REPO_ROOT, "ml", "conda.yml"),
+    codeName: `${config.namePrefix}-score`,
+    environmentName: `${config.namePrefix}-inference-env`,
+    storageAccountName: workspace.storageAccount.name,
+    blobEndpoint: workspace.storageAccount.primaryEndpoints.blob,
+    previousState,
+    tags,
+  });
+
+  return {
+    resourceGroupName: workspace.resourceGroupName,
+    workspaceName: workspace.workspaceName,
+    workspaceId: workspace.workspaceId,
+    mlflowTrackingUri: workspace.mlflowTrackingUri,
+    trainingComputeName: training.computeName,
+    inferenceComputeName: inference.computeName,
+    aksClusterName: inference.clusterName,
+    endpointName: serving.endpointName,
+    scoringUri: serving.scoringUri,
+    servedModel: { name: config.serving.model, deployments },
+    traffic: serving.traffic,
+    trafficConverged: serving.trafficConverged,
+    servingState: serving.servingState,
+    codeVersion: serving.codeVersionName,
+  };
+}
