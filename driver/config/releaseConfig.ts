@@ -7,6 +7,7 @@ import path from "node:path";
 import { parse } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
+import { profileSchema, rolloutSchema } from "./profileRolloutConfig.js";
 
 const metricRule = z
   .object({
@@ -49,18 +50,24 @@ const schema = z
             mlflow: z.number().int().min(1024).max(65535).default(5500),
             int: z.number().int().min(1024).max(65535).default(5601),
             prod: z.number().int().min(1024).max(65535).default(5602),
+            /** PROD's two inference servers behind the weighted router listening on `prod` */
+            prodBlue: z.number().int().min(1024).max(65535).default(5611),
+            prodGreen: z.number().int().min(1024).max(65535).default(5612),
           })
           .strict()
-          .default({ mlflow: 5500, int: 5601, prod: 5602 }),
+          .prefault({}),
       })
       .strict()
-      .default({ host: "127.0.0.1", ports: { mlflow: 5500, int: 5601, prod: 5602 } }),
+      .prefault({}),
+    profile: profileSchema,
+    rollout: rolloutSchema,
   })
   .strict();
 
 export type MetricRule = z.infer<typeof metricRule>;
 export type GateConfig = z.infer<typeof schema>["gate"];
 export type ReleaseConfig = z.infer<typeof schema>;
+export type { ProfileConfig, RolloutConfig } from "./profileRolloutConfig.js";
 
 export const RELEASE_CONFIG_FILE = "mlops.yaml";
 
@@ -68,13 +75,15 @@ export const RELEASE_CONFIG_FILE = "mlops.yaml";
 export function parseReleaseConfig(raw: unknown, where = RELEASE_CONFIG_FILE): ReleaseConfig {
   const result = schema.safeParse(raw ?? {});
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const key = issue.path.join(".") || "(top level)";
-    throw new ConfigError(`${where}: ${key}: ${issue.message}; fix the value and run again`);
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "(top level)"}: ${issue.message}`);
+    throw new ConfigError(`${where}: ${problems.join("; ")}; fix the value${problems.length > 1 ? "s" : ""} and run again`);
   }
   const ports = result.data.local.ports;
   if (new Set([ports.mlflow, ports.int, ports.prod]).size !== 3) {
     throw new ConfigError(`${where}: local.ports: mlflow, int and prod need three different ports`);
+  }
+  if (new Set([ports.mlflow, ports.int, ports.prod, ports.prodBlue, ports.prodGreen]).size !== 5) {
+    throw new ConfigError(`${where}: local.ports: prodBlue and prodGreen need ports of their own (not mlflow, int, prod or each other)`);
   }
   return result.data;
 }

@@ -1,0 +1,75 @@
+/**
+ * The `profile:` and `rollout:` sections of mlops.yaml: how an endpoint is load-profiled and sized, and how a
+ * new PROD deployment takes traffic in steps. Part of the release config (see releaseConfig.ts); every key
+ * has a default, so both sections may be left out.
+ */
+import { z } from "zod";
+
+const positive = (what = "must be > 0") => z.number({ error: `${what}` }).finite({ error: what }).gt(0, { error: what });
+const fraction = z
+  .number({ error: "must be a number from 0 to 1 (0.01 = 1%)" })
+  .min(0, { error: "must be a number from 0 to 1 (0.01 = 1%)" })
+  .max(1, { error: "must be a number from 0 to 1 (0.01 = 1%)" });
+
+const increasing = (xs: readonly number[]): boolean => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
+
+export const profileSchema = z
+  .strictObject({
+    /** run the profile-int step during a release (after validate-int, before the approval hold) */
+    enabled: z.boolean({ error: "must be true or false" }).default(true),
+    /** concurrent connections per level, strictly increasing */
+    concurrency: z
+      .array(z.number().int({ error: "must be whole numbers" }).min(1, { error: "must be >= 1" }).max(256, { error: "must be <= 256" }), {
+        error: "must be a list of concurrency levels such as [1, 2, 4, 8]",
+      })
+      .min(1, { error: "must list at least one concurrency level" })
+      .max(12, { error: "must list at most 12 levels (each takes secondsPerLevel)" })
+      .refine(increasing, { error: "must be strictly increasing, such as [1, 2, 4, 8]" })
+      .default([1, 2, 4, 8]),
+    secondsPerLevel: positive().max(120, { error: "must be <= 120" }).default(5),
+    warmupSeconds: z.number({ error: "must be >= 0" }).min(0, { error: "must be >= 0" }).max(30, { error: "must be <= 30" }).default(1),
+    slo: z
+      .strictObject({
+        p95Ms: positive().default(200),
+        p99Ms: positive().default(500),
+        maxErrorRate: fraction.default(0.01),
+      })
+      .prefault({})
+      .refine((s) => s.p99Ms >= s.p95Ms, { error: "must be >= p95Ms", path: ["p99Ms"] }),
+    /** requests per second PROD must sustain within the SLO */
+    targetRps: positive("must be > 0 (requests per second)").default(20),
+    /** share of one instance's measured capacity to plan with: 0.7 keeps 30% spare */
+    headroom: z.number({ error: "must be > 0 and <= 1" }).gt(0, { error: "must be > 0 and <= 1" }).max(1, { error: "must be > 0 and <= 1" }).default(0.7),
+    minInstances: z.number().int({ error: "must be an integer >= 1" }).min(1, { error: "must be an integer >= 1" }).max(100, { error: "must be <= 100" }).default(2),
+    /** peak memory × this = memory request */
+    memoryMargin: z.number({ error: "must be >= 1" }).min(1, { error: "must be >= 1" }).max(10, { error: "must be <= 10" }).default(1.5),
+    /** request × this = limit */
+    limitFactor: z.number({ error: "must be >= 1" }).min(1, { error: "must be >= 1" }).max(10, { error: "must be <= 10" }).default(2),
+  })
+  .prefault({});
+
+export const rolloutSchema = z
+  .strictObject({
+    /** percentages of traffic the new deployment gets, strictly increasing, ending at 100 */
+    steps: z
+      .array(z.number().int({ error: "must be whole percentages" }).min(1, { error: "must be from 1 to 100" }).max(100, { error: "must be from 1 to 100" }), {
+        error: "must be a list of percentages such as [10, 50, 100]",
+      })
+      .min(1, { error: "must list at least one step" })
+      .max(10, { error: "must list at most 10 steps" })
+      .refine(increasing, { error: "must be strictly increasing, such as [10, 50, 100]" })
+      .refine((s) => s[s.length - 1] === 100, { error: "must end at 100" })
+      .default([10, 50, 100]),
+    /** seconds of observation at each step before the next */
+    observeSeconds: positive().max(600, { error: "must be <= 600" }).default(5),
+    /** the new deployment's error rate that fails a step (and rolls back) */
+    maxErrorRate: fraction.default(0.01),
+    /** fewer requests than this to the new deployment during a step: the step is inconclusive and fails */
+    minRequests: z.number().int({ error: "must be an integer >= 0" }).min(0, { error: "must be an integer >= 0" }).default(5),
+    /** synthetic scoring requests per second the driver sends through the router while it observes a step (0: none) */
+    probeRps: z.number({ error: "must be from 0 to 200" }).min(0, { error: "must be from 0 to 200" }).max(200, { error: "must be from 0 to 200" }).default(20),
+  })
+  .prefault({});
+
+export type ProfileConfig = z.infer<typeof profileSchema>;
+export type RolloutConfig = z.infer<typeof rolloutSchema>;
