@@ -58,7 +58,7 @@ describe("mlops.yaml release config", () => {
   it("fills defaults for mode, smoke request and local ports", () => {
     const c = parseReleaseConfig(ok);
     expect(c.gate.mode).to.equal("enabled");
-    expect(c.local.ports).to.deep.equal({ mlflow: 5500, int: 5601, prod: 5602 });
+    expect(c.local.ports).to.deep.equal({ mlflow: 5500, int: 5601, prod: 5602, prodBlue: 5611, prodGreen: 5612 });
     expect(c.smoke.request).to.equal("ml/smoke.json");
   });
 
