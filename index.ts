@@ -4,7 +4,7 @@
  */
 import { buildStack } from "./program.js";
 
-const stack = buildStack();
+const stack = buildStack().outputs;
 
 export const resourceGroupName = stack.resourceGroupName;
 export const workspaceName = stack.workspaceName;

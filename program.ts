@@ -71,7 +71,20 @@ function previousServingState(stackName: string): pulumi.Output<ServingState | u
   return self.getOutput("servingState").apply(toServingState);
 }
 
-export function buildStack(options: BuildStackOptions = {}): StackOutputs {
+export interface StackComponents {
+  workspace: MlWorkspace;
+  training: TrainingCluster;
+  inference: AksInference;
+  serving: ScoringEndpoint;
+}
+
+export interface BuiltStack {
+  config: StackConfig;
+  outputs: StackOutputs;
+  components: StackComponents;
+}
+
+export function buildStack(options: BuildStackOptions = {}): BuiltStack {
   const stackName = options.stackName ?? pulumi.getStack();
   const config = options.config ?? readPulumiStackConfig(stackName);
 
@@ -157,7 +170,7 @@ export function buildStack(options: BuildStackOptions = {}): StackOutputs {
     tags,
   });
 
-  return {
+  const outputs: StackOutputs = {
     resourceGroupName: workspace.resourceGroupName,
     workspaceName: workspace.workspaceName,
     workspaceId: workspace.workspaceId,
@@ -173,4 +186,5 @@ export function buildStack(options: BuildStackOptions = {}): StackOutputs {
     servingState: serving.servingState,
     codeVersion: serving.codeVersionName,
   };
+  return { config, outputs, components: { workspace, training, inference, serving } };
 }

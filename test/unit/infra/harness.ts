@@ -1,0 +1,187 @@
+/**
+ * Builds a stack under Pulumi runtime mocks, from the real Pulumi.<stack>.yaml (plus overrides),
+ * and records every resource registered so tests can assert on types, parents and inputs.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import { buildStack, type BuildStackOptions, type BuiltStack } from "../../../program.js";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000001";
+export const TENANT_ID = "00000000-0000-0000-0000-0000000000aa";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  inputs: any;
+  /** Filled in after the build: the URN, whose type part names the parent chain. */
+  urn?: string;
+}
+
+export interface BuiltForTest {
+  stack: BuiltStack;
+  resources: RecordedResource[];
+  ofType(type: string): RecordedResource[];
+  one(type: string): RecordedResource;
+}
+
+/** Resolves an Output outside `apply`, so assertion failures are reported, not turned into timeouts. */
+export function unwrap<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+  return new Promise<T>((resolve) => pulumi.output(output).apply((value) => resolve(value as T)));
+}
+
+/** `Pulumi.<stack>.yaml`'s config map with values as strings, the way the CLI hands them to a program. */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+  const document = parseYaml(readFileSync(join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+  return document.config;
+}
+
+function asConfigStrings(config: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    out[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+/** The physical Azure name a resource of `type` gets from its inputs. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function nameOf(type: string, inputs: Record<string, any>, logical: string): string {
+  const byType: Record<string, string> = {
+    "azure-native:resources:ResourceGroup": "resourceGroupName",
+    "azure-native:operationalinsights:Workspace": "workspaceName",
+    "azure-native:applicationinsights:Component": "resourceName",
+    "azure-native:storage:StorageAccount": "accountName",
+    "azure-native:keyvault:Vault": "vaultName",
+    "azure-native:containerregistry:Registry": "registryName",
+    "azure-native:machinelearningservices:Workspace": "workspaceName",
+    "azure-native:machinelearningservices:Compute": "computeName",
+    "azure-native:containerservice:ManagedCluster": "resourceName",
+    "azure-native:kubernetesconfiguration:Extension": "extensionName",
+    "azure-native:machinelearningservices:OnlineEndpoint": "endpointName",
+    "azure-native:machinelearningservices:OnlineDeployment": "deploymentName",
+    "azure-native:storage:BlobContainer": "containerName",
+    "azure-native:storage:Blob": "blobName",
+    "azure-native:machinelearningservices:CodeVersion": "version",
+    "azure-native:machinelearningservices:EnvironmentVersion": "version",
+  };
+  const key = byType[type];
+  const value = key ? inputs[key] : undefined;
+  return typeof value === "string" ? value : logical;
+}
+
+function idOf(type: string, inputs: Record<string, any>, name: string): string {
+  const rg = `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/${inputs.resourceGroupName ?? name}`;
+  switch (type) {
+    case "azure-native:resources:ResourceGroup":
+      return rg;
+    case "azure-native:machinelearningservices:Workspace":
+      return `${rg}/providers/Microsoft.MachineLearningServices/workspaces/${name}`;
+    case "azure-native:machinelearningservices:Compute":
+      return `${rg}/providers/Microsoft.MachineLearningServices/workspaces/${inputs.workspaceName}/computes/${name}`;
+    case "azure-native:machinelearningservices:CodeVersion":
+      return `${rg}/providers/Microsoft.MachineLearningServices/workspaces/${inputs.workspaceName}/codes/${inputs.name}/versions/${inputs.version}`;
+    case "azure-native:machinelearningservices:EnvironmentVersion":
+      return `${rg}/providers/Microsoft.MachineLearningServices/workspaces/${inputs.workspaceName}/environments/${inputs.name}/versions/${inputs.version}`;
+    default:
+      return `${rg}/providers/${type.replace(/^azure-native:/, "")}/${name}`;
+  }
+}
+
+export interface BuildForTestOptions extends Omit<BuildStackOptions, "stackName" | "config"> {
+  /** Top-level config keys to replace, e.g. `{ "mlops:serving": {...} }`. */
+  configOverrides?: Record<string, unknown>;
+  /** The previous update's stack outputs, as the self StackReference returns them. */
+  previousOutputs?: Record<string, unknown>;
+}
+
+export async function buildForTest(stackName: string, options: BuildForTestOptions = {}): Promise<BuiltForTest> {
+  const resources: RecordedResource[] = [];
+  const mocks: pulumi.runtime.Mocks = {
+    newResource(args) {
+      const inputs = args.inputs as Record<string, any>;
+      const name = nameOf(args.type, inputs, args.name);
+      resources.push({ type: args.type, name: args.name, inputs });
+      if (args.type === "pulumi:pulumi:StackReference") {
+        return { id: `${args.inputs.name}`, state: { ...inputs, outputs: options.previousOutputs ?? {} } };
+      }
+      const state: Record<string, any> = { ...inputs, name };
+      if (inputs.identity) state.identity = { ...inputs.identity, principalId: `${name}-principal-id`, tenantId: TENANT_ID };
+      switch (args.type) {
+        case "azure-native:storage:StorageAccount":
+          state.primaryEndpoints = { blob: `https://${name}.blob.storage.example/` };
+          break;
+        case "azure-native:machinelearningservices:Workspace":
+          state.mlFlowTrackingUri = `azureml://mlflow.example/${name}`;
+          break;
+        case "azure-native:containerservice:ManagedCluster":
+          state.identityProfile = { kubeletidentity: { objectId: "kubelet-object-id", clientId: "kubelet-client-id" } };
+          break;
+        case "azure-native:machinelearningservices:OnlineEndpoint":
+          state.properties = { ...inputs.properties, scoringUri: `http://10.0.0.4/api/v1/endpoint/${name}/score` };
+          break;
+      }
+      return { id: args.custom === false ? undefined : idOf(args.type, inputs, name), state };
+    },
+    call(args) {
+      if (args.token === "azure-native:authorization:getClientConfig") {
+        return { subscriptionId: SUBSCRIPTION_ID, tenantId: TENANT_ID, objectId: "runner-object-id", clientId: "runner-client-id" };
+      }
+      throw new Error(`unexpected invoke ${args.token}`);
+    },
+  };
+
+  await pulumi.runtime.setMocks(mocks, "mlops", stackName, false, "organization");
+  pulumi.runtime.setAllConfig(asConfigStrings({ ...stackFileConfig(stackName), ...(options.configOverrides ?? {}) }));
+
+  const { configOverrides: _overrides, previousOutputs: _previous, ...buildOptions } = options;
+  void _overrides;
+  void _previous;
+  const stack = buildStack({ stackName, ...buildOptions });
+
+  // Wait for every component child to be registered: resolve each child's URN.
+  const children: pulumi.Resource[] = [];
+  const collect = (value: unknown, depth: number): void => {
+    if (depth > 2 || value === null || typeof value !== "object") return;
+    if (pulumi.Resource.isInstance(value)) {
+      if (!children.includes(value)) children.push(value);
+      if (depth > 0) return;
+    }
+    for (const field of Object.values(value as Record<string, unknown>)) collect(field, depth + 1);
+  };
+  for (const component of Object.values(stack.components)) collect(component, 0);
+  const urns = await Promise.all(children.map((child) => unwrap(child.urn)));
+  await unwrap(pulumi.all(stack.outputs as unknown as Record<string, pulumi.Input<unknown>>));
+
+  // URN type part: "<parentType>$<type>"; match recorded resources by (type, logical name).
+  for (const urn of urns) {
+    const [, , qualifiedType = "", name] = urn.split("::");
+    const type = qualifiedType.split("$").pop();
+    const recorded = resources.find((r) => r.type === type && r.name === name);
+    if (recorded) recorded.urn = urn;
+  }
+
+  return {
+    stack,
+    resources,
+    ofType: (type) => resources.filter((r) => r.type === type),
+    one: (type) => {
+      const found = resources.filter((r) => r.type === type);
+      if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+      return found[0]!;
+    },
+  };
+}
+
+/** The type of the direct parent encoded in a URN (`...::mlops:workspace:MlWorkspace$azure-native:...::name`). */
+export function parentTypeOf(resource: RecordedResource): string | undefined {
+  if (!resource.urn) return undefined;
+  const chain = (resource.urn.split("::")[2] ?? "").split("$");
+  return chain.length > 1 ? chain[chain.length - 2] : undefined;
+}
