@@ -1,0 +1,239 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import {
+  parseStackConfig,
+  rawConfigFromPulumiConfig,
+  readStackConfigFile,
+  StackConfigError,
+} from "../../../config/stackConfig.js";
+import { REPO_ROOT, stackFileConfig } from "./harness.js";
+
+/** The `mlops:` values of a real stack file, namespace stripped, as plain objects to mutate. */
+function rawOf(stack: "int" | "prod"): Record<string, any> {
+  const raw: Record<string, any> = {};
+  for (const [key, value] of Object.entries(stackFileConfig(stack))) {
+    if (key.startsWith("mlops:")) raw[key.slice("mlops:".length)] = structuredClone(value);
+  }
+  return raw;
+}
+
+function problemsOf(stack: string, raw: Record<string, unknown>): string[] {
+  try {
+    parseStackConfig(stack, raw);
+  } catch (error) {
+    expect(error).to.be.instanceOf(StackConfigError);
+    const e = error as StackConfigError;
+    expect(e.stackName).to.equal(stack);
+    expect(e.message.split("\n")).to.have.length(e.problems.length);
+    return e.message.split("\n");
+  }
+  expect.fail("expected a StackConfigError");
+}
+
+describe("stack config: the checked-in files", function () {
+  it("parses Pulumi.int.yaml: training scales to zero, no approvers, no deployments yet", function () {
+    const config = readStackConfigFile(REPO_ROOT, "int");
+    expect(config.isProduction).to.equal(false);
+    expect(config.training).to.deep.equal({ vmSize: "STANDARD_D3_V2", vmPriority: "Dedicated", minNodes: 0, maxNodes: 4, idleScaleDown: "PT120S" });
+    expect(config.approvers).to.deep.equal([]);
+    expect(config.serving.deployments).to.deep.equal({});
+    expect(config.keyVault.purgeProtection).to.equal(false);
+  });
+
+  it("parses Pulumi.prod.yaml: design defaults 1..4 STANDARD_D3_V2, two approvers, purge protection", function () {
+    const config = readStackConfigFile(REPO_ROOT, "prod");
+    expect(config.isProduction).to.equal(true);
+    expect(config.training.minNodes).to.equal(1);
+    expect(config.training.maxNodes).to.equal(4);
+    expect(config.training.vmSize).to.equal("STANDARD_D3_V2");
+    expect(config.approvers).to.have.length(2);
+    expect(config.keyVault.purgeProtection).to.equal(true);
+    expect(config.aks.vcpuTotal).to.be.at.least(4);
+    expect(config.tags).to.include({ environment: "prod", project: "mlops-azure", owner: "ml-platform" });
+  });
+
+  it("accepts the JSON strings pulumi.Config hands over and ignores other namespaces", function () {
+    const all: Record<string, string> = {};
+    for (const [key, value] of Object.entries(stackFileConfig("prod"))) {
+      all[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    const raw = rawConfigFromPulumiConfig(all);
+    expect(raw).not.to.have.property("azure-native:location");
+    expect(parseStackConfig("prod", raw)).to.deep.equal(readStackConfigFile(REPO_ROOT, "prod"));
+  });
+
+  it("normalizes a numeric model version to a string and accepts blue/green weights summing to 100", function () {
+    const raw = rawOf("prod");
+    raw.serving.deployments = { blue: { version: 3, weight: 80 }, green: { version: "4", weight: 20 } };
+    const config = parseStackConfig("prod", raw);
+    expect(config.serving.deployments).to.deep.equal({ blue: { version: "3", weight: 80 }, green: { version: "4", weight: 20 } });
+  });
+
+  it("reports a missing stack file as a StackConfigError naming the file", function () {
+    const dir = mkdtempSync(join(tmpdir(), "mlops-cfg-"));
+    expect(() => readStackConfigFile(dir, "qa")).to.throw(StackConfigError, /Pulumi\.qa\.yaml/);
+    writeFileSync(join(dir, "Pulumi.qa.yaml"), "encryptionsalt: x\n");
+    expect(() => readStackConfigFile(dir, "qa")).to.throw(StackConfigError, /has no config: map/);
+  });
+});
+
+describe("stack config: every bad value is one clear line naming stack, key and allowed values", function () {
+  it("rejects min nodes above max nodes", function () {
+    const raw = rawOf("prod");
+    raw.training.minNodes = 5;
+    expect(problemsOf("prod", raw)).to.deep.equal([
+      "stack 'prod': mlops:training.minNodes (5) must be <= mlops:training.maxNodes (4)",
+    ]);
+  });
+
+  it("rejects an unknown endpoint auth mode, listing Key | AMLToken | AADToken", function () {
+    const raw = rawOf("int");
+    raw.serving.authMode = "Password";
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:serving.authMode (\"Password\") must be one of Key | AMLToken | AADToken",
+    ]);
+  });
+
+  it("rejects traffic weights that do not sum to 100", function () {
+    const raw = rawOf("prod");
+    raw.serving.deployments = { blue: { version: "1", weight: 60 }, green: { version: "2", weight: 30 } };
+    expect(problemsOf("prod", raw)).to.deep.equal([
+      "stack 'prod': mlops:serving.deployments weights (blue=60, green=30) must sum to 100, not 90",
+    ]);
+  });
+
+  it("rejects a weight outside 0..100", function () {
+    const raw = rawOf("prod");
+    raw.serving.deployments = { blue: { version: "1", weight: 120 } };
+    expect(problemsOf("prod", raw)[0]).to.equal(
+      "stack 'prod': mlops:serving.deployments.blue.weight (120) must be an integer from 0 to 100",
+    );
+  });
+
+  for (const bad of ["latest", "v2", "0", "1.5", -1]) {
+    it(`rejects model version ${JSON.stringify(bad)} (not a positive integer)`, function () {
+      const raw = rawOf("int");
+      raw.serving.deployments = { blue: { version: bad, weight: 100 } };
+      expect(problemsOf("int", raw)).to.deep.equal([
+        `stack 'int': mlops:serving.deployments.blue.version (${JSON.stringify(bad)}) must be a model version: a positive integer such as "3"`,
+      ]);
+    });
+  }
+
+  it("rejects an AKS cluster below the Azure ML extension's 4 vCPU / 14 GB minimum", function () {
+    const raw = rawOf("int");
+    raw.aks.vmSize = "Standard_D2s_v3";
+    raw.aks.nodeCount = 1;
+    raw.serving.instanceType.limits = { cpu: "1", memory: "2Gi" };
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:aks (1 x Standard_D2s_v3 = 2 vCPU / 8 GiB) must total at least 4 vCPU and 14 GB, the Azure ML extension's minimum: raise nodeCount or pick a larger vmSize",
+    ]);
+  });
+
+  it("accepts two small nodes that reach the minimum together", function () {
+    const raw = rawOf("int");
+    raw.aks.vmSize = "standard_d2s_v3";
+    raw.aks.nodeCount = 2;
+    const config = parseStackConfig("int", raw);
+    expect(config.aks).to.include({ vmSize: "Standard_D2s_v3", vcpuTotal: 4, memoryGiBTotal: 16 });
+  });
+
+  it("rejects an AKS VM size missing from the supported table, listing the allowed ones", function () {
+    const raw = rawOf("int");
+    raw.aks.vmSize = "Standard_M128s";
+    const [line] = problemsOf("int", raw);
+    expect(line).to.match(/^stack 'int': mlops:aks\.vmSize \("Standard_M128s"\) must be one of Standard_B2s \| .*Standard_D4s_v3 \| /);
+  });
+
+  for (const [path, value, message] of [
+    ["aks.nodeCount", 0, "mlops:aks.nodeCount (0) must be a positive integer"],
+    ["aks.nodeCount", -2, "mlops:aks.nodeCount (-2) must be a positive integer"],
+    ["training.maxNodes", 0, "mlops:training.maxNodes (0) must be a positive integer"],
+    ["training.minNodes", -1, "mlops:training.minNodes (-1) must be an integer >= 0"],
+    ["serving.scale.instanceCount", 0, "mlops:serving.scale.instanceCount (0) must be a positive integer"],
+  ] as const) {
+    it(`rejects ${path} = ${value}`, function () {
+      const raw = rawOf("int");
+      const [section, ...rest] = path.split(".");
+      let target = raw[section!];
+      for (const segment of rest.slice(0, -1)) target = target[segment];
+      target[rest[rest.length - 1]!] = value;
+      expect(problemsOf("int", raw)).to.deep.equal([`stack 'int': ${message}`]);
+    });
+  }
+
+  for (const location of ["West Europe", "WESTEUROPE", "west-europe", "eu"]) {
+    it(`rejects malformed location ${JSON.stringify(location)}`, function () {
+      const raw = rawOf("int");
+      raw.location = location;
+      expect(problemsOf("int", raw)).to.deep.equal([
+        `stack 'int': mlops:location (${JSON.stringify(location)}) must be an Azure region name such as "westeurope" (lowercase letters and digits, no spaces)`,
+      ]);
+    });
+  }
+
+  it("rejects a malformed idle scale-down duration", function () {
+    const raw = rawOf("int");
+    raw.training.idleScaleDown = "120";
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:training.idleScaleDown (\"120\") must be an ISO-8601 duration such as \"PT120S\" or \"PT5M\"",
+    ]);
+  });
+
+  it("rejects instance type requests above limits and limits that do not fit a node", function () {
+    const raw = rawOf("int");
+    raw.serving.instanceType.requests = { cpu: "2", memory: "1Gi" };
+    raw.serving.instanceType.limits = { cpu: "1", memory: "64Gi" };
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:serving.instanceType.requests.cpu (2) must be <= mlops:serving.instanceType.limits.cpu (1)",
+      "stack 'int': mlops:serving.instanceType.limits (1 CPU, 64Gi) must fit on one Standard_D4s_v3 node (4 vCPU, 16 GiB)",
+    ]);
+  });
+
+  it("requires purge protection and at least one approver in prod", function () {
+    const raw = rawOf("prod");
+    raw.keyVault.purgeProtection = false;
+    raw.approvers = [];
+    expect(problemsOf("prod", raw)).to.deep.equal([
+      "stack 'prod': mlops:keyVault.purgeProtection (false) must be true when tags.environment is prod",
+      "stack 'prod': mlops:approvers ([]) must list at least one approver when tags.environment is prod",
+    ]);
+  });
+
+  it("requires the project and owner tags", function () {
+    const raw = rawOf("int");
+    raw.tags = { environment: "int" };
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:tags.project is required: every resource carries environment, project, owner",
+      "stack 'int': mlops:tags.owner is required: every resource carries environment, project, owner",
+    ]);
+  });
+
+  it("names unknown keys (typos) instead of ignoring them", function () {
+    const raw = rawOf("int");
+    raw.training.maxNode = 3;
+    raw.trainng = {};
+    expect(problemsOf("int", raw)).to.have.members([
+      "stack 'int': mlops:training has unknown key(s) maxNode",
+      "stack 'int': the mlops: namespace has unknown key(s) trainng",
+    ]);
+  });
+
+  it("reports a missing required key as required", function () {
+    const raw = rawOf("int");
+    delete raw.serving.model;
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:serving.model is required: it must be an Azure ML model name (letters, digits, '-', '_', '.')",
+    ]);
+  });
+
+  it("reports every problem at once, one line each", function () {
+    const raw = rawOf("prod");
+    raw.location = "West Europe";
+    raw.serving.authMode = "Password";
+    raw.training.maxNodes = 0;
+    expect(problemsOf("prod", raw)).to.have.length(3);
+  });
+});
