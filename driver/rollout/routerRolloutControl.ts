@@ -1,0 +1,48 @@
+/**
+ * RolloutControl over the local weighted router: weights through its admin API, the new deployment's
+ * counters from its state, health straight from the new inference server, and probe scoring traffic through
+ * the router while a step is observed.
+ */
+import { RouterClient } from "../router/routerClient.js";
+import { emptyCounters, type UpstreamCounters } from "../router/routerTypes.js";
+import { sendProbeTraffic } from "./probeTraffic.js";
+import type { RolloutControl } from "./stagedRollout.js";
+
+export interface RouterRolloutOptions {
+  router: RouterClient;
+  from: string;
+  to: string;
+  /** GET this URL of the new server directly: 2xx is healthy */
+  newHealthUrl: string;
+  /** scoring path through the router, e.g. /score */
+  scorePath: string;
+  probeBody: string;
+  probeRps: number;
+  healthTimeoutMs?: number;
+}
+
+export class RouterRolloutControl implements RolloutControl {
+  constructor(private readonly o: RouterRolloutOptions) {}
+
+  async setNewWeight(percent: number): Promise<void> {
+    await this.o.router.setWeights({ [this.o.from]: 100 - percent, [this.o.to]: percent });
+  }
+
+  async health(): Promise<{ ok: boolean; detail: string }> {
+    try {
+      const res = await fetch(this.o.newHealthUrl, { signal: AbortSignal.timeout(this.o.healthTimeoutMs ?? 3_000) });
+      await res.arrayBuffer();
+      return { ok: res.ok, detail: `${this.o.to} health ${res.status}` };
+    } catch (e) {
+      return { ok: false, detail: `${this.o.to} health check failed: ${(e as Error).message}` };
+    }
+  }
+
+  async counters(): Promise<UpstreamCounters> {
+    return (await this.o.router.state()).counters[this.o.to] ?? emptyCounters();
+  }
+
+  async observe(seconds: number): Promise<void> {
+    await sendProbeTraffic({ url: `${this.o.router.baseUrl}${this.o.scorePath}`, body: this.o.probeBody, rps: this.o.probeRps, seconds });
+  }
+}

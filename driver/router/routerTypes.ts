@@ -1,0 +1,39 @@
+/** Shapes shared by the weighted router, its admin client and the rollout. Pure data. */
+
+/** Traffic counters of one upstream since the router started (monotonic). */
+export interface UpstreamCounters {
+  /** requests forwarded */
+  requests: number;
+  /** responses with status 2xx/3xx */
+  ok: number;
+  /** responses with status 4xx (the caller's fault: not counted as errors) */
+  clientErrors: number;
+  /** responses with status 5xx */
+  serverErrors: number;
+  /** no response: connection refused or reset, or upstream timeout (the caller got 502/504) */
+  failed: number;
+}
+
+export interface RouterState {
+  /** upstream name (blue, green) -> base URL such as http://127.0.0.1:5611 */
+  upstreams: Record<string, string>;
+  /** upstream name -> weight, integers; 0 takes no traffic */
+  weights: Record<string, number>;
+}
+
+export interface RouterStats extends RouterState {
+  counters: Record<string, UpstreamCounters>;
+}
+
+/** Requests on the router's own admin API start with this; everything else is forwarded. */
+export const ADMIN_PREFIX = "/-/router";
+
+export const emptyCounters = (): UpstreamCounters => ({ requests: 0, ok: 0, clientErrors: 0, serverErrors: 0, failed: 0 });
+
+/** Errors (5xx and no response) over requests between two readings of one upstream's counters. */
+export function errorRateBetween(before: UpstreamCounters | undefined, after: UpstreamCounters): { requests: number; errors: number; rate: number } {
+  const b = before ?? emptyCounters();
+  const requests = after.requests - b.requests;
+  const errors = after.serverErrors - b.serverErrors + (after.failed - b.failed);
+  return { requests, errors, rate: requests > 0 ? errors / requests : 0 };
+}
