@@ -1,0 +1,140 @@
+/**
+ * EnvironmentsPort on Azure: deploying is editing the stack's `mlops:serving` (decideServing: the idle color of
+ * blue/green gets the version with weight 100) and running `pulumi up` through the StackUpdater; the program
+ * routes traffic only to deployments that existed after the previous update (components/trafficPlan.ts), so
+ * a new color takes a second `up` to receive its traffic. PROD first gets a verified copy of the INT model.
+ * Validation is the smoke request against the stack's scoring URI.
+ */
+import type { TokenCredential } from "@azure/core-auth";
+import { DeploymentError } from "../../core/errors.js";
+import type { EnvironmentsPort, Progress, StackStatus } from "../../core/ports.js";
+import type { DeploymentRecord, RegisteredModel, StackName, ValidationResult } from "../../core/release.js";
+import { decideServing } from "../../pulumi/servingDecision.js";
+import { describeChanges, type StackUpdater } from "../../pulumi/stackUpdater.js";
+import { AML_SCOPE, workspaceFromOutputs, type WorkspaceRef } from "./azureSettings.js";
+import { AzureRegistry } from "./azureRegistry.js";
+import { copyModelToWorkspace } from "./modelCopy.js";
+import { readSmokeRequest, runSmoke } from "./smokeTest.js";
+import type { WorkspaceClients } from "./workspaceClients.js";
+
+export interface AzureEnvironmentsOptions {
+  repoRoot: string;
+  smokeRequest: string;
+  updater: StackUpdater;
+  /** The workspace clients of a stack (from its outputs). */
+  workspace(stack: StackName): Promise<WorkspaceClients>;
+  credential: TokenCredential;
+  now?: () => Date;
+}
+
+export class AzureEnvironments implements EnvironmentsPort {
+  constructor(private readonly o: AzureEnvironmentsOptions) {}
+
+  private async refOf(stack: StackName): Promise<WorkspaceRef> {
+    return workspaceFromOutputs(stack, await this.o.updater.outputs(stack));
+  }
+
+  async deploy(stack: StackName, model: RegisteredModel, progress: Progress): Promise<DeploymentRecord> {
+    const { updater } = this.o;
+    if (stack === "prod") {
+      const copied = await copyModelToWorkspace(model, await this.o.workspace("int"), await this.o.workspace("prod"), progress);
+      progress.info(copied === "copied" ? `prod workspace now holds ${model.name} v${model.version} (verified copy)` : `prod workspace already holds ${model.name} v${model.version} with the same sha256`);
+    }
+    const current = await updater.serving(stack);
+    const decision = decideServing(current, model.name, model.version);
+    const before = await this.refOf(stack);
+    let previous: DeploymentRecord["previous"];
+    if (decision.previous) {
+      const prev = await new AzureRegistry(await this.o.workspace(stack)).getVersion(model.name, decision.previous.version);
+      if (prev) previous = { modelVersion: prev.version, digest: prev.digest };
+    }
+    const serving = (ref: WorkspaceRef) => ref.trafficConverged !== false && ref.traffic[decision.color] === 100;
+
+    let detail: string;
+    if (!decision.changed && serving(before)) {
+      detail = decision.detail;
+    } else {
+      const wrote = await updater.setServing(stack, decision.serving);
+      progress.info(`${wrote ? "edited" : "kept"} Pulumi.${stack}.yaml: ${decision.detail}`);
+      let up = await updater.up(stack, progress);
+      progress.info(`pulumi up ${stack}: ${up.result}, ${describeChanges(up.changes)} in ${(up.durationMs / 1000).toFixed(0)}s`);
+      let after = await this.refOf(stack);
+      if (after.trafficConverged === false) {
+        progress.info(`${decision.color} is live now; a second pulumi up moves the traffic to it`);
+        up = await updater.up(stack, progress);
+        progress.info(`pulumi up ${stack}: ${up.result}, ${describeChanges(up.changes)} in ${(up.durationMs / 1000).toFixed(0)}s`);
+        after = await this.refOf(stack);
+      }
+      if (!serving(after)) {
+        throw new DeploymentError(
+          `after pulumi up, stack '${stack}' routes ${JSON.stringify(after.traffic)} instead of ${decision.color}=100; run 'pulumi up --stack ${stack}' and check the endpoint`,
+        );
+      }
+      detail = `${decision.detail}; commit Pulumi.${stack}.yaml as the record of what serves ${stack}`;
+    }
+    const ref = await this.refOf(stack);
+    if (!ref.scoringUri) throw new DeploymentError(`stack '${stack}' has no scoringUri output after the update; check the endpoint in the Azure portal`);
+    return {
+      stack,
+      modelName: model.name,
+      modelVersion: model.version,
+      digest: model.digest,
+      scoringUri: ref.scoringUri,
+      deployedAt: (this.o.now ?? (() => new Date()))().toISOString(),
+      ...(previous ? { previous } : {}),
+      detail,
+    };
+  }
+
+  /** The endpoint's request credential per its auth mode (Key, AMLToken, AADToken). */
+  private async authHeaders(stack: StackName): Promise<Record<string, string>> {
+    const ws = await this.o.workspace(stack);
+    const endpoint = ws.ref.endpointName;
+    if (!endpoint) throw new DeploymentError(`stack '${stack}' has no endpointName output; run 'pulumi up --stack ${stack}'`);
+    const e = await ws.ml.onlineEndpoints.get(ws.ref.resourceGroup, ws.ref.workspace, endpoint);
+    const mode = e.properties.authMode;
+    let token: string | undefined;
+    if (mode === "Key") token = (await ws.ml.onlineEndpoints.listKeys(ws.ref.resourceGroup, ws.ref.workspace, endpoint)).primaryKey;
+    else if (mode === "AMLToken") token = (await ws.ml.onlineEndpoints.getToken(ws.ref.resourceGroup, ws.ref.workspace, endpoint)).accessToken;
+    else token = (await this.o.credential.getToken(AML_SCOPE))?.token;
+    if (!token) throw new DeploymentError(`endpoint ${endpoint} (${mode}) gave no credential to call it with; check your role on the workspace`);
+    return { authorization: `Bearer ${token}` };
+  }
+
+  async validate(stack: StackName, deployment: DeploymentRecord, progress: Progress): Promise<ValidationResult> {
+    const req = await readSmokeRequest(this.o.repoRoot, this.o.smokeRequest);
+    progress.info(`POST ${req.payload.data.length} rows to ${new URL(deployment.scoringUri).origin} (${stack})`);
+    const out = await runSmoke(deployment.scoringUri, await this.authHeaders(stack), req);
+    return {
+      stack,
+      modelVersion: deployment.modelVersion,
+      digest: deployment.digest,
+      healthy: out.ok,
+      predictions: out.predictions,
+      latencyMs: out.latencyMs,
+      validatedAt: (this.o.now ?? (() => new Date()))().toISOString(),
+      detail: out.detail,
+    };
+  }
+
+  async describe(stack: StackName): Promise<StackStatus> {
+    try {
+      const serving = await this.o.updater.serving(stack);
+      const ref = await this.refOf(stack);
+      const active = Object.entries(ref.traffic).sort((a, b) => b[1] - a[1])[0]?.[0];
+      const version = active ? serving.deployments[active]?.version : undefined;
+      const model = version ? await new AzureRegistry(await this.o.workspace(stack)).getVersion(serving.model, version) : undefined;
+      return {
+        stack,
+        modelName: serving.model,
+        ...(version ? { modelVersion: version } : {}),
+        ...(model?.digest ? { digest: model.digest } : {}),
+        ...(ref.scoringUri ? { scoringUri: ref.scoringUri } : {}),
+        healthy: Boolean(version) && ref.trafficConverged !== false,
+        detail: version ? `${active} serves v${version}${ref.trafficConverged === false ? " (traffic not converged: run pulumi up again)" : ""}` : "no deployment takes traffic",
+      };
+    } catch (e) {
+      return { stack, healthy: false, detail: (e as Error).message.split("\n")[0]! };
+    }
+  }
+}

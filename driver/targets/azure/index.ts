@@ -1,0 +1,92 @@
+/**
+ * The azure target: the release chain on Azure ML and the Pulumi stacks. Training runs on the INT stack's
+ * cluster, metrics come from the workspace's MLflow API, models are Azure ML model versions, deployment is a
+ * serving edit of Pulumi.<stack>.yaml plus `pulumi up` through the Automation API, PROD receives a verified
+ * copy of the INT artifact, and the release records live as blobs in the INT workspace's storage so separate
+ * CI runs share them. Everything is checked up front (preflight.ts) so a missing login fails in seconds.
+ */
+import type { TokenCredential } from "@azure/core-auth";
+import type { ApprovalsPort } from "../../core/ports.js";
+import type { StackName } from "../../core/release.js";
+import { readStackConfigFile, StackConfigError } from "../../../config/stackConfig.js";
+import { ConfigError } from "../../core/errors.js";
+import { AutomationStackUpdater } from "../../pulumi/automationStackUpdater.js";
+import type { StackUpdater } from "../../pulumi/stackUpdater.js";
+import { FileSourceFingerprinter } from "../../source/fingerprint.js";
+import type { CliTarget, TargetOptions } from "../index.js";
+import { LocalUnitTests } from "../local/localUnitTests.js";
+import { localPaths } from "../local/localPaths.js";
+import { ensurePythonEnv } from "../local/pythonEnv.js";
+import { AzureEnvironments } from "./azureEnvironments.js";
+import { AzureRegistry } from "./azureRegistry.js";
+import { readAzureSettings, workspaceFromOutputs, type AzureSettings } from "./azureSettings.js";
+import { AzureTraining } from "./azureTraining.js";
+import { BlobReleaseStore } from "./blobReleaseStore.js";
+import { defaultCredential } from "./credential.js";
+import { preflight } from "./preflight.js";
+import { WorkspaceClients, type BlobUrlFor } from "./workspaceClients.js";
+
+/** Replaceable parts (tests): everything defaults to the real thing. */
+export interface AzureTargetDeps {
+  credential?: TokenCredential;
+  updater?: StackUpdater;
+  settings?: AzureSettings;
+  blobUrlFor?: BlobUrlFor;
+  env?: NodeJS.ProcessEnv;
+  now?: () => Date;
+}
+
+class StackConfigApprovals implements ApprovalsPort {
+  constructor(private readonly repoRoot: string) {}
+  async approvers(stack: StackName): Promise<string[]> {
+    try {
+      return [...readStackConfigFile(this.repoRoot, stack).approvers];
+    } catch (e) {
+      if (e instanceof StackConfigError) throw new ConfigError(e.problems.map((p) => `stack '${stack}': ${p}`)[0] ?? e.message.split("\n")[0]!);
+      throw e;
+    }
+  }
+}
+
+export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDeps = {}): Promise<CliTarget> {
+  const env = deps.env ?? process.env;
+  const settings = deps.settings ?? readAzureSettings(env);
+  const credential = deps.credential ?? (await defaultCredential());
+  const updater = deps.updater ?? new AutomationStackUpdater({ repoRoot: opts.repoRoot });
+  const intOutputs = await preflight({ repoRoot: opts.repoRoot, credential, settings, updater, checkPulumi: !deps.updater, env });
+
+  const clientDeps = { credential, settings, ...(deps.blobUrlFor ? { blobUrlFor: deps.blobUrlFor } : {}) };
+  const clients = new Map<StackName, Promise<WorkspaceClients>>();
+  clients.set("int", Promise.resolve(new WorkspaceClients(workspaceFromOutputs("int", intOutputs), clientDeps)));
+  const workspace = (stack: StackName): Promise<WorkspaceClients> => {
+    let c = clients.get(stack);
+    if (!c) {
+      c = updater.outputs(stack).then((out) => new WorkspaceClients(workspaceFromOutputs(stack, out), clientDeps));
+      c.catch(() => clients.delete(stack));
+      clients.set(stack, c);
+    }
+    return c;
+  };
+  const int = await workspace("int");
+  const paths = localPaths(opts.repoRoot);
+
+  return {
+    name: "azure",
+    source: new FileSourceFingerprinter(opts.repoRoot),
+    tests: new LocalUnitTests(opts.repoRoot, () => ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot: paths.venvRoot, progress: opts.progress })),
+    training: new AzureTraining({ repoRoot: opts.repoRoot, experimentName: opts.config.model.experiment, ws: int, settings, ...(deps.now ? { now: deps.now } : {}) }),
+    registry: new AzureRegistry(int),
+    environments: new AzureEnvironments({
+      repoRoot: opts.repoRoot,
+      smokeRequest: opts.config.smoke.request,
+      updater,
+      workspace,
+      credential,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+    approvals: new StackConfigApprovals(opts.repoRoot),
+    store: new BlobReleaseStore({ container: () => int.container() }),
+    close: async () => undefined,
+    down: async () => [],
+  };
+}

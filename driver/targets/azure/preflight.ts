@@ -1,0 +1,53 @@
+/**
+ * What the azure target needs before it does anything, checked up front in this order and reported as the
+ * FIRST missing thing, one line with the fix: an Azure credential (a token within a few seconds), the pulumi CLI
+ * (on PATH or .tools/bin, recent enough), a Pulumi backend (PULUMI_BACKEND_URL or a login) and, for a
+ * self-managed backend with passphrase secrets, the passphrase; then the INT stack's outputs (the workspace).
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { TokenCredential } from "@azure/core-auth";
+import { EnvironmentError } from "../../core/errors.js";
+import { configuredBackend, passphraseConfigured, pulumiCommand } from "../../pulumi/pulumiCli.js";
+import type { StackOutputValues, StackUpdater } from "../../pulumi/stackUpdater.js";
+import type { AzureSettings } from "./azureSettings.js";
+import { probeCredential } from "./credential.js";
+
+export interface PreflightOptions {
+  repoRoot: string;
+  credential: TokenCredential;
+  settings: AzureSettings;
+  updater: StackUpdater;
+  /** false when the updater is not the Automation API one (tests): the CLI and backend checks are skipped */
+  checkPulumi: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+async function usesPassphrase(repoRoot: string, stack: string): Promise<boolean> {
+  try {
+    const text = await readFile(path.join(repoRoot, `Pulumi.${stack}.yaml`), "utf8");
+    const m = /^secretsprovider:\s*(\S+)/m.exec(text);
+    return !m || m[1] === "passphrase";
+  } catch {
+    return true;
+  }
+}
+
+export async function preflight(o: PreflightOptions): Promise<StackOutputValues> {
+  const env = o.env ?? process.env;
+  await probeCredential(o.credential, o.settings.armScope, o.settings.credentialTimeoutMs);
+  if (o.checkPulumi) {
+    await pulumiCommand(o.repoRoot);
+    const backend = configuredBackend(env);
+    if (!backend) {
+      throw new EnvironmentError(
+        "no Pulumi backend is configured: set PULUMI_BACKEND_URL (e.g. azblob://<container>?storage_account=<account>) or run 'pulumi login'; see docs/azure-target.md",
+      );
+    }
+    const selfManaged = !/^https:\/\/api\.pulumi\.com|Pulumi Cloud/.test(backend) && /^[a-z0-9]+:\/\//i.test(backend);
+    if (selfManaged && !passphraseConfigured(env) && (await usesPassphrase(o.repoRoot, "int"))) {
+      throw new EnvironmentError(`the Pulumi backend ${backend} keeps secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) from your secret store; see docs/azure-target.md`);
+    }
+  }
+  return o.updater.outputs("int");
+}
