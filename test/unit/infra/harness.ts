@@ -101,7 +101,8 @@ export interface BuildForTestOptions extends Omit<BuildStackOptions, "stackName"
   previousOutputs?: Record<string, unknown>;
 }
 
-export async function buildForTest(stackName: string, options: BuildForTestOptions = {}): Promise<BuiltForTest> {
+/** Installs the mocks and the stack config; returns the list that records every registered resource. */
+export async function prepareMocks(stackName: string, options: BuildForTestOptions = {}): Promise<RecordedResource[]> {
   const resources: RecordedResource[] = [];
   const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
@@ -139,7 +140,11 @@ export async function buildForTest(stackName: string, options: BuildForTestOptio
 
   await pulumi.runtime.setMocks(mocks, "mlops", stackName, false, "organization");
   pulumi.runtime.setAllConfig(asConfigStrings({ ...stackFileConfig(stackName), ...(options.configOverrides ?? {}) }));
+  return resources;
+}
 
+export async function buildForTest(stackName: string, options: BuildForTestOptions = {}): Promise<BuiltForTest> {
+  const resources = await prepareMocks(stackName, options);
   const { configOverrides: _overrides, previousOutputs: _previous, ...buildOptions } = options;
   void _overrides;
   void _previous;

@@ -5,6 +5,8 @@ import { expect } from "chai";
 import { buildForTest, parentTypeOf, stackFileConfig, unwrap, SUBSCRIPTION_ID, type BuiltForTest } from "./harness.js";
 import { BUILT_IN_ROLES } from "../../../components/roles.js";
 import { readStackConfigFile } from "../../../config/stackConfig.js";
+import { policies } from "../../../policy/policies.js";
+import { violations } from "./policyHarness.js";
 import { REPO_ROOT } from "../../../program.js";
 
 const T = {
@@ -192,6 +194,16 @@ for (const stackName of ["int", "prod"] as const) {
       expect(endpoint.properties.traffic).to.deep.equal({});
       expect(built.ofType(T.deployment)).to.have.length(0);
       expect(await unwrap(built.stack.outputs.trafficConverged)).to.equal(true);
+    });
+
+    it("declares only resources that pass every policy in the policy pack", async function () {
+      const found: string[] = [];
+      for (const resource of built.resources) {
+        for (const policy of policies) {
+          for (const message of await violations(policy, resource.type, resource.inputs)) found.push(`${resource.name}: ${message}`);
+        }
+      }
+      expect(found).to.deep.equal([]);
     });
 
     it("exports what the release driver needs", async function () {

@@ -1,0 +1,183 @@
+/**
+ * The rules every mlops stack must keep, as @pulumi/policy resource policies.
+ *
+ * Kept apart from index.ts (which only constructs the PolicyPack, and so starts the analyzer
+ * server) so tests can call each policy's validateResource directly. Policies match on the
+ * resource type token and read plain property bags, so they need no Azure SDK.
+ *
+ * Stack awareness: a resource-level policy cannot see the stack name, so "prod" is read from the
+ * resource's `environment` tag (the program tags every taggable resource from mlops:tags).
+ */
+import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+
+export const REQUIRED_TAGS = ["environment", "project", "owner"] as const;
+
+export const TYPES = {
+  resourceGroup: "azure-native:resources:ResourceGroup",
+  logAnalytics: "azure-native:operationalinsights:Workspace",
+  appInsights: "azure-native:applicationinsights:Component",
+  storageAccount: "azure-native:storage:StorageAccount",
+  blobContainer: "azure-native:storage:BlobContainer",
+  keyVault: "azure-native:keyvault:Vault",
+  containerRegistry: "azure-native:containerregistry:Registry",
+  mlWorkspace: "azure-native:machinelearningservices:Workspace",
+  mlCompute: "azure-native:machinelearningservices:Compute",
+  onlineEndpoint: "azure-native:machinelearningservices:OnlineEndpoint",
+  onlineDeployment: "azure-native:machinelearningservices:OnlineDeployment",
+  managedCluster: "azure-native:containerservice:ManagedCluster",
+} as const;
+
+/** Types that accept tags and must carry the required ones. */
+export const TAGGABLE_TYPES: readonly string[] = [
+  TYPES.resourceGroup,
+  TYPES.logAnalytics,
+  TYPES.appInsights,
+  TYPES.storageAccount,
+  TYPES.keyVault,
+  TYPES.containerRegistry,
+  TYPES.mlWorkspace,
+  TYPES.mlCompute,
+  TYPES.onlineEndpoint,
+  TYPES.onlineDeployment,
+  TYPES.managedCluster,
+];
+
+type Props = Record<string, unknown>;
+
+function on(type: string, check: (props: Props, report: ReportViolation, args: ResourceValidationArgs) => void) {
+  return (args: ResourceValidationArgs, report: ReportViolation): void => {
+    if (args.type === type) check(args.props, report, args);
+  };
+}
+
+function field(value: unknown, ...path: string[]): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Props)[segment];
+  }
+  return current;
+}
+
+function isProd(props: Props): boolean {
+  return field(props, "tags", "environment") === "prod";
+}
+
+export const storageSecureTransport: ResourceValidationPolicy = {
+  name: "storage-secure-transport",
+  description: "Storage accounts accept HTTPS only.",
+  enforcementLevel: "mandatory",
+  validateResource: on(TYPES.storageAccount, (props, report) => {
+    if (props["enableHttpsTrafficOnly"] !== true) report("Storage account must set enableHttpsTrafficOnly: true.");
+  }),
+};
+
+export const storageMinimumTls: ResourceValidationPolicy = {
+  name: "storage-minimum-tls-1-2",
+  description: "Storage accounts require TLS 1.2 or newer.",
+  enforcementLevel: "mandatory",
+  validateResource: on(TYPES.storageAccount, (props, report) => {
+    const tls = props["minimumTlsVersion"];
+    if (tls !== "TLS1_2" && tls !== "TLS1_3") {
+      report(`Storage account minimumTlsVersion must be TLS1_2 or newer, not ${String(tls ?? "unset (TLS1_0)")}.`);
+    }
+  }),
+};
+
+export const storageNoPublicBlobAccess: ResourceValidationPolicy = {
+  name: "storage-no-public-blob-access",
+  description: "No anonymous (public) blob access on accounts or containers.",
+  enforcementLevel: "mandatory",
+  validateResource: [
+    on(TYPES.storageAccount, (props, report) => {
+      if (props["allowBlobPublicAccess"] !== false) report("Storage account must set allowBlobPublicAccess: false.");
+    }),
+    on(TYPES.blobContainer, (props, report) => {
+      const access = props["publicAccess"];
+      if (access !== undefined && access !== "None") report(`Blob container publicAccess must be None, not ${String(access)}.`);
+    }),
+  ],
+};
+
+export const keyVaultRbacAuthorization: ResourceValidationPolicy = {
+  name: "keyvault-rbac-authorization",
+  description: "Key Vaults use Azure RBAC (not access policies) and keep soft delete on.",
+  enforcementLevel: "mandatory",
+  validateResource: on(TYPES.keyVault, (props, report) => {
+    if (field(props, "properties", "enableRbacAuthorization") !== true) {
+      report("Key Vault must set properties.enableRbacAuthorization: true.");
+    }
+    if (field(props, "properties", "enableSoftDelete") === false) report("Key Vault must not turn soft delete off.");
+  }),
+};
+
+export const keyVaultPurgeProtectionInProd: ResourceValidationPolicy = {
+  name: "keyvault-purge-protection-in-prod",
+  description: "Key Vaults tagged environment=prod have purge protection on.",
+  enforcementLevel: "mandatory",
+  validateResource: on(TYPES.keyVault, (props, report) => {
+    if (isProd(props) && field(props, "properties", "enablePurgeProtection") !== true) {
+      report("Key Vault tagged environment=prod must set properties.enablePurgeProtection: true.");
+    }
+  }),
+};
+
+export const acrAdminUserDisabled: ResourceValidationPolicy = {
+  name: "acr-admin-user-disabled",
+  description: "Container registries do not enable the shared admin user; pulls use identities (AcrPull).",
+  enforcementLevel: "mandatory",
+  validateResource: on(TYPES.containerRegistry, (props, report) => {
+    if (props["adminUserEnabled"] === true) report("Container registry must set adminUserEnabled: false.");
+  }),
+};
+
+export const aksManagedIdentity: ResourceValidationPolicy = {
+  name: "aks-managed-identity",
+  description: "AKS clusters use a managed identity (SystemAssigned or UserAssigned), never a service principal; the Azure ML extension requires it.",
+  enforcementLevel: "mandatory",
+  validateResource: on(TYPES.managedCluster, (props, report) => {
+    const type = field(props, "identity", "type");
+    if (type !== "SystemAssigned" && type !== "UserAssigned") {
+      report(`AKS cluster identity.type must be SystemAssigned or UserAssigned, not ${String(type ?? "unset")}.`);
+    }
+    const clientId = field(props, "servicePrincipalProfile", "clientId");
+    if (props["servicePrincipalProfile"] !== undefined && clientId !== "msi") {
+      report("AKS cluster must not set servicePrincipalProfile (use the managed identity).");
+    }
+  }),
+};
+
+export const mlComputeKubernetesNotAks: ResourceValidationPolicy = {
+  name: "ml-compute-kubernetes-not-aks",
+  description: "Azure ML attaches AKS as computeType Kubernetes (Azure ML extension); the legacy AKS attach is rejected by v2 online endpoints.",
+  enforcementLevel: "mandatory",
+  validateResource: on(TYPES.mlCompute, (props, report) => {
+    if (field(props, "properties", "computeType") === "AKS") {
+      report("Azure ML compute must use computeType Kubernetes, not the legacy AKS.");
+    }
+  }),
+};
+
+export const requiredTags: ResourceValidationPolicy = {
+  name: "required-tags",
+  description: `Taggable resources carry the tags ${REQUIRED_TAGS.join(", ")}.`,
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    if (!TAGGABLE_TYPES.includes(args.type)) return;
+    const tags = (args.props["tags"] ?? {}) as Record<string, unknown>;
+    const missing = REQUIRED_TAGS.filter((tag) => typeof tags[tag] !== "string" || tags[tag] === "");
+    if (missing.length > 0) report(`Resource ${args.type} is missing required tag(s): ${missing.join(", ")}.`);
+  },
+};
+
+export const policies: ResourceValidationPolicy[] = [
+  storageSecureTransport,
+  storageMinimumTls,
+  storageNoPublicBlobAccess,
+  keyVaultRbacAuthorization,
+  keyVaultPurgeProtectionInProd,
+  acrAdminUserDisabled,
+  aksManagedIdentity,
+  mlComputeKubernetesNotAks,
+  requiredTags,
+];
