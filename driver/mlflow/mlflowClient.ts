@@ -207,7 +207,7 @@ export class MlflowClient {
     try {
       return (await this.call<{ model_version: MlflowModelVersion }>("GET", `${API}/registered-models/alias`, { query: { name, alias } })).model_version;
     } catch (e) {
-      if (isNotFound(e) || (e instanceof MlflowApiError && e.errorCode === "INVALID_PARAMETER_VALUE" && /alias/i.test(e.message))) return undefined;
+      if (isNotFound(e) || (e instanceof MlflowApiError && e.errorCode === "INVALID_PARAMETER_VALUE" && /not found/i.test(e.message))) return undefined;
       throw e;
     }
   }

@@ -1,0 +1,86 @@
+/**
+ * The `local` target: the whole release chain on this machine, for real. Python in a virtualenv built from
+ * ml/conda.yml, an MLflow tracking server + model registry on loopback (SQLite), one Azure ML inference
+ * server per stack. State lives under <repo>/.mlops/ (see docs/local-target.md).
+ *
+ * Creating the target starts nothing: the venv and the tracking server are made on first use by a port.
+ */
+import path from "node:path";
+import type { ReleaseConfig } from "../../config/releaseConfig.js";
+import type { Progress, Target } from "../../core/ports.js";
+import { MlflowClient } from "../../mlflow/mlflowClient.js";
+import { FileSourceFingerprinter } from "../../source/fingerprint.js";
+import { FileReleaseStore } from "../../store/fileReleaseStore.js";
+import { LocalEnvironments } from "./localEnvironments.js";
+import { localPaths, type LocalPaths } from "./localPaths.js";
+import { LocalRegistry } from "./localRegistry.js";
+import { localServicesStatus, stopLocalServices, type LocalServiceStatus } from "./localServices.js";
+import { LocalTraining } from "./localTraining.js";
+import { LocalUnitTests } from "./localUnitTests.js";
+import { ensureMlflowServer } from "./mlflowServer.js";
+import { ensurePythonEnv, type PythonEnv } from "./pythonEnv.js";
+import { StackFileApprovers } from "./stackApprovers.js";
+
+export interface LocalTargetOptions {
+  repoRoot: string;
+  config: ReleaseConfig;
+  progress: Progress;
+  /** where virtualenvs live; default $MLOPS_VENV_ROOT or <repo>/.mlops/venvs */
+  venvRoot?: string;
+}
+
+export interface LocalTarget extends Target {
+  readonly paths: LocalPaths;
+  /** Stops the inference servers and the tracking server; one line per service stopped (idempotent). */
+  down(): Promise<string[]>;
+  /** What runs on this machine; starts nothing. */
+  services(): Promise<LocalServiceStatus[]>;
+}
+
+export async function createLocalTarget(opts: LocalTargetOptions): Promise<LocalTarget> {
+  const repoRoot = path.resolve(opts.repoRoot);
+  const paths = localPaths(repoRoot, opts.venvRoot);
+  const { config, progress } = opts;
+
+  let envPromise: Promise<PythonEnv> | undefined;
+  const pythonEnv = (): Promise<PythonEnv> => {
+    envPromise ??= ensurePythonEnv({ repoRoot, venvRoot: paths.venvRoot, progress }).catch((e: unknown) => {
+      envPromise = undefined;
+      throw e;
+    });
+    return envPromise;
+  };
+  let clientPromise: Promise<MlflowClient> | undefined;
+  const mlflow = (): Promise<MlflowClient> => {
+    clientPromise ??= ensureMlflowServer({ paths, port: config.local.ports.mlflow, pythonEnv, progress })
+      .then((svc) => new MlflowClient({ baseUrl: svc.url, connectRetryMs: 10_000 }))
+      .catch((e: unknown) => {
+        clientPromise = undefined;
+        throw e;
+      });
+    return clientPromise;
+  };
+
+  return {
+    name: "local",
+    paths,
+    source: new FileSourceFingerprinter(repoRoot),
+    tests: new LocalUnitTests(repoRoot, pythonEnv),
+    training: new LocalTraining({ paths, experimentName: config.model.experiment, pythonEnv, mlflow }),
+    registry: new LocalRegistry(mlflow),
+    environments: new LocalEnvironments({
+      paths,
+      ports: { int: config.local.ports.int, prod: config.local.ports.prod },
+      smokeRequest: config.smoke.request,
+      pythonEnv,
+      mlflow,
+    }),
+    approvals: new StackFileApprovers(repoRoot),
+    store: new FileReleaseStore(paths.stateDir),
+    close: async () => undefined,
+    down: () => stopLocalServices(repoRoot, paths),
+    services: () => localServicesStatus(repoRoot, config, paths),
+  };
+}
+
+export { localServicesStatus, stopLocalServices, type LocalServiceStatus };

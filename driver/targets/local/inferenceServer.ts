@@ -1,0 +1,57 @@
+/**
+ * One Azure ML inference server (azmlinfsrv 1.x) per stack, serving ml/score.py with the model directory in
+ * AZUREML_MODEL_DIR, detached, logging to .mlops/logs/inference-<stack>.log.
+ *
+ * azmlinfsrv has no host option: it always binds gunicorn to 0.0.0.0. To keep the server on loopback we start
+ * the real azmlinfsrv entry point (azureml_inference_server_http.amlserver.run) through a two-line launcher
+ * that sets its bind host to 127.0.0.1 first; every flag is still azmlinfsrv's own:
+ *   --entry_script <ml/score.py> --model_dir <dir> --port <port> --worker_count 1
+ * Liveness/readiness: GET / answers 200 "Healthy" once the worker has run init(); scoring: POST /score.
+ */
+import path from "node:path";
+import type { StackName } from "../../core/release.js";
+import type { LocalPaths } from "./localPaths.js";
+import { isOurProcess, spawnDetached, stopProcessGroup } from "./processes.js";
+import type { PythonEnv } from "./pythonEnv.js";
+
+export const INFERENCE_MARKER = "azureml_inference_server_http";
+export const LOOPBACK_LAUNCHER =
+  "import sys; from azureml_inference_server_http import amlserver; amlserver.DEFAULT_HOST = '127.0.0.1'; sys.exit(amlserver.run())";
+
+export interface InferenceServerProcess {
+  pid: number;
+  port: number;
+  logFile: string;
+  scoringUri: string;
+  healthUri: string;
+}
+
+export const scoringUri = (port: number) => `http://127.0.0.1:${port}/score`;
+export const healthUri = (port: number) => `http://127.0.0.1:${port}/`;
+
+export function inferenceServerArgs(entryScript: string, modelDir: string, port: number): string[] {
+  return ["-c", LOOPBACK_LAUNCHER, "--entry_script", entryScript, "--model_dir", modelDir, "--port", String(port), "--worker_count", "1"];
+}
+
+export function startInferenceServer(o: {
+  paths: LocalPaths;
+  env: PythonEnv;
+  stack: StackName;
+  entryScript: string;
+  modelDir: string;
+  port: number;
+}): InferenceServerProcess {
+  const logFile = path.join(o.paths.logs, `inference-${o.stack}.log`);
+  const env: NodeJS.ProcessEnv = { ...process.env, AZUREML_MODEL_DIR: o.modelDir, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
+  // a separate health listener would need a second port (default 5000) per stack: keep health on the main port
+  delete env.SEPERATE_HEALTH_ENDPOINT;
+  delete env.AML_APP_ROOT;
+  const p = spawnDetached(o.env.python, inferenceServerArgs(o.entryScript, o.modelDir, o.port), { cwd: path.dirname(o.entryScript), env, logFile });
+  return { pid: p.pid, port: o.port, logFile, scoringUri: scoringUri(o.port), healthUri: healthUri(o.port) };
+}
+
+/** Stops an inference server we started (never a foreign process that reused the pid). */
+export async function stopInferenceServer(pid: number | undefined): Promise<boolean> {
+  if (!pid || !isOurProcess(pid, INFERENCE_MARKER)) return false;
+  return stopProcessGroup(pid);
+}

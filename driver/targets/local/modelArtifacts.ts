@@ -1,0 +1,64 @@
+/**
+ * Reads a registered model version's files through the tracking server: hashing its model.pkl, and
+ * downloading the whole model directory for an inference server (into a temp dir, renamed when complete).
+ */
+import { createHash } from "node:crypto";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { MlflowClient } from "../../mlflow/mlflowClient.js";
+import type { MlflowModelVersion } from "../../mlflow/types.js";
+
+export const MODEL_FILE = "model.pkl";
+
+export const sha256 = (buf: Buffer): string => createHash("sha256").update(buf).digest("hex");
+
+/** sha256 of the version's model.pkl, as the registry serves it. */
+export async function registeredModelSha256(client: MlflowClient, name: string, version: string): Promise<string> {
+  return sha256(await client.downloadModelVersionArtifact(name, version, MODEL_FILE));
+}
+
+/** All files of the version, relative to its source (recursive). */
+async function listFiles(client: MlflowClient, mv: MlflowModelVersion): Promise<string[]> {
+  const out: string[] = [];
+  if (mv.source.startsWith("mlflow-artifacts:")) {
+    const walk = async (rel: string): Promise<void> => {
+      for (const f of await client.listProxiedArtifacts(rel ? `${mv.source}/${rel}` : mv.source)) {
+        const child = rel ? `${rel}/${f.path}` : f.path;
+        if (f.is_dir) await walk(child);
+        else out.push(child);
+      }
+    };
+    await walk("");
+  } else if (mv.run_id && mv.source.startsWith("runs:/")) {
+    const base = mv.source.replace(/^runs:\/[^/]+\/?/, "");
+    const walk = async (p: string): Promise<void> => {
+      for (const f of await client.listRunArtifacts(mv.run_id!, p)) {
+        if (f.is_dir) await walk(f.path);
+        else out.push(base ? f.path.slice(base.length + 1) : f.path);
+      }
+    };
+    await walk(base);
+  } else {
+    out.push(MODEL_FILE);
+  }
+  return out.sort();
+}
+
+/** Downloads the version into `dest` (replaced atomically); returns the sha256 of its model.pkl. */
+export async function downloadModelVersion(client: MlflowClient, mv: MlflowModelVersion, dest: string): Promise<{ files: number; modelSha256: string }> {
+  const tmp = `${dest}.partial-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  let modelSha = "";
+  const files = await listFiles(client, mv);
+  for (const rel of files) {
+    const buf = await client.downloadModelVersionArtifact(mv.name, mv.version, rel);
+    const target = path.join(tmp, ...rel.split("/"));
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, buf);
+    if (rel === MODEL_FILE) modelSha = sha256(buf);
+  }
+  await rm(dest, { recursive: true, force: true });
+  await mkdir(path.dirname(dest), { recursive: true });
+  await rename(tmp, dest);
+  return { files: files.length, modelSha256: modelSha };
+}
