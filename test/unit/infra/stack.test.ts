@@ -233,7 +233,7 @@ describe("blue/green deployments from mlops:serving", function () {
     expect(deployments.map((d) => d.inputs.deploymentName)).to.have.members(["blue", "green"]);
     for (const d of deployments) {
       const version = blueGreen[d.inputs.deploymentName as "blue" | "green"].version;
-      expect(d.inputs.properties.model).to.equal(`${workspaceId}/models/mlops-model/versions/${version}`);
+      expect(d.inputs.properties.model).to.equal(`${workspaceId}/models/diabetes-ridge/versions/${version}`);
       expect(d.inputs.properties.endpointComputeType).to.equal("Kubernetes");
       expect(d.inputs.properties.instanceType).to.equal("inference-small");
       expect(d.inputs.properties.scaleSettings).to.deep.equal({
@@ -249,7 +249,7 @@ describe("blue/green deployments from mlops:serving", function () {
     expect(built.one(T.endpoint).inputs.properties.traffic).to.deep.equal({ blue: 90, green: 10 });
     expect(await unwrap(built.stack.outputs.traffic)).to.deep.equal({ blue: 90, green: 10 });
     expect(await unwrap(built.stack.outputs.trafficConverged)).to.equal(true);
-    expect(built.stack.outputs.servedModel).to.deep.equal({ name: "mlops-model", deployments: blueGreen });
+    expect(built.stack.outputs.servedModel).to.deep.equal({ name: "diabetes-ridge", deployments: blueGreen });
   });
 
   it("withholds traffic from a deployment created in the same update and reports it as not converged", async function () {
