@@ -50,6 +50,9 @@ export async function runLoadLevel(req: LoadRequest, concurrency: number, durati
         pipelining: 1,
         duration: durationS,
         timeout: timeoutS,
+        // autocannon checks for the end of the run once per sample interval (1 s by default): sample every
+        // 100 ms so a level lasts its duration, not the next whole second
+        sampleInt: 100,
         // request loops are bounded in time (duration) and, as a second guard, in count
         maxOverallRequests: maxSamples,
       },
