@@ -14,6 +14,7 @@ import { armWorkspaceId, type AzureSettings } from "./azureSettings.js";
 import { ensureCodeAsset } from "./codeSnapshot.js";
 import { baseImage, ensureEnvironmentAsset } from "./environmentAsset.js";
 import { studioLink, waitForJob, type PollOptions } from "./jobPoller.js";
+import { putJob } from "./jobSubmit.js";
 import { buildTrainingJob, DIGEST_TAGS, digestTags, isTerminal, jobModelBlob, jobModelUri, newJobName } from "./trainingJob.js";
 import type { WorkspaceClients } from "./workspaceClients.js";
 
@@ -92,7 +93,7 @@ export class AzureTraining implements TrainingPort {
         datastoreName: ds.name,
         source,
       });
-      const created = await ws.ml.jobs.createOrUpdate(resourceGroup, workspace, jobName, body);
+      const created = await putJob(ws, jobName, body, o.settings.armEndpoint);
       progress.info(`submitted job ${jobName} to ${compute}: ${studioLink(ws, created, jobName)}`);
     }
 
