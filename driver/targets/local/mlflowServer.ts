@@ -27,6 +27,9 @@ export interface MlflowServiceRecord {
 export const MLFLOW_MARKER = "mlflow";
 const HOST = "127.0.0.1";
 
+const mlflowPortInUse = (port: number) =>
+  new EnvironmentError(`port ${port} (mlflow) is in use by another process; stop it or set local.ports.mlflow in mlops.yaml`);
+
 export const mlflowUrl = (port: number) => `http://${HOST}:${port}`;
 
 /** The arguments of `mlflow server` (see docs/local-target.md for why each is there). */
@@ -69,6 +72,9 @@ export interface EnsureMlflowOptions {
 export async function ensureMlflowServer(o: EnsureMlflowOptions): Promise<MlflowServiceRecord> {
   const up = await runningMlflow(o.paths, o.port);
   if (up) return up;
+  const recorded = await readMlflowRecord(o.paths);
+  const ours = !!recorded && recorded.port === o.port && isOurProcess(recorded.pid, MLFLOW_MARKER);
+  if (!ours && !(await isPortFree(o.port))) throw mlflowPortInUse(o.port); // fail fast, before building anything
   const env = await o.pythonEnv();
   const lock = await acquireFileLock(path.join(o.paths.services, "mlflow.lock"), {
     what: "starting the MLflow tracking server",
@@ -86,7 +92,7 @@ export async function ensureMlflowServer(o: EnsureMlflowOptions): Promise<Mlflow
     }
     await removeFile(o.paths.mlflowService);
     if (!(await isPortFree(o.port))) {
-      throw new EnvironmentError(`port ${o.port} (mlflow) is in use by another process; stop it or set local.ports.mlflow in mlops.yaml`);
+      throw mlflowPortInUse(o.port);
     }
     await mkdir(o.paths.mlflowArtifacts, { recursive: true });
     const logFile = path.join(o.paths.logs, "mlflow.log");

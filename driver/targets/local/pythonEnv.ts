@@ -31,7 +31,7 @@ interface Marker {
 
 const MARKER = ".mlops-complete.json";
 /** Rough cold-install time on a 2-core machine (measured: see docs/local-target.md). */
-const EXPECTED_MINUTES = 3;
+const EXPECTED_MINUTES = 5;
 
 function envOf(dir: string, digest: string): PythonEnv {
   return { dir, digest, python: path.join(dir, "bin", "python"), bin: (name) => path.join(dir, "bin", name) };

@@ -1,0 +1,184 @@
+/**
+ * End to end: the whole release on this machine with real processes (pytest, ml/pipeline.py, the MLflow
+ * tracking server, azmlinfsrv), from a fresh .mlops/ in a temp copy of the repo, on test ports (56xx).
+ * The first run on a machine builds the Python environment (~5 min); later runs reuse it.
+ */
+import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { expect } from "chai";
+import { parseReleaseConfig } from "../../driver/config/releaseConfig.js";
+import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
+import type { Release } from "../../driver/core/release.js";
+import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/index.js";
+import { MALFORMED_PAYLOAD, postScore, readSmokeRequest } from "../../driver/targets/local/smokeTest.js";
+import { SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
+
+const PORTS = { mlflow: 5650, int: 5651, prod: 5652 };
+
+async function score(uri: string, payload: unknown): Promise<number[]> {
+  const r = await postScore(uri, payload);
+  expect(r.status, JSON.stringify(r.body)).to.equal(200);
+  return (r.body as { predictions: number[] }).predictions;
+}
+
+function listen(port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(port, "127.0.0.1", () => resolve(s));
+  });
+}
+
+describe("local target, end to end (real MLflow server and azmlinfsrv)", function () {
+  this.timeout(15 * 60_000);
+  let repo: TempRepo;
+  let target: LocalTarget;
+  let progress: RecordingProgress;
+  let machine: ReleaseStateMachine;
+  let first: Release;
+  const timings: Record<string, number> = {};
+
+  before(async () => {
+    repo = await makeTempRepo(PORTS);
+    progress = new RecordingProgress();
+    target = await createLocalTarget({ repoRoot: repo.root, config: repo.config, progress, venvRoot: SHARED_VENV_ROOT });
+    machine = new ReleaseStateMachine({ target, config: repo.config, progress });
+  });
+
+  after(async () => {
+    if (target) {
+      const stopped = await target.down();
+      if (process.env.MLOPS_E2E_VERBOSE) process.stderr.write(`    down: ${stopped.join("; ")}\n    timings: ${JSON.stringify(timings)}\n`);
+    }
+    if (repo && !process.env.MLOPS_E2E_KEEP) await repo.remove();
+  });
+
+  it("creating the target starts nothing", async () => {
+    const services = await target.services();
+    expect(services.map((s) => s.running)).to.deep.equal([false, false, false]);
+  });
+
+  it("runs a release from a fresh state dir through test, train, gate, register, deploy and validate INT", async () => {
+    const t0 = Date.now();
+    first = await machine.start();
+    timings.firstReleaseMs = Date.now() - t0;
+    expect(first.state, progress.lines.slice(-5).join("\n")).to.equal("awaiting-approval");
+    expect(first.tests!.passed).to.be.greaterThan(0);
+    expect(first.training!.reused).to.equal(false);
+    expect(first.gate!.outcome).to.equal("passed");
+    expect(first.model!.digest).to.equal(first.training!.modelSha256);
+    expect(first.deployments.int!.scoringUri).to.equal(`http://127.0.0.1:${PORTS.int}/score`);
+    expect(first.validations.int!.healthy).to.equal(true);
+  });
+
+  it("a no-change rerun reuses the training run, the registered version and the INT deployment", async () => {
+    const t0 = Date.now();
+    const again = await machine.start();
+    timings.noChangeRerunMs = Date.now() - t0;
+    expect(again.state).to.equal("awaiting-approval");
+    expect(again.training!.reused).to.equal(true);
+    expect(again.training!.runId).to.equal(first.training!.runId);
+    expect(again.model!.version).to.equal(first.model!.version);
+    expect(again.deployments.int!.detail).to.match(/^no change/);
+  });
+
+  it("approve by a listed approver, then promote: PROD serves the same version and it is champion", async () => {
+    const approvers = await target.approvals.approvers("prod");
+    expect(approvers.length).to.be.greaterThan(0);
+    await machine.approve(first.id, approvers[0]!);
+    const t0 = Date.now();
+    const released = await machine.promote(first.id);
+    timings.promoteMs = Date.now() - t0;
+    expect(released.state).to.equal("released");
+    expect(released.deployments.prod!.modelVersion).to.equal(first.model!.version);
+    const champion = await target.registry.champion(repo.config.model.name);
+    expect(champion?.version).to.equal(first.model!.version);
+    const tags = (await target.registry.getVersion(first.model!.name, first.model!.version))!.tags;
+    expect(tags["mlops.approval.prod.by"]).to.equal(approvers[0]);
+    expect(tags["mlops.approval.prod.digest"]).to.equal(first.model!.digest);
+  });
+
+  it("both endpoints answer the smoke payload over HTTP with the same predictions", async () => {
+    const smoke = await readSmokeRequest(repo.root, repo.config.smoke.request);
+    const int = await score(`http://127.0.0.1:${PORTS.int}/score`, smoke.payload);
+    const prod = await score(`http://127.0.0.1:${PORTS.prod}/score`, smoke.payload);
+    expect(int).to.have.length(smoke.payload.data.length);
+    expect(prod).to.deep.equal(int);
+    for (const p of prod) expect(p).to.be.within(smoke.prediction_range[0], smoke.prediction_range[1]);
+  });
+
+  it("a scoring request of the wrong shape gets a 4xx and the server keeps serving", async () => {
+    for (const bad of [MALFORMED_PAYLOAD, { data: "nope" }, { rows: [] }]) {
+      const r = await postScore(`http://127.0.0.1:${PORTS.prod}/score`, bad);
+      expect(r.status, JSON.stringify(bad)).to.be.within(400, 499);
+    }
+    const status = await target.environments.describe("prod");
+    expect(status.healthy).to.equal(true);
+  });
+
+  it("deploying to a stack whose port another process holds fails with an error naming the port and the config key", async () => {
+    const busy = await listen(5659);
+    try {
+      const config = parseReleaseConfig({ ...repo.config, local: { host: "127.0.0.1", ports: { ...PORTS, int: 5659 } } });
+      const t = await createLocalTarget({ repoRoot: path.join(repo.root, "other"), config, progress, venvRoot: SHARED_VENV_ROOT });
+      const err = await t.environments.deploy("int", first.model!, progress).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.name).to.equal("EnvironmentError");
+      expect(err?.message).to.equal("port 5659 (int) is in use by another process; stop it or set local.ports.int in mlops.yaml");
+    } finally {
+      busy.close();
+    }
+  });
+
+  it("a port taken from the MLflow server fails with an error naming local.ports.mlflow", async () => {
+    const busy = await listen(5658);
+    try {
+      const config = parseReleaseConfig({ ...repo.config, local: { host: "127.0.0.1", ports: { ...PORTS, mlflow: 5658 } } });
+      const t = await createLocalTarget({ repoRoot: path.join(repo.root, "other"), config, progress, venvRoot: SHARED_VENV_ROOT });
+      const err = await t.training.findReusable(first.source!).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message).to.equal("port 5658 (mlflow) is in use by another process; stop it or set local.ports.mlflow in mlops.yaml");
+    } finally {
+      busy.close();
+    }
+  });
+
+  it("a failing ML unit test rejects the release before anything is trained", async () => {
+    const bad = path.join(repo.root, "ml", "tests", "test_zz_deliberately_failing.py");
+    await writeFile(bad, "def test_fails():\n    assert 1 == 2\n");
+    try {
+      const err = await machine.start().then(
+        () => undefined,
+        (e: Error & { code?: string }) => e,
+      );
+      expect(err?.code).to.equal("tests-failed");
+      const [r] = (await target.store.list()).filter((x) => x.state === "rejected");
+      expect(r!.steps.test.status).to.equal("failed");
+      expect(r!.steps.train.status).to.equal("pending");
+    } finally {
+      await rm(bad, { force: true });
+    }
+  });
+
+  it("malformed data.txt fails training with a DataError naming the problem, after the tests ran", async () => {
+    // The ML tests read ml/data.txt themselves, so swap in a suite that does not: this case is about the
+    // pipeline's exit 2 reaching the release as a DataError.
+    await rm(path.join(repo.root, "ml", "tests"), { recursive: true, force: true });
+    await mkdir(path.join(repo.root, "ml", "tests"));
+    await writeFile(path.join(repo.root, "ml", "tests", "test_ok.py"), "def test_ok():\n    assert True\n");
+    await appendFile(path.join(repo.root, "ml", "data.txt"), "1,2,not-a-number,4,5,6,7,8,9,10,11\n");
+    const err = await machine.start().then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(err?.code, err?.message).to.equal("data");
+    expect(err!.message).to.match(/data\.txt/);
+    const failed = (await target.store.list()).find((x) => x.steps.train.status === "failed");
+    expect(failed!.steps.test.status).to.equal("succeeded");
+  });
+});
