@@ -2,6 +2,7 @@
  * The ports the release core talks to. A target (local, azure) provides one implementation of each; the core
  * never imports a target, and the targets never call the core.
  */
+import type { ProfileReport } from "../profile/profileTypes.js";
 import type {
   Approval,
   DeploymentRecord,
@@ -74,6 +75,13 @@ export interface EnvironmentsPort {
   describe(stack: StackName): Promise<StackStatus>;
 }
 
+/** Load profile of a deployed stack: latency/throughput per concurrency level and a sizing recommendation.
+ * Optional on a target; without it the release records the profile-int step as skipped. */
+export interface ProfilingPort {
+  /** Loads the stack's endpoint with the smoke payload at the levels of mlops.yaml `profile:`; bounded in time. */
+  profile(stack: StackName, deployment: DeploymentRecord, progress: Progress): Promise<ProfileReport>;
+}
+
 export interface ApprovalsPort {
   /** Names allowed to approve a release into `stack` (from the stack's config, `mlops:approvers`). */
   approvers(stack: StackName): Promise<string[]>;
@@ -102,6 +110,7 @@ export interface Target {
   registry: RegistryPort;
   environments: EnvironmentsPort;
   approvals: ApprovalsPort;
+  profiling?: ProfilingPort;
   store: ReleaseStore;
   /** Releases resources held by this process (not background services). */
   close(): Promise<void>;

@@ -2,10 +2,12 @@
  * The release record: everything a release did, persisted after every step so it can be resumed after a
  * crash and audited afterwards. Pure data; no behaviour.
  */
+import type { ProfileReport } from "../profile/profileTypes.js";
+import type { RolloutRecord } from "../rollout/rolloutTypes.js";
 
 /** The steps of a release, in order. `release` runs the candidate phase up to the approval hold;
  * `promote` runs the production phase. */
-export const CANDIDATE_STEPS = ["test", "train", "gate", "register", "deploy-int", "validate-int"] as const;
+export const CANDIDATE_STEPS = ["test", "train", "gate", "register", "deploy-int", "validate-int", "profile-int"] as const;
 export const PRODUCTION_STEPS = ["deploy-prod", "validate-prod"] as const;
 export const STEPS = [...CANDIDATE_STEPS, ...PRODUCTION_STEPS] as const;
 export type StepName = (typeof STEPS)[number];
@@ -104,6 +106,8 @@ export interface DeploymentRecord {
   previous?: { modelVersion: string; digest: string };
   /** One line on what changed (e.g. "no change: already serving version 3"). */
   detail: string;
+  /** The staged traffic shift that took this version live, where the target does one (blue/green). */
+  rollout?: RolloutRecord;
 }
 
 export interface ValidationResult {
@@ -150,8 +154,19 @@ export interface Release {
   deployments: Partial<Record<StackName, DeploymentRecord>>;
   validations: Partial<Record<StackName, ValidationResult>>;
   approval?: Approval;
+  /** Load profile of INT and the sizing recommended for PROD (the profile-int step). */
+  profile?: ProfileReport;
   /** Append-only audit trail. */
   events: ReleaseEvent[];
+}
+
+/** Fills steps added after a record was written: skipped when the release had moved past them, else pending. */
+export function withAllSteps(release: Release): Release {
+  const settled = release.state !== "running" && release.state !== "failed";
+  for (const s of STEPS) {
+    release.steps[s] ??= settled ? { status: "skipped", attempts: 0, detail: "not a step when this release ran" } : { status: "pending", attempts: 0 };
+  }
+  return release;
 }
 
 export function newRelease(id: string, target: string, modelName: string, now: string): Release {

@@ -4,7 +4,7 @@
  * state before and after it runs, and every port call it makes is idempotent, so a release interrupted at any
  * point resumes with `resume` without doing any step twice.
  *
- *   test -> train -> gate -> register -> deploy-int -> validate-int -> [awaiting-approval]
+ *   test -> train -> gate -> register -> deploy-int -> validate-int -> profile-int -> [awaiting-approval]
  *        -> approve -> deploy-prod -> validate-prod -> champion
  */
 import { randomBytes } from "node:crypto";
@@ -288,6 +288,7 @@ export class ReleaseStateMachine {
     });
 
     await this.deployAndValidate(release, "int");
+    await this.profile(release, "int");
     release.state = "awaiting-approval";
     await this.save(release, "awaiting-approval", `${release.model!.name} v${release.model!.version} validated in int`);
   }
@@ -307,6 +308,27 @@ export class ReleaseStateMachine {
       r.validations[stack] = v;
       if (!v.healthy) throw new DeploymentError(`${stack} validation failed: ${v.detail}`);
       return v.detail;
+    });
+  }
+
+  /** Load profile and sizing recommendation, recorded on the release; skipped when disabled or unsupported. */
+  private async profile(release: Release, stack: "int"): Promise<void> {
+    const { target: t, config, progress } = this.deps;
+    const step = release.steps[`profile-${stack}`];
+    if (step.status === "succeeded" || step.status === "skipped") return;
+    const why = !config.profile.enabled ? "profile.enabled is false in mlops.yaml" : !t.profiling ? `the ${t.name} target cannot profile yet` : undefined;
+    if (why) {
+      Object.assign(step, { status: "skipped", detail: why, endedAt: this.stamp() });
+      await this.save(release, `profile-${stack} skipped`, why);
+      return;
+    }
+    await this.runStep(release, `profile-${stack}`, `profiling ${stack} under load (latency, throughput, sizing)`, async (r) => {
+      const report = await t.profiling!.profile(stack, r.deployments[stack]!, progress);
+      r.profile = report;
+      const rec = report.recommendation;
+      return rec.feasible
+        ? `${rec.sustainableRps} req/s per instance within the SLO; recommended for prod: ${rec.instances} instance(s), requests ${rec.requests.cpu}/${rec.requests.memory}, limits ${rec.limits.cpu}/${rec.limits.memory}`
+        : `no load level met the SLO (${report.run.stoppedBecause}); no sizing recommended`;
     });
   }
 

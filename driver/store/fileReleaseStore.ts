@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { NotFoundError, ReleaseLockedError, UsageError } from "../core/errors.js";
 import type { ReleaseLock, ReleaseStore } from "../core/ports.js";
-import type { Release } from "../core/release.js";
+import { withAllSteps, type Release } from "../core/release.js";
 
 const ID = /^rel-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$/;
 
@@ -68,7 +68,7 @@ export class FileReleaseStore implements ReleaseStore {
     } catch {
       throw new NotFoundError(`no release '${id}'; list releases with 'mlops status'`);
     }
-    return JSON.parse(text) as Release;
+    return withAllSteps(JSON.parse(text) as Release);
   }
 
   async list(): Promise<Release[]> {

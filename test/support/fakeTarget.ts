@@ -4,7 +4,8 @@
  * process dying before or after a port's effect: the store freezes (nothing more is persisted) and the call
  * throws, exactly what a crash leaves on disk.
  */
-import { ReleaseLockedError, NotFoundError } from "../../driver/core/errors.js";
+import { DeploymentError, ReleaseLockedError, NotFoundError } from "../../driver/core/errors.js";
+import type { ProfileReport } from "../../driver/profile/profileTypes.js";
 import type { Progress, ReleaseLock, ReleaseStore, StackStatus, Target } from "../../driver/core/ports.js";
 import type {
   Approval,
@@ -48,6 +49,7 @@ export type Effect =
   | "register"
   | "deploy-int"
   | "validate-int"
+  | "profile-int"
   | "deploy-prod"
   | "validate-prod"
   | "crown"
@@ -154,6 +156,32 @@ export class FakeTarget implements Target {
         return { stack, modelVersion: d.modelVersion, digest: d.digest, healthy: ok, predictions: 2, latencyMs: 3, validatedAt: "now", detail: ok ? "2 predictions in range" : "scoring returned 500" };
       }),
     describe: async (stack: StackName): Promise<StackStatus> => ({ stack, healthy: true, detail: "fake", ...(this.serving[stack] ? { modelVersion: this.serving[stack]!.version } : {}) }),
+  };
+
+  /** set to make the profiler fail (endpoint unreachable) */
+  profileFails = false;
+  profiling = {
+    profile: async (stack: StackName, d: DeploymentRecord): Promise<ProfileReport> =>
+      this.effect(`profile-${stack}` as Effect, () => {
+        if (this.profileFails) throw new DeploymentError(`profiling ${stack} failed: endpoint unreachable`);
+        const level = { concurrency: 1, durationS: 1, requests: 50, throughputRps: 50, p50Ms: 18, p95Ms: 22, p99Ms: 30, maxMs: 35, non2xx: 0, errors: 0, errorRate: 0, withinSlo: true, verdict: "within SLO" };
+        return {
+          stack,
+          modelVersion: d.modelVersion,
+          run: { url: d.scoringUri, startedAt: "now", endedAt: "now", slo: { p95Ms: 200, p99Ms: 500, maxErrorRate: 0.01 }, levels: [level], stoppedBecause: "all 1 levels within the SLO" },
+          target: { targetRps: 20, headroom: 0.7 },
+          recommendation: {
+            feasible: true,
+            sustainableRps: 50,
+            atConcurrency: 1,
+            instances: 2,
+            requests: { cpu: "250m", memory: "512Mi" },
+            limits: { cpu: "500m", memory: "1Gi" },
+            inputs: { targetRps: 20, headroom: 0.7, memoryMargin: 1.5, limitFactor: 2 },
+            reasoning: ["fake"],
+          },
+        };
+      }),
   };
 
   approvals = { approvers: async (stack: StackName) => [...this.approverList[stack]] };

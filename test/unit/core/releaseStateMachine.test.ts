@@ -274,7 +274,7 @@ describe("release state machine (core, with fake ports)", () => {
   });
 
   describe("resume after a crash at each step does every step exactly once", () => {
-    const candidate: Effect[] = ["tests", "train", "champion", "register", "deploy-int", "validate-int"];
+    const candidate: Effect[] = ["tests", "train", "champion", "register", "deploy-int", "validate-int", "profile-int"];
     for (const at of candidate) {
       for (const when of ["before", "after"] as const) {
         it(`crash ${when} ${at}`, async () => {
@@ -291,7 +291,7 @@ describe("release state machine (core, with fake ports)", () => {
           expect(t.counts.train).to.equal(1);
           expect(t.counts.register).to.equal(1);
           expect(t.counts["changed-int"]).to.equal(1);
-          expect(STEPS.filter((s) => r.steps[s].status === "succeeded")).to.have.length(6);
+          expect(STEPS.filter((s) => r.steps[s].status === "succeeded")).to.have.length(7);
         });
       }
     }
@@ -326,5 +326,44 @@ describe("release state machine (core, with fake ports)", () => {
     expect(old.state).to.equal("failed");
     expect(old.steps.register.error!.code).to.equal("interrupted");
     expect(old.events.at(-1)!.detail).to.match(/resume with 'mlops resume/);
+  });
+});
+
+describe("profile-int step (core, with fake ports)", () => {
+  it("profiles INT after validation and records the sizing on the release before the approval hold", async () => {
+    const t = new FakeTarget();
+    const r = await machine(t).start();
+    expect(r.state).to.equal("awaiting-approval");
+    expect(r.steps["profile-int"].status).to.equal("succeeded");
+    expect(r.steps["profile-int"].detail).to.match(/^50 req\/s per instance within the SLO; recommended for prod: 2 instance\(s\)/);
+    expect(r.profile?.recommendation.requests).to.deep.equal({ cpu: "250m", memory: "512Mi" });
+    expect(t.counts["profile-int"]).to.equal(1);
+  });
+
+  it("is skipped, with the reason, when profile.enabled is false or the target cannot profile", async () => {
+    const t = new FakeTarget();
+    const off = parseReleaseConfig({ ...config, profile: { enabled: false } });
+    const r = await machine(t, off).start();
+    expect(r.steps["profile-int"]).to.include({ status: "skipped", detail: "profile.enabled is false in mlops.yaml" });
+    expect(r.state).to.equal("awaiting-approval");
+    const t2 = new FakeTarget();
+    delete (t2 as { profiling?: unknown }).profiling;
+    const r2 = await machine(t2).start();
+    expect(r2.steps["profile-int"]).to.include({ status: "skipped", detail: "the fake target cannot profile yet" });
+  });
+
+  it("a profile that cannot run fails the release, and resume retries only that step", async () => {
+    const t = new FakeTarget();
+    t.profileFails = true;
+    const m = machine(t);
+    const err = await rejects(m.start());
+    expect(err.message).to.match(/profiling int failed/);
+    const failed = (await t.store.list())[0]!;
+    expect(failed.state).to.equal("failed");
+    t.profileFails = false;
+    const r = await m.resume(failed.id);
+    expect(r.state).to.equal("awaiting-approval");
+    expect(t.counts["deploy-int"]).to.equal(1);
+    expect(r.steps["profile-int"].attempts).to.equal(2);
   });
 });
