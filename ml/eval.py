@@ -69,9 +69,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(str(ex), file=sys.stderr)
         return extract.EXIT_DATA_ERROR
     if not args.no_mlflow:
-        import mlflow
+        import tracking
 
-        with mlflow.start_run():
+        with tracking.start_run(args.out):
             log_evaluation(metrics)
     print("eval: " + " ".join(f"{k}={v:.4f}" for k, v in metrics.items()), file=sys.stderr)
     return 0

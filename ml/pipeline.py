@@ -14,6 +14,7 @@ Exit codes: 0 success; 2 invalid data (one line on stderr naming file, line, col
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -24,8 +25,8 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
 import extract
+import tracking
 
-DEFAULT_EXPERIMENT = "diabetes"
 RUN_FILE = "run.json"
 EXIT_OK, EXIT_FAILURE = 0, 1
 
@@ -44,29 +45,7 @@ def _quiet_libraries() -> None:
     # MLflow, alembic and friends log INFO lines and warnings to stderr; keep stderr to our progress lines.
     for name in ("mlflow", "alembic", "urllib3"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore")
-
-
-def configure_tracking(out_dir: Path) -> str:
-    """Point MLflow at MLFLOW_TRACKING_URI, or at a SQLite store under out_dir when it is unset."""
-    import mlflow
-
-    uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
-    if not uri:
-        uri = "sqlite:///" + str((out_dir / "mlflow.db").resolve())
-    mlflow.set_tracking_uri(uri)
-    return uri
-
-
-def ensure_experiment(name: str, out_dir: Path, local_store: bool) -> str:
-    import mlflow
-
-    experiment = mlflow.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    # A local store would otherwise put artifacts in ./mlruns of the current directory.
-    location = (out_dir / "mlartifacts").resolve().as_uri() if local_store else None
-    return mlflow.create_experiment(name, artifact_location=location)
+    warnings.filterwarnings("ignore", module=r"mlflow(\..*)?$")
 
 
 def run_pipeline(data: str, out: str, alpha: float, test_fraction: float = extract.DEFAULT_TEST_FRACTION,
@@ -86,11 +65,10 @@ def run_pipeline(data: str, out: str, alpha: float, test_fraction: float = extra
 
     _quiet_libraries()  # after the import: MLflow configures its loggers when it loads
 
-    local_store = not os.environ.get("MLFLOW_TRACKING_URI", "").strip()
-    uri = configure_tracking(out_dir)
-    experiment_name = os.environ.get("MLFLOW_EXPERIMENT_NAME", "").strip() or DEFAULT_EXPERIMENT
-    progress("tracking", f"{uri if local_store else 'MLFLOW_TRACKING_URI'} experiment '{experiment_name}'")
-    experiment_id = ensure_experiment(experiment_name, out_dir, local_store)
+    uri = tracking.configure_tracking(out_dir)
+    experiment_name = tracking.experiment_name()
+    progress("tracking", f"{tracking.redact(uri)} experiment '{experiment_name}'")
+    experiment_id = tracking.ensure_experiment(experiment_name, uri)
 
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params({"data_sha256": split.data_sha256, "test_fraction": test_fraction,
@@ -141,8 +119,12 @@ def _one_line(ex: BaseException) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    # MLflow prints "View run ... at: <url>" to stdout after a run on a tracking server; stdout is
+    # for run.json only, so silence that and send anything else a library prints to stderr.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     try:
-        result = run_pipeline(args.data, args.out, args.alpha, args.test_fraction, args.seed)
+        with contextlib.redirect_stdout(sys.stderr):
+            result = run_pipeline(args.data, args.out, args.alpha, args.test_fraction, args.seed)
     except extract.DataValidationError as ex:
         print(str(ex), file=sys.stderr)
         return extract.EXIT_DATA_ERROR

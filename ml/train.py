@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import extract
+import tracking
 
 DEFAULT_ALPHA = 1.0
 MODEL_SUBDIR = "model"
@@ -103,7 +104,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         result = train(args.train, args.out, args.alpha)
         if not args.no_mlflow:
-            with mlflow.start_run():
+            with tracking.start_run(args.out):
                 log_training(result)
     except extract.DataValidationError as ex:
         print(str(ex), file=sys.stderr)

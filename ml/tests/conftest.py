@@ -1,5 +1,4 @@
 """Puts ml/ on sys.path (the scripts are flat modules, as Azure ML runs them) and shares one trained model."""
-import os
 import sys
 from pathlib import Path
 

@@ -72,7 +72,15 @@ def test_a_second_run_reuses_the_store_and_gives_the_same_model(e2e, monkeypatch
     assert second["model_sha256"] == first["model_sha256"]
     assert second["run_id"] != first["run_id"]
     assert second["experiment_id"] != first["experiment_id"]
-    err = capsys.readouterr().err.strip().splitlines()
+    # A new experiment in a SQLite store keeps its artifacts beside the database, not in ./mlruns.
+    import mlflow
+
+    artifact_uri = mlflow.get_run(second["run_id"]).info.artifact_uri
+    assert artifact_uri.startswith((out / "mlartifacts").as_uri())
+    assert not (Path.cwd() / "mlruns").exists()
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == second  # stdout holds run.json's content and nothing else
+    err = captured.err.strip().splitlines()
     assert [line.split("] ")[1].split(":")[0] for line in err] == [
         "extract", "extract", "tracking", "train", "train", "eval", "eval", "done"]
 
