@@ -1,0 +1,85 @@
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse } from "yaml";
+import { readReleaseConfig } from "../../../../driver/config/releaseConfig.js";
+import { ReleaseStateMachine } from "../../../../driver/core/releaseStateMachine.js";
+import type { Target } from "../../../../driver/core/ports.js";
+import { createAzureTarget } from "../../../../driver/targets/azure/index.js";
+import { FakeAzure } from "../support/fakeAzure.js";
+import { FakeCredential } from "../support/fakeCredential.js";
+import { FakeStackUpdater, RecordingProgress, settingsFor, tempRepo } from "../support/harness.js";
+
+describe("azure target release chain (contract test against the loopback Azure fakes)", function () {
+  this.timeout(30_000);
+  let fake: FakeAzure;
+  let repo: ReturnType<typeof tempRepo>;
+  beforeEach(async () => {
+    fake = await new FakeAzure().start();
+    fake.endpointKeys.set("int", "int-key").set("prod", "prod-key");
+    repo = tempRepo();
+  });
+  afterEach(async () => {
+    await fake.stop();
+    repo.cleanup();
+  });
+
+  async function machine(updater: FakeStackUpdater, progress = new RecordingProgress()) {
+    const config = await readReleaseConfig(repo.root);
+    const t = await createAzureTarget(
+      { repoRoot: repo.root, config, progress },
+      { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
+    );
+    const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 12, failed: 0, durationMs: 10, outputTail: "12 passed" }) } };
+    return new ReleaseStateMachine({ target, config, progress });
+  }
+  const stackServing = (stack: string) =>
+    (parse(readFileSync(path.join(repo.root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, { model: string; deployments: unknown }> }).config["mlops:serving"]!;
+
+  it("contract test: release trains once on Azure ML, registers, deploys INT by stack edit + up, holds; approve + promote reach PROD with the same artifact and no retraining", async () => {
+    const updater = new FakeStackUpdater(repo.root, fake);
+    const progress = new RecordingProgress();
+    const m = await machine(updater, progress);
+    const r = await m.start();
+    expect(r.state, JSON.stringify(r.steps)).to.equal("awaiting-approval");
+    expect(r.model).to.deep.include({ name: "diabetes-ridge", version: "1" });
+    expect(stackServing("int")).to.deep.include({ model: "diabetes-ridge", deployments: { blue: { version: 1, weight: 100 } } });
+    expect(updater.ups).to.deep.equal(["int", "int"]); // a new deployment takes traffic on the second up
+    expect(r.validations.int).to.deep.include({ healthy: true, predictions: 2 });
+    expect(r.deployments.int!.scoringUri).to.equal(`${fake.url}/score/int`);
+    const scoring = fake.requests.filter((q) => q.path === "/score/int");
+    expect(scoring).to.have.length(1);
+    expect(progress.lines.join("\n")).to.not.include("int-key"); // the endpoint key never reaches progress
+
+    // a separate CI run (a new machine, a new process) reads the record from blob storage and approves
+    const m2 = await machine(updater);
+    await m2.approve(r.id, "alice");
+    const promoted = await (await machine(updater)).promote(r.id);
+    expect(promoted.state).to.equal("released");
+    expect(promoted.deployments.prod).to.deep.include({ modelVersion: "1", digest: r.model!.digest });
+    expect(stackServing("prod")).to.deep.include({ model: "diabetes-ridge", deployments: { blue: { version: 1, weight: 100 } } });
+    expect(fake.requests.filter((q) => q.method === "PUT" && q.path.includes("/jobs/"))).to.have.length(1); // no retraining
+    expect(fake.requests.some((q) => q.method === "PUT" && q.path.includes("/workspaces/ws-prod/models/diabetes-ridge/versions/1"))).to.equal(true);
+    const container = fake.requests.filter((q) => q.method === "PUT" && /\/workspaces\/ws-int\/models\/diabetes-ridge$/.test(q.path)).pop()!;
+    expect((container.body as { properties: { tags: Record<string, string> } }).properties.tags["mlops.champion"]).to.equal("1");
+  });
+
+  it("contract test: a second release of unchanged code reuses the completed job and the registered version and leaves INT alone", async () => {
+    const updater = new FakeStackUpdater(repo.root, fake);
+    const first = await (await machine(updater)).start();
+    const upsBefore = updater.ups.length;
+    const second = await (await machine(updater)).start();
+    expect(second.state).to.equal("awaiting-approval");
+    expect(second.training).to.deep.include({ runId: first.training!.runId, reused: true });
+    expect(second.model!.version).to.equal("1");
+    expect(second.steps["deploy-int"].detail).to.match(/^no change: blue already serves diabetes-ridge v1/);
+    expect(updater.ups.length).to.equal(upsBefore);
+    expect(fake.requests.filter((q) => q.method === "PUT" && q.path.includes("/jobs/"))).to.have.length(1);
+  });
+
+  it("contract test: a failed training job fails the release at train with the job's portal link, resumable", async () => {
+    fake.jobScript = () => ({ statuses: ["Running", "Failed"], error: "data.txt: line 3: expected 11 columns" });
+    const r = await (await machine(new FakeStackUpdater(repo.root, fake))).start().catch((e: unknown) => e);
+    expect((r as Error).message).to.match(/^training job mlops-train-\S+ ended Failed: data\.txt: line 3: expected 11 columns; logs: https:\/\/ml\.azure\.com\/runs\//);
+  });
+});
