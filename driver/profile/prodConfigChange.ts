@@ -1,13 +1,15 @@
 /**
  * The sizing recommendation as the exact change to a stack file (`Pulumi.prod.yaml`): the
  * `mlops:serving.instanceType` requests/limits and the instance count (`scale.instanceCount`, or
- * `scale.minInstances` with `maxInstances` raised to match when autoscaling), edited through the `yaml`
- * package's Document API so comments and layout stay as they were. The edited file is validated with the
- * stack config schema before it is offered; `applyConfigChange` writes it (only on `--apply`).
+ * `scale.minInstances` with `maxInstances` raised to match when autoscaling). The keys are found with the
+ * `yaml` package's Document API and only the source range of each changed value is replaced, so every other
+ * byte (comments, their alignment, quoting elsewhere) stays as it was; re-stringifying the whole Document
+ * would re-align comments on untouched lines. The edited file is validated with the stack config schema
+ * before it is offered; `applyConfigChange` writes it (only on `--apply`).
  */
 import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { isMap, isScalar, parse, parseDocument, type Document } from "yaml";
+import { isMap, isScalar, parse, parseDocument, stringify, type Document } from "yaml";
 import { CONFIG_NAMESPACE, parseStackConfig, StackConfigError } from "../../config/stackConfig.js";
 import { ConfigError } from "../core/errors.js";
 import { unifiedDiff } from "./lineDiff.js";
@@ -32,15 +34,20 @@ export interface ConfigChange {
 
 const SERVING = `${CONFIG_NAMESPACE}:serving`;
 
-function setScalar(doc: Document, keyPath: string[], value: string | number, changes: KeyChange[]): void {
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+function setScalar(doc: Document, keyPath: string[], value: string | number, changes: KeyChange[], edits: Edit[]): void {
   const node = doc.getIn(["config", SERVING, ...keyPath], true);
   const key = `${SERVING}.${keyPath.join(".")}`;
-  if (!isScalar(node)) throw new ConfigError(`${key} is missing or not a plain value; add it to the stack file and run again`);
+  if (!isScalar(node) || !node.range) throw new ConfigError(`${key} is missing or not a plain value; add it to the stack file and run again`);
   const from = node.value as string | number;
   if (String(from) === String(value)) return;
-  node.value = value;
-  // let the stringifier choose the style: plain where it reads back the same, quoted where it would not ("1")
-  delete node.type;
+  // plain where it reads back the same, quoted where it would not ("1" stays a string)
+  edits.push({ start: node.range[0], end: node.range[1], text: stringify(value).trimEnd() });
   changes.push({ key, from, to: value });
 }
 
@@ -52,22 +59,25 @@ export function planConfigChange(text: string, stack: string, rec: SizingRecomme
   const serving = doc.getIn(["config", SERVING], true);
   if (!isMap(serving)) throw new ConfigError(`${fileName} has no ${SERVING} map; add the serving section and run again`);
   const changes: KeyChange[] = [];
-  setScalar(doc, ["instanceType", "requests", "cpu"], rec.requests.cpu, changes);
-  setScalar(doc, ["instanceType", "requests", "memory"], rec.requests.memory, changes);
-  setScalar(doc, ["instanceType", "limits", "cpu"], rec.limits.cpu, changes);
-  setScalar(doc, ["instanceType", "limits", "memory"], rec.limits.memory, changes);
+  const edits: Edit[] = [];
+  const set = (keyPath: string[], value: string | number): void => setScalar(doc, keyPath, value, changes, edits);
+  set(["instanceType", "requests", "cpu"], rec.requests.cpu);
+  set(["instanceType", "requests", "memory"], rec.requests.memory);
+  set(["instanceType", "limits", "cpu"], rec.limits.cpu);
+  set(["instanceType", "limits", "memory"], rec.limits.memory);
   const scaleType = doc.getIn(["config", SERVING, "scale", "type"]);
   if (scaleType === "TargetUtilization") {
-    setScalar(doc, ["scale", "minInstances"], rec.instances, changes);
+    set(["scale", "minInstances"], rec.instances);
     const max = Number(doc.getIn(["config", SERVING, "scale", "maxInstances"]));
-    if (!(max >= rec.instances)) setScalar(doc, ["scale", "maxInstances"], rec.instances, changes);
+    if (!(max >= rec.instances)) set(["scale", "maxInstances"], rec.instances);
   } else if (scaleType === "Default" || scaleType === undefined) {
     if (doc.getIn(["config", SERVING, "scale"]) === undefined) throw new ConfigError(`${fileName} has no ${SERVING}.scale; add scale: {type: Default, instanceCount: 1} and run again`);
-    setScalar(doc, ["scale", "instanceCount"], rec.instances, changes);
+    set(["scale", "instanceCount"], rec.instances);
   } else {
     throw new ConfigError(`${SERVING}.scale.type in ${fileName} is ${String(scaleType)}; expected Default or TargetUtilization`);
   }
-  const after = doc.toString();
+  let after = text;
+  for (const e of edits.sort((a, b) => b.start - a.start)) after = after.slice(0, e.start) + e.text + after.slice(e.end);
   validateStackText(after, stack, fileName);
   return { file: fileName, stack, changes, diff: unifiedDiff(text, after, { from: `a/${fileName}`, to: `b/${fileName}` }), after };
 }
