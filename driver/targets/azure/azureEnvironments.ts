@@ -9,13 +9,25 @@ import type { TokenCredential } from "@azure/core-auth";
 import { DeploymentError } from "../../core/errors.js";
 import type { EnvironmentsPort, Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, StackName, ValidationResult } from "../../core/release.js";
-import { decideServing } from "../../pulumi/servingDecision.js";
+import { decideServing, type ServingConfig } from "../../pulumi/servingDecision.js";
 import { describeChanges, type StackUpdater } from "../../pulumi/stackUpdater.js";
 import { AML_SCOPE, workspaceFromOutputs, type WorkspaceRef } from "./azureSettings.js";
 import { AzureRegistry } from "./azureRegistry.js";
 import { copyModelToWorkspace } from "./modelCopy.js";
 import { readSmokeRequest, runSmoke } from "./smokeTest.js";
 import type { WorkspaceClients } from "./workspaceClients.js";
+
+/** The program's `servedModel` output ({name, deployments: {color: {version, weight}}}), if well-formed. */
+export function servedFromOutputs(out: Record<string, unknown>): ServingConfig | undefined {
+  const s = out.servedModel as { name?: unknown; deployments?: unknown } | undefined;
+  if (!s || typeof s.name !== "string" || !s.deployments || typeof s.deployments !== "object") return undefined;
+  const deployments: ServingConfig["deployments"] = {};
+  for (const [k, v] of Object.entries(s.deployments as Record<string, { version?: unknown; weight?: unknown }>)) {
+    if (v === null || typeof v !== "object" || typeof v.weight !== "number") return undefined;
+    deployments[k] = { version: String(v.version), weight: v.weight };
+  }
+  return { model: s.name, deployments };
+}
 
 export interface AzureEnvironmentsOptions {
   repoRoot: string;
@@ -40,7 +52,9 @@ export class AzureEnvironments implements EnvironmentsPort {
       const copied = await copyModelToWorkspace(model, await this.o.workspace("int"), await this.o.workspace("prod"), progress);
       progress.info(copied === "copied" ? `prod workspace now holds ${model.name} v${model.version} (verified copy)` : `prod workspace already holds ${model.name} v${model.version} with the same sha256`);
     }
-    const current = await updater.serving(stack);
+    // What the last `up` applied (the servedModel output) is the truth; the file may lag behind it when a CI
+    // run's edit was not committed. Fall back to the file before the first update.
+    const current = servedFromOutputs(await updater.outputs(stack)) ?? (await updater.serving(stack));
     const decision = decideServing(current, model.name, model.version);
     const before = await this.refOf(stack);
     let previous: DeploymentRecord["previous"];

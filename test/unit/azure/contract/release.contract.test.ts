@@ -83,3 +83,12 @@ describe("azure target release chain (contract test against the loopback Azure f
     expect((r as Error).message).to.match(/^training job mlops-train-\S+ ended Failed: data\.txt: line 3: expected 11 columns; logs: https:\/\/ml\.azure\.com\/runs\//);
   });
 });
+
+describe("azure deploy decision source", () => {
+  it("uses the stack's servedModel output (what the last up applied) over a stack file that lags behind", async () => {
+    const { servedFromOutputs } = await import("../../../../driver/targets/azure/azureEnvironments.js");
+    expect(servedFromOutputs({ servedModel: { name: "m", deployments: { blue: { version: "3", weight: 100 } } } })).to.deep.equal({ model: "m", deployments: { blue: { version: "3", weight: 100 } } });
+    expect(servedFromOutputs({})).to.equal(undefined);
+    expect(servedFromOutputs({ servedModel: { name: "m", deployments: { blue: { version: "3" } } } })).to.equal(undefined);
+  });
+});

@@ -89,11 +89,13 @@ export class FakeStackUpdater implements StackUpdater {
     const plan = planTraffic(weights, this.state.get(stack));
     this.state.set(stack, { liveDeployments: Object.keys(serving.deployments), traffic: plan.traffic });
     this.converged.set(stack, plan.converged);
+    this.served.set(stack, { name: serving.model, deployments: serving.deployments });
     progress.info(`Updating (${stack}): traffic ${JSON.stringify(plan.traffic)}`);
     return { result: "succeeded", changes: { update: 1, same: 20 }, durationMs: 5 };
   }
   private readonly converged = new Map<string, boolean>();
+  private readonly served = new Map<string, unknown>();
   async outputs(stack: string): Promise<StackOutputValues> {
-    return { ...outputsFor(this.fake, stack), traffic: this.state.get(stack)?.traffic ?? {}, trafficConverged: this.converged.get(stack) ?? true };
+    return { ...outputsFor(this.fake, stack), traffic: this.state.get(stack)?.traffic ?? {}, trafficConverged: this.converged.get(stack) ?? true, ...(this.served.has(stack) ? { servedModel: this.served.get(stack) } : {}) };
   }
 }
