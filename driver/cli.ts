@@ -12,6 +12,7 @@ import { STACKS, type Release } from "./core/release.js";
 import { StderrProgress } from "./cli/progress.js";
 import { renderRelease, renderStatus, statusJson } from "./cli/render.js";
 import { createTarget, parseTargetName, TARGETS, type CliTarget } from "./targets/index.js";
+import { profileCommand, rollbackCommand, writeReportFor } from "./cli/profileCommands.js";
 
 interface GlobalOpts {
   target: string;
@@ -30,8 +31,12 @@ function findRepoRoot(start: string): string {
   }
 }
 
+function repoRootOf(opts: GlobalOpts): string {
+  return opts.repo ? path.resolve(opts.repo) : findRepoRoot(process.cwd());
+}
+
 async function withTarget<T>(opts: GlobalOpts, fn: (t: CliTarget, m: ReleaseStateMachine) => Promise<T>): Promise<T> {
-  const repoRoot = opts.repo ? path.resolve(opts.repo) : findRepoRoot(process.cwd());
+  const repoRoot = repoRootOf(opts);
   const config = await readReleaseConfig(repoRoot);
   const progress = new StderrProgress({ quiet: opts.quiet });
   const target = await createTarget(parseTargetName(opts.target), { repoRoot, config, progress });
@@ -76,7 +81,7 @@ export function buildProgram(): Command {
     .description("start a release and run it up to the approval hold")
     .action(async (_o, cmd: Command) => {
       const opts = g(cmd);
-      const r = await withTarget(opts, (_t, m) => m.start());
+      const r = await withTarget(opts, (t, m) => writeReportFor(repoRootOf(opts), t, () => m.start()));
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
 
@@ -106,7 +111,7 @@ export function buildProgram(): Command {
     .description("deploy an approved release to PROD, validate it, crown it champion")
     .action(async (id: string, _o, cmd: Command) => {
       const opts = g(cmd);
-      const r = await withTarget(opts, (_t, m) => m.promote(id));
+      const r = await withTarget(opts, (t, m) => writeReportFor(repoRootOf(opts), t, () => m.promote(id), id));
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
 
@@ -137,6 +142,25 @@ export function buildProgram(): Command {
         emit(opts, report, report.outputTail.trimEnd());
         if (report.failed > 0 || report.passed === 0) process.exitCode = EXIT.testsFailed;
       });
+    });
+
+  program
+    .command("profile <stack>")
+    .description("load-test a stack's endpoint, record latency/throughput per concurrency and recommend PROD sizing")
+    .option("--apply", "write the recommended sizing into Pulumi.prod.yaml (never done otherwise)")
+    .action(async (stack: string, o: { apply?: boolean }, cmd: Command) => {
+      const opts = g(cmd);
+      const out = await withTarget(opts, (t) => profileCommand(repoRootOf(opts), t, stack, { apply: !!o.apply }, new StderrProgress({ quiet: opts.quiet })));
+      emit(opts, out.json, out.text);
+    });
+
+  program
+    .command("rollback <stack>")
+    .description("put the model version that served before back on a stack (validated; crowned champion in prod)")
+    .action(async (stack: string, _o, cmd: Command) => {
+      const opts = g(cmd);
+      const out = await withTarget(opts, (t) => rollbackCommand(t, stack, new StderrProgress({ quiet: opts.quiet })));
+      emit(opts, out.json, out.text);
     });
 
   program

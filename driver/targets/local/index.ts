@@ -11,6 +11,7 @@ import type { Progress, Target } from "../../core/ports.js";
 import { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { FileSourceFingerprinter } from "../../source/fingerprint.js";
 import { FileReleaseStore } from "../../store/fileReleaseStore.js";
+import { LocalProfiling } from "../../profile/localProfiling.js";
 import { LocalEnvironments } from "./localEnvironments.js";
 import { localPaths, type LocalPaths } from "./localPaths.js";
 import { LocalRegistry } from "./localRegistry.js";
@@ -76,6 +77,7 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
       mlflow,
     }),
     approvals: new StackFileApprovers(repoRoot),
+    profiling: new LocalProfiling({ paths, config }),
     store: new FileReleaseStore(paths.stateDir),
     close: async () => undefined,
     down: () => stopLocalServices(repoRoot, paths),
