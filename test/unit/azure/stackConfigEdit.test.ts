@@ -95,9 +95,16 @@ describe("stack config edit (Pulumi.<stack>.yaml mlops:serving)", () => {
       const env = { ...process.env, PULUMI_BACKEND_URL: `file://${dir}/state`, PULUMI_CONFIG_PASSPHRASE: "test", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_HOME: path.join(dir, "home") };
       execFileSync("mkdir", ["-p", `${dir}/state`]);
       execFileSync(cli, ["stack", "init", "int", "--non-interactive"], { cwd: dir, env, stdio: "ignore" });
-      const renamed = decideServing(readServingYaml(original), "other-model", "1").serving;
-      for (const cmd of servingPathCommands(readServingYaml(original), renamed)) execFileSync(cli, [...cmd, "--stack", "int"], { cwd: dir, env, stdio: "ignore" });
-      expect(configOf(readFileSync(path.join(dir, "Pulumi.int.yaml"), "utf8"))).to.deep.equal(configOf(editServingYaml(original, renamed)));
+      // a model rename, then two blue/green flips: the CLI's file and ours must hold the same config each time
+      let ours = original;
+      let serving = readServingYaml(original);
+      for (const [model, version] of [["other-model", "1"], ["other-model", "2"], ["other-model", "3"]] as const) {
+        const next = decideServing(serving, model, version).serving;
+        for (const cmd of servingPathCommands(serving, next)) execFileSync(cli, [...cmd, "--stack", "int"], { cwd: dir, env, stdio: "ignore" });
+        ours = editServingYaml(ours, next);
+        expect(configOf(readFileSync(path.join(dir, "Pulumi.int.yaml"), "utf8")), `${model} v${version}`).to.deep.equal(configOf(ours));
+        serving = next;
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
