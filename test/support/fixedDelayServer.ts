@@ -8,14 +8,14 @@ export interface FixedDelayServer {
   close: () => Promise<void>;
 }
 
-export async function startFixedDelayServer(delayMs: number, opts: { status?: (n: number) => number } = {}): Promise<FixedDelayServer> {
+export async function startFixedDelayServer(delayMs: number, opts: { status?: (n: number) => number; closeEachResponse?: boolean } = {}): Promise<FixedDelayServer> {
   let n = 0;
   const server = http.createServer((req, res) => {
     req.resume();
     req.on("end", () => {
       const k = ++n;
       setTimeout(() => {
-        res.writeHead(opts.status?.(k) ?? 200, { "content-type": "application/json" });
+        res.writeHead(opts.status?.(k) ?? 200, { "content-type": "application/json", ...(opts.closeEachResponse ? { connection: "close" } : {}) });
         res.end("[152.1, 201.3]");
       }, delayMs);
     });

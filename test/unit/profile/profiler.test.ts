@@ -61,6 +61,20 @@ describe("profiler (autocannon against a loopback endpoint)", function () {
     }
   });
 
+  it("times a server that closes the connection after every response correctly (as azmlinfsrv's gunicorn does)", async () => {
+    const closing = await startFixedDelayServer(10, { closeEachResponse: true });
+    try {
+      const run = await runProfile({ request: { url: `${closing.url}/score`, body: "{}" }, settings: { ...settings, concurrency: [1, 2], secondsPerLevel: 1, warmupSeconds: 0 } });
+      for (const l of run.levels) {
+        expect(l.p50Ms, `c=${l.concurrency}`).to.be.within(10, 25);
+        // Little's law: connections ≈ throughput × latency
+        expect(l.throughputRps * (l.p50Ms / 1000)).to.be.within(0.6 * l.concurrency, 1.2 * l.concurrency);
+      }
+    } finally {
+      await closing.close();
+    }
+  });
+
   it("counts connection errors when nothing listens", async () => {
     const run = await runProfile({ request: { url: "http://127.0.0.1:1/score", body: "{}", timeoutS: 1 }, settings: { ...settings, concurrency: [1], secondsPerLevel: 0.5, warmupSeconds: 0 } });
     expect(run.levels[0]!.errors).to.be.greaterThan(0);
