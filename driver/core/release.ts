@@ -44,6 +44,8 @@ export interface SourceFingerprint {
   codeDigest: string;
   dataDigest: string;
   envDigest: string;
+  /** sha256 of what serves the model besides the model file (ml/score.py); with envDigest it pins what INT validated. */
+  servingDigest?: string;
 }
 
 export interface TestReport {

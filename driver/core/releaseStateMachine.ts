@@ -296,6 +296,7 @@ export class ReleaseStateMachine {
   private async deployAndValidate(release: Release, stack: "int" | "prod"): Promise<void> {
     const { target: t, progress } = this.deps;
     await this.runStep(release, `deploy-${stack}`, `deploying to ${stack}`, async (r) => {
+      await this.assertServingUnchanged(r, stack);
       const d = await t.environments.deploy(stack, r.model!, progress);
       if (d.modelVersion !== r.model!.version || d.digest !== r.model!.digest) {
         throw new DeploymentError(`${stack} reports version ${d.modelVersion} (${d.digest.slice(0, 12)}) after deploying v${r.model!.version}; check 'mlops status'`);
@@ -309,6 +310,26 @@ export class ReleaseStateMachine {
       if (!v.healthy) throw new DeploymentError(`${stack} validation failed: ${v.detail}`);
       return v.detail;
     });
+  }
+
+  /**
+   * A deployment serves the model file plus the scoring code and its environment, read from the working tree.
+   * If those changed since the release started, the stack would serve something the release never tested (and,
+   * for PROD, something INT never validated): refuse instead.
+   */
+  private async assertServingUnchanged(release: Release, stack: "int" | "prod"): Promise<void> {
+    const was = release.source;
+    if (!was) return;
+    const now = await this.t.source.fingerprint();
+    const changed = [
+      was.servingDigest !== undefined && now.servingDigest !== was.servingDigest ? "ml/score.py" : undefined,
+      now.envDigest !== was.envDigest ? "ml/conda.yml" : undefined,
+    ].filter((x): x is string => x !== undefined);
+    if (changed.length > 0) {
+      throw new InvalidStateError(
+        `${changed.join(" and ")} changed since release ${release.id} started; ${stack} would serve code ${stack === "prod" ? "that int did not validate" : "this release did not test"}: restore it, or start a new release`,
+      );
+    }
   }
 
   /** Load profile and sizing recommendation, recorded on the release; skipped when disabled or unsupported. */

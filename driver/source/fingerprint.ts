@@ -18,6 +18,8 @@ import { parseCondaEnv } from "./condaEnv.js";
 export const ML_DIR = "ml";
 export const DATA_FILE = "ml/data.txt";
 export const CONDA_FILE = "ml/conda.yml";
+/** The scoring script the inference server runs: part of what a deployment serves. */
+export const SCORE_FILE = "ml/score.py";
 /** Paths whose uncommitted changes make the fingerprint "dirty". */
 export const FINGERPRINTED_PATHS = ["ml", "mlops.yaml"] as const;
 
@@ -104,8 +106,14 @@ export async function gitState(repoRoot: string): Promise<{ gitCommit: string; g
 }
 
 export async function fingerprintSource(repoRoot: string): Promise<SourceFingerprint> {
-  const [gs, code, data, env] = await Promise.all([gitState(repoRoot), codeDigest(repoRoot), dataDigest(repoRoot), envDigest(repoRoot)]);
-  return { ...gs, codeDigest: code, dataDigest: data, envDigest: env };
+  const [gs, code, data, env, serving] = await Promise.all([
+    gitState(repoRoot),
+    codeDigest(repoRoot),
+    dataDigest(repoRoot),
+    envDigest(repoRoot),
+    digestFiles(repoRoot, [SCORE_FILE]),
+  ]);
+  return { ...gs, codeDigest: code, dataDigest: data, envDigest: env, servingDigest: serving };
 }
 
 export class FileSourceFingerprinter implements SourcePort {

@@ -60,7 +60,7 @@ export const silentProgress: Progress = { stepStarted() {}, stepFinished() {}, i
 export class FakeTarget implements Target {
   name = "fake";
   store = new MemoryStore();
-  fp: SourceFingerprint = { gitCommit: "c0ffee", gitDirty: false, codeDigest: "code1", dataDigest: "data1", envDigest: "env1" };
+  fp: SourceFingerprint = { gitCommit: "c0ffee", gitDirty: false, codeDigest: "code1", dataDigest: "data1", envDigest: "env1", servingDigest: "score1" };
   testResult = { passed: 7, failed: 0 };
   metrics: Record<string, number> = { rmse: 54, mae: 44, r2: 0.45 };
   /** versions whose validation fails, per stack */

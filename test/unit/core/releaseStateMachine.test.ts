@@ -262,6 +262,20 @@ describe("release state machine (core, with fake ports)", () => {
     expect(await rejects(m.resume(r!.id))).to.be.instanceOf(InvalidStateError);
   });
 
+  it("promote refuses when score.py changed since int validated the release", async () => {
+    const t = new FakeTarget();
+    const m = machine(t);
+    const r = await m.start();
+    await m.approve(r.id, "alice");
+    t.fp = { ...t.fp, servingDigest: "score2" };
+    const err = await rejects(m.promote(r.id));
+    expect(err).to.be.instanceOf(InvalidStateError);
+    expect(err.message).to.match(/ml\/score.py changed since release .* started; prod would serve code that int did not validate/);
+    expect(t.serving.prod).to.equal(undefined);
+    t.fp = { ...t.fp, servingDigest: "score1" };
+    expect((await m.promote(r.id)).state).to.equal("released");
+  });
+
   it("training refuses to run when the source changed after the release started", async () => {
     const t = new FakeTarget();
     const m = machine(t);
