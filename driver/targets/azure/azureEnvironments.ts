@@ -3,18 +3,25 @@
  * blue/green gets the version with weight 100) and running `pulumi up` through the StackUpdater; the program
  * routes traffic only to deployments that existed after the previous update (components/trafficPlan.ts), so
  * a new color takes a second `up` to receive its traffic. PROD first gets a verified copy of the INT model.
+ * PROD takes a new version in stages (stagedRollout.ts: weight 0, then `rollout.steps`, each checked, rolled
+ * back on a failed check); putting back the version the serving one replaced (a rollback) is one `up`.
  * Validation is the smoke request against the stack's scoring URI.
  */
 import type { TokenCredential } from "@azure/core-auth";
+import type { RolloutConfig } from "../../config/releaseConfig.js";
 import { DeploymentError } from "../../core/errors.js";
 import type { EnvironmentsPort, Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, StackName, ValidationResult } from "../../core/release.js";
 import { decideServing, type ServingConfig } from "../../pulumi/servingDecision.js";
 import { describeChanges, type StackUpdater } from "../../pulumi/stackUpdater.js";
-import { AML_SCOPE, workspaceFromOutputs, type WorkspaceRef } from "./azureSettings.js";
+import { workspaceFromOutputs, type WorkspaceRef } from "./azureSettings.js";
 import { AzureRegistry } from "./azureRegistry.js";
+import type { DeploymentProbe } from "./azureRolloutControl.js";
+import { DeploymentProbes } from "./deploymentProbes.js";
+import { endpointAuth, type EndpointAuth } from "./endpointAuth.js";
 import { copyModelToWorkspace } from "./modelCopy.js";
 import { readSmokeRequest, runSmoke } from "./smokeTest.js";
+import { stagedFrom, stagedRollout } from "./stagedRollout.js";
 import type { WorkspaceClients } from "./workspaceClients.js";
 
 /** The program's `servedModel` output ({name, deployments: {color: {version, weight}}}), if well-formed. */
@@ -36,6 +43,15 @@ export interface AzureEnvironmentsOptions {
   /** The workspace clients of a stack (from its outputs). */
   workspace(stack: StackName): Promise<WorkspaceClients>;
   credential: TokenCredential;
+  /** How PROD takes a new version (mlops.yaml `rollout:`); absent: straight to 100 like INT. */
+  rollout?: RolloutConfig;
+  /**
+   * The version the release that deployed `servingVersion` to `stack` recorded as served before it (from the
+   * release records). Deploying exactly that version is a rollback: one `up`, no staging.
+   */
+  recordedPrevious?: (stack: StackName, servingVersion: string) => Promise<string | undefined>;
+  /** The new deployment's probes (tests); default: DeploymentProbes against the stack's scoring URI. */
+  probeFor?: (stack: StackName, deployment: string) => Promise<DeploymentProbe>;
   now?: () => Date;
 }
 
@@ -63,9 +79,32 @@ export class AzureEnvironments implements EnvironmentsPort {
       if (prev) previous = { modelVersion: prev.version, digest: prev.digest };
     }
     const serving = (ref: WorkspaceRef) => ref.trafficConverged !== false && ref.traffic[decision.color] === 100;
+    const from = stack === "prod" && this.o.rollout ? stagedFrom(current, decision) : undefined;
+    const rollback = from && (await this.o.recordedPrevious?.(stack, from.version)) === model.version;
 
     let detail: string;
-    if (!decision.changed && serving(before)) {
+    let rollout: DeploymentRecord["rollout"];
+    if (from && !rollback) {
+      const staged = await stagedRollout({
+        stack,
+        updater,
+        decision,
+        from,
+        settings: this.o.rollout!,
+        probe: () => this.probeFor(stack, decision.color),
+        progress,
+        ...(this.o.now ? { now: this.o.now } : {}),
+      });
+      rollout = staged.record;
+      if (staged.record.outcome !== "completed") {
+        throw new DeploymentError(`${stack} rollout of ${model.name} v${model.version} rolled back: ${staged.record.detail}`);
+      }
+      const after = await this.refOf(stack);
+      if (!serving(after)) {
+        throw new DeploymentError(`after the staged rollout, stack '${stack}' routes ${JSON.stringify(after.traffic)} instead of ${decision.color}=100; run 'pulumi up --stack ${stack}' and check the endpoint`);
+      }
+      detail = `${decision.detail}; staged ${staged.record.steps.filter((x) => x.percent > 0).map((x) => `${x.percent}%`).join(" -> ")} in ${staged.ups} pulumi up(s), every check passed; commit Pulumi.${stack}.yaml as the record of what serves ${stack}`;
+    } else if (!decision.changed && serving(before)) {
       detail = decision.detail;
     } else {
       const wrote = await updater.setServing(stack, decision.serving);
@@ -96,29 +135,29 @@ export class AzureEnvironments implements EnvironmentsPort {
       scoringUri: ref.scoringUri,
       deployedAt: (this.o.now ?? (() => new Date()))().toISOString(),
       ...(previous ? { previous } : {}),
-      detail,
+      detail: rollback ? `rollback: ${detail}` : detail,
+      ...(rollout ? { rollout } : {}),
     };
   }
 
-  /** The endpoint's request credential per its auth mode (Key, AMLToken, AADToken). */
-  private async authHeaders(stack: StackName): Promise<Record<string, string>> {
-    const ws = await this.o.workspace(stack);
-    const endpoint = ws.ref.endpointName;
-    if (!endpoint) throw new DeploymentError(`stack '${stack}' has no endpointName output; run 'pulumi up --stack ${stack}'`);
-    const e = await ws.ml.onlineEndpoints.get(ws.ref.resourceGroup, ws.ref.workspace, endpoint);
-    const mode = e.properties.authMode;
-    let token: string | undefined;
-    if (mode === "Key") token = (await ws.ml.onlineEndpoints.listKeys(ws.ref.resourceGroup, ws.ref.workspace, endpoint)).primaryKey;
-    else if (mode === "AMLToken") token = (await ws.ml.onlineEndpoints.getToken(ws.ref.resourceGroup, ws.ref.workspace, endpoint)).accessToken;
-    else token = (await this.o.credential.getToken(AML_SCOPE))?.token;
-    if (!token) throw new DeploymentError(`endpoint ${endpoint} (${mode}) gave no credential to call it with; check your role on the workspace`);
-    return { authorization: `Bearer ${token}` };
+  /** The endpoint's request credential per its auth mode (Key, AMLToken, AADToken); never logged. */
+  private async auth(stack: StackName): Promise<EndpointAuth> {
+    return endpointAuth(stack, await this.o.workspace(stack), this.o.credential);
+  }
+
+  private async probeFor(stack: StackName, deployment: string): Promise<DeploymentProbe> {
+    if (this.o.probeFor) return this.o.probeFor(stack, deployment);
+    const ref = await this.refOf(stack);
+    if (!ref.scoringUri) throw new DeploymentError(`stack '${stack}' has no scoringUri output; run 'pulumi up --stack ${stack}'`);
+    const smoke = await readSmokeRequest(this.o.repoRoot, this.o.smokeRequest);
+    return new DeploymentProbes({ scoringUri: ref.scoringUri, auth: await this.auth(stack), smoke, deployment, rps: this.o.rollout?.probeRps ?? 0 });
   }
 
   async validate(stack: StackName, deployment: DeploymentRecord, progress: Progress): Promise<ValidationResult> {
     const req = await readSmokeRequest(this.o.repoRoot, this.o.smokeRequest);
     progress.info(`POST ${req.payload.data.length} rows to ${new URL(deployment.scoringUri).origin} (${stack})`);
-    const out = await runSmoke(deployment.scoringUri, await this.authHeaders(stack), req);
+    const auth = await this.auth(stack);
+    const out = await runSmoke(deployment.scoringUri, auth.headers, req);
     return {
       stack,
       modelVersion: deployment.modelVersion,
@@ -127,7 +166,7 @@ export class AzureEnvironments implements EnvironmentsPort {
       predictions: out.predictions,
       latencyMs: out.latencyMs,
       validatedAt: (this.o.now ?? (() => new Date()))().toISOString(),
-      detail: out.detail,
+      detail: auth.redact(out.detail),
     };
   }
 

@@ -3,10 +3,12 @@
  * cluster, metrics come from the workspace's MLflow API, models are Azure ML model versions, deployment is a
  * serving edit of Pulumi.<stack>.yaml plus `pulumi up` through the Automation API, PROD receives a verified
  * copy of the INT artifact, and the release records live as blobs in the INT workspace's storage so separate
- * CI runs share them. Everything is checked up front (preflight.ts) so a missing login fails in seconds.
+ * CI runs share them. PROD takes a new version in stages with checks (stagedRollout.ts); `profile` loads the
+ * stack's endpoint (azureProfiling.ts). Everything is checked up front (preflight.ts) so a missing login fails
+ * in seconds.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import type { ApprovalsPort } from "../../core/ports.js";
+import type { ApprovalsPort, ReleaseStore } from "../../core/ports.js";
 import type { StackName } from "../../core/release.js";
 import { readStackConfigFile, StackConfigError } from "../../../config/stackConfig.js";
 import { ConfigError } from "../../core/errors.js";
@@ -18,11 +20,13 @@ import { LocalUnitTests } from "../local/localUnitTests.js";
 import { localPaths } from "../local/localPaths.js";
 import { ensurePythonEnv } from "../local/pythonEnv.js";
 import { AzureEnvironments } from "./azureEnvironments.js";
+import { AzureProfiling } from "./azureProfiling.js";
 import { AzureRegistry } from "./azureRegistry.js";
 import { readAzureSettings, workspaceFromOutputs, type AzureSettings } from "./azureSettings.js";
 import { AzureTraining } from "./azureTraining.js";
 import { BlobReleaseStore } from "./blobReleaseStore.js";
 import { defaultCredential } from "./credential.js";
+import { endpointAuth } from "./endpointAuth.js";
 import { preflight } from "./preflight.js";
 import { WorkspaceClients, type BlobUrlFor } from "./workspaceClients.js";
 
@@ -34,6 +38,14 @@ export interface AzureTargetDeps {
   blobUrlFor?: BlobUrlFor;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
+}
+
+/** What the release that deployed `servingVersion` to `stack` recorded as served before it (newest record first). */
+function recordedPrevious(store: ReleaseStore) {
+  return async (stack: StackName, servingVersion: string): Promise<string | undefined> => {
+    const releases = (await store.list()).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+    return releases.find((r) => r.deployments[stack]?.modelVersion === servingVersion && r.deployments[stack]?.previous)?.deployments[stack]?.previous?.modelVersion;
+  };
 }
 
 class StackConfigApprovals implements ApprovalsPort {
@@ -70,6 +82,9 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
   const int = await workspace("int");
   const paths = localPaths(opts.repoRoot);
 
+  const store = new BlobReleaseStore({ container: () => int.container() });
+  const auth = async (stack: StackName) => endpointAuth(stack, await workspace(stack), credential);
+
   return {
     name: "azure",
     source: new FileSourceFingerprinter(opts.repoRoot),
@@ -82,10 +97,13 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
       updater,
       workspace,
       credential,
+      rollout: opts.config.rollout,
+      recordedPrevious: recordedPrevious(store),
       ...(deps.now ? { now: deps.now } : {}),
     }),
     approvals: new StackConfigApprovals(opts.repoRoot),
-    store: new BlobReleaseStore({ container: () => int.container() }),
+    profiling: new AzureProfiling({ repoRoot: opts.repoRoot, smokeRequest: opts.config.smoke.request, profile: opts.config.profile, updater, auth }),
+    store,
     close: async () => undefined,
     down: async () => [],
   };
