@@ -4,7 +4,7 @@
  * routes traffic only to deployments that existed after the previous update (components/trafficPlan.ts), so
  * a new color takes a second `up` to receive its traffic. PROD first gets a verified copy of the INT model.
  * PROD takes a new version in stages (stagedRollout.ts: weight 0, then `rollout.steps`, each checked, rolled
- * back on a failed check); putting back the version the serving one replaced (a rollback) is one `up`.
+ * back on a failed check); `rollBack` puts back the version that served before at once (one `up`).
  * Validation is the smoke request against the stack's scoring URI.
  */
 import type { TokenCredential } from "@azure/core-auth";
@@ -45,11 +45,6 @@ export interface AzureEnvironmentsOptions {
   credential: TokenCredential;
   /** How PROD takes a new version (mlops.yaml `rollout:`); absent: straight to 100 like INT. */
   rollout?: RolloutConfig;
-  /**
-   * The version the release that deployed `servingVersion` to `stack` recorded as served before it (from the
-   * release records). Deploying exactly that version is a rollback: one `up`, no staging.
-   */
-  recordedPrevious?: (stack: StackName, servingVersion: string) => Promise<string | undefined>;
   /** The new deployment's probes (tests); default: DeploymentProbes against the stack's scoring URI. */
   probeFor?: (stack: StackName, deployment: string) => Promise<DeploymentProbe>;
   now?: () => Date;
@@ -62,7 +57,21 @@ export class AzureEnvironments implements EnvironmentsPort {
     return workspaceFromOutputs(stack, await this.o.updater.outputs(stack));
   }
 
-  async deploy(stack: StackName, model: RegisteredModel, progress: Progress): Promise<DeploymentRecord> {
+  /** Makes `stack` serve `model`; PROD takes a new version in stages (mlops.yaml `rollout:`), INT at once. */
+  deploy(stack: StackName, model: RegisteredModel, progress: Progress): Promise<DeploymentRecord> {
+    return this.serve(stack, model, progress, stack === "prod");
+  }
+
+  /**
+   * Puts back what served before, at once: the previous color (kept at weight 0 after a completed rollout) gets
+   * weight 100 with one `up`; if it no longer holds that version, the idle color gets it (decideServing) and
+   * takes the traffic on the convergence `up`. No staging: the version already served the stack.
+   */
+  rollBack(stack: StackName, to: RegisteredModel, progress: Progress): Promise<DeploymentRecord> {
+    return this.serve(stack, to, progress, false, "rollback: ");
+  }
+
+  private async serve(stack: StackName, model: RegisteredModel, progress: Progress, staged: boolean, prefix = ""): Promise<DeploymentRecord> {
     const { updater } = this.o;
     if (stack === "prod") {
       const copied = await copyModelToWorkspace(model, await this.o.workspace("int"), await this.o.workspace("prod"), progress);
@@ -79,12 +88,11 @@ export class AzureEnvironments implements EnvironmentsPort {
       if (prev) previous = { modelVersion: prev.version, digest: prev.digest };
     }
     const serving = (ref: WorkspaceRef) => ref.trafficConverged !== false && ref.traffic[decision.color] === 100;
-    const from = stack === "prod" && this.o.rollout ? stagedFrom(current, decision) : undefined;
-    const rollback = from && (await this.o.recordedPrevious?.(stack, from.version)) === model.version;
+    const from = staged && this.o.rollout ? stagedFrom(current, decision) : undefined;
 
     let detail: string;
     let rollout: DeploymentRecord["rollout"];
-    if (from && !rollback) {
+    if (from) {
       const staged = await stagedRollout({
         stack,
         updater,
@@ -135,7 +143,7 @@ export class AzureEnvironments implements EnvironmentsPort {
       scoringUri: ref.scoringUri,
       deployedAt: (this.o.now ?? (() => new Date()))().toISOString(),
       ...(previous ? { previous } : {}),
-      detail: rollback ? `rollback: ${detail}` : detail,
+      detail: `${prefix}${detail}`,
       ...(rollout ? { rollout } : {}),
     };
   }

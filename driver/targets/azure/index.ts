@@ -8,7 +8,7 @@
  * in seconds.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import type { ApprovalsPort, ReleaseStore } from "../../core/ports.js";
+import type { ApprovalsPort } from "../../core/ports.js";
 import type { StackName } from "../../core/release.js";
 import { readStackConfigFile, StackConfigError } from "../../../config/stackConfig.js";
 import { ConfigError } from "../../core/errors.js";
@@ -38,14 +38,6 @@ export interface AzureTargetDeps {
   blobUrlFor?: BlobUrlFor;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
-}
-
-/** What the release that deployed `servingVersion` to `stack` recorded as served before it (newest record first). */
-function recordedPrevious(store: ReleaseStore) {
-  return async (stack: StackName, servingVersion: string): Promise<string | undefined> => {
-    const releases = (await store.list()).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-    return releases.find((r) => r.deployments[stack]?.modelVersion === servingVersion && r.deployments[stack]?.previous)?.deployments[stack]?.previous?.modelVersion;
-  };
 }
 
 class StackConfigApprovals implements ApprovalsPort {
@@ -98,7 +90,6 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
       workspace,
       credential,
       rollout: opts.config.rollout,
-      recordedPrevious: recordedPrevious(store),
       ...(deps.now ? { now: deps.now } : {}),
     }),
     approvals: new StackConfigApprovals(opts.repoRoot),

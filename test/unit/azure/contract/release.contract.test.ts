@@ -25,7 +25,9 @@ describe("azure target release chain (contract test against the loopback Azure f
   });
 
   async function machine(updater: FakeStackUpdater, progress = new RecordingProgress()) {
-    const config = await readReleaseConfig(repo.root);
+    const base = await readReleaseConfig(repo.root);
+    // profile-int runs against the fake INT endpoint: one short level keeps the suite fast
+    const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
     const t = await createAzureTarget(
       { repoRoot: repo.root, config, progress },
       { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
@@ -48,7 +50,12 @@ describe("azure target release chain (contract test against the loopback Azure f
     expect(r.validations.int).to.deep.include({ healthy: true, predictions: 2 });
     expect(r.deployments.int!.scoringUri).to.equal(`${fake.url}/score/int`);
     const scoring = fake.requests.filter((q) => q.path === "/score/int");
-    expect(scoring).to.have.length(1);
+    expect(r.steps["profile-int"].status).to.equal("succeeded");
+    expect(r.profile!.run.url).to.equal(`${fake.url}/score/int`);
+    expect(r.profile!.run.levels[0]!.requests).to.be.greaterThan(0);
+    expect(scoring.length).to.be.greaterThan(r.profile!.run.levels[0]!.requests); // the validation request, then the profile's
+    expect(scoring.every((q) => q.headers.authorization === "Bearer int-key")).to.equal(true);
+    expect(JSON.stringify(r)).to.not.include("int-key");
     expect(progress.lines.join("\n")).to.not.include("int-key"); // the endpoint key never reaches progress
 
     // a separate CI run (a new machine, a new process) reads the record from blob storage and approves

@@ -60,7 +60,12 @@ export class FakeAzure {
   readonly faults: Fault[] = [];
   readonly endpointKeys = new Map<string, string>();
   jobScript: (name: string) => JobScript = () => ({ statuses: ["Queued", "Running", "Completed"] });
-  scoring: (stack: string, body: unknown) => { status: number; body: unknown } = (_s, body) => ({
+  /** Endpoint traffic per stack (deployment -> weight); requests without a deployment header are spread by it. */
+  readonly traffic = new Map<string, Record<string, number>>();
+  private readonly current = new Map<string, number>();
+  /** Whether answers carry the `azureml-model-deployment` header naming the deployment that served. */
+  namesDeployment = true;
+  scoring: (stack: string, body: unknown, deployment?: string) => { status: number; body: unknown } = (_s, body) => ({
     status: 200,
     body: { predictions: ((body as { data?: unknown[] }).data ?? []).map(() => 150.5) },
   });
@@ -108,6 +113,21 @@ export class FakeAzure {
     this.blobs.set(`${account}/${CONTAINER}/${name}`, { data, etag: `"0x${randomUUID().replace(/-/g, "").slice(0, 16)}"`, metadata: {} });
   }
 
+  /** Deterministic weighted spread (smooth weighted round-robin: at 50/50 it alternates, at 90/10 one in ten). */
+  private route(stack: string): string | undefined {
+    const t = Object.entries(this.traffic.get(stack) ?? {}).filter(([, w]) => w > 0);
+    if (t.length === 0) return undefined;
+    const total = t.reduce((n, [, w]) => n + w, 0);
+    let best: string | undefined;
+    for (const [name, w] of t) {
+      const c = (this.current.get(name) ?? 0) + w;
+      this.current.set(name, c);
+      if (best === undefined || c > this.current.get(best)!) best = name;
+    }
+    this.current.set(best!, this.current.get(best!)! - total);
+    return best;
+  }
+
   // ------------------------------------------------------------------------------------------------
   private handle(req: import("node:http").IncomingMessage, raw: Buffer, res: import("node:http").ServerResponse): void {
     const u = new URL(req.url ?? "/", this.url);
@@ -134,8 +154,9 @@ export class FakeAzure {
     if (rec.path.startsWith("/score/")) {
       const stack = rec.path.split("/")[2]!;
       if (headers.authorization !== `Bearer ${this.endpointKeys.get(stack) ?? "none"}`) return json(401, { message: "bad key" });
-      const out = this.scoring(stack, JSON.parse(raw.toString("utf8")));
-      return json(out.status, out.body);
+      const deployment = headers["azureml-model-deployment"] ?? this.route(stack);
+      const out = this.scoring(stack, JSON.parse(raw.toString("utf8")), deployment);
+      return json(out.status, out.body, deployment && this.namesDeployment ? { "azureml-model-deployment": deployment } : {});
     }
     if (rec.path.startsWith("/operations/")) {
       const op = rec.path.split("/")[2]!;

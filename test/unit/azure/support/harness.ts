@@ -71,6 +71,7 @@ export class RecordingProgress implements Progress {
 /** StackUpdater fake: real Pulumi.<stack>.yaml edits; `up` computes traffic the way the program does. */
 export class FakeStackUpdater implements StackUpdater {
   readonly ups: string[] = [];
+  readonly edits: string[] = [];
   private readonly state = new Map<string, ServingState>();
   constructor(
     private readonly repoRoot: string,
@@ -79,8 +80,10 @@ export class FakeStackUpdater implements StackUpdater {
   serving(stack: string): Promise<ServingConfig> {
     return readServing(this.repoRoot, stack);
   }
-  setServing(stack: string, serving: ServingConfig): Promise<boolean> {
-    return writeServing(this.repoRoot, stack, serving);
+  async setServing(stack: string, serving: ServingConfig): Promise<boolean> {
+    const wrote = await writeServing(this.repoRoot, stack, serving);
+    if (wrote) this.edits.push(`${stack} ${Object.entries(serving.deployments).map(([k, d]) => `${k}=v${d.version}@${d.weight}`).join(" ")}`);
+    return wrote;
   }
   async up(stack: string, progress: Progress): Promise<UpSummary> {
     this.ups.push(stack);
@@ -88,6 +91,7 @@ export class FakeStackUpdater implements StackUpdater {
     const weights = Object.fromEntries(Object.entries(serving.deployments).map(([k, d]) => [k, d.weight]));
     const plan = planTraffic(weights, this.state.get(stack));
     this.state.set(stack, { liveDeployments: Object.keys(serving.deployments), traffic: plan.traffic });
+    this.fake.traffic.set(stack, plan.traffic); // the fake endpoint spreads requests by what the update applied
     this.converged.set(stack, plan.converged);
     this.served.set(stack, { name: serving.model, deployments: serving.deployments });
     progress.info(`Updating (${stack}): traffic ${JSON.stringify(plan.traffic)}`);
