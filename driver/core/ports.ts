@@ -73,6 +73,9 @@ export interface EnvironmentsPort {
   /** Smoke test: health, then a scoring request whose predictions are checked. */
   validate(stack: StackName, deployment: DeploymentRecord, progress: Progress): Promise<ValidationResult>;
   describe(stack: StackName): Promise<StackStatus>;
+  /** Optional: puts `to` (what served the stack before) back as fast as the target can, e.g. a blue/green traffic
+   * flip to the slot that still runs it. Without it, rolling back is a `deploy` of `to`. */
+  rollBack?(stack: StackName, to: RegisteredModel, progress: Progress): Promise<DeploymentRecord>;
 }
 
 /** Load profile of a deployed stack: latency/throughput per concurrency level and a sizing recommendation.

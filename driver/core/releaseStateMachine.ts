@@ -395,7 +395,7 @@ export class ReleaseStateMachine {
       return;
     }
     progress.info(`rolling prod back to v${previous.version}`);
-    await t.environments.deploy("prod", previous, progress);
+    await (t.environments.rollBack ? t.environments.rollBack("prod", previous, progress) : t.environments.deploy("prod", previous, progress));
     // A retry of this release must deploy its model again, not validate what the rollback put back.
     const step = release.steps["deploy-prod"];
     step.status = "failed";

@@ -1,7 +1,10 @@
 /**
  * `mlops rollback <stack>`: puts the model version that served before the current one back on the stack,
  * validates it and, in PROD, crowns it champion again. Works over the ports only, so any target can do it;
- * what served before comes from the release that deployed the current version (its deployment's `previous`).
+ * what served before comes from the release that deployed the current version (its deployment's `previous`:
+ * the version that served 100% when the current one took over; a version whose rollout failed never did).
+ * A target with `rollBack` (the local blue/green PROD: a router flip) does it without a new rollout. PROD's
+ * champion follows: the champion is what serves PROD, so the next release's gate compares against it.
  */
 import { DeploymentError, NotFoundError } from "../core/errors.js";
 import type { Progress, Target } from "../core/ports.js";
@@ -36,7 +39,8 @@ export async function rollbackStack(target: Target, stack: StackName, progress: 
       throw new NotFoundError(`${d.modelName} v${d.previous.modelVersion} (${d.previous.digest.slice(0, 12)}) is no longer in the registry; it cannot be put back`);
     }
     progress.info(`rolling ${stack} back from v${status.modelVersion} to v${previous.version}`);
-    const deployment = await target.environments.deploy(stack, previous, progress);
+    const env = target.environments;
+    const deployment = await (env.rollBack ? env.rollBack(stack, previous, progress) : env.deploy(stack, previous, progress));
     const validation = await target.environments.validate(stack, deployment, progress);
     if (!validation.healthy) throw new DeploymentError(`${stack} runs v${previous.version} again but its validation failed: ${validation.detail}`);
     if (stack === "prod") await target.registry.crownChampion(previous);

@@ -12,7 +12,7 @@ import { parseReleaseConfig } from "../../driver/config/releaseConfig.js";
 import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/index.js";
 import { SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
 
-const PORTS = { mlflow: 5660, int: 5661, prod: 5662 };
+const PORTS = { mlflow: 5660, int: 5661, prod: 5662, prodBlue: 5663, prodGreen: 5664 };
 const within = (a: number, b: number, tol: number): boolean => Math.abs(a - b) <= tol * Math.max(a, b);
 
 describe("local target: profile-int against a real azmlinfsrv", function () {

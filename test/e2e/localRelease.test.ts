@@ -14,7 +14,7 @@ import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/
 import { MALFORMED_PAYLOAD, postScore, readSmokeRequest } from "../../driver/targets/local/smokeTest.js";
 import { SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
 
-const PORTS = { mlflow: 5650, int: 5651, prod: 5652 };
+const PORTS = { mlflow: 5650, int: 5651, prod: 5652, prodBlue: 5653, prodGreen: 5654 };
 
 async function score(uri: string, payload: unknown): Promise<number[]> {
   const r = await postScore(uri, payload);
@@ -56,7 +56,8 @@ describe("local target, end to end (real MLflow server and azmlinfsrv)", functio
 
   it("creating the target starts nothing", async () => {
     const services = await target.services();
-    expect(services.map((s) => s.running)).to.deep.equal([false, false, false]);
+    expect(services.map((s) => s.name)).to.deep.equal(["mlflow", "inference-int", "router-prod", "inference-prod-blue", "inference-prod-green"]);
+    expect(services.map((s) => s.running)).to.deep.equal([false, false, false, false, false]);
   });
 
   it("runs a release from a fresh state dir through test, train, gate, register, deploy and validate INT", async () => {

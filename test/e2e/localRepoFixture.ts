@@ -23,13 +23,27 @@ export interface TempRepo {
 
 const SKIP = new Set(["__pycache__", ".pytest_cache"]);
 
-export async function makeTempRepo(ports: { mlflow: number; int: number; prod: number }): Promise<TempRepo> {
+export interface TestPorts {
+  mlflow: number;
+  int: number;
+  prod: number;
+  /** PROD's blue/green slots behind the router on `prod` */
+  prodBlue: number;
+  prodGreen: number;
+}
+
+/**
+ * `overrides` replaces top-level sections of mlops.yaml (e.g. `{ profile: { enabled: false }, rollout: {...} }`),
+ * so a test keeps its release short and says which settings it depends on.
+ */
+export async function makeTempRepo(ports: TestPorts, overrides: Record<string, unknown> = {}): Promise<TempRepo> {
   const root = await mkdtemp(path.join(os.tmpdir(), "mlops-e2e-"));
   await cp(path.join(REPO_ROOT, "ml"), path.join(root, "ml"), { recursive: true, filter: (src) => !SKIP.has(path.basename(src)) });
   for (const f of readdirSync(REPO_ROOT).filter((n) => /^Pulumi(\.[a-z0-9-]+)?\.yaml$/.test(n))) {
     await cp(path.join(REPO_ROOT, f), path.join(root, f));
   }
   const raw = parse(await readFile(path.join(REPO_ROOT, "mlops.yaml"), "utf8")) as Record<string, unknown>;
+  Object.assign(raw, overrides);
   raw.local = { host: "127.0.0.1", ports };
   await writeFile(path.join(root, "mlops.yaml"), stringify(raw));
   return { root, config: parseReleaseConfig(raw), remove: () => rm(root, { recursive: true, force: true }) };

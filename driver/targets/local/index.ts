@@ -1,7 +1,7 @@
 /**
  * The `local` target: the whole release chain on this machine, for real. Python in a virtualenv built from
  * ml/conda.yml, an MLflow tracking server + model registry on loopback (SQLite), one Azure ML inference
- * server per stack. State lives under <repo>/.mlops/ (see docs/local-target.md).
+ * server for INT, and for PROD two (blue, green) behind a weighted router. State lives under <repo>/.mlops/ (see docs/local-target.md).
  *
  * Creating the target starts nothing: the venv and the tracking server are made on first use by a port.
  */
@@ -71,8 +71,9 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
     registry: new LocalRegistry(mlflow),
     environments: new LocalEnvironments({
       paths,
-      ports: { int: config.local.ports.int, prod: config.local.ports.prod },
+      ports: { int: config.local.ports.int, prod: config.local.ports.prod, prodBlue: config.local.ports.prodBlue, prodGreen: config.local.ports.prodGreen },
       smokeRequest: config.smoke.request,
+      rollout: config.rollout,
       pythonEnv,
       mlflow,
     }),

@@ -40,8 +40,10 @@ export function startInferenceServer(o: {
   entryScript: string;
   modelDir: string;
   port: number;
+  /** names the log file: inference-<logName>.log (default: the stack) */
+  logName?: string;
 }): InferenceServerProcess {
-  const logFile = path.join(o.paths.logs, `inference-${o.stack}.log`);
+  const logFile = path.join(o.paths.logs, `inference-${o.logName ?? o.stack}.log`);
   const env: NodeJS.ProcessEnv = { ...process.env, AZUREML_MODEL_DIR: o.modelDir, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
   // a separate health listener would need a second port (default 5000) per stack: keep health on the main port
   delete env.SEPERATE_HEALTH_ENDPOINT;

@@ -21,6 +21,11 @@ export interface LocalPaths {
   deploymentFile(stack: StackName): string;
   serverFile(stack: StackName): string;
   modelDir(stack: StackName, modelName: string, version: string): string;
+  /** PROD's weighted router: its state file (upstreams, weights) and its process record */
+  routerStateFile: string;
+  routerService: string;
+  /** PROD's blue/green inference servers: one process record per slot */
+  slotService(slot: string): string;
 }
 
 export function localPaths(repoRoot: string, venvRoot?: string): LocalPaths {
@@ -43,5 +48,8 @@ export function localPaths(repoRoot: string, venvRoot?: string): LocalPaths {
     deploymentFile: (stack) => path.join(stackDir(stack), "deployment.json"),
     serverFile: (stack) => path.join(stateDir, "services", `inference-${stack}.json`),
     modelDir: (stack, modelName, version) => path.join(stackDir(stack), "models", modelName, version, "model"),
+    routerStateFile: path.join(stackDir("prod"), "router.json"),
+    routerService: path.join(stateDir, "services", "router-prod.json"),
+    slotService: (slot) => path.join(stateDir, "services", `inference-prod-${slot}.json`),
   };
 }

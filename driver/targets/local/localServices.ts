@@ -11,9 +11,10 @@ import { readDeployment } from "./localEnvironments.js";
 import { localPaths, type LocalPaths } from "./localPaths.js";
 import { MLFLOW_MARKER, readMlflowRecord, stopMlflowServer } from "./mlflowServer.js";
 import { isOurProcess } from "./processes.js";
+import { prodServicesStatus, stopProdServices } from "./prodServices.js";
 
 export interface LocalServiceStatus {
-  /** "mlflow", "inference-int", "inference-prod" */
+  /** "mlflow", "inference-int", "router-prod", "inference-prod-blue", "inference-prod-green" */
   name: string;
   url?: string;
   pid?: number;
@@ -37,7 +38,13 @@ export async function localServicesStatus(repoRoot: string, config: ReleaseConfi
     healthy: mHealthy,
     detail: mHealthy ? `tracking server and registry at ${m!.url}` : mRunning ? `pid ${m!.pid} does not answer /health` : "not running (starts when a release needs it)",
   });
-  for (const stack of STACKS) {
+  out.push(...(await intServiceStatus(config, paths)), ...(await prodServicesStatus(config, paths)));
+  return out;
+}
+
+async function intServiceStatus(config: ReleaseConfig, paths: LocalPaths): Promise<LocalServiceStatus[]> {
+  const out: LocalServiceStatus[] = [];
+  for (const stack of ["int"] as const) {
     const d = await readDeployment(paths, stack);
     const running = !!d && isOurProcess(d.pid, INFERENCE_MARKER);
     const healthy = running && (await httpOk(`http://127.0.0.1:${d!.port}/`));
@@ -53,11 +60,12 @@ export async function localServicesStatus(repoRoot: string, config: ReleaseConfi
   return out;
 }
 
-/** Stops every inference server and the tracking server; one line per service stopped. */
+/** Stops every inference server (PROD: its router and both slots) and the tracking server; one line per service stopped. */
 export async function stopLocalServices(repoRoot: string, paths: LocalPaths = localPaths(repoRoot)): Promise<string[]> {
   const lines: string[] = [];
   for (const stack of STACKS as readonly StackName[]) {
     const d = await readDeployment(paths, stack);
+    if (stack === "prod") lines.push(...(await stopProdServices(paths)));
     if (!d) continue;
     if (await stopInferenceServer(d.pid)) lines.push(`stopped ${stack}'s inference server (pid ${d.pid}, port ${d.port}, v${d.modelVersion})`);
     // keep the record (what is deployed) but forget the process

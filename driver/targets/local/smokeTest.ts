@@ -37,6 +37,8 @@ export interface ScoreResponse {
   status: number;
   body: unknown;
   latencyMs: number;
+  /** which PROD slot answered, when the answer came through the weighted router (x-mlops-upstream) */
+  upstream?: string;
 }
 
 export async function postScore(url: string, payload: unknown, timeoutMs = 15_000): Promise<ScoreResponse> {
@@ -55,7 +57,8 @@ export async function postScore(url: string, payload: unknown, timeoutMs = 15_00
   } catch {
     /* keep text */
   }
-  return { status: res.status, body, latencyMs };
+  const upstream = res.headers.get("x-mlops-upstream");
+  return { status: res.status, body, latencyMs, ...(upstream ? { upstream } : {}) };
 }
 
 /** The predictions array of a /score answer ({"predictions": [...]} or a bare array). */

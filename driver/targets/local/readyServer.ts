@@ -1,0 +1,52 @@
+/**
+ * Starting an inference server and waiting until it can serve: GET / answers 200 and a POST /score with the
+ * smoke payload answers 200. A server that does not get there is stopped, so nothing half-started is left.
+ */
+import { DeploymentError, EnvironmentError } from "../../core/errors.js";
+import type { Progress } from "../../core/ports.js";
+import type { StackName } from "../../core/release.js";
+import { waitForHttp } from "./httpProbe.js";
+import { startInferenceServer, stopInferenceServer, type InferenceServerProcess } from "./inferenceServer.js";
+import type { LocalPaths } from "./localPaths.js";
+import type { PythonEnv } from "./pythonEnv.js";
+import { postScore, readSmokeRequest } from "./smokeTest.js";
+
+export interface ReadyServerOptions {
+  paths: LocalPaths;
+  env: PythonEnv;
+  stack: StackName;
+  /** what to call it in progress and errors: "int", "prod (green)" */
+  label: string;
+  /** log file name part: inference-<logName>.log */
+  logName: string;
+  entryScript: string;
+  modelDir: string;
+  port: number;
+  smokeRequest: string;
+  readyTimeoutMs: number;
+  progress: Progress;
+}
+
+export async function startReadyServer(o: ReadyServerOptions): Promise<InferenceServerProcess> {
+  const proc = startInferenceServer({ paths: o.paths, env: o.env, stack: o.stack, entryScript: o.entryScript, modelDir: o.modelDir, port: o.port, logName: o.logName });
+  try {
+    await waitForHttp({
+      url: proc.healthUri,
+      what: `${o.label}'s inference server on 127.0.0.1:${o.port}`,
+      timeoutMs: o.readyTimeoutMs,
+      pid: proc.pid,
+      logFile: proc.logFile,
+      progress: o.progress,
+    });
+    const smoke = await readSmokeRequest(o.paths.repoRoot, o.smokeRequest);
+    const r = await postScore(proc.scoringUri, smoke.payload);
+    if (r.status !== 200) {
+      throw new DeploymentError(`${o.label}'s inference server answers ${r.status} to the smoke request: ${JSON.stringify(r.body).slice(0, 160)}; see ${proc.logFile}`);
+    }
+    return proc;
+  } catch (e) {
+    await stopInferenceServer(proc.pid);
+    if (e instanceof EnvironmentError) throw new DeploymentError(e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * PROD's weighted router as a background process of the local target:
+ *   node --import tsx driver/router/routerMain.ts <repo>/.mlops/stacks/prod/router.json
+ * detached (own process group, outlives the CLI), loopback only, log in .mlops/logs/router-prod.log, pid in
+ * .mlops/services/router-prod.json. The state file holds its upstreams (blue, green) and weights; the router
+ * rewrites it when the weights change, so a restarted router comes back with the split it had. A recorded pid
+ * is trusted only while its command line still names this repository's state file.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Progress } from "../../core/ports.js";
+import { RouterClient } from "../../router/routerClient.js";
+import { readRouterStateFile, writeRouterStateFile } from "../../router/routerStateFile.js";
+import { ADMIN_PREFIX } from "../../router/routerTypes.js";
+import { httpOk, waitForHttp } from "./httpProbe.js";
+import { readJsonFile, writeJsonAtomic } from "./jsonFile.js";
+import type { LocalPaths } from "./localPaths.js";
+import { isPortFree } from "./portProbe.js";
+import { isOurProcess, spawnDetached, stopProcessGroup } from "./processes.js";
+import { EnvironmentError } from "../../core/errors.js";
+
+export const ROUTER_MAIN = fileURLToPath(new URL("../../router/routerMain.ts", import.meta.url));
+
+export interface RouterProcessRecord {
+  pid: number;
+  port: number;
+  url: string;
+  stateFile: string;
+  logFile: string;
+  startedAt: string;
+}
+
+export const readRouterRecord = (paths: LocalPaths): Promise<RouterProcessRecord | undefined> => readJsonFile<RouterProcessRecord>(paths.routerService);
+
+export const routerRunning = (rec: RouterProcessRecord | undefined): rec is RouterProcessRecord => !!rec && isOurProcess(rec.pid, rec.stateFile);
+
+export const routerUrl = (port: number): string => `http://127.0.0.1:${port}`;
+
+export interface RunningRouterProcess {
+  record: RouterProcessRecord;
+  client: RouterClient;
+  /** false when a running router was reused */
+  started: boolean;
+}
+
+/**
+ * The router on `port` in front of `upstreams`, started if it is not running. A new router keeps the weights
+ * of the state file when its upstreams are the same, else starts with no traffic anywhere (0/0).
+ */
+export async function ensureRouter(o: { paths: LocalPaths; port: number; upstreams: Record<string, string>; progress: Progress }): Promise<RunningRouterProcess> {
+  const { paths, port, upstreams } = o;
+  const url = routerUrl(port);
+  const rec = await readRouterRecord(paths);
+  if (routerRunning(rec)) {
+    const same = rec.port === port && (await readRouterStateFile(rec.stateFile).then((s) => JSON.stringify(s.upstreams) === JSON.stringify(upstreams), () => false));
+    if (same && (await httpOk(`${url}${ADMIN_PREFIX}/state`))) return { record: rec, client: new RouterClient(url), started: false };
+    o.progress.info(`restarting prod's router (pid ${rec.pid}): its port or upstreams differ from mlops.yaml, or it does not answer`);
+    await stopProcessGroup(rec.pid);
+  }
+  if (!(await isPortFree(port))) {
+    throw new EnvironmentError(`port ${port} (prod) is in use by another process; stop it or set local.ports.prod in mlops.yaml`);
+  }
+  const stateFile = paths.routerStateFile;
+  const existing = await readRouterStateFile(stateFile).catch(() => undefined);
+  const keep = existing && JSON.stringify(existing.upstreams) === JSON.stringify(upstreams);
+  const weights = keep ? existing.weights : Object.fromEntries(Object.keys(upstreams).map((k) => [k, 0]));
+  await mkdir(path.dirname(stateFile), { recursive: true });
+  await writeRouterStateFile(stateFile, { host: "127.0.0.1", port, upstreams, weights });
+  const logFile = path.join(paths.logs, "router-prod.log");
+  const tsx = import.meta.resolve("tsx");
+  const p = spawnDetached(process.execPath, ["--import", tsx, ROUTER_MAIN, stateFile], { cwd: paths.repoRoot, env: { ...process.env }, logFile });
+  const record: RouterProcessRecord = { pid: p.pid, port, url, stateFile, logFile, startedAt: new Date().toISOString() };
+  await writeJsonAtomic(paths.routerService, record);
+  try {
+    await waitForHttp({ url: `${url}${ADMIN_PREFIX}/state`, what: `prod's router on 127.0.0.1:${port}`, timeoutMs: 30_000, pid: p.pid, logFile, progress: o.progress });
+  } catch (e) {
+    await stopProcessGroup(p.pid);
+    throw e;
+  }
+  return { record, client: new RouterClient(url), started: true };
+}
+
+/** Stops the router if it runs; one line, or undefined when it was not running. */
+export async function stopRouter(paths: LocalPaths): Promise<string | undefined> {
+  const rec = await readRouterRecord(paths);
+  if (!routerRunning(rec)) return undefined;
+  await stopProcessGroup(rec.pid);
+  return `stopped prod's router (pid ${rec.pid}, port ${rec.port})`;
+}
