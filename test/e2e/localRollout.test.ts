@@ -155,12 +155,10 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
     const out = JSON.parse(wet.stdout) as { applied: boolean; change: { file: string; changes: Array<{ key: string; from: string | number; to: string | number }>; diff: string } };
     const after = await readFile(file, "utf8");
     expect(out.change.file).to.match(/Pulumi\.prod\.yaml$/);
-    if (out.change.changes.length === 0) {
-      expect(out.applied).to.equal(false);
-      expect(after).to.equal(before);
-      return;
-    }
+    // the repo's Pulumi.prod.yaml asks for 1Gi per instance; one azmlinfsrv worker needs a fraction of that
+    expect(out.change.changes.length, out.change.diff).to.be.greaterThan(0);
     expect(out.applied).to.equal(true);
+    if (process.env.MLOPS_E2E_VERBOSE) process.stderr.write(`    profile --apply wrote:\n${out.change.diff.replace(/^/gm, "      ")}\n`);
     // exactly the printed diff: the lines it removes are gone, the lines it adds are there, nothing else moved
     const removed = out.change.diff.split("\n").filter((l) => /^-[^-]/.test(l)).map((l) => l.slice(1));
     const added = out.change.diff.split("\n").filter((l) => /^\+[^+]/.test(l)).map((l) => l.slice(1));

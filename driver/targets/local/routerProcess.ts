@@ -8,7 +8,8 @@
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Progress } from "../../core/ports.js";
 import { RouterClient } from "../../router/routerClient.js";
 import { readRouterStateFile, writeRouterStateFile } from "../../router/routerStateFile.js";
@@ -68,7 +69,8 @@ export async function ensureRouter(o: { paths: LocalPaths; port: number; upstrea
   await mkdir(path.dirname(stateFile), { recursive: true });
   await writeRouterStateFile(stateFile, { host: "127.0.0.1", port, upstreams, weights });
   const logFile = path.join(paths.logs, "router-prod.log");
-  const tsx = import.meta.resolve("tsx");
+  // tsx registers the TypeScript loader in the router process (the CLI itself runs through it too)
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const p = spawnDetached(process.execPath, ["--import", tsx, ROUTER_MAIN, stateFile], { cwd: paths.repoRoot, env: { ...process.env }, logFile });
   const record: RouterProcessRecord = { pid: p.pid, port, url, stateFile, logFile, startedAt: new Date().toISOString() };
   await writeJsonAtomic(paths.routerService, record);
