@@ -3,6 +3,8 @@
  * nothing else in the driver decides exit codes. Messages say what is wrong and what to do, and never
  * carry secrets.
  */
+import type { RolloutRecord } from "../rollout/rolloutTypes.js";
+
 export const EXIT = {
   failure: 1,
   badInput: 2,
@@ -108,5 +110,15 @@ export class TrainingError extends MlopsError {
 export class DeploymentError extends MlopsError {
   constructor(message: string) {
     super(message, "deployment", EXIT.failure);
+  }
+}
+
+/** A staged rollout failed a check and put the traffic back; carries the record of every step for the release. */
+export class RolloutRolledBackError extends DeploymentError {
+  constructor(
+    message: string,
+    readonly rollout: RolloutRecord,
+  ) {
+    super(message);
   }
 }

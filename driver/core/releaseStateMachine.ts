@@ -15,6 +15,7 @@ import {
   GateRejectedError,
   InvalidStateError,
   MlopsError,
+  RolloutRolledBackError,
   UnitTestsFailedError,
 } from "./errors.js";
 import { evaluateGate } from "./gate.js";
@@ -297,7 +298,10 @@ export class ReleaseStateMachine {
     const { target: t, progress } = this.deps;
     await this.runStep(release, `deploy-${stack}`, `deploying to ${stack}`, async (r) => {
       await this.assertServingUnchanged(r, stack);
-      const d = await t.environments.deploy(stack, r.model!, progress);
+      const d = await t.environments.deploy(stack, r.model!, progress).catch((e: unknown) => {
+        if (e instanceof RolloutRolledBackError) r.failedRollouts = [...(r.failedRollouts ?? []), { ...e.rollout, stack, at: this.stamp() }];
+        throw e;
+      });
       if (d.modelVersion !== r.model!.version || d.digest !== r.model!.digest) {
         throw new DeploymentError(`${stack} reports version ${d.modelVersion} (${d.digest.slice(0, 12)}) after deploying v${r.model!.version}; check 'mlops status'`);
       }

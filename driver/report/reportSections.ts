@@ -107,7 +107,7 @@ export function buildReportModel(r: Release, change?: ConfigChange): ReportModel
     };
   }
 
-  const ro = r.deployments.prod?.rollout;
+  const ro = r.deployments.prod?.rollout ?? r.failedRollouts?.filter((f) => f.stack === "prod").at(-1);
   if (ro) {
     out.rollout = {
       title: `${ro.from}${ro.fromVersion ? ` (v${ro.fromVersion})` : ""} -> ${ro.to} (v${ro.toVersion})`,

@@ -4,7 +4,8 @@
  * process dying before or after a port's effect: the store freezes (nothing more is persisted) and the call
  * throws, exactly what a crash leaves on disk.
  */
-import { DeploymentError, ReleaseLockedError, NotFoundError } from "../../driver/core/errors.js";
+import { DeploymentError, ReleaseLockedError, NotFoundError, RolloutRolledBackError } from "../../driver/core/errors.js";
+import type { RolloutRecord } from "../../driver/rollout/rolloutTypes.js";
 import type { ProfileReport } from "../../driver/profile/profileTypes.js";
 import type { Progress, ReleaseLock, ReleaseStore, StackStatus, Target } from "../../driver/core/ports.js";
 import type {
@@ -130,10 +131,25 @@ export class FakeTarget implements Target {
     recordApproval: async (a: Approval) => this.effect("approval", () => void this.recordedApprovals.push(a)),
   };
 
+  /** versions whose staged canary fails: deploy puts the traffic back and throws RolloutRolledBackError */
+  canaryFails = new Set<string>();
+
   environments = {
     deploy: async (stack: StackName, m: RegisteredModel): Promise<DeploymentRecord> =>
       this.effect(`deploy-${stack}`, () => {
         const cur = this.serving[stack];
+        if (this.canaryFails.has(`${stack}:${m.version}`)) {
+          const rollout: RolloutRecord = {
+            from: "blue",
+            to: "green",
+            ...(cur ? { fromVersion: cur.version } : {}),
+            toVersion: m.version,
+            outcome: "rolled-back",
+            steps: [{ percent: 10, startedAt: "now", endedAt: "now", requests: 10, errors: 3, errorRate: 0.3, healthy: true, passed: false, detail: "error rate 30% > 1%" }],
+            detail: "step 10% failed: error rate 30% > 1%",
+          };
+          throw new RolloutRolledBackError(`v${m.version} failed its prod canary and was rolled back`, rollout);
+        }
         const same = cur?.version === m.version && cur.digest === m.digest;
         if (!same) {
           this.counts[`changed-${stack}`] = (this.counts[`changed-${stack}`] ?? 0) + 1;
@@ -155,6 +171,11 @@ export class FakeTarget implements Target {
         const ok = !this.broken.has(`${stack}:${d.modelVersion}`) && this.serving[stack]?.version === d.modelVersion;
         return { stack, modelVersion: d.modelVersion, digest: d.digest, healthy: ok, predictions: 2, latencyMs: 3, validatedAt: "now", detail: ok ? "2 predictions in range" : "scoring returned 500" };
       }),
+    rollBack: async (stack: StackName, to: RegisteredModel): Promise<DeploymentRecord> => {
+      this.counts[`rollBack-${stack}`] = (this.counts[`rollBack-${stack}`] ?? 0) + 1;
+      this.serving[stack] = { version: to.version, digest: to.digest };
+      return { stack, modelName: to.name, modelVersion: to.version, digest: to.digest, scoringUri: `http://127.0.0.1/${stack}/score`, deployedAt: "now", detail: `flipped back to v${to.version}` };
+    },
     describe: async (stack: StackName): Promise<StackStatus> => ({ stack, healthy: true, detail: "fake", ...(this.serving[stack] ? { modelVersion: this.serving[stack]!.version } : {}) }),
   };
 

@@ -9,7 +9,7 @@
  */
 import type { TokenCredential } from "@azure/core-auth";
 import type { RolloutConfig } from "../../config/releaseConfig.js";
-import { DeploymentError } from "../../core/errors.js";
+import { DeploymentError, RolloutRolledBackError } from "../../core/errors.js";
 import type { EnvironmentsPort, Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, StackName, ValidationResult } from "../../core/release.js";
 import { decideServing, type ServingConfig } from "../../pulumi/servingDecision.js";
@@ -105,7 +105,7 @@ export class AzureEnvironments implements EnvironmentsPort {
       });
       rollout = staged.record;
       if (staged.record.outcome !== "completed") {
-        throw new DeploymentError(`${stack} rollout of ${model.name} v${model.version} rolled back: ${staged.record.detail}`);
+        throw new RolloutRolledBackError(`${stack} rollout of ${model.name} v${model.version} rolled back: ${staged.record.detail}`, staged.record);
       }
       const after = await this.refOf(stack);
       if (!serving(after)) {

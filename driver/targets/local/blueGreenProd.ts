@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
-import { DeploymentError, EnvironmentError } from "../../core/errors.js";
+import { DeploymentError, EnvironmentError, RolloutRolledBackError } from "../../core/errors.js";
 import type { Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, ValidationResult } from "../../core/release.js";
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
@@ -246,7 +246,10 @@ export class BlueGreenProd {
       await stopInferenceServer(server.pid);
       await removeFile(paths.slotService(slot));
       await writeJsonAtomic(paths.deploymentFile("prod"), { ...bg!, slots: await this.slots(), lastFailedRollout: rollout });
-      throw new DeploymentError(`v${model.version} failed its prod canary and was rolled back (${rollout.detail}); prod keeps serving v${current!.modelVersion}; see ${server.logFile}`);
+      throw new RolloutRolledBackError(
+        `v${model.version} failed its prod canary and was rolled back (${rollout.detail}); prod keeps serving v${current!.modelVersion}; see ${server.logFile}`,
+        rollout,
+      );
     }
     const rec = await this.record({
       server,

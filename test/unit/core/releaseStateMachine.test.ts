@@ -253,6 +253,43 @@ describe("release state machine (core, with fake ports)", () => {
     expect(t.serving.prod!.version).to.equal("2");
   });
 
+  it("a PROD canary that fails is kept on the release record, prod keeps the previous version and the champion", async () => {
+    const t = new FakeTarget();
+    const m = machine(t);
+    const r1 = await m.start();
+    await m.approve(r1.id, "alice");
+    await m.promote(r1.id);
+    t.fp = { ...t.fp, codeDigest: "code2" };
+    t.metrics = { rmse: 50, mae: 40, r2: 0.5 };
+    const r2 = await m.start();
+    await m.approve(r2.id, "alice");
+    t.canaryFails.add("prod:2");
+    const err = await rejects(m.promote(r2.id));
+    expect(err.message).to.match(/failed its prod canary/);
+    const after = await t.store.load(r2.id);
+    expect(after.state).to.equal("failed");
+    expect(after.failedRollouts).to.have.length(1);
+    expect(after.failedRollouts![0]).to.include({ stack: "prod", toVersion: "2", outcome: "rolled-back" });
+    expect(t.serving.prod!.version).to.equal("1");
+    expect(t.championVersion).to.equal("1");
+  });
+
+  it("a PROD validation failure rolls back through the target's instant rollBack when it has one", async () => {
+    const t = new FakeTarget();
+    const m = machine(t);
+    const r1 = await m.start();
+    await m.approve(r1.id, "alice");
+    await m.promote(r1.id);
+    t.fp = { ...t.fp, codeDigest: "code2" };
+    t.metrics = { rmse: 50, mae: 40, r2: 0.5 };
+    const r2 = await m.start();
+    await m.approve(r2.id, "alice");
+    t.broken.add("prod:2");
+    await rejects(m.promote(r2.id));
+    expect(t.counts["rollBack-prod"]).to.equal(1);
+    expect(t.serving.prod!.version).to.equal("1");
+  });
+
   it("resume refuses a rejected release: that verdict is final", async () => {
     const t = new FakeTarget();
     t.metrics = { rmse: 99, mae: 50, r2: 0.1 };
