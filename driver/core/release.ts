@@ -158,6 +158,8 @@ export interface Release {
   approval?: Approval;
   /** Load profile of INT and the sizing recommended for PROD (the profile-int step). */
   profile?: ProfileReport;
+  /** The mlops.yaml profile settings the profile was measured with (JSON), so a rerun can tell whether it may reuse it. */
+  profileSettings?: string;
   /** Staged rollouts that failed a check and were rolled back, oldest first (a completed one is on the deployment). */
   failedRollouts?: Array<RolloutRecord & { stack: StackName; at: string }>;
   /** Append-only audit trail. */

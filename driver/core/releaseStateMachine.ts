@@ -348,13 +348,38 @@ export class ReleaseStateMachine {
       return;
     }
     await this.runStep(release, `profile-${stack}`, `profiling ${stack} under load (latency, throughput, sizing)`, async (r) => {
-      const report = await t.profiling!.profile(stack, r.deployments[stack]!, progress);
+      const settings = JSON.stringify(config.profile);
+      const earlier = await this.earlierProfile(r, settings);
+      const report = earlier?.profile ?? (await t.profiling!.profile(stack, r.deployments[stack]!, progress));
       r.profile = report;
+      r.profileSettings = settings;
       const rec = report.recommendation;
-      return rec.feasible
+      const what = rec.feasible
         ? `${rec.sustainableRps} req/s per instance within the SLO; recommended for prod: ${rec.instances} instance(s), requests ${rec.requests.cpu}/${rec.requests.memory}, limits ${rec.limits.cpu}/${rec.limits.memory}`
         : `no load level met the SLO (${report.run.stoppedBecause}); no sizing recommended`;
+      return earlier ? `reused the profile of release ${earlier.id} (same model, scoring code, environment and profile settings): ${what}` : what;
     });
+  }
+
+  /**
+   * A profile measures the deployment: the same model file, scoring code, environment and profile settings give the
+   * same figures, so a no-change rerun reuses the newest such profile instead of loading INT again
+   * (`mlops profile int` always measures anew).
+   */
+  private async earlierProfile(release: Release, settings: string): Promise<Release | undefined> {
+    const m = release.model!;
+    const s = release.source;
+    const same = (r: Release) =>
+      r.id !== release.id &&
+      r.profile !== undefined &&
+      r.profileSettings === settings &&
+      r.model?.name === m.name &&
+      r.model.version === m.version &&
+      r.model.digest === m.digest &&
+      r.source?.servingDigest !== undefined &&
+      r.source.servingDigest === s?.servingDigest &&
+      r.source.envDigest === s?.envDigest;
+    return (await this.t.store.list()).filter(same).at(-1);
   }
 
   private async runProduction(release: Release): Promise<void> {

@@ -153,6 +153,20 @@ describe("release state machine (core, with fake ports)", () => {
     expect(t.counts["changed-int"]).to.equal(1);
   });
 
+  it("a no-change rerun reuses the INT profile; changed profile settings measure again", async () => {
+    const t = new FakeTarget();
+    const m = machine(t);
+    const r1 = await m.start();
+    const r2 = await m.start();
+    expect(t.counts["profile-int"]).to.equal(1);
+    expect(r2.steps["profile-int"].detail).to.match(new RegExp(`^reused the profile of release ${r1.id}`));
+    expect(r2.profile).to.deep.equal(r1.profile);
+    const slower = { ...config, profile: { ...config.profile, secondsPerLevel: config.profile.secondsPerLevel + 1 } };
+    const r3 = await machine(t, slower).start();
+    expect(t.counts["profile-int"]).to.equal(2);
+    expect(r3.steps["profile-int"].detail).to.not.match(/reused/);
+  });
+
   it("an approval by a name not listed for prod is refused and nothing is recorded", async () => {
     const t = new FakeTarget();
     const m = machine(t);
