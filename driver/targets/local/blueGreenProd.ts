@@ -18,7 +18,7 @@ import { RouterRolloutControl } from "../../rollout/routerRolloutControl.js";
 import type { RolloutRecord } from "../../rollout/rolloutTypes.js";
 import { runStagedRollout } from "../../rollout/stagedRollout.js";
 import { RouterClient } from "../../router/routerClient.js";
-import { checkEndpoint } from "./endpointValidation.js";
+import { checkEndpoint, validationResult } from "./endpointValidation.js";
 import { httpOk } from "./httpProbe.js";
 import { healthUri, INFERENCE_MARKER, stopInferenceServer } from "./inferenceServer.js";
 import { removeFile, writeJsonAtomic } from "./jsonFile.js";
@@ -297,16 +297,7 @@ export class BlueGreenProd {
   }
 
   async validate(deployment: DeploymentRecord, progress: Progress): Promise<ValidationResult> {
-    const result = (healthy: boolean, predictions: number, latencyMs: number, detail: string): ValidationResult => ({
-      stack: "prod",
-      modelVersion: deployment.modelVersion,
-      digest: deployment.digest,
-      healthy,
-      predictions,
-      latencyMs: Math.round(latencyMs * 10) / 10,
-      validatedAt: new Date().toISOString(),
-      detail,
-    });
+    const result = validationResult("prod", deployment);
     const rec = await readDeployment(this.d.paths, "prod");
     if (!isBlueGreen(rec) || rec.modelVersion !== deployment.modelVersion || rec.digest !== deployment.digest) {
       return result(false, 0, 0, `prod serves ${rec ? `v${rec.modelVersion} (${rec.digest.slice(0, 12)})` : "nothing"}, not v${deployment.modelVersion} (${deployment.digest.slice(0, 12)})`);

@@ -4,6 +4,7 @@
  * while health keeps answering. Through PROD's router, every answer must also name the expected slot
  * (x-mlops-upstream), which proves the version under validation is the one answering.
  */
+import type { DeploymentRecord, StackName, ValidationResult } from "../../core/release.js";
 import { httpOk } from "./httpProbe.js";
 import { MALFORMED_PAYLOAD, checkPredictions, postScore, type ScoreResponse, type SmokeRequest } from "./smokeTest.js";
 
@@ -49,4 +50,21 @@ export async function checkEndpoint(o: EndpointCheckOptions): Promise<EndpointCh
     latencyMs: median,
     detail: `${rows} predictions in [${lo}, ${hi}], median ${median.toFixed(1)} ms over 5 requests${o.expectUpstream ? `, all answered by ${o.expectUpstream}` : ""}; malformed request -> ${bad.status}, still healthy`,
   };
+}
+
+/** A validation result for `deployment` on `stack`, stamped now. */
+export function validationResult(
+  stack: StackName,
+  deployment: DeploymentRecord,
+): (healthy: boolean, predictions: number, latencyMs: number, detail: string) => ValidationResult {
+  return (healthy, predictions, latencyMs, detail) => ({
+    stack,
+    modelVersion: deployment.modelVersion,
+    digest: deployment.digest,
+    healthy,
+    predictions,
+    latencyMs: Math.round(latencyMs * 10) / 10,
+    validatedAt: new Date().toISOString(),
+    detail,
+  });
 }

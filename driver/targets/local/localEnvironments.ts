@@ -16,7 +16,7 @@ import type { EnvironmentsPort, Progress, StackStatus } from "../../core/ports.j
 import type { DeploymentRecord, RegisteredModel, StackName, ValidationResult } from "../../core/release.js";
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { BlueGreenProd } from "./blueGreenProd.js";
-import { checkEndpoint } from "./endpointValidation.js";
+import { checkEndpoint, validationResult } from "./endpointValidation.js";
 import { httpOk } from "./httpProbe.js";
 import { INFERENCE_MARKER, stopInferenceServer, type InferenceServerProcess } from "./inferenceServer.js";
 import { writeJsonAtomic } from "./jsonFile.js";
@@ -157,16 +157,7 @@ export class LocalEnvironments implements EnvironmentsPort {
 
   async validate(stack: StackName, deployment: DeploymentRecord, progress: Progress): Promise<ValidationResult> {
     if (stack === "prod") return this.prod.validate(deployment, progress);
-    const result = (healthy: boolean, predictions: number, latencyMs: number, detail: string): ValidationResult => ({
-      stack,
-      modelVersion: deployment.modelVersion,
-      digest: deployment.digest,
-      healthy,
-      predictions,
-      latencyMs: Math.round(latencyMs * 10) / 10,
-      validatedAt: new Date().toISOString(),
-      detail,
-    });
+    const result = validationResult(stack, deployment);
     const rec = await readDeployment(this.d.paths, stack);
     if (!rec || rec.modelVersion !== deployment.modelVersion || rec.digest !== deployment.digest) {
       return result(false, 0, 0, `${stack} serves ${rec ? `v${rec.modelVersion} (${rec.digest.slice(0, 12)})` : "nothing"}, not v${deployment.modelVersion} (${deployment.digest.slice(0, 12)})`);

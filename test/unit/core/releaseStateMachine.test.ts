@@ -32,6 +32,20 @@ function machine(t: FakeTarget, cfg: ReleaseConfig = config): ReleaseStateMachin
   });
 }
 
+/** v1 released and champion in prod; v2 (better metrics, changed code) approved and ready to promote. */
+async function championThenApprovedChallenger() {
+  const t = new FakeTarget();
+  const m = machine(t);
+  const r1 = await m.start();
+  await m.approve(r1.id, "alice");
+  await m.promote(r1.id);
+  t.fp = { ...t.fp, codeDigest: "code2" };
+  t.metrics = { rmse: 50, mae: 40, r2: 0.5 };
+  const r2 = await m.start();
+  await m.approve(r2.id, "alice");
+  return { t, m, r1, r2 };
+}
+
 async function rejects(p: Promise<unknown>): Promise<Error> {
   try {
     await p;
@@ -244,15 +258,7 @@ describe("release state machine (core, with fake ports)", () => {
   });
 
   it("a PROD validation failure rolls prod back to the previous version and keeps the release retryable", async () => {
-    const t = new FakeTarget();
-    const m = machine(t);
-    const r1 = await m.start();
-    await m.approve(r1.id, "alice");
-    await m.promote(r1.id);
-    t.fp = { ...t.fp, codeDigest: "code2" };
-    t.metrics = { rmse: 50, mae: 40, r2: 0.5 };
-    const r2 = await m.start();
-    await m.approve(r2.id, "alice");
+    const { t, m, r2 } = await championThenApprovedChallenger();
     t.broken.add("prod:2");
     const err = await rejects(m.promote(r2.id));
     expect(err.message).to.match(/prod validation failed/);
@@ -268,15 +274,7 @@ describe("release state machine (core, with fake ports)", () => {
   });
 
   it("a PROD canary that fails is kept on the release record, prod keeps the previous version and the champion", async () => {
-    const t = new FakeTarget();
-    const m = machine(t);
-    const r1 = await m.start();
-    await m.approve(r1.id, "alice");
-    await m.promote(r1.id);
-    t.fp = { ...t.fp, codeDigest: "code2" };
-    t.metrics = { rmse: 50, mae: 40, r2: 0.5 };
-    const r2 = await m.start();
-    await m.approve(r2.id, "alice");
+    const { t, m, r2 } = await championThenApprovedChallenger();
     t.canaryFails.add("prod:2");
     const err = await rejects(m.promote(r2.id));
     expect(err.message).to.match(/failed its prod canary/);
@@ -289,15 +287,7 @@ describe("release state machine (core, with fake ports)", () => {
   });
 
   it("a PROD validation failure rolls back through the target's instant rollBack when it has one", async () => {
-    const t = new FakeTarget();
-    const m = machine(t);
-    const r1 = await m.start();
-    await m.approve(r1.id, "alice");
-    await m.promote(r1.id);
-    t.fp = { ...t.fp, codeDigest: "code2" };
-    t.metrics = { rmse: 50, mae: 40, r2: 0.5 };
-    const r2 = await m.start();
-    await m.approve(r2.id, "alice");
+    const { t, m, r2 } = await championThenApprovedChallenger();
     t.broken.add("prod:2");
     await rejects(m.promote(r2.id));
     expect(t.counts["rollBack-prod"]).to.equal(1);
