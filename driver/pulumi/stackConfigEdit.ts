@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { isMap, parseDocument, YAMLMap, type Document } from "yaml";
 import { ConfigError } from "../core/errors.js";
-import { writeFileAtomic } from "../store/fileReleaseStore.js";
+import { writeFileAtomic } from "../store/atomicFile.js";
 import type { ServingConfig } from "./servingDecision.js";
 
 export const SERVING_KEY = "mlops:serving";

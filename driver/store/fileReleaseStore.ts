@@ -3,13 +3,13 @@
  * and a lock file holding the pid of the one process allowed to change releases. A lock whose process is gone
  * (a crash) is taken over; a live one is reported with its holder and purpose.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { NotFoundError, ReleaseLockedError, UsageError } from "../core/errors.js";
 import type { ReleaseLock, ReleaseStore } from "../core/ports.js";
 import { withAllSteps, type Release } from "../core/release.js";
+import { writeFileAtomic } from "./atomicFile.js";
 
 const ID = /^rel-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$/;
 
@@ -27,19 +27,6 @@ function alive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const fh = await open(tmp, "w");
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
 }
 
 export class FileReleaseStore implements ReleaseStore {

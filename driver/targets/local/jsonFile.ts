@@ -1,12 +1,9 @@
 /** Small JSON state files: atomic write (temp + rename), tolerant read. */
-import { mkdir, readFile, rename, writeFile, rm } from "node:fs/promises";
-import path from "node:path";
+import { readFile, rm } from "node:fs/promises";
+import { writeFileAtomic } from "../../store/atomicFile.js";
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** The parsed file, or undefined when it is missing or not valid JSON. */
