@@ -15,155 +15,50 @@
  * MLOPS_E2E_VERBOSE=1 prints the engine output; MLOPS_E2E_KEEP=1 keeps the temp dir.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { parse } from "yaml";
+import type { Stack } from "@pulumi/pulumi/automation/index.js";
 import { readReleaseConfig, type ReleaseConfig } from "../../driver/config/releaseConfig.js";
 import { ApprovalError, DeploymentError, EnvironmentError, ReleaseLockedError } from "../../driver/core/errors.js";
-import type { Progress, RegistryPort, Target, TrainingPort } from "../../driver/core/ports.js";
+import type { Target } from "../../driver/core/ports.js";
 import type { RegisteredModel, StackName } from "../../driver/core/release.js";
 import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
 import { AutomationStackUpdater } from "../../driver/pulumi/automationStackUpdater.js";
-import { decideServing, type ServingConfig } from "../../driver/pulumi/servingDecision.js";
-import type { StackOutputValues, StackUpdater, UpSummary } from "../../driver/pulumi/stackUpdater.js";
-import { AzureEnvironments, servedFromOutputs } from "../../driver/targets/azure/azureEnvironments.js";
-import { readAzureSettings, workspaceFromOutputs } from "../../driver/targets/azure/azureSettings.js";
-import { jobOutputPath, MODEL_FILE, MODEL_SUBDIR } from "../../driver/targets/azure/trainingJob.js";
-import { WorkspaceClients } from "../../driver/targets/azure/workspaceClients.js";
+import { decideServing } from "../../driver/pulumi/servingDecision.js";
+import { servedFromOutputs } from "../../driver/targets/azure/azureEnvironments.js";
 import { FakeTarget, silentProgress } from "../support/fakeTarget.js";
-import { accountOf, FakeAzure } from "../unit/azure/support/fakeAzure.js";
-import { FakeCredential } from "../unit/azure/support/fakeCredential.js";
+import type { FakeAzure } from "../unit/azure/support/fakeAzure.js";
 import { RecordingProgress, REPO_ROOT } from "./localRepoFixture.js";
-
-const run = promisify(execFile);
-const SKIP = process.env.MLOPS_SKIP_PULUMI_ENGINE === "1";
-const FIXTURE = path.join(REPO_ROOT, "test", "fixtures", "pulumi-serving");
-const TOOLS_BIN = path.join(REPO_ROOT, ".tools", "bin");
-const MODEL = "diabetes-ridge";
-const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
-
-/**
- * The StackUpdater the product uses, with each `up` timed and counted. After each successful `up` it also reads
- * the stack's outputs once, so the loopback endpoint can answer from what the engine applied (see `scoring`).
- */
-class TimedUpdater implements StackUpdater {
-  readonly ups: { stack: string; ms: number; result: string }[] = [];
-  readonly applied = new Map<string, StackOutputValues>();
-  constructor(readonly inner: AutomationStackUpdater) {}
-  serving(stack: string): Promise<ServingConfig> {
-    return this.inner.serving(stack);
-  }
-  setServing(stack: string, serving: ServingConfig): Promise<boolean> {
-    return this.inner.setServing(stack, serving);
-  }
-  async up(stack: string, progress: Progress): Promise<UpSummary> {
-    const t0 = Date.now();
-    let s: UpSummary;
-    try {
-      s = await this.inner.up(stack, progress);
-    } catch (e) {
-      this.ups.push({ stack, ms: Date.now() - t0, result: "failed" });
-      throw e;
-    }
-    this.ups.push({ stack, ms: Date.now() - t0, result: s.result });
-    this.applied.set(stack, await this.inner.outputs(stack));
-    return s;
-  }
-  outputs(stack: string): Promise<StackOutputValues> {
-    return this.inner.outputs(stack);
-  }
-}
-
-/** Makes sure .tools/bin holds the engine: the build script is idempotent (0.03 s when built). */
-async function ensureEngine(): Promise<void> {
-  try {
-    // PULUMI_TOOLS_BIN pinned: the adapter looks for the CLI in <repo>/.tools/bin.
-    await run("bash", [path.join(REPO_ROOT, "scripts", "build-pulumi.sh")], { cwd: REPO_ROOT, maxBuffer: 16 << 20, env: { ...process.env, PULUMI_TOOLS_BIN: TOOLS_BIN } });
-  } catch (e) {
-    const err = e as { stderr?: string; message?: string };
-    const why = (err.stderr ?? err.message ?? String(e)).trim().split("\n").filter(Boolean).pop() ?? "unknown error";
-    throw new Error(
-      `the Pulumi engine is not in .tools/bin and scripts/build-pulumi.sh could not build it (${why}); ` +
-        "fix the build (docs/pulumi-engine.md) or set MLOPS_SKIP_PULUMI_ENGINE=1 to skip this file explicitly",
-    );
-  }
-  for (const b of ["pulumi", "pulumi-language-nodejs"]) {
-    if (!existsSync(path.join(TOOLS_BIN, b))) throw new Error(`scripts/build-pulumi.sh succeeded but ${TOOLS_BIN}/${b} is missing`);
-  }
-}
+import { engineTarget, MODEL, seedIntWorkspace, sha256, SKIP_ENGINE as SKIP, startEngineFixture, type EngineFixture, type TimedUpdater } from "./pulumiEngineFixture.js";
 
 describe(`azure target's Pulumi adapter with the real engine (file backend, passphrase, provider-free fixture)${SKIP ? " [skipped: MLOPS_SKIP_PULUMI_ENGINE=1]" : ""}`, function () {
   this.timeout(600_000);
-  let t0 = Date.now();
-  let tmp: string;
+  let f: EngineFixture;
   let workDir: string;
   let envVars: Record<string, string>;
-  let pulumiCommand: PulumiCommand;
   let azure: FakeAzure;
   let updater: TimedUpdater;
   let config: ReleaseConfig;
-  const stacks = {} as Record<StackName, Stack>;
+  let stacks: Record<StackName, Stack>;
   /** Which deployment answered each scoring request (from the outputs of the stack's last update). */
   const scored: { stack: string; deployment: string; version: string }[] = [];
   const progress = new RecordingProgress();
 
-  const stackFile = (stack: StackName): string => readFileSync(path.join(workDir, `Pulumi.${stack}.yaml`), "utf8");
-  const fileServing = (stack: StackName) =>
-    (parse(stackFile(stack)) as { config: Record<string, { model: string; deployments: Record<string, { version: unknown; weight: number }> }> }).config["mlops:serving"]!;
-  const outputsOf = async (stack: StackName): Promise<Record<string, unknown>> =>
-    Object.fromEntries(Object.entries(await stacks[stack].outputs()).map(([k, v]) => [k, v.value as unknown]));
+  const stackFile = (stack: StackName): string => f.stackFile(stack);
+  const fileServing = (stack: StackName) => f.fileServing(stack);
+  const outputsOf = (stack: StackName): Promise<Record<string, unknown>> => f.outputsOf(stack);
   const historyOf = async (stack: StackName) => stacks[stack].history();
-  const upsOf = (stack: string): number => updater.ups.filter((u) => u.stack === stack).length;
-
-  /** What the INT workspace holds for a registered version: its artifact and its model asset (tags). */
-  function seedIntWorkspace(model: RegisteredModel, bytes: Buffer): void {
-    const ws = "mlops-int-ws";
-    azure.putBlob(accountOf(ws), `${jobOutputPath(model.runId)}${MODEL_SUBDIR}/${MODEL_FILE}`, bytes);
-    azure.putBlob(accountOf(ws), `${jobOutputPath(model.runId)}${MODEL_SUBDIR}/MLmodel`, Buffer.from("flavors: {}\n"));
-    azure.assets.set(`${ws}/models/${model.name}/versions/${model.version}`, {
-      id: `${ws}/models/${model.name}/versions/${model.version}`,
-      name: model.version,
-      properties: { modelType: "mlflow_model", tags: { ...model.tags, "mlops.model_sha256": model.digest, "mlops.run_id": model.runId } },
-    });
-  }
+  const upsOf = (stack: string): number => f.upsOf(stack);
 
   before(async function () {
     if (SKIP) this.skip();
-    t0 = Date.now();
     this.timeout(40 * 60_000); // a fresh machine builds the engine once (~17 min, docs/pulumi-engine.md)
-    await ensureEngine();
-
-    // A copy of the fixture laid out like the repository (its program imports ../../../components/trafficPlan.js).
-    tmp = mkdtempSync(path.join(tmpdir(), "mlops-pulumi-e2e-"));
-    const repo = path.join(tmp, "repo");
-    workDir = path.join(repo, "test", "fixtures", "pulumi-serving");
-    mkdirSync(path.join(repo, "components"), { recursive: true });
-    mkdirSync(workDir, { recursive: true });
-    for (const f of ["Pulumi.yaml", "Pulumi.int.yaml", "Pulumi.prod.yaml", "index.ts", "package.json"]) cpSync(path.join(FIXTURE, f), path.join(workDir, f));
-    symlinkSync(path.join(REPO_ROOT, "components", "trafficPlan.ts"), path.join(repo, "components", "trafficPlan.ts"));
-    symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(repo, "node_modules"));
-    symlinkSync(path.join(REPO_ROOT, ".tools"), path.join(workDir, ".tools")); // pulumiCommand(repoRoot) finds .tools/bin/pulumi
-    mkdirSync(path.join(tmp, "state"));
-    envVars = {
-      PATH: `${TOOLS_BIN}:${path.join(REPO_ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
-      PULUMI_BACKEND_URL: `file://${path.join(tmp, "state")}`,
-      PULUMI_CONFIG_PASSPHRASE: "engine-e2e",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_HOME: path.join(tmp, "pulumi-home"),
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    };
-
-    azure = await new FakeAzure().start();
-    azure.endpointKeys.set("int", "int-key").set("prod", "prod-key");
+    f = await startEngineFixture();
+    ({ workDir, envVars, azure, updater, stacks } = f);
     // The endpoint answers like Azure ML's: an error while no deployment takes traffic, else the deployment
     // with the most traffic scores. "Traffic" is the `traffic` output of the stack's last update, i.e. the engine's.
     azure.scoring = (stack, body) => {
-      const out = updater?.applied.get(stack);
+      const out = updater.applied.get(stack);
       const traffic = (out?.traffic ?? {}) as Record<string, number>;
       const active = Object.entries(traffic).sort((a, b) => b[1] - a[1])[0]?.[0];
       if (!active) return { status: 503, body: { message: `endpoint of ${stack}: no deployment takes traffic` } };
@@ -172,31 +67,11 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
       return { status: 200, body: { predictions: ((body as { data?: unknown[] }).data ?? []).map(() => 150.5) } };
     };
     config = await readReleaseConfig(REPO_ROOT);
-
-    // The user's set-up step (docs/azure-target.md): create both stacks, point them at their endpoint, `pulumi up`.
-    pulumiCommand = await PulumiCommand.get({ root: path.join(REPO_ROOT, ".tools") });
-    for (const stackName of ["int", "prod"] as const) {
-      stacks[stackName] = await LocalWorkspace.createStack({ stackName, workDir }, { envVars, pulumiCommand });
-      await stacks[stackName].setConfig("mlops:scoringBaseUrl", { value: azure.url });
-    }
-    // One after the other: on a file backend, prod's StackReference read of int while int's update writes its
-    // checkpoint can fail with "failed to load checkpoint: EOF" (seen here; docs/pulumi-engine.md).
-    for (const s of ["int", "prod"] as const) await stacks[s].up({ color: "never" });
-    updater = new TimedUpdater(new AutomationStackUpdater({ repoRoot: workDir, envVars }));
   });
 
   after(async function () {
-    if (SKIP) return;
-    await azure?.stop();
-    if (tmp && !process.env.MLOPS_E2E_KEEP) rmSync(tmp, { recursive: true, force: true });
-    if (updater?.ups.length) {
-      const ok = updater.ups.filter((u) => u.result === "succeeded").map((u) => u.ms);
-      const s = (ms: number) => (ms / 1000).toFixed(1);
-      process.stderr.write(
-        `    engine e2e: ${updater.ups.length} pulumi up through the adapter (${ok.length} succeeded: mean ${s(ok.reduce((a, b) => a + b, 0) / ok.length)} s, ` +
-          `min ${s(Math.min(...ok))} s, max ${s(Math.max(...ok))} s); file total ${s(Date.now() - t0)} s${tmp && process.env.MLOPS_E2E_KEEP ? `; kept ${tmp}` : ""}\n`,
-      );
-    }
+    if (SKIP || !f) return;
+    await f.stop("engine e2e");
   });
 
   it("deploys model v1 to int through the adapter: config edit -> up -> v1 is live, a second up moves 100% of the traffic to it", async () => {
@@ -244,59 +119,8 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
       const v1Bytes = Buffer.from("model v1, registered before this release");
       const v1: RegisteredModel = { name: MODEL, version: "1", digest: sha256(v1Bytes), runId: "run-v1", metrics: { ...fake.metrics }, tags: {} };
       fake.versions.push(v1);
-      seedIntWorkspace(v1, v1Bytes);
-
-      // Fake training whose artifact is real bytes in the INT datastore, so the PROD copy can verify its sha256.
-      const training: TrainingPort = {
-        findReusable: (fp) => fake.training.findReusable(fp),
-        train: async (fp, p) => {
-          const r = await fake.training.train(fp);
-          const bytes = Buffer.from(`model trained by ${r.runId}`);
-          fake.runs[fake.runs.length - 1]!.modelSha256 = sha256(bytes);
-          azure.putBlob(accountOf("mlops-int-ws"), `${jobOutputPath(r.runId)}${MODEL_SUBDIR}/${MODEL_FILE}`, bytes);
-          p.info(`fake training ${r.runId}: ${bytes.length} bytes`);
-          return { ...r, modelSha256: sha256(bytes) };
-        },
-      };
-      // Fake registry that also gives the INT workspace the model asset the environments port looks up.
-      const registry: RegistryPort = {
-        ...fake.registry,
-        register: async (name, t, tags) => {
-          const m = await fake.registry.register(name, t, tags);
-          const blob = azure.blob(accountOf("mlops-int-ws"), `${jobOutputPath(t.runId)}${MODEL_SUBDIR}/${MODEL_FILE}`);
-          seedIntWorkspace(m, blob!.data);
-          return m;
-        },
-      };
-      const credential = new FakeCredential();
-      const settings = { ...readAzureSettings({}), armEndpoint: azure.url };
-      const clients = new Map<StackName, Promise<WorkspaceClients>>();
-      const environments = new AzureEnvironments({
-        repoRoot: REPO_ROOT, // ml/smoke.json
-        smokeRequest: config.smoke.request,
-        updater,
-        credential,
-        // The workspace coordinates come from the real stack outputs, as in the azure target.
-        workspace: (stack) => {
-          let c = clients.get(stack);
-          if (!c) {
-            c = updater.outputs(stack).then((out) => new WorkspaceClients(workspaceFromOutputs(stack, out), { credential, settings, blobUrlFor: (account) => `${azure.url}/${account}` }));
-            clients.set(stack, c);
-          }
-          return c;
-        },
-      });
-      target = {
-        name: "azure-engine-e2e",
-        source: fake.source,
-        tests: fake.tests,
-        training,
-        registry,
-        environments,
-        approvals: fake.approvals,
-        store: fake.store,
-        close: async () => {},
-      };
+      seedIntWorkspace(azure, v1, v1Bytes);
+      target = engineTarget(f, fake, config);
       prodBaseline = await prodSnapshot();
       expect(prodBaseline.history).to.equal(1); // the set-up `up`
     });
