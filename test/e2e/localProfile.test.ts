@@ -1,8 +1,11 @@
 /**
  * End to end: profile-int against a real azmlinfsrv (local target), and the run-to-run spread of its
  * figures. Stated tolerance on a 2-core machine, where the load generator shares the CPU with the server:
- * at concurrency 1 (server not saturated) p50 and throughput within 15%; at the saturated levels (2, 4: the
- * server's worker uses ~0.8 core) p50 within 50% and throughput within 40% (measured spread: up to ~35%).
+ * at concurrency 1 (server not saturated) p50 within 35% or 0.5 ms, whichever is larger, and throughput within
+ * 35% (p50 is about 1.2 ms there, so scheduling jitter of 0.3 ms is already 25%: seen in CI); at the saturated
+ * levels (2, 4: the server's worker uses ~0.8 core) p50 within 50% or 0.5 ms and throughput within 40%
+ * (measured spread: up to ~35%). The profiler itself repeats within ~2% against a steady server
+ * (bench/profileAndRouter.ts); what varies here is the machine.
  * Bounded: 3 levels × 2 s per profile.
  */
 import { expect } from "chai";
@@ -13,7 +16,7 @@ import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/
 import { SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
 
 const PORTS = { mlflow: 5660, int: 5661, prod: 5662, prodBlue: 5663, prodGreen: 5664 };
-const within = (a: number, b: number, tol: number): boolean => Math.abs(a - b) <= tol * Math.max(a, b);
+const within = (a: number, b: number, tol: number, floor = 0): boolean => Math.abs(a - b) <= Math.max(tol * Math.max(a, b), floor);
 
 describe("local target: profile-int against a real azmlinfsrv", function () {
   this.timeout(15 * 60_000);
@@ -60,8 +63,8 @@ describe("local target: profile-int against a real azmlinfsrv", function () {
       const la = a.run.levels[i]!;
       const lb = b.run.levels[i]!;
       if (!la.withinSlo || !lb.withinSlo) continue;
-      const tol = la.concurrency === 1 ? { p50: 0.15, rps: 0.15 } : { p50: 0.5, rps: 0.4 };
-      expect(within(la.p50Ms, lb.p50Ms, tol.p50), `p50 c=${la.concurrency}: ${la.p50Ms} vs ${lb.p50Ms}`).to.equal(true);
+      const tol = la.concurrency === 1 ? { p50: 0.35, rps: 0.35 } : { p50: 0.5, rps: 0.4 };
+      expect(within(la.p50Ms, lb.p50Ms, tol.p50, 0.5), `p50 c=${la.concurrency}: ${la.p50Ms} vs ${lb.p50Ms}`).to.equal(true);
       expect(within(la.throughputRps, lb.throughputRps, tol.rps), `rps c=${la.concurrency}: ${la.throughputRps} vs ${lb.throughputRps}`).to.equal(true);
     }
     if (process.env.MLOPS_E2E_VERBOSE) {
