@@ -133,7 +133,7 @@ export const instanceTypesCheck = perDeployed("instance-types", async (ctx, stac
   if (missing.length) {
     return fail(name, `${missing.map(([it, by]) => `${it} (${by})`).join(", ")} not on compute ${c?.name ?? "?"}: ${seen}`, `create the instance type (docs/azure-target.md), then 'pulumi up --stack ${stack}'; ${caveat}`);
   }
-  return warn(name, `${[...wanted.keys()].join(", ") || "no instance type used yet"} listed (${seen}); ${caveat}`, "");
+  return ok(name, `${[...wanted.keys()].join(", ") || "no instance type used yet"} listed (${seen}); ${caveat}`);
 });
 
 export const endpointCheck = perDeployed("endpoint", async (ctx, stack, d) => {

@@ -5,7 +5,8 @@
  * learn.microsoft.com/azure/role-based-access-control/role-assignments-list-rest: "including ones inherited from
  * groups"); at the subscription scope the list has assignments at, above and below it. Built-in roles are known by
  * their ids, the same in every tenant (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
- * A custom role is not expanded: where one could grant what is missing, the result is a warning, not a FAIL.
+ * A custom role is not expanded: where one could grant what is missing, the result is a warning, not a FAIL (an
+ * unknown role id is looked up with Role Definitions - Get, api-version 2022-04-01: `roleType` CustomRole).
  * Deny assignments and ABAC conditions are not evaluated.
  *
  * This checks the identity running doctor: run it in the pipeline (or with the pipeline's identity) to check that one.
@@ -80,6 +81,11 @@ export const rolesCheck: Check<AzureDoctorContext> = {
       roleDefinitionGuid: (a.properties?.roleDefinitionId ?? "").split("/").pop()!.toLowerCase(),
     }));
     ctx.roleAssignments = assignments;
+    const custom = new Set<string>();
+    for (const guid of new Set(assignments.map((a) => a.roleDefinitionGuid).filter((g) => g && !NAME_OF.has(g)))) {
+      const d = await arm.get<{ properties?: { roleType?: string } }>(`/subscriptions/${ctx.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${guid}`, ROLE_ASSIGNMENTS_API);
+      if (d.status !== 200 || d.body?.properties?.roleType !== "BuiltInRole") custom.add(guid);
+    }
     const out: CheckResult[] = [];
     for (const stack of ctx.stacks) {
       const name = stackCheck("roles", stack);
@@ -97,7 +103,7 @@ export const rolesCheck: Check<AzureDoctorContext> = {
         if (hit) have.push(NAME_OF.get(hit.roleDefinitionGuid)!);
         else {
           missing.push(n);
-          if (at.some((a) => !NAME_OF.has(a.roleDefinitionGuid))) customNearby = true;
+          if (at.some((a) => custom.has(a.roleDefinitionGuid))) customNearby = true;
         }
       }
       const held = [...new Set(have)].join(", ") || "none of the needed roles";
