@@ -22,8 +22,15 @@ export function defaultLocalDoctorDeps(repoRoot: string, config: ReleaseConfig, 
   };
 }
 
-export async function localDoctor(repoRoot: string, config: ReleaseConfig, deps?: Partial<LocalDoctorDeps>, onResult?: (r: CheckResult) => void): Promise<CheckResult[]> {
-  const paths = localPaths(repoRoot);
-  const full = { ...defaultLocalDoctorDeps(repoRoot, config, paths), ...deps };
-  return runChecks(LOCAL_CHECKS, { repoRoot, config, paths, deps: full }, onResult);
+export interface LocalDoctorOptions {
+  deps?: Partial<LocalDoctorDeps>;
+  /** default: localPaths(repoRoot) (MLOPS_VENV_ROOT honoured) */
+  paths?: LocalPaths;
+  onResult?: (r: CheckResult) => void;
+}
+
+export async function localDoctor(repoRoot: string, config: ReleaseConfig, o: LocalDoctorOptions = {}): Promise<CheckResult[]> {
+  const paths = o.paths ?? localPaths(repoRoot);
+  const full = { ...defaultLocalDoctorDeps(repoRoot, config, paths), ...o.deps };
+  return runChecks(LOCAL_CHECKS, { repoRoot, config, paths, deps: full }, o.onResult);
 }
