@@ -1,7 +1,7 @@
 /**
  * vCPU quota in each stack's region for the VM sizes of its stack file. Two separate quotas apply
- * (learn.microsoft.com/azure/machine-learning/how-to-manage-quotas: Azure ML compute quota "is separate from the VM
- * core quota"):
+ * (learn.microsoft.com/azure/machine-learning/how-to-manage-quotas: "Azure Machine Learning compute is an exception.
+ * It has a separate quota from the core compute quota."):
  *
  * - AKS inference nodes are ordinary VMs (a VM scale set): Microsoft.Compute quota. The VM size's family and vCPUs
  *   come from Resource SKUs (GET /subscriptions/{id}/providers/Microsoft.Compute/skus?$filter=location eq '<loc>',
