@@ -298,6 +298,13 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       expectFail(await h.run(), "aml-extension[prod]", /extension 'azureml' Failed: ExtensionOperationFailed: pod healthcheck failed/, /kubectl get pods -n azureml/);
     });
 
+    it("aml-extension: not Succeeded even without an error status (e.g. still Creating)", async () => {
+      h.deployBoth();
+      const ext = h.arm.extensions.get(clusterIdOf("int").toLowerCase())![0]!;
+      ext.properties = { extensionType: "Microsoft.AzureML.Kubernetes", provisioningState: "Creating", statuses: [] };
+      expectFail(await h.run(["int"]), "aml-extension[int]", /^extension 'azureml' Creating$/);
+    });
+
     it("k8s-compute: attach Failed, with its provisioning error", async () => {
       h.deployBoth();
       const c = h.arm.computes.get(`${wsIdOf("int")}/computes/aks-inference`.toLowerCase())!;
