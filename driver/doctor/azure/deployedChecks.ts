@@ -11,9 +11,10 @@
  * - instance types: each deployment's `instanceType` (and the stack's configured one) among the compute's
  *   `properties.instanceTypes` (+ defaultInstanceType). That map is all ARM shows (REST spec example
  *   Compute/get/KubernetesCompute.json; azure-ai-ml's KubernetesCompute entity reads the same properties). Whether
- *   the InstanceType custom resource exists inside the cluster (MS Learn, "Create and manage instance types": they
- *   are created with kubectl as `amlarc.azureml.com/v1alpha1` InstanceType) needs cluster access
- *   (`kubectl get instancetype`); doctor says so instead of guessing.
+ *   the InstanceType custom resource exists inside the cluster (MS Learn, "Create and manage instance types": the
+ *   extension represents instance types as a CRD; they are created with kubectl) needs cluster access
+ *   (`kubectl get instancetype`), and no source says whether ARM's map mirrors the cluster's resources. So a name
+ *   missing from the map is a warning; it is a FAIL when a deployment using it did not succeed.
  * - the online endpoint: Succeeded, on that compute, with an auth mode a Kubernetes endpoint supports (Key or
  *   AMLToken; AADToken is for managed endpoints only, MS Learn "Authenticate clients for online endpoints"), and
  *   each deployment Succeeded.
@@ -39,8 +40,8 @@ interface ExtensionView {
   };
 }
 
-/** Runs `each` for every deployed stack; a stack not deployed yields nothing (the stack check said why). */
-function perDeployed(name: string, each: (ctx: AzureDoctorContext, stack: StackName, d: DeployedStack) => Promise<CheckResult | CheckResult[]>): Check<AzureDoctorContext> {
+/** A check run for every deployed stack (a stack not deployed yields nothing: the stack check said why); an ARM error is one FAIL for that stack. Reusable by checks added to AZURE_CHECKS. */
+export function perDeployedStack(name: string, each: (ctx: AzureDoctorContext, stack: StackName, d: DeployedStack) => Promise<CheckResult | CheckResult[]>): Check<AzureDoctorContext> {
   return {
     name,
     async run(ctx) {
@@ -65,7 +66,7 @@ const clusterIdOf = (d: DeployedStack): string | undefined => {
   return c ? `/subscriptions/${d.subscriptionId}/resourceGroups/${d.resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${c}` : undefined;
 };
 
-export const extensionCheck = perDeployed("aml-extension", async (ctx, stack, d) => {
+export const extensionCheck = perDeployedStack("aml-extension", async (ctx, stack, d) => {
   const name = stackCheck("aml-extension", stack);
   const cluster = clusterIdOf(d);
   if (!cluster) return fail(name, "no aksClusterName output", `run 'pulumi up --stack ${stack}' with the current program`);
@@ -91,7 +92,7 @@ async function computeOf(ctx: AzureDoctorContext, d: DeployedStack): Promise<Com
   return ml.computeOperations.get(d.resourceGroup, d.workspace, computeName);
 }
 
-export const computeCheck = perDeployed("k8s-compute", async (ctx, stack, d) => {
+export const computeCheck = perDeployedStack("k8s-compute", async (ctx, stack, d) => {
   const name = stackCheck("k8s-compute", stack);
   const c = await computeOf(ctx, d);
   if (!c) return fail(name, "no inferenceComputeName output", `run 'pulumi up --stack ${stack}' with the current program`);
@@ -115,28 +116,40 @@ async function deploymentsOf(ctx: AzureDoctorContext, d: DeployedStack): Promise
   return out;
 }
 
-export const instanceTypesCheck = perDeployed("instance-types", async (ctx, stack, d) => {
+export const instanceTypesCheck = perDeployedStack("instance-types", async (ctx, stack, d) => {
   const name = stackCheck("instance-types", stack);
   const c = await computeOf(ctx, d);
   const k = (c?.properties as { properties?: KubernetesProperties } | undefined)?.properties;
   const known = new Set(["defaultinstancetype", ...Object.keys(k?.instanceTypes ?? {}), ...(k?.defaultInstanceType ? [k.defaultInstanceType] : [])].map((x) => x.toLowerCase()));
-  const wanted = new Map<string, string>();
+  const wanted = new Map<string, { by: string[]; failed: string[] }>();
+  const want = (it: string, by: string, failed?: string): void => {
+    const e = wanted.get(it.toLowerCase()) ?? { by: [], failed: [] };
+    e.by.push(by);
+    if (failed) e.failed.push(failed);
+    wanted.set(it.toLowerCase(), e);
+  };
   const configured = ctx.configs.get(stack)?.serving.instanceType.name;
-  if (configured) wanted.set(configured.toLowerCase(), `mlops:serving.instanceType.name`);
+  if (configured) want(configured, "mlops:serving.instanceType.name");
   for (const dep of await deploymentsOf(ctx, d)) {
     const it = (dep.properties as { instanceType?: string }).instanceType;
-    if (it) wanted.set(it.toLowerCase(), `deployment ${dep.name}`);
+    const state = dep.properties.provisioningState;
+    if (it) want(it, `deployment ${dep.name}`, state !== "Succeeded" ? `deployment ${dep.name} is ${state ?? "in an unknown state"}` : undefined);
   }
   const missing = [...wanted].filter(([it]) => !known.has(it));
   const seen = `the compute lists ${[...known].join(", ")}`;
   const caveat = "ARM shows the compute's instance-type map only; whether the InstanceType resource exists in the cluster needs 'kubectl get instancetype'";
+  const create = `create the InstanceType resource in the cluster (MS Learn "Create and manage instance types"; audit item 8), then 'pulumi up --stack ${stack}'`;
+  const broken = missing.filter(([, e]) => e.failed.length);
+  if (broken.length) {
+    return fail(name, `${broken.map(([it, e]) => `${it} (${e.failed.join(", ")})`).join("; ")}: not on compute ${c?.name ?? "?"} (${seen}), the likely cause`, create);
+  }
   if (missing.length) {
-    return fail(name, `${missing.map(([it, by]) => `${it} (${by})`).join(", ")} not on compute ${c?.name ?? "?"}: ${seen}`, `create the instance type (docs/azure-target.md), then 'pulumi up --stack ${stack}'; ${caveat}`);
+    return warn(name, `${missing.map(([it, e]) => `${it} (${e.by.join(", ")})`).join(", ")} not in compute ${c?.name ?? "?"}'s map (${seen}); ${caveat}`, `check 'kubectl get instancetype'; if it is missing, ${create}`);
   }
   return ok(name, `${[...wanted.keys()].join(", ") || "no instance type used yet"} listed (${seen}); ${caveat}`);
 });
 
-export const endpointCheck = perDeployed("endpoint", async (ctx, stack, d) => {
+export const endpointCheck = perDeployedStack("endpoint", async (ctx, stack, d) => {
   const name = stackCheck("endpoint", stack);
   const endpoint = str(d.outputs.endpointName);
   if (!endpoint) return fail(name, "no endpointName output", `run 'pulumi up --stack ${stack}' with the current program`);

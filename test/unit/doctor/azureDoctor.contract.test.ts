@@ -313,11 +313,21 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       expectFail(await h.run(), "k8s-compute[int]", /compute aks-inference is Failed: extension not healthy/);
     });
 
-    it("instance-types: a deployment's instance type the compute does not list", async () => {
+    it("instance-types: a failed deployment whose instance type the compute does not list FAILs, naming the likely cause", async () => {
       h.deployBoth();
       const deps = [...h.arm.deployments.entries()].find(([k]) => k.startsWith(wsIdOf("prod").toLowerCase()))![1];
+      Object.assign(deps[0]!.properties as Record<string, unknown>, { instanceType: "gpu-large", provisioningState: "Failed" });
+      expectFail(await h.run(["prod"]), "instance-types[prod]", /^gpu-large \(deployment blue is Failed\): not on compute aks-inference \(the compute lists defaultinstancetype, inference-small\), the likely cause$/, /create the InstanceType resource in the cluster/);
+    });
+
+    it("instance-types: a name missing from the compute's map with a healthy deployment is a warning (ARM may not mirror the cluster)", async () => {
+      h.deployBoth();
+      const deps = [...h.arm.deployments.entries()].find(([k]) => k.startsWith(wsIdOf("int").toLowerCase()))![1];
       (deps[0]!.properties as Record<string, unknown>).instanceType = "gpu-large";
-      expectFail(await h.run(), "instance-types[prod]", /gpu-large \(deployment blue\) not on compute aks-inference: the compute lists defaultinstancetype, inference-small/, /kubectl get instancetype/);
+      const r = byCheck(await h.run(["int"]), "instance-types[int]");
+      expect(r.status).to.equal("warn");
+      expect(r.detail).to.match(/^gpu-large \(deployment blue\) not in compute aks-inference's map/);
+      expect(r.fix).to.match(/kubectl get instancetype/);
     });
 
     it("endpoint: AADToken on a Kubernetes endpoint (managed endpoints only)", async () => {
