@@ -13,6 +13,7 @@ import { StderrProgress } from "./cli/progress.js";
 import { renderRelease, renderStatus, statusJson } from "./cli/render.js";
 import { createTarget, parseTargetName, TARGETS, type CliTarget } from "./targets/index.js";
 import { profileCommand, rollbackCommand, writeReportFor } from "./cli/profileCommands.js";
+import { doctorCommand } from "./doctor/doctorCommand.js";
 
 interface GlobalOpts {
   target: string;
@@ -161,6 +162,17 @@ export function buildProgram(): Command {
       const opts = g(cmd);
       const out = await withTarget(opts, (t) => rollbackCommand(t, stack, new StderrProgress({ quiet: opts.quiet })));
       emit(opts, out.json, out.text);
+    });
+
+  program
+    .command("doctor")
+    .description("read-only checks of what a release needs (machine, or Azure before/after 'pulumi up'); exit 8 on any FAIL")
+    .option("--stack <stack>", "azure: check one stack (int or prod) instead of both")
+    .action(async (o: { stack?: string }, cmd: Command) => {
+      const opts = g(cmd);
+      const out = await doctorCommand({ repoRoot: repoRootOf(opts), target: parseTargetName(opts.target), ...(o.stack ? { stack: o.stack } : {}) });
+      emit(opts, out.results, out.text);
+      process.exitCode = out.exitCode;
     });
 
   program

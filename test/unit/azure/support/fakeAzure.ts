@@ -69,6 +69,8 @@ export class FakeAzure {
     status: 200,
     body: { predictions: ((body as { data?: unknown[] }).data ?? []).map(() => 150.5) },
   });
+  /** Extra routes tried before the built-in ones (e.g. fakeArmDoctor.ts); one that answered returns true. */
+  readonly routes: ((rec: RecordedRequest, res: import("node:http").ServerResponse) => boolean)[] = [];
   private server?: https.Server;
 
   async start(): Promise<this> {
@@ -145,6 +147,7 @@ export class FakeAzure {
       res.writeHead(fault.status, { "content-type": "application/json", ...fault.headers }).end(JSON.stringify({ error: { code: "Injected", message: `injected ${fault.status}` } }));
       return;
     }
+    if (this.routes.some((route) => route(rec, res))) return;
     const json = (status: number, value: unknown, extra: Record<string, string> = {}): void => {
       res.writeHead(status, { "content-type": "application/json", ...extra }).end(value === undefined ? "" : JSON.stringify(value));
     };
