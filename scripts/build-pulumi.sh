@@ -6,9 +6,14 @@
 # Idempotent: exits at once when .tools/bin holds binaries built from the same pins (stamp file).
 # Prints the bin dir on stdout on success; progress goes to stderr.
 #
-# Usage: scripts/build-pulumi.sh [--force]
+# A `pulumi` already installed (on PATH, in $PULUMI_HOME/bin or ~/.pulumi/bin) whose version is at least
+# MIN_PULUMI_VERSION (driver/pulumi/pulumiCli.ts) and that has its pulumi-language-nodejs beside it is used
+# instead of a build: it is linked into .tools/bin (stamp "installed ..."), and Go is not needed at all.
+#
+# Usage: scripts/build-pulumi.sh [--force]   (--force: build from Go modules even when one is installed)
 # Env:   PULUMI_TOOLS_BIN  output dir (default <repo>/.tools/bin)
 #        GO                go binary (default: go on PATH)
+#        MLOPS_BUILD_PULUMI=1  always build from Go modules (ignore an installed pulumi)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,6 +49,40 @@ up_to_date() {
 
 if [[ $FORCE == 0 ]] && up_to_date; then
   log "up to date: $WANT"
+  echo "$BIN"
+  exit 0
+fi
+
+# An installed pulumi, recent enough, with its Node.js language host beside it: link it instead of building.
+MIN=$(sed -n 's/^export const MIN_PULUMI_VERSION = "\([0-9.]*\)";$/\1/p' "$ROOT/driver/pulumi/pulumiCli.ts")
+[[ -n $MIN ]] || die "cannot read MIN_PULUMI_VERSION from driver/pulumi/pulumiCli.ts"
+installed_pulumi() {
+  local c dir v
+  for c in "$(command -v pulumi 2>/dev/null || true)" ${PULUMI_HOME:+"$PULUMI_HOME/bin/pulumi"} "$HOME/.pulumi/bin/pulumi"; do
+    [[ -n $c && -x $c ]] || continue
+    c=$(readlink -f "$c")
+    dir=$(dirname "$c")
+    [[ $dir == "$(readlink -f "$BIN" 2>/dev/null)" ]] && continue # our own link or build
+    [[ -x $dir/pulumi-language-nodejs ]] || { log "ignoring $c: no pulumi-language-nodejs beside it"; continue; }
+    v=$(PULUMI_SKIP_UPDATE_CHECK=true "$c" version 2>/dev/null | sed 's/^v//') || continue
+    [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || continue
+    if [[ "$(printf '%s\n%s\n' "$MIN" "${v%%-*}" | sort -V | head -1)" != "$MIN" ]]; then
+      log "ignoring $c: version $v is older than $MIN"
+      continue
+    fi
+    printf '%s %s\n' "$c" "$v"
+    return 0
+  done
+  return 1
+}
+if [[ $FORCE == 0 && ${MLOPS_BUILD_PULUMI:-0} != 1 ]] && found=$(installed_pulumi); then
+  cli=${found% *}
+  mkdir -p "$BIN"
+  ln -sfn "$cli" "$BIN/pulumi"
+  ln -sfn "$(dirname "$cli")/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
+  [[ -x $(dirname "$cli")/pulumi-resource-pulumi-nodejs ]] && ln -sfn "$(dirname "$cli")/pulumi-resource-pulumi-nodejs" "$BIN/pulumi-resource-pulumi-nodejs"
+  rm -f "$STAMP"
+  log "using the installed pulumi $found (no Go build); MLOPS_BUILD_PULUMI=1 builds from Go modules instead"
   echo "$BIN"
   exit 0
 fi
