@@ -75,7 +75,7 @@ def run_pipeline(data: str, out: str, alpha: float, test_fraction: float = extra
                            "seed": seed, "n_test": split.n_test})
         progress("train", f"fitting StandardScaler+Ridge alpha={alpha}")
         trained = train_step.train(split.train_path, out_dir, alpha)
-        train_step.log_training(trained)
+        artifact_path = train_step.log_training(trained)
         progress("train", f"model.pkl sha256 {trained.model_sha256[:12]}, logged to run {run.info.run_id}")
 
         progress("eval", "scoring the held-out split")
@@ -92,7 +92,7 @@ def run_pipeline(data: str, out: str, alpha: float, test_fraction: float = extra
             "metrics": metrics,
             "model_dir": trained.model_dir,
             "model_sha256": trained.model_sha256,
-            "artifact_path": train_step.ARTIFACT_PATH,
+            "artifact_path": artifact_path,
             "params": params,
         }
     tmp = out_dir / (RUN_FILE + ".tmp")
