@@ -5,7 +5,9 @@ Usage (the release driver calls exactly this):
 
 Environment:
     MLFLOW_TRACKING_URI     tracking server or store; unset -> sqlite:///<out>/mlflow.db with
-                            artifacts under <out>/mlartifacts (no server needed)
+                            artifacts under <out>/mlartifacts (no server needed); an azureml:// URI (an
+                            Azure ML job) needs azureml-mlflow (ml/azure-training-conda.yml) and
+                            keeps the model in <out> only, not in run artifacts
     MLFLOW_EXPERIMENT_NAME  experiment name, default "diabetes"
 
 Exit codes: 0 success; 2 invalid data (one line on stderr naming file, line, column);
