@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { expect } from "chai";
 import { exactPins, parseCondaEnv, pinDrift } from "../../../driver/source/condaEnv.js";
-import { AZURE_TRAINING_CONDA_FILE, CONDA_FILE, envDigest } from "../../../driver/source/fingerprint.js";
+import { AZURE_TRAINING_CONDA_FILE, CONDA_FILE, condaFileDigest, envDigest } from "../../../driver/source/fingerprint.js";
 import { ensureEnvironmentAsset } from "../../../driver/targets/azure/environmentAsset.js";
 import { FakeAzure } from "./support/fakeAzure.js";
 import { clientsFor, REPO, tempRepo } from "./support/harness.js";
@@ -56,14 +56,16 @@ describe("Azure training job environment (ml/azure-training-conda.yml) against t
       expect(env.created).to.equal(true);
     });
 
-    it("a new job file gives a new environment version and a new env digest (the Azure reuse key); ml/conda.yml edits change the digest too", async () => {
+    it("a new job file gives a new environment version and a new env digest (the Azure reuse key) but keeps the local venv; ml/conda.yml edits change the digest too", async () => {
       const ws = clientsFor(fake, "int");
       const [v1, d1] = [(await ensureEnvironmentAsset(repo.root, ws, "img:1")).version, await envDigest(repo.root)];
+      const localVenvKey = await condaFileDigest(repo.root, CONDA_FILE);
       const jobFile = path.join(repo.root, AZURE_TRAINING_CONDA_FILE);
       await writeFile(jobFile, `${readFileSync(jobFile, "utf8")}      - pytz==2025.2\n`);
       const [v2, d2] = [(await ensureEnvironmentAsset(repo.root, ws, "img:1")).version, await envDigest(repo.root)];
       expect(v2).to.not.equal(v1);
       expect(d2).to.not.equal(d1);
+      expect(await condaFileDigest(repo.root, CONDA_FILE), "the local venv is keyed by ml/conda.yml alone").to.equal(localVenvKey);
       const scoring = path.join(repo.root, CONDA_FILE);
       await writeFile(scoring, `${readFileSync(scoring, "utf8")}\n`);
       expect(await envDigest(repo.root)).to.not.equal(d2);
