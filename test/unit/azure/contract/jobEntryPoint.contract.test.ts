@@ -92,8 +92,12 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
   async function runJob(): Promise<JobRun> {
     const training = new AzureTraining({ repoRoot: repo.root, experimentName: "diabetes", ws: clientsFor(fake, "int"), settings: settingsFor(fake), poll: { timeoutMs: 300_000 } });
     const result = training.train(source, progress);
-    result.catch(() => undefined); // awaited by the test
-    while (fake.jobs.size === 0) await new Promise((r) => setTimeout(r, 10));
+    let submitFailed: unknown;
+    result.catch((e: unknown) => (submitFailed = e)); // awaited by the test
+    while (fake.jobs.size === 0) {
+      if (submitFailed) throw submitFailed;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const [jobName, job] = [...fake.jobs.entries()][0]!;
     const props = job.body.properties as { command: string; codeId: string; environmentId: string; experimentName: string; environmentVariables: Record<string, string>; outputs: Record<string, { uri: string }> };
 
@@ -126,7 +130,7 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
       AZUREML_RUN_ID: run.runId,
       REQUESTS_CA_BUNDLE: caFile,
     };
-    const p = await execa(python, argv.slice(1), { cwd: codeDir, env, extendEnv: false, reject: false, stdin: "ignore" });
+    const p = await execa(python, argv.slice(1), { cwd: codeDir, env, extendEnv: false, reject: false, stdin: "ignore", timeout: 90_000 });
 
     // the runtime's side of a finished job: the mount's files in the datastore, the run's and job's status
     const outPath = props.outputs.training!.uri.replace(/^azureml:\/\/datastores\/[^/]+\/paths\//, "");
