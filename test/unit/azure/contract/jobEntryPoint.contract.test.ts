@@ -42,6 +42,7 @@ interface JobRun {
   exitCode: number;
   stderr: string;
   outputDir: string;
+  codeDir: string;
   result: Promise<TrainingResult>;
 }
 
@@ -56,12 +57,13 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
   let work: string;
   let caFile: string;
   const progress = new RecordingProgress();
+  let scoringEnv: PythonEnv;
 
   before(async function () {
     this.timeout(20 * 60_000); // a cold build of the two venvs; warm, it is a marker read
     const venvRoot = localPaths(REPO).venvRoot;
     await ensurePythonEnv({ repoRoot: REPO, venvRoot, progress, condaFile: AZURE_TRAINING_CONDA_FILE });
-    await ensurePythonEnv({ repoRoot: REPO, venvRoot, progress, condaFile: CONDA_FILE });
+    scoringEnv = await ensurePythonEnv({ repoRoot: REPO, venvRoot, progress, condaFile: CONDA_FILE });
   });
   beforeEach(async () => {
     fake = await new FakeAzure().start();
@@ -138,10 +140,10 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
     fake.runs.get(jobName)!.status = p.exitCode === 0 ? "FINISHED" : "FAILED";
     const lastLine = p.stderr.trim().split("\n").at(-1) ?? "";
     job.script = { ...job.script, statuses: [p.exitCode === 0 ? "Completed" : "Failed"], ...(p.exitCode === 0 ? {} : { error: lastLine }) };
-    return { jobName, exitCode: p.exitCode ?? -1, stderr: p.stderr, outputDir, result };
+    return { jobName, exitCode: p.exitCode ?? -1, stderr: p.stderr, outputDir, codeDir, result };
   }
 
-  it("contract test: in the job environment (azureml-mlflow) the job logs to its own run, and the driver reads back exactly its metrics and model sha256", async () => {
+  it("contract test: in the job environment (azureml-mlflow) the job logs to its own run, the driver reads back exactly its metrics and model sha256, and ml/conda.yml's environment trains the byte-identical model.pkl", async () => {
     const job = await runJob();
     expect(job.exitCode, job.stderr).to.equal(0);
     const r = await job.result;
@@ -161,6 +163,12 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
     expect(runJson.artifact_path).to.equal(null);
     expect(r.artifactUri).to.equal(`azureml://jobs/${job.jobName}/outputs/training/paths/model`);
     expect(fake.blobs.has(`${accountOf("ws-int")}/${CONTAINER}/mlops/jobs/${job.jobName}/model/model.pkl`)).to.equal(true);
+
+    // the pins shared with ml/conda.yml decide the bytes: its environment fits the same split to the same model.pkl
+    const local = path.join(work, "local");
+    const fit = await execa(scoringEnv.python, ["train.py", "--train", path.join(job.outputDir, "split", "train.csv"), "--out", local, "--no-mlflow"], { cwd: job.codeDir, reject: false, stdin: "ignore" });
+    expect(fit.exitCode, fit.stderr).to.equal(0);
+    expect(sha256(readFileSync(path.join(local, "model", "model.pkl")))).to.equal(modelSha);
 
     // the plugin's calls: /mlflow/v2.0 with the run's token, nothing the fake does not implement
     expect(fake.tracking.unsupported).to.deep.equal([]);
