@@ -102,8 +102,8 @@ export async function condaFileDigest(repoRoot: string, rel: string = CONDA_FILE
 /**
  * The environment part of the fingerprint: every Python environment a model is trained in, so the same digest
  * means the same model on any target. ml/conda.yml (local training, scoring) and, when present,
- * ml/azure-training-conda.yml (the Azure ML training job): editing either changes the digest, so neither target
- * reuses a training from the other environment. Without the job file (a repository used only locally) the
+ * ml/azure-training-conda.yml (the Azure ML training job): editing either changes the digest, so no earlier
+ * training is reused after an environment change. Without the job file (a repository used only locally) the
  * digest is ml/conda.yml's alone; the Azure target refuses to train without it.
  */
 export async function envDigest(repoRoot: string): Promise<string> {
