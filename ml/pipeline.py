@@ -5,7 +5,9 @@ Usage (the release driver calls exactly this):
 
 Environment:
     MLFLOW_TRACKING_URI     tracking server or store; unset -> sqlite:///<out>/mlflow.db with
-                            artifacts under <out>/mlartifacts (no server needed)
+                            artifacts under <out>/mlartifacts (no server needed); an azureml:// URI (an
+                            Azure ML job) needs azureml-mlflow (ml/azure-training-conda.yml) and
+                            keeps the model in <out> only, not in run artifacts
     MLFLOW_EXPERIMENT_NAME  experiment name, default "diabetes"
 
 Exit codes: 0 success; 2 invalid data (one line on stderr naming file, line, column);
@@ -75,7 +77,7 @@ def run_pipeline(data: str, out: str, alpha: float, test_fraction: float = extra
                            "seed": seed, "n_test": split.n_test})
         progress("train", f"fitting StandardScaler+Ridge alpha={alpha}")
         trained = train_step.train(split.train_path, out_dir, alpha)
-        train_step.log_training(trained)
+        artifact_path = train_step.log_training(trained)
         progress("train", f"model.pkl sha256 {trained.model_sha256[:12]}, logged to run {run.info.run_id}")
 
         progress("eval", "scoring the held-out split")
@@ -92,7 +94,7 @@ def run_pipeline(data: str, out: str, alpha: float, test_fraction: float = extra
             "metrics": metrics,
             "model_dir": trained.model_dir,
             "model_sha256": trained.model_sha256,
-            "artifact_path": train_step.ARTIFACT_PATH,
+            "artifact_path": artifact_path,
             "params": params,
         }
     tmp = out_dir / (RUN_FILE + ".tmp")

@@ -47,6 +47,18 @@ def local_artifact_location(uri: str) -> Optional[str]:
     return None
 
 
+def keeps_model_in_run(uri: Optional[str] = None) -> bool:
+    """Whether the model directory is also logged as run artifacts.
+
+    Not on Azure ML (an azureml:// tracking URI): there the model stays in the job's output folder, which the
+    release driver reads model.pkl from and registers the model from (azureml://jobs/<job>/outputs/training/
+    paths/model); a second copy through the azureml-mlflow artifact repository would be an upload nobody reads.
+    """
+    import mlflow
+
+    return not (uri or mlflow.get_tracking_uri()).startswith("azureml:")
+
+
 def ensure_experiment(name: str, uri: str) -> str:
     import mlflow
 

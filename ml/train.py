@@ -83,11 +83,16 @@ def train(train_csv: "str | Path", out_dir: "str | Path", alpha: float = DEFAULT
     return TrainResult(str(model_dir), extract.file_sha256(model_dir / MODEL_FILE), params)
 
 
-def log_training(result: TrainResult) -> None:
-    """Log params and the model directory to the active MLflow run (runs:/<id>/model is loadable)."""
+def log_training(result: TrainResult) -> Optional[str]:
+    """Log params, the model_sha256 tag and the model directory to the active MLflow run (runs:/<id>/model is
+    loadable); returns the artifact path, or None on Azure ML, where the model stays in the job's output folder
+    (see tracking.keeps_model_in_run)."""
     mlflow.log_params(result.params)
     mlflow.set_tag("model_sha256", result.model_sha256)
+    if not tracking.keeps_model_in_run():
+        return None
     mlflow.log_artifacts(result.model_dir, ARTIFACT_PATH)
+    return ARTIFACT_PATH
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,6 +59,47 @@ export function parseCondaEnv(text: string, where = "ml/conda.yml"): CondaEnv {
 }
 
 /** The requirements file the virtualenv is installed from (deterministic: same conda.yml, same text). */
-export function pipRequirementsText(env: CondaEnv): string {
-  return `# generated from ml/conda.yml by mlops; do not edit\n${env.requirements.join("\n")}\n`;
+export function pipRequirementsText(env: CondaEnv, from = "ml/conda.yml"): string {
+  return `# generated from ${from} by mlops; do not edit\n${env.requirements.join("\n")}\n`;
+}
+
+/**
+ * What decides a trained model's bytes (model.pkl is a pickle of a scikit-learn pipeline holding numpy arrays):
+ * these must be pinned exactly, and alike, in every environment that trains or serves the model.
+ */
+export const MODEL_BYTES_PACKAGES = ["scikit-learn", "numpy", "joblib"] as const;
+
+const PIN = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;,]+)\s*$/;
+const canonical = (name: string): string => name.toLowerCase().replace(/[-_.]+/g, "-");
+
+/** name -> exact version for every `name==version` requirement (PEP 503 names). */
+export function exactPins(env: CondaEnv): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of env.requirements) {
+    const m = PIN.exec(r);
+    if (m) out.set(canonical(m[1]!), m[2]!);
+  }
+  return out;
+}
+
+/**
+ * Where two environments that must produce and read the same model disagree: the Python version, a package
+ * pinned in both with different versions, or a model-deciding package not pinned exactly in one of them.
+ * Empty when they agree.
+ */
+export function pinDrift(a: { file: string; env: CondaEnv }, b: { file: string; env: CondaEnv }): string[] {
+  const out: string[] = [];
+  if (a.env.python !== b.env.python) out.push(`python: ${a.file} has ${a.env.python}, ${b.file} has ${b.env.python}`);
+  const pa = exactPins(a.env);
+  const pb = exactPins(b.env);
+  for (const name of MODEL_BYTES_PACKAGES) {
+    for (const [file, pins] of [[a.file, pa], [b.file, pb]] as const) {
+      if (!pins.has(name)) out.push(`${name}: not pinned with == in ${file}`);
+    }
+  }
+  for (const [name, va] of pa) {
+    const vb = pb.get(name);
+    if (vb !== undefined && vb !== va) out.push(`${name}: ${a.file} pins ${va}, ${b.file} pins ${vb}`);
+  }
+  return out;
 }

@@ -7,6 +7,7 @@
  * release runs them before every training decision anyway, so editing a test never forces a retraining.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
@@ -18,6 +19,11 @@ import { parseCondaEnv } from "./condaEnv.js";
 export const ML_DIR = "ml";
 export const DATA_FILE = "ml/data.txt";
 export const CONDA_FILE = "ml/conda.yml";
+/**
+ * The Azure ML training job's environment: ml/conda.yml's model-deciding pins plus azureml-mlflow (an Azure ML job
+ * logs to an azureml:// tracking URI, which only that plugin can open). See docs/ml.md.
+ */
+export const AZURE_TRAINING_CONDA_FILE = "ml/azure-training-conda.yml";
 /** The scoring script the inference server runs: part of what a deployment serves. */
 export const SCORE_FILE = "ml/score.py";
 /** Paths whose uncommitted changes make the fingerprint "dirty". */
@@ -83,14 +89,28 @@ export async function dataDigest(repoRoot: string): Promise<string> {
 }
 
 /**
- * sha256 of ml/conda.yml plus the Python major.minor it declares. The declared version (not this machine's
+ * sha256 of one conda file plus the Python major.minor it declares. The declared version (not this machine's
  * python3) keeps the digest the same across machines and targets; the local target refuses a python3 that
- * does not match it, so the two cannot drift apart.
+ * does not match it, so the two cannot drift apart. For ml/conda.yml this keys the local virtualenv.
+ */
+export async function condaFileDigest(repoRoot: string, rel: string = CONDA_FILE): Promise<string> {
+  const text = await readRequired(repoRoot, rel, "a Python environment");
+  const env = parseCondaEnv(text.toString("utf8"), rel);
+  return createHash("sha256").update(text).update(`\npython=${env.python}\n`).digest("hex");
+}
+
+/**
+ * The environment part of the fingerprint: every Python environment a model is trained in, so the same digest
+ * means the same model on any target. ml/conda.yml (local training, scoring) and, when present,
+ * ml/azure-training-conda.yml (the Azure ML training job): editing either changes the digest, so no earlier
+ * training is reused after an environment change. Without the job file (a repository used only locally) the
+ * digest is ml/conda.yml's alone; the Azure target refuses to train without it.
  */
 export async function envDigest(repoRoot: string): Promise<string> {
-  const text = await readRequired(repoRoot, CONDA_FILE, "the Python environment");
-  const env = parseCondaEnv(text.toString("utf8"), CONDA_FILE);
-  return createHash("sha256").update(text).update(`\npython=${env.python}\n`).digest("hex");
+  const local = await condaFileDigest(repoRoot, CONDA_FILE);
+  if (!existsSync(path.join(repoRoot, AZURE_TRAINING_CONDA_FILE))) return local;
+  const job = await condaFileDigest(repoRoot, AZURE_TRAINING_CONDA_FILE);
+  return createHash("sha256").update(`${CONDA_FILE}:${local}\n${AZURE_TRAINING_CONDA_FILE}:${job}\n`).digest("hex");
 }
 
 async function git(repoRoot: string, args: string[]): Promise<string | undefined> {

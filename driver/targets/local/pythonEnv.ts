@@ -1,6 +1,7 @@
 /**
  * The Python environment of the local target: a virtualenv materialized from ml/conda.yml's pip list under
- * <venvRoot>/<envDigest prefix>/. A completion marker is written only after pip succeeded, so a half-built
+ * <venvRoot>/<conda file digest prefix>/. Another conda file of the repository can be materialized the same way
+ * (`condaFile`), e.g. ml/azure-training-conda.yml for a test that runs the Azure ML job's entry point. A completion marker is written only after pip succeeded, so a half-built
  * venv (crash, Ctrl-C, failed install) is discarded and rebuilt; while the digest is unchanged the venv is
  * reused. A lock file serializes builders (CLI and tests may race); waiters reuse the finished venv.
  */
@@ -11,7 +12,7 @@ import { execa } from "execa";
 import { EnvironmentError } from "../../core/errors.js";
 import type { Progress } from "../../core/ports.js";
 import { parseCondaEnv, pipRequirementsText, type CondaEnv } from "../../source/condaEnv.js";
-import { CONDA_FILE, envDigest } from "../../source/fingerprint.js";
+import { CONDA_FILE, condaFileDigest } from "../../source/fingerprint.js";
 import { acquireFileLock } from "./fileLock.js";
 
 export interface PythonEnv {
@@ -51,14 +52,14 @@ export function basePython(): string {
 }
 
 /** Fails with both versions named when python3 is not the major.minor conda.yml asks for. */
-export async function checkPythonVersion(wanted: string, interpreter = basePython()): Promise<void> {
+export async function checkPythonVersion(wanted: string, interpreter = basePython(), condaFile: string = CONDA_FILE): Promise<void> {
   const r = await execa(interpreter, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], { reject: false, stdin: "ignore" });
   if (r.exitCode !== 0 || r.failed) {
     throw new EnvironmentError(`${interpreter} was not found or does not run; install Python ${wanted} or set MLOPS_PYTHON to its path`);
   }
   const have = r.stdout.trim();
   if (have !== wanted) {
-    throw new EnvironmentError(`${CONDA_FILE} asks for Python ${wanted} but ${interpreter} is Python ${have}; install Python ${wanted} or set MLOPS_PYTHON to a Python ${wanted} interpreter`);
+    throw new EnvironmentError(`${condaFile} asks for Python ${wanted} but ${interpreter} is Python ${have}; install Python ${wanted} or set MLOPS_PYTHON to a Python ${wanted} interpreter`);
   }
 }
 
@@ -68,27 +69,30 @@ export interface EnsureEnvOptions {
   progress: Progress;
   /** how long to wait for another process building the same venv, default 30 min */
   lockTimeoutMs?: number;
+  /** the repo-relative conda file to materialize, default ml/conda.yml */
+  condaFile?: string;
 }
 
-export async function readCondaEnv(repoRoot: string): Promise<CondaEnv> {
+export async function readCondaEnv(repoRoot: string, condaFile: string = CONDA_FILE): Promise<CondaEnv> {
   let text: string;
   try {
-    text = await readFile(path.join(repoRoot, CONDA_FILE), "utf8");
+    text = await readFile(path.join(repoRoot, condaFile), "utf8");
   } catch {
-    throw new EnvironmentError(`${CONDA_FILE} not found in ${repoRoot}; it defines the Python environment`);
+    throw new EnvironmentError(`${condaFile} not found in ${repoRoot}; it defines the Python environment`);
   }
-  return parseCondaEnv(text, CONDA_FILE);
+  return parseCondaEnv(text, condaFile);
 }
 
-/** The venv for the current ml/conda.yml, created on first use. */
+/** The venv for the current ml/conda.yml (or o.condaFile), created on first use. */
 export async function ensurePythonEnv(o: EnsureEnvOptions): Promise<PythonEnv> {
-  const digest = await envDigest(o.repoRoot);
+  const condaFile = o.condaFile ?? CONDA_FILE;
+  const digest = await condaFileDigest(o.repoRoot, condaFile);
   const dir = path.join(o.venvRoot, digest.slice(0, 16));
   const ready = async () => (await readMarker(dir))?.envDigest === digest && existsSync(path.join(dir, "bin", "python"));
   if (await ready()) return envOf(dir, digest);
 
-  const conda = await readCondaEnv(o.repoRoot);
-  await checkPythonVersion(conda.python);
+  const conda = await readCondaEnv(o.repoRoot, condaFile);
+  await checkPythonVersion(conda.python, basePython(), condaFile);
   const lock = await acquireFileLock(`${dir}.lock`, {
     what: "the Python environment",
     timeoutMs: o.lockTimeoutMs ?? 30 * 60_000,
@@ -96,25 +100,25 @@ export async function ensurePythonEnv(o: EnsureEnvOptions): Promise<PythonEnv> {
   });
   try {
     if (await ready()) return envOf(dir, digest);
-    await build(dir, digest, conda, o.progress);
+    await build(dir, digest, conda, condaFile, o.progress);
     return envOf(dir, digest);
   } finally {
     await lock.release();
   }
 }
 
-async function build(dir: string, digest: string, conda: CondaEnv, progress: Progress): Promise<void> {
+async function build(dir: string, digest: string, conda: CondaEnv, condaFile: string, progress: Progress): Promise<void> {
   const started = Date.now();
   if (existsSync(dir)) progress.info(`discarding an incomplete Python environment in ${dir}`);
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
-  progress.info(`creating Python environment (first run, ~${EXPECTED_MINUTES} min): ${conda.requirements.length} packages from ${CONDA_FILE} into ${dir}`);
+  progress.info(`creating Python environment (first run, ~${EXPECTED_MINUTES} min): ${conda.requirements.length} packages from ${condaFile} into ${dir}`);
   const venv = await execa(basePython(), ["-m", "venv", dir], { reject: false, stdin: "ignore", all: true });
   if (venv.exitCode !== 0) {
     throw new EnvironmentError(`'${basePython()} -m venv' failed: ${lastLine(venv.all ?? "")}; install the venv module (e.g. python3-venv)`);
   }
   const reqFile = path.join(dir, "requirements.txt");
-  await writeFile(reqFile, pipRequirementsText(conda));
+  await writeFile(reqFile, pipRequirementsText(conda, condaFile));
   const logFile = path.join(dir, "pip-install.log");
   const pip = execa(path.join(dir, "bin", "python"), ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-r", reqFile], {
     reject: false,
@@ -140,7 +144,7 @@ async function build(dir: string, digest: string, conda: CondaEnv, progress: Pro
   if (r.exitCode !== 0) {
     const err = log.filter((l) => /^ERROR:/.test(l)).slice(-1)[0] ?? lastLine(log.join("\n"));
     // leave no marker: the next run discards this directory and starts over
-    throw new EnvironmentError(`pip could not install ${CONDA_FILE}'s packages: ${err.slice(0, 300)} (full log: ${logFile})`);
+    throw new EnvironmentError(`pip could not install ${condaFile}'s packages: ${err.slice(0, 300)} (full log: ${logFile})`);
   }
   const marker: Marker = { envDigest: digest, python: conda.python, createdAt: new Date().toISOString(), installSeconds: Math.round((Date.now() - started) / 1000) };
   await writeFile(path.join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);

@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
+import { FakeMlflowTracking, type FakeRun } from "./fakeMlflowTracking.js";
 import { loopbackCert } from "./loopbackTls.js";
 
 export interface RecordedRequest {
@@ -56,7 +57,9 @@ export class FakeAzure {
   readonly blobs = new Map<string, Blob>();
   readonly assets = new Map<string, Record<string, unknown>>();
   readonly jobs = new Map<string, { body: Record<string, unknown>; script: JobScript; polls: number; ws: string; created: string }>();
-  readonly runs = new Map<string, { metrics: Record<string, number>; tags: Record<string, string> }>();
+  readonly runs = new Map<string, FakeRun>();
+  /** the workspace MLflow tracking API (support/fakeMlflowTracking.ts), over the same runs */
+  readonly tracking = new FakeMlflowTracking(this.runs);
   readonly faults: Fault[] = [];
   readonly endpointKeys = new Map<string, string>();
   jobScript: (name: string) => JobScript = () => ({ statuses: ["Queued", "Running", "Completed"] });
@@ -294,18 +297,7 @@ export class FakeAzure {
   }
 
   private mlflow(rec: RecordedRequest, json: (s: number, v: unknown) => void): void {
-    if (rec.headers.authorization !== "Bearer token-for:https://ml.azure.com/.default") return json(401, { error_code: "UNAUTHENTICATED", message: "wrong audience" });
-    if (!/\/mlflow\/v1\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/api\/2\.0\/mlflow\/runs\/get$/.test(rec.path)) {
-      return json(404, { error_code: "ENDPOINT_NOT_FOUND", message: rec.path });
-    }
-    const run = this.runs.get(rec.query.run_id ?? "");
-    if (!run) return json(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: `run ${rec.query.run_id}` });
-    return json(200, {
-      run: {
-        info: { run_id: rec.query.run_id, experiment_id: "1", status: "FINISHED", artifact_uri: "azureml://x" },
-        data: { metrics: Object.entries(run.metrics).map(([key, value]) => ({ key, value, step: 0, timestamp: 0 })), tags: Object.entries(run.tags).map(([key, value]) => ({ key, value })) },
-      },
-    });
+    this.tracking.handle(rec, json);
   }
 
   private blobService(rec: RecordedRequest, raw: Buffer, res: import("node:http").ServerResponse): void {
