@@ -327,7 +327,7 @@ export class ReleaseStateMachine {
     const now = await this.t.source.fingerprint();
     const changed = [
       was.servingDigest !== undefined && now.servingDigest !== was.servingDigest ? "ml/score.py" : undefined,
-      now.envDigest !== was.envDigest ? "ml/conda.yml" : undefined,
+      now.envDigest !== was.envDigest ? "the Python environment (ml/conda.yml or ml/azure-training-conda.yml)" : undefined,
     ].filter((x): x is string => x !== undefined);
     if (changed.length > 0) {
       throw new InvalidStateError(

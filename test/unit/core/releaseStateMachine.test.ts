@@ -303,6 +303,21 @@ describe("release state machine (core, with fake ports)", () => {
     expect(await rejects(m.resume(r!.id))).to.be.instanceOf(InvalidStateError);
   });
 
+  it("promote refuses when either environment file changed since int validated the release, naming both files", async () => {
+    const t = new FakeTarget();
+    const m = machine(t);
+    const r = await m.start();
+    await m.approve(r.id, "alice");
+    const was = t.fp.envDigest;
+    t.fp = { ...t.fp, envDigest: "env2" };
+    const err = await rejects(m.promote(r.id));
+    expect(err).to.be.instanceOf(InvalidStateError);
+    expect(err.message).to.match(/^the Python environment \(ml\/conda.yml or ml\/azure-training-conda.yml\) changed since release .* started; prod would serve code that int did not validate/);
+    expect(t.serving.prod).to.equal(undefined);
+    t.fp = { ...t.fp, envDigest: was };
+    expect((await m.promote(r.id)).state).to.equal("released");
+  });
+
   it("promote refuses when score.py changed since int validated the release", async () => {
     const t = new FakeTarget();
     const m = machine(t);

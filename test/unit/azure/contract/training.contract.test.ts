@@ -38,7 +38,7 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
 
     const envPut = fake.requests.find((q) => q.method === "PUT" && q.path.includes("/environments/mlops-training-env/versions/"))!;
     expect((envPut.body as { properties: { image: string; condaFile: string } }).properties.image).to.equal("example.invalid/base:1");
-    expect((envPut.body as { properties: { condaFile: string } }).properties.condaFile).to.contain("mlflow==");
+    expect((envPut.body as { properties: { condaFile: string } }).properties.condaFile).to.match(/^\s*- azureml-mlflow==/m); // the job environment (ml/azure-training-conda.yml), audit item 1
 
     const jobPut = fake.requests.find((q) => q.method === "PUT" && /\/jobs\/mlops-train-/.test(q.path))!;
     const p = (jobPut.body as { properties: Record<string, unknown> }).properties;
