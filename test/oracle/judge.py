@@ -403,10 +403,18 @@ def sdk_command_job(args: dict) -> dict[str, typing.Any]:
 
 
 def sdk_model_version(args: dict) -> dict[str, typing.Any]:
-    from azure.ai.ml._utils._storage_utils import get_ds_name_and_path_prefix  # noqa: F401  (import check only)
+    """Model(...) through the steps models.create_or_update takes for a remote path (no upload): the short
+    datastore URL resolved against the workspace, the MLflow folder check, then _to_rest_object()."""
+    from azure.ai.ml._scope_dependent_operations import OperationScope
+    from azure.ai.ml._utils.utils import resolve_short_datastore_url, validate_ml_flow_folder
     from azure.ai.ml.entities import Model as ModelEntity
 
     model = ModelEntity(name=args["name"], version=args.get("version"), path=args["path"], type=args["type"], description=args.get("description"), tags=args.get("tags"))
+    ws = args.get("workspace")
+    if ws:
+        scope = OperationScope(subscription_id=ws["subscription"], resource_group_name=ws["resourceGroup"], workspace_name=ws["workspace"])
+        model.path = resolve_short_datastore_url(model.path, scope)
+    validate_ml_flow_folder(model.path, model.type)
     return {"body": _plain(model._to_rest_object().as_dict())}  # pylint: disable=protected-access
 
 

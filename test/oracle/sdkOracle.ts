@@ -69,6 +69,8 @@ export interface SdkModelVersionArgs {
   type: string;
   description?: string;
   tags?: Record<string, string>;
+  /** the workspace a short `azureml://datastores/...` path is resolved against, as models.create_or_update does */
+  workspace?: { subscription: string; resourceGroup: string; workspace: string };
 }
 
 const quiet: Progress = {
@@ -146,7 +148,7 @@ export class SdkOracle {
     return (await this.ask({ op: "sdkCommandJob", args })).body as { properties: Record<string, unknown> };
   }
 
-  /** The model version body the SDK builds for Model(path=..., type=...). */
+  /** The model version body the SDK builds for Model(path=..., type=...) in models.create_or_update (remote path). */
   async sdkModelVersion(args: SdkModelVersionArgs): Promise<{ properties: Record<string, unknown> }> {
     return (await this.ask({ op: "sdkModelVersion", args })).body as { properties: Record<string, unknown> };
   }
