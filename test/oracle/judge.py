@@ -55,26 +55,43 @@ from azure.ai.ml.entities._endpoint.online_endpoint import EndpointAuthKeys
 _ANNOTATION_CACHE: dict[tuple[type, str], typing.Any] = {}
 
 
+def _namespace() -> dict[str, typing.Any]:
+    namespace = dict(vars(rest_models_module))
+    namespace["_models"] = rest
+    return namespace
+
+
+def _resolve(tp: typing.Any) -> typing.Any:
+    """The annotation with its forward references ("_models.JobOutput") replaced by the classes."""
+    if isinstance(tp, str):
+        return _resolve(eval(tp, _namespace()))  # the model module's own annotation text
+    if isinstance(tp, typing.ForwardRef):
+        return _resolve(eval(tp.__forward_arg__, _namespace()))
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is None or not args or origin is typing.Literal:
+        return tp
+    resolved = tuple(_resolve(a) for a in args)
+    if origin is typing.Union:
+        return typing.Union[resolved]  # type: ignore[return-value]
+    if origin in (list, dict):
+        return origin[resolved]  # type: ignore[index]
+    return tp
+
+
 def _annotation(cls: type, attr: str) -> typing.Any:
     key = (cls, attr)
     if key in _ANNOTATION_CACHE:
         return _ANNOTATION_CACHE[key]
-    raw = None
+    raw: typing.Any = None
     for klass in cls.__mro__:
         ann = getattr(klass, "__annotations__", {})
         if attr in ann:
             raw = ann[attr]
             break
-    namespace = dict(vars(rest_models_module))
-    namespace["_models"] = rest
-    resolved: typing.Any = typing.Any
-    if isinstance(raw, str):
-        try:
-            resolved = eval(raw, namespace)  # the model module's own annotation text
-        except Exception:  # pylint: disable=broad-except
-            resolved = typing.Any
-    elif raw is not None:
-        resolved = raw
+    try:
+        resolved = _resolve(raw) if raw is not None else typing.Any
+    except Exception:  # pylint: disable=broad-except
+        resolved = typing.Any
     _ANNOTATION_CACHE[key] = resolved
     return resolved
 
