@@ -89,3 +89,32 @@ export function unknownTo2022(kind: keyof typeof BODY_CLASS_2022, body: unknown)
   walk(byClass.get(BODY_CLASS_2022[kind]), body, "", out);
   return out;
 }
+
+/** Wire names of the fields a 2022-10-01 model class defines. */
+export function fields2022(className: string): string[] {
+  const m = byClass.get(className);
+  if (!m) throw new Error(`api-version 2022-10-01 has no model ${className}`);
+  return Object.values(m.type.modelProperties ?? {})
+    .map((p) => p.serializedName ?? "")
+    .sort();
+}
+
+/**
+ * How api-version 2022-10-01 (the driver) and 2025-12-01 (the SDK oracle, azure-native 3.x) differ on the model
+ * classes of the bodies the driver sends and reads. Checked by test/unit/azure/oracle/judge.sdk.test.ts, so this
+ * list cannot go stale. 2022-10-01 defines nothing 2025-12-01 lacks: every field the driver can send is judged.
+ */
+export const VERSION_DIFFERENCES: Record<string, { only2022: string[]; only2025: string[] }> = {
+  CodeVersionProperties: { only2022: [], only2025: ["provisioningState"] },
+  EnvironmentVersionProperties: { only2022: [], only2025: ["provisioningState", "stage"] },
+  ModelVersionProperties: { only2022: [], only2025: ["datasets", "provisioningState", "stage"] },
+  ModelContainerProperties: { only2022: [], only2025: ["provisioningState"] },
+  JobBase: { only2022: [], only2025: [] },
+  CommandJob: { only2022: [], only2025: ["notificationSetting", "queueSettings"] },
+  UriFolderJobOutput: { only2022: [], only2025: ["assetName"] },
+  JobService: { only2022: [], only2025: ["nodes"] },
+  AzureBlobDatastore: { only2022: [], only2025: ["resourceGroup", "subscriptionId"] },
+  OnlineEndpoint: { only2022: [], only2025: [] },
+  OnlineEndpointProperties: { only2022: [], only2025: ["mirrorTraffic"] },
+  EndpointAuthKeys: { only2022: [], only2025: [] },
+};

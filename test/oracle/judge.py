@@ -18,6 +18,7 @@ Protocol: one JSON request per line on stdin, one JSON answer per line on stdout
   {"op": "sdkCommandJob", "args": {...}}   the body the SDK itself builds for a command job (jobs.create_or_update path)
   {"op": "sdkModelVersion", "args": {...}} the body the SDK itself builds for a model version (models.create_or_update)
   {"op": "versions"}                       the installed SDK's version and REST API version
+  {"op": "fields", "classes": [...]}      the wire names of the fields each REST model class defines
 
 Kinds: codeVersion, environmentVersion, modelVersion, modelContainer, job, datastore, compute, onlineEndpoint,
 onlineDeployment, endpointAuthKeys.
@@ -460,6 +461,8 @@ def main() -> None:
                 out = sdk_model_version(req["args"])
             elif op == "versions":
                 out = versions()
+            elif op == "fields":
+                out = {"fields": {c: sorted(_rest_fields(getattr(rest, c)).keys()) for c in req["classes"]}}
             else:
                 raise ValueError(f"unknown op {op!r}")
             out = {"ok": True, **out}

@@ -143,6 +143,11 @@ export class SdkOracle {
     return (await this.ask({ op: "versions" })) as unknown as { azureAiMl: string; apiVersion: string };
   }
 
+  /** The wire names of the fields each SDK REST model class (api-version 2025-12-01) defines. */
+  async fields(classes: string[]): Promise<Record<string, string[]>> {
+    return (await this.ask({ op: "fields", classes })).fields as Record<string, string[]>;
+  }
+
   /** The job body the SDK builds for this intent (command(...) submitted the way jobs.create_or_update does). */
   async sdkCommandJob(args: SdkCommandJobArgs): Promise<{ properties: Record<string, unknown> }> {
     return (await this.ask({ op: "sdkCommandJob", args })).body as { properties: Record<string, unknown> };

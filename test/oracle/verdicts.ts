@@ -9,13 +9,6 @@ import type { ResourceKind, Verdict } from "./sdkOracle.js";
 export type ApiVersion = "2022-10-01" | "2025-12-01";
 
 /**
- * Fields the driver's api-version 2022-10-01 defines that the SDK's 2025-12-01 models do not (so the SDK reports
- * them as unknown). Empty today: every field the driver sends is defined by both versions. A key listed here is
- * judged by 2022-10-01 only (it must be known to that version).
- */
-export const ONLY_IN_2022: Partial<Record<ResourceKind, string[]>> = {};
-
-/**
  * Fields the SDK's entity classes (azure-ai-ml 1.35.2) do not carry through `_from_rest_object` ->
  * `_to_rest_object()` although the REST model defines them; a round trip through the entity loses them for any
  * body, including the SDK's own. These are limits of the entity layer, not of the REST contract, so they are not
@@ -69,10 +62,11 @@ export interface JudgeOptions {
 /** The SDK's findings that are defects of this body, one line each (empty: the SDK accepts it). */
 export function sdkDefects(v: Verdict, body: unknown, o: JudgeOptions): string[] {
   const out: string[] = [];
-  const onlyIn2022 = new Set(o.apiVersion === "2022-10-01" ? (ONLY_IN_2022[v.kind] ?? []) : []);
+  // 2022-10-01 defines no field of these bodies that 2025-12-01 lacks (VERSION_DIFFERENCES, checked by a test), so
+  // a key unknown to the SDK is a defect in either version; a key only 2025-12-01 knows is one the driver's
+  // 2022-10-01 client does not define.
   const unknown2022 = o.apiVersion === "2022-10-01" && v.kind in BODY_CLASS_2022 ? new Set(unknownTo2022(v.kind as keyof typeof BODY_CLASS_2022, body)) : new Set<string>();
   for (const k of v.unknownKeys) {
-    if (onlyIn2022.has(k) && !unknown2022.has(k)) continue;
     out.push(`unknown key ${k} (${v.restModel}, api-version 2025-12-01${unknown2022.has(k) ? " and 2022-10-01" : ""})`);
   }
   for (const k of unknown2022) if (!v.unknownKeys.includes(k)) out.push(`key ${k} is not defined by api-version 2022-10-01, which the driver sends`);

@@ -3,7 +3,7 @@
  * the reading of its verdicts (test/oracle/verdicts.ts) keeps every tolerance narrow.
  */
 import { expect } from "chai";
-import { unknownTo2022 } from "../../../oracle/apiVersion2022.js";
+import { fields2022, unknownTo2022, VERSION_DIFFERENCES } from "../../../oracle/apiVersion2022.js";
 import { useSdkOracle, type Verdict } from "../../../oracle/sdkOracle.js";
 import { sdkDefects } from "../../../oracle/verdicts.js";
 
@@ -96,5 +96,18 @@ describe("the azure-ai-ml SDK oracle (test/oracle/judge.py) reports what is wron
     expect(v.unknownKeys).to.deep.equal([]); // 2025-12-01 knows stage
     expect(sdkDefects(v, body, { apiVersion: "2022-10-01", request: true })).to.include("key properties.stage is not defined by api-version 2022-10-01, which the driver sends");
     expect(sdkDefects(v, body, { apiVersion: "2025-12-01", request: true })).to.deep.equal([]);
+  });
+
+  it("the fields api-version 2022-10-01 (driver) and 2025-12-01 (SDK) define differently are the written-down ones (test/oracle/apiVersion2022.ts)", async () => {
+    const classes = Object.keys(VERSION_DIFFERENCES);
+    const f2025 = await oracle().fields(classes);
+    const actual = Object.fromEntries(
+      classes.map((c) => {
+        const a = fields2022(c);
+        const b = f2025[c]!;
+        return [c, { only2022: a.filter((x) => !b.includes(x)), only2025: b.filter((x) => !a.includes(x)) }];
+      }),
+    );
+    expect(actual).to.deep.equal(VERSION_DIFFERENCES);
   });
 });

@@ -105,7 +105,7 @@ describe("the training job and the model registration, compared with what the az
       version: "1",
       path: `azureml://datastores/workspaceblobstore/paths/${prodModelPrefix("diabetes-ridge", "1").replace(/\/$/, "")}`,
       type: "custom_model",
-      workspace: { subscription: "sub-prod", resourceGroup: prod.resourceGroupName, workspace: prod.workspaceName },
+      workspace: { subscription: String(prod.workspaceId).split("/")[2]!, resourceGroup: String(prod.resourceGroupName), workspace: String(prod.workspaceName) },
     });
     const fields = ["properties.modelUri", "properties.modelType", "properties.flavors"];
     expect(pick(ours, fields)).to.deep.equal(pick(sdk, fields));
