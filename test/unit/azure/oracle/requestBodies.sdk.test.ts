@@ -9,6 +9,7 @@ import type { Target } from "../../../../driver/core/ports.js";
 import { ReleaseStateMachine } from "../../../../driver/core/releaseStateMachine.js";
 import { createAzureTarget } from "../../../../driver/targets/azure/index.js";
 import { AzureRegistry } from "../../../../driver/targets/azure/azureRegistry.js";
+import { AzureTraining } from "../../../../driver/targets/azure/azureTraining.js";
 import { useSdkOracle } from "../../../oracle/sdkOracle.js";
 import { armResourceOf, sdkDefects } from "../../../oracle/verdicts.js";
 import { FakeAzure, type RecordedRequest } from "../support/fakeAzure.js";
@@ -102,5 +103,29 @@ describe("azure target request bodies, judged by the azure-ai-ml SDK (SDK-judged
     }
     expect([...judged]).to.include.members(["datastore", "codeVersion", "environmentVersion", "job", "modelContainer", "modelVersion", "onlineEndpoint", "endpointAuthKeys"]);
     expect(defects).to.deep.equal([]);
+  });
+
+  it("SDK-judged contract test: the fake's answer for a failed job is one the SDK's REST model accepts (the driver reads the job's error text from it)", async () => {
+    const failing = await new FakeAzure().start();
+    const failRepo = tempRepo();
+    try {
+      failing.jobScript = () => ({ statuses: ["Running", "Failed"], error: "ModuleNotFoundError: No module named 'sklearn'" });
+      const source = { gitCommit: "f".repeat(40), gitDirty: false, codeDigest: "c", dataDigest: "d", envDigest: "e" };
+      const err = await new AzureTraining({ repoRoot: failRepo.root, experimentName: "diabetes", ws: clientsFor(failing, "int"), settings: settingsFor(failing) }).train(source, new RecordingProgress()).catch((e: unknown) => e);
+      expect(String(err)).to.match(/ended Failed/);
+      const failed = failing.requests.filter((q) => q.method === "GET" && /\/jobs\/mlops-train-[^/]+$/.test(q.path) && (q.answer?.body as { properties?: { status?: string } })?.properties?.status === "Failed");
+      expect(failed).to.not.have.length(0);
+      const defects: string[] = [];
+      for (const q of failed) {
+        const verdict = await oracle().judge("job", q.answer!.body);
+        for (const d of sdkDefects(verdict, q.answer!.body, { apiVersion: "2022-10-01", request: false })) defects.push(d);
+      }
+      // azure-ai-ml reads a failed job's error from Run History's run details (operations/_job_ops_helper.py,
+      // get_run_details(...).error), not from the ARM job, whose model defines no error field in either api-version
+      expect([...new Set(defects)]).to.deep.equal([]);
+    } finally {
+      await failing.stop();
+      failRepo.cleanup();
+    }
   });
 });
