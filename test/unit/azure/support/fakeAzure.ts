@@ -231,7 +231,11 @@ export class FakeAzure {
         return json(200, stored);
       }
       const a = this.assets.get(key);
-      return a ? json(200, a) : armError(404, "UserError", `model ${mm[1]} not found`);
+      if (!a) return armError(404, "UserError", `model ${mm[1]} not found`);
+      // as Azure answers a model container: with its read-only latest/next version numbers
+      const versions = [...this.assets.keys()].filter((k) => k.startsWith(`${key}/versions/`)).map((k) => Number(k.split("/").pop())).filter(Number.isInteger);
+      const latest = versions.length ? Math.max(...versions) : undefined;
+      return json(200, { ...a, type: "Microsoft.MachineLearningServices/workspaces/models", properties: { ...(a.properties as object), ...(latest !== undefined ? { latestVersion: String(latest) } : {}), nextVersion: String((latest ?? 0) + 1) } });
     }
     if (rest === "/jobs" && rec.method === "GET") {
       const value = [...this.jobs.entries()]
