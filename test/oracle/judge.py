@@ -89,10 +89,8 @@ def _annotation(cls: type, attr: str) -> typing.Any:
         if attr in ann:
             raw = ann[attr]
             break
-    try:
-        resolved = _resolve(raw) if raw is not None else typing.Any
-    except Exception:  # pylint: disable=broad-except
-        resolved = typing.Any
+    # A failure here is an error of the judge, not a pass: it would leave the field unjudged.
+    resolved = _resolve(raw) if raw is not None else typing.Any
     _ANNOTATION_CACHE[key] = resolved
     return resolved
 
