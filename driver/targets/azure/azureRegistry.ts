@@ -3,6 +3,11 @@
  * tags (the same `mlops.*` tags as the local target) and the artifact's sha256 in `mlops.model_sha256`. The
  * champion is a tag the driver moves on the model container (`mlops.champion: <version>`), one atomic write.
  * Approvals are tags on the version itself, so they travel with the artifact.
+ *
+ * Versions are registered as `custom_model`: ml/score.py loads model.pkl itself, so the deployments run score.py
+ * (a code configuration + environment), not Azure ML's MLflow scoring path, which an `mlflow_model` gets and which
+ * needs at least 2 cores and 4 GB per instance on Kubernetes (MS Learn, "Create and manage instance types"). The
+ * body is the one azure-ai-ml builds for `Model(path=<job output>, type="custom_model")` (test/unit/azure/oracle/).
  */
 import type { ModelVersion } from "@azure/arm-machinelearning";
 import { DeploymentError } from "../../core/errors.js";
@@ -15,6 +20,8 @@ import type { WorkspaceClients } from "./workspaceClients.js";
 
 export const CHAMPION_TAG = "mlops.champion";
 export const SHA_TAG = "mlops.model_sha256";
+/** The Azure ML model type of every version the driver registers (see the header). */
+export const MODEL_TYPE = "custom_model";
 
 export function toRegistered(name: string, v: ModelVersion): RegisteredModel {
   const tags: Record<string, string> = {};
@@ -104,7 +111,7 @@ export class AzureRegistry implements RegistryPort {
     const version = await this.nextVersion(modelName);
     const v = await this.ws.ml.modelVersions.createOrUpdate(this.rg, this.wsName, modelName, version, {
       properties: {
-        modelType: "mlflow_model",
+        modelType: MODEL_TYPE,
         modelUri: training.artifactUri,
         jobName: training.runId,
         description: `trained by job ${training.runId}; sha256 ${training.modelSha256}`,

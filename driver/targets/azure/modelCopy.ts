@@ -2,15 +2,15 @@
  * Promotion without retraining: the exact model folder validated in INT is copied into the PROD workspace's
  * default datastore (downloaded from INT's, model.pkl's sha256 checked against the approved digest before and
  * after the upload) and registered there under the same name and version, with the INT lineage tags plus
- * `mlops.copied_from`. A PROD version that already exists with the same digest is left alone; one with another
- * digest is refused.
+ * `mlops.copied_from`, with the same model type as in INT (custom_model). A PROD version that already exists with the
+ * same digest is left alone; one with another digest is refused.
  */
 import { createHash } from "node:crypto";
 import { DeploymentError } from "../../core/errors.js";
 import type { Progress } from "../../core/ports.js";
 import type { RegisteredModel } from "../../core/release.js";
 import { armWorkspaceId } from "./azureSettings.js";
-import { AzureRegistry, SHA_TAG } from "./azureRegistry.js";
+import { AzureRegistry, MODEL_TYPE, SHA_TAG } from "./azureRegistry.js";
 import { MODEL_FILE, MODEL_SUBDIR, jobOutputPath } from "./trainingJob.js";
 import type { WorkspaceClients } from "./workspaceClients.js";
 
@@ -50,7 +50,7 @@ export async function copyModelToWorkspace(model: RegisteredModel, from: Workspa
   await target.ensureContainer(model.name);
   await to.ml.modelVersions.createOrUpdate(to.ref.resourceGroup, to.ref.workspace, model.name, model.version, {
     properties: {
-      modelType: "mlflow_model",
+      modelType: MODEL_TYPE,
       modelUri: await to.datastoreUri(dstPrefix.replace(/\/$/, "")),
       description: `copy of ${model.name} v${model.version} from ${from.ref.workspace} (trained by job ${job}); sha256 ${model.digest}`,
       tags: { ...model.tags, [SHA_TAG]: model.digest, "mlops.copied_from": `${armWorkspaceId(from.ref)}/models/${model.name}/versions/${model.version}` },

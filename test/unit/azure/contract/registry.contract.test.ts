@@ -23,7 +23,7 @@ describe("azure registry, promotion copy and release store (contract tests)", fu
   });
   afterEach(() => fake.stop());
 
-  it("contract test: register creates the model container, then PUTs version 1 as an mlflow_model from the job output with lineage tags and the sha256", async () => {
+  it("contract test: register creates the model container, then PUTs version 1 as a custom_model from the job output with lineage tags and the sha256", async () => {
     const reg = new AzureRegistry(clientsFor(fake, "int"));
     const m = await reg.register("diabetes-ridge", training, { "mlops.run_id": job, "mlops.release": "rel-x" });
     expect(fake.armCalls()).to.deep.equal([
@@ -35,7 +35,7 @@ describe("azure registry, promotion copy and release store (contract tests)", fu
     ]);
     const put = fake.requests.find((q) => q.method === "PUT" && q.path.endsWith("/versions/1"))!;
     expect((put.body as { properties: object }).properties).to.deep.include({
-      modelType: "mlflow_model",
+      modelType: "custom_model",
       modelUri: `azureml://jobs/${job}/outputs/training/paths/model`,
       jobName: job,
       tags: { "mlops.run_id": job, "mlops.release": "rel-x", "mlops.model_sha256": sha(model) },

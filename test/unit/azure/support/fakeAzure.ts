@@ -18,6 +18,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   body?: unknown;
   at: number;
+  /** status and parsed JSON body of the fake's answer (set for JSON answers; the SDK oracle judges them) */
+  answer?: { status: number; body?: unknown };
 }
 
 export interface JobScript {
@@ -152,6 +154,7 @@ export class FakeAzure {
     }
     if (this.routes.some((route) => route(rec, res))) return;
     const json = (status: number, value: unknown, extra: Record<string, string> = {}): void => {
+      rec.answer = { status, ...(value !== undefined ? { body: structuredClone(value) } : {}) };
       res.writeHead(status, { "content-type": "application/json", ...extra }).end(value === undefined ? "" : JSON.stringify(value));
     };
     const armError = (status: number, code: string, message: string): void => json(status, { error: { code, message } });
@@ -206,7 +209,10 @@ export class FakeAzure {
     let mm: RegExpExecArray | null;
     if ((mm = /^\/(codes|environments|models)\/([^/]+)\/versions\/([^/]+)$/.exec(rest))) {
       if (rec.method === "PUT") {
-        const stored = { id, name: mm[3], type: "Microsoft.MachineLearningServices/workspaces/x/versions", properties: { ...(rec.body as { properties: object }).properties } };
+        const sent = (rec.body as { properties: Record<string, unknown> }).properties;
+        // Azure answers a model version with its flavors map (azure-ai-ml's Model._from_rest_object iterates it unconditionally)
+        const properties = mm[1] === "models" ? { flavors: {}, ...sent } : { ...sent };
+        const stored = { id, name: mm[3], type: `Microsoft.MachineLearningServices/workspaces/${mm[1]}/versions`, properties };
         const existed = this.assets.has(key);
         this.assets.set(key, stored);
         return json(existed ? 200 : 201, stored);
@@ -231,7 +237,11 @@ export class FakeAzure {
         return json(200, stored);
       }
       const a = this.assets.get(key);
-      return a ? json(200, a) : armError(404, "UserError", `model ${mm[1]} not found`);
+      if (!a) return armError(404, "UserError", `model ${mm[1]} not found`);
+      // as Azure answers a model container: with its read-only latest/next version numbers
+      const versions = [...this.assets.keys()].filter((k) => k.startsWith(`${key}/versions/`)).map((k) => Number(k.split("/").pop())).filter(Number.isInteger);
+      const latest = versions.length ? Math.max(...versions) : undefined;
+      return json(200, { ...a, type: "Microsoft.MachineLearningServices/workspaces/models", properties: { ...(a.properties as object), ...(latest !== undefined ? { latestVersion: String(latest) } : {}), nextVersion: String((latest ?? 0) + 1) } });
     }
     if (rest === "/jobs" && rec.method === "GET") {
       const value = [...this.jobs.entries()]
@@ -255,7 +265,16 @@ export class FakeAzure {
     if ((mm = /^\/onlineEndpoints\/([^/]+)(\/listKeys)?$/.exec(rest))) {
       const stack = mm[1]!.split("-")[1] ?? "int";
       if (mm[2]) return json(200, { primaryKey: this.endpointKeys.get(stack), secondaryKey: "unused" });
-      return json(200, { id, name: mm[1], location: "westeurope", properties: { authMode: "Key", scoringUri: `${this.url}/score/${stack}` } });
+      // as Azure answers for a Kubernetes online endpoint: the compute it runs on and the traffic of the last update
+      const computes = id.replace(/\/onlineEndpoints\/.*$/, "/computes/aks-inference");
+      return json(200, {
+        id,
+        name: mm[1],
+        type: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+        location: "westeurope",
+        identity: { type: "SystemAssigned", principalId: "00000000-0000-0000-0000-0000000000e1", tenantId: "00000000-0000-0000-0000-0000000000aa" },
+        properties: { authMode: "Key", compute: computes, traffic: this.traffic.get(stack) ?? {}, provisioningState: "Succeeded", scoringUri: `${this.url}/score/${stack}` },
+      });
     }
     return armError(404, "NoRoute", `${rec.method} ${rest}`);
   }
