@@ -55,7 +55,7 @@ class StackConfigApprovals implements ApprovalsPort {
 export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDeps = {}): Promise<CliTarget> {
   const env = deps.env ?? process.env;
   const settings = deps.settings ?? readAzureSettings(env);
-  const credential = deps.credential ?? (await defaultCredential());
+  const credential = deps.credential ?? (await defaultCredential(env));
   const updater = deps.updater ?? new AutomationStackUpdater({ repoRoot: opts.repoRoot });
   const intOutputs = await preflight({ repoRoot: opts.repoRoot, credential, settings, updater, checkPulumi: !deps.updater, env });
 
