@@ -291,7 +291,8 @@ export class FakeAzure {
   }
 
   private mlflow(rec: RecordedRequest, json: (s: number, v: unknown) => void): void {
-    if (rec.headers.authorization !== "Bearer token-for:https://ml.azure.com/.default") return json(401, { error_code: "UNAUTHENTICATED", message: "wrong audience" });
+    // the MLflow API takes an ARM token (azureml-mlflow's REST store; azureml-examples using-mlflow/using-rest-api)
+    if (rec.headers.authorization !== "Bearer token-for:https://management.azure.com/.default") return json(401, { error_code: "UNAUTHENTICATED", message: "wrong audience" });
     if (!/\/mlflow\/v1\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/api\/2\.0\/mlflow\/runs\/get$/.test(rec.path)) {
       return json(404, { error_code: "ENDPOINT_NOT_FOUND", message: rec.path });
     }
