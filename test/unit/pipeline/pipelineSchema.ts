@@ -1,8 +1,9 @@
 /**
  * azure-pipelines.yml held against Microsoft's YAML schema reference, one strict zod schema per node kind, so a key
  * Azure DevOps would refuse (a typo, a key on the wrong node) fails here first. No registry carries Microsoft's
- * published schema: npm `azure-pipelines-language-service` has the validator code but no schema
- * (shared/field-notes.md), so the keys below are transcribed from MS Learn, "YAML schema reference for Azure
+ * published schema: npm `azure-pipelines-language-service` 0.9.2 has the validator code but no schema, and
+ * `azure-pipelines-language-server` 0.9.3 takes the schema from its client (`schemaAssociations`; checked
+ * 2026-12-02), so the keys below are transcribed from MS Learn, "YAML schema reference for Azure
  * Pipelines" (https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/): pipeline, trigger, pr, variables
  * (variables.var, variables.group), stages.stage, jobs.job, jobs.deployment, strategy.runOnce (deployHook),
  * pool, steps.script, steps.task, steps.checkout; task inputs from MicrosoftDocs/azure-devops-yaml-schema
