@@ -46,9 +46,10 @@ export async function preflight(o: PreflightOptions): Promise<StackOutputValues>
     }
     // In Azure Pipelines (TF_BUILD, MS Learn "Use predefined variables") the job's Azure login rests on a federated
     // assertion that lives ~10 minutes; every pulumi process of a multi-hour run must still reach the azblob state,
-    // so the backend takes the storage account key (gocloud azureblob: AZURE_STORAGE_ACCOUNT + AZURE_STORAGE_KEY,
-    // or AZURE_STORAGE_SAS_TOKEN), which does not expire.
-    if (/^true$/i.test(env.TF_BUILD?.trim() ?? "") && /^azblob:\/\//i.test(backend) && !env.AZURE_STORAGE_KEY?.trim() && !env.AZURE_STORAGE_SAS_TOKEN?.trim()) {
+    // so the backend takes the storage account key (gocloud.dev/blob/azureblob newCredInfoFromEnv: a shared key when
+    // AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY are both set, else AZURE_STORAGE_SAS_TOKEN), which does not expire.
+    const sharedKey = !!env.AZURE_STORAGE_ACCOUNT?.trim() && !!env.AZURE_STORAGE_KEY?.trim(); // gocloud azureblob newCredInfoFromEnv: both
+    if (/^true$/i.test(env.TF_BUILD?.trim() ?? "") && /^azblob:\/\//i.test(backend) && !sharedKey && !env.AZURE_STORAGE_SAS_TOKEN?.trim()) {
       throw new EnvironmentError(
         "in Azure Pipelines the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (the state account's key from the Key Vault-backed variable group, mapped in the step's env): a login through the job's federated token expires within the run; see docs/azure-target.md",
       );

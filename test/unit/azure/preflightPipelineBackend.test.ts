@@ -36,6 +36,11 @@ describe("azure preflight in Azure Pipelines: a state-backend login that lasts",
     expect((err as Error).message).to.match(/^in Azure Pipelines the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY/);
   });
 
+  it("a key without AZURE_STORAGE_ACCOUNT is not a shared-key login either (gocloud needs both)", async () => {
+    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...base(), AZURE_STORAGE_KEY: "k" } }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(EnvironmentError);
+  });
+
   it("with the key mapped (or outside a pipeline) the INT outputs are read", async () => {
     const withKey = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...base(), AZURE_STORAGE_ACCOUNT: "acct", AZURE_STORAGE_KEY: "k" } });
     expect(withKey).to.deep.equal(outputs);
