@@ -116,11 +116,21 @@ export async function probeCredential(credential: TokenCredential, scope: string
   if (!outcome?.token) throw new EnvironmentError(`no Azure credential: ${kind} returned no token; ${NO_CREDENTIAL_HINT}`);
 }
 
-/** An auth-header provider for plain HTTP clients (MLflow REST, scoring with AAD): a bearer token per request. */
-export function bearerHeaders(credential: TokenCredential, scope: string): () => Promise<Record<string, string>> {
+/**
+ * An auth-header provider for plain HTTP clients (MLflow REST, scoring with AAD): a bearer token per request,
+ * reused until 5 minutes before it expires (or its refresh time), as the Azure SDK's bearer-token policy does.
+ * Without the reuse every MLflow call would cost AzurePipelinesCredential a round trip to Azure DevOps' OIDC
+ * endpoint: MSAL asks for the client assertion on every getToken, even when it then answers from its cache.
+ */
+export function bearerHeaders(credential: TokenCredential, scope: string, now: () => number = Date.now): () => Promise<Record<string, string>> {
+  let cached: AccessToken | undefined;
   return async () => {
-    const t = await credential.getToken(scope);
-    if (!t?.token) throw new EnvironmentError(`no Azure token for ${scope}; ${NO_CREDENTIAL_HINT}`);
-    return { authorization: `Bearer ${t.token}` };
+    const renewAt = cached ? Math.min(cached.expiresOnTimestamp - 5 * 60_000, cached.refreshAfterTimestamp ?? Infinity) : 0;
+    if (!cached || now() >= renewAt) {
+      const t = await credential.getToken(scope);
+      if (!t?.token) throw new EnvironmentError(`no Azure token for ${scope}; ${NO_CREDENTIAL_HINT}`);
+      cached = t;
+    }
+    return { authorization: `Bearer ${cached.token}` };
   };
 }
