@@ -14,6 +14,7 @@ import { renderRelease, renderStatus, statusJson } from "./cli/render.js";
 import { createTarget, parseTargetName, TARGETS, type CliTarget } from "./targets/index.js";
 import { profileCommand, rollbackCommand, writeReportFor } from "./cli/profileCommands.js";
 import { doctorCommand } from "./doctor/doctorCommand.js";
+import { adoApprovalComment, adoRunFromEnv, approverName, resolveAdoApprover, type AdoApprover } from "./targets/azure/adoApprover.js";
 
 interface GlobalOpts {
   target: string;
@@ -98,11 +99,25 @@ export function buildProgram(): Command {
   program
     .command("approve <release-id>")
     .description("approve a release validated in INT for PROD (bound to its model version and digest)")
-    .requiredOption("--as <name>", "your name, as listed in mlops:approvers of Pulumi.prod.yaml")
+    .option("--as <name>", "your name, as listed in mlops:approvers of Pulumi.prod.yaml")
+    .option("--from-azure-devops", "record the identity that approved this Azure Pipelines run's environment check (read with System.AccessToken)")
     .option("--comment <text>", "why, for the audit trail")
-    .action(async (id: string, o: { as: string; comment?: string }, cmd: Command) => {
+    .action(async (id: string, o: { as?: string; fromAzureDevops?: boolean; comment?: string }, cmd: Command) => {
       const opts = g(cmd);
-      const r = await withTarget(opts, (_t, m) => m.approve(id, o.as, o.comment));
+      if (!o.as === !o.fromAzureDevops) throw new UsageError("pass exactly one of --as <name> or --from-azure-devops");
+      let by = o.as ?? "";
+      let comment = o.comment;
+      let ado: { approver: AdoApprover } | undefined;
+      if (o.fromAzureDevops) {
+        const run = adoRunFromEnv(process.env);
+        const approver = await resolveAdoApprover(run);
+        ado = { approver };
+        comment = adoApprovalComment(approver, run, o.comment);
+      }
+      const r = await withTarget(opts, async (t, m) => {
+        if (ado) by = approverName(ado.approver, await t.approvals.approvers("prod"));
+        return m.approve(id, by, comment);
+      });
       const a = r.approval!;
       emit(opts, r, `release ${r.id}: approved by ${a.by} for ${a.modelName} v${a.modelVersion} (sha256 ${a.digest.slice(0, 12)})\n${nextStep(r)}`);
     });

@@ -23,8 +23,22 @@ export interface AzureSettings {
 }
 
 export const DEFAULT_ARM_ENDPOINT = "https://management.azure.com";
-/** Azure ML's data-plane audience (MLflow tracking API). */
+/**
+ * Azure ML's data-plane audience: AAD-token scoring of online endpoints (MS Learn, "Authenticate clients for online
+ * endpoints"). NOT the MLflow tracking API: that takes an ARM token (see `mlflowScope`).
+ */
 export const AML_SCOPE = "https://ml.azure.com/.default";
+
+/**
+ * The token scope of the workspace's MLflow tracking API: the ARM audience, as Microsoft's own clients ask for it:
+ * azureml-mlflow 1.62.0.post6 (PyPI) `azureml/mlflow/_store/azureml_reststore.py` requests
+ * `cloud._get_default_scope()` = `<resource_manager>/.default` (`_common/_cloud/cloud.py`), and Azure/azureml-examples
+ * `sdk/python/using-mlflow/using-rest-api/using_mlflow_rest_api.ipynb` gets its token for
+ * `resource=https://management.azure.com`.
+ */
+export function mlflowScope(settings: Pick<AzureSettings, "armScope">): string {
+  return settings.armScope;
+}
 export const STORAGE_SCOPE = "https://storage.azure.com/.default";
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {

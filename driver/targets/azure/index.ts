@@ -26,6 +26,7 @@ import { readAzureSettings, workspaceFromOutputs, type AzureSettings } from "./a
 import { AzureTraining } from "./azureTraining.js";
 import { BlobReleaseStore } from "./blobReleaseStore.js";
 import { defaultCredential } from "./credential.js";
+import { withCapacityCheck } from "./computeCapacity.js";
 import { endpointAuth } from "./endpointAuth.js";
 import { preflight } from "./preflight.js";
 import { WorkspaceClients, type BlobUrlFor } from "./workspaceClients.js";
@@ -55,9 +56,9 @@ class StackConfigApprovals implements ApprovalsPort {
 export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDeps = {}): Promise<CliTarget> {
   const env = deps.env ?? process.env;
   const settings = deps.settings ?? readAzureSettings(env);
-  const credential = deps.credential ?? (await defaultCredential());
-  const updater = deps.updater ?? new AutomationStackUpdater({ repoRoot: opts.repoRoot });
-  const intOutputs = await preflight({ repoRoot: opts.repoRoot, credential, settings, updater, checkPulumi: !deps.updater, env });
+  const credential = deps.credential ?? (await defaultCredential(env));
+  const baseUpdater = deps.updater ?? new AutomationStackUpdater({ repoRoot: opts.repoRoot });
+  const intOutputs = await preflight({ repoRoot: opts.repoRoot, credential, settings, updater: baseUpdater, checkPulumi: !deps.updater, env });
 
   const clientDeps = { credential, settings, ...(deps.blobUrlFor ? { blobUrlFor: deps.blobUrlFor } : {}) };
   const clients = new Map<StackName, Promise<WorkspaceClients>>();
@@ -65,12 +66,14 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
   const workspace = (stack: StackName): Promise<WorkspaceClients> => {
     let c = clients.get(stack);
     if (!c) {
-      c = updater.outputs(stack).then((out) => new WorkspaceClients(workspaceFromOutputs(stack, out), clientDeps));
+      c = baseUpdater.outputs(stack).then((out) => new WorkspaceClients(workspaceFromOutputs(stack, out), clientDeps));
       c.catch(() => clients.delete(stack));
       clients.set(stack, c);
     }
     return c;
   };
+  // every `up` is followed by a read-back of the training cluster (PUT does not update an AmlCompute)
+  const updater = withCapacityCheck(baseUpdater, { readWanted: (stack) => readStackConfigFile(opts.repoRoot, stack).training, workspace: (stack) => workspace(stack as StackName) });
   const int = await workspace("int");
   const paths = localPaths(opts.repoRoot);
 

@@ -44,6 +44,16 @@ export async function preflight(o: PreflightOptions): Promise<StackOutputValues>
         "no Pulumi backend is configured: set PULUMI_BACKEND_URL (e.g. azblob://<container>?storage_account=<account>) or run 'pulumi login'; see docs/azure-target.md",
       );
     }
+    // In Azure Pipelines (TF_BUILD, MS Learn "Use predefined variables") the job's Azure login rests on a federated
+    // assertion that lives ~10 minutes; every pulumi process of a multi-hour run must still reach the azblob state,
+    // so the backend takes the storage account key (gocloud.dev/blob/azureblob newCredInfoFromEnv: a shared key when
+    // AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY are both set, else AZURE_STORAGE_SAS_TOKEN), which does not expire.
+    const sharedKey = !!env.AZURE_STORAGE_ACCOUNT?.trim() && !!env.AZURE_STORAGE_KEY?.trim(); // gocloud azureblob newCredInfoFromEnv: both
+    if (/^true$/i.test(env.TF_BUILD?.trim() ?? "") && /^azblob:\/\//i.test(backend) && !sharedKey && !env.AZURE_STORAGE_SAS_TOKEN?.trim()) {
+      throw new EnvironmentError(
+        "in Azure Pipelines the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (the state account's key from the Key Vault-backed variable group, mapped in the step's env): a login through the job's federated token expires within the run; see docs/azure-target.md",
+      );
+    }
     const selfManaged = !/^https:\/\/api\.pulumi\.com|Pulumi Cloud/.test(backend) && /^[a-z0-9]+:\/\//i.test(backend);
     if (selfManaged && !passphraseConfigured(env) && (await usesPassphrase(o.repoRoot, "int"))) {
       throw new EnvironmentError(`the Pulumi backend ${backend} keeps secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) from your secret store; see docs/azure-target.md`);

@@ -9,7 +9,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { ConfigError, EnvironmentError } from "../../core/errors.js";
 import { MlflowClient } from "../../mlflow/mlflowClient.js";
-import { AML_SCOPE, mlflowBaseUrl, type AzureSettings, type WorkspaceRef } from "./azureSettings.js";
+import { mlflowBaseUrl, mlflowScope, type AzureSettings, type WorkspaceRef } from "./azureSettings.js";
 import { bearerHeaders } from "./credential.js";
 
 export interface DatastoreLocation {
@@ -103,7 +103,7 @@ export class WorkspaceClients {
       }
       this.mlflowClient = new MlflowClient({
         baseUrl: mlflowBaseUrl(this.ref.mlflowTrackingUri),
-        authHeaders: bearerHeaders(this.deps.credential, AML_SCOPE),
+        authHeaders: bearerHeaders(this.deps.credential, mlflowScope(this.deps.settings)),
         timeoutMs: 60_000,
       });
     }

@@ -50,11 +50,12 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
     expect(p.experimentName).to.equal("diabetes");
     expect(p.outputs).to.deep.equal({ training: { jobOutputType: "uri_folder", mode: "ReadWriteMount", uri: `azureml://datastores/workspaceblobstore/paths/mlops/jobs/${r.runId}/` } });
     expect(p.tags).to.deep.include({ "mlops.code_digest": "code1", "mlops.data_digest": "data1", "mlops.env_digest": "env1" });
-    // every ARM call carried the pinned api-version and an ARM token; MLflow got an ml.azure.com token
+    // every ARM call carried the pinned api-version and an ARM token; MLflow got an ARM token too (the audience azureml-mlflow asks for)
     expect(fake.requests.filter((q) => q.path.startsWith("/subscriptions")).every((q) => q.query["api-version"] === "2022-10-01")).to.equal(true);
     const mlflow = fake.requests.find((q) => q.path.startsWith("/mlflow/"))!;
     expect(mlflow.path).to.equal("/mlflow/v1.0/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/api/2.0/mlflow/runs/get");
     expect(mlflow.query).to.deep.equal({ run_id: r.runId });
+    expect(mlflow.headers.authorization).to.equal("Bearer token-for:https://management.azure.com/.default");
 
     expect(r.metrics).to.deep.equal({ rmse: 53.1, mae: 43.2, r2: 0.45 });
     expect(r.modelSha256).to.match(/^[0-9a-f]{64}$/);

@@ -186,6 +186,28 @@ export class FakeAzure {
     return this.blobService(rec, raw, res);
   }
 
+  /**
+   * Computes as ARM returns them (REST "Compute - Get", ComputeResource, api-version 2022-10-01), keyed
+   * `<workspace>/<compute name>`: the `properties` object of the resource (computeType, properties.scaleSettings...).
+   */
+  readonly computes = new Map<string, Record<string, unknown>>();
+
+  private computeGet(
+    rec: RecordedRequest,
+    ws: string,
+    rest: string,
+    id: string,
+    json: (s: number, v: unknown) => void,
+    armError: (s: number, c: string, m: string) => void,
+  ): boolean {
+    const m = /^\/computes\/([^/]+)$/.exec(rest);
+    if (!m || rec.method !== "GET") return false;
+    const props = this.computes.get(`${ws}/${m[1]}`);
+    if (!props) armError(404, "ResourceNotFound", `compute ${m[1]} not found in workspace ${ws}`);
+    else json(200, { id, name: m[1], type: "Microsoft.MachineLearningServices/workspaces/computes", location: "westeurope", properties: { provisioningState: "Succeeded", ...props } });
+    return true;
+  }
+
   private arm(
     rec: RecordedRequest,
     ws: string,
@@ -195,6 +217,7 @@ export class FakeAzure {
   ): void {
     const id = `${WS.exec(rec.path)![0].replace(rest === "/" ? "" : rest, "")}${rest}`;
     const key = `${ws}${rest}`;
+    if (this.computeGet(rec, ws, rest, id, json, armError)) return;
     if (rest === "/datastores" && rec.method === "GET") {
       return json(200, {
         value: [

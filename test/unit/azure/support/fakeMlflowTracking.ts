@@ -28,7 +28,8 @@ export interface FakeRun {
 type Json = (status: number, value: unknown) => void;
 
 const API = /^\/mlflow\/v[12]\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/api\/2\.0\/mlflow\/(.+)$/;
-export const AAD_MLFLOW_TOKEN = "Bearer token-for:https://ml.azure.com/.default";
+/** The driver's token for the MLflow API: the ARM audience (azureml-mlflow's REST store; azureml-examples using-mlflow/using-rest-api). */
+export const AAD_MLFLOW_TOKEN = "Bearer token-for:https://management.azure.com/.default";
 
 const b64url = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString("base64url");
 
