@@ -31,6 +31,7 @@ import { AzureTraining } from "../../../../driver/targets/azure/azureTraining.js
 import { localPaths } from "../../../../driver/targets/local/localPaths.js";
 import { ensurePythonEnv, type PythonEnv } from "../../../../driver/targets/local/pythonEnv.js";
 import { accountOf, CONTAINER, FakeAzure } from "../support/fakeAzure.js";
+import { AAD_MLFLOW_TOKEN } from "../support/fakeMlflowTracking.js";
 import { clientsFor, outputsFor, RecordingProgress, REPO, settingsFor, tempRepo } from "../support/harness.js";
 import { loopbackCert } from "../support/loopbackTls.js";
 
@@ -173,13 +174,13 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
     // the plugin's calls: /mlflow/v2.0 with the run's token, nothing the fake does not implement
     expect(fake.tracking.unsupported).to.deep.equal([]);
     const calls = fake.requests.filter((q) => q.path.startsWith("/mlflow/"));
-    const byJob = calls.filter((q) => q.headers.authorization !== "Bearer token-for:https://ml.azure.com/.default");
+    const byJob = calls.filter((q) => q.headers.authorization !== AAD_MLFLOW_TOKEN);
     expect(byJob.length).to.be.greaterThan(0);
     expect(byJob.every((q) => q.path.startsWith("/mlflow/v2.0/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/api/2.0/mlflow/"))).to.equal(true);
     const ops = new Set(byJob.map((q) => `${q.method} ${q.path.split("/api/2.0/mlflow/")[1]}`));
     expect([...ops]).to.include.members(["GET experiments/get-by-name", "GET runs/get", "POST runs/log-batch"]);
     expect(ops.has("POST runs/create"), "no second run: the job's run is resumed").to.equal(false);
-    // the driver's read: the workspace URI (v1.0) with its AAD token
+    // the driver's read: the workspace URI (v1.0) with its ARM-audience token
     const driverRead = calls.filter((q) => !byJob.includes(q));
     expect(driverRead.map((q) => q.path.split("/api/2.0/mlflow/")[0])).to.include("/mlflow/v1.0/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int");
   });
