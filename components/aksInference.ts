@@ -73,16 +73,16 @@ const flag = (value: boolean): string => (value ? "True" : "False");
  * template's default `internalLoadBalancerProvider: azure` would make azureml-fe private).
  */
 export function extensionSettings(args: {
-  clusterId: string;
-  clusterName: string;
+  clusterId: pulumi.Input<string>;
+  clusterName: pulumi.Input<string>;
   location: string;
   inferenceRouterServiceType: "LoadBalancer" | "NodePort" | "ClusterIP";
   inferenceRouterHA: boolean;
   clusterPurpose: "FastProd" | "DevTest";
   allowInsecureConnections: boolean;
   tls?: { cname: string; secretName?: string };
-}): Record<string, string> {
-  const settings: Record<string, string> = {
+}): Record<string, pulumi.Input<string>> {
+  const settings: Record<string, pulumi.Input<string>> = {
     enableTraining: "False",
     enableInference: "True",
     clusterPurpose: args.clusterPurpose,
@@ -185,18 +185,18 @@ export class AksInference extends pulumi.ComponentResource {
         autoUpgradeMinorVersion: true,
         identity: { type: kubernetesconfiguration.ResourceIdentityType.SystemAssigned },
         scope: { cluster: { releaseNamespace: EXTENSION_NAMESPACE } },
-        configurationSettings: pulumi.all([this.cluster.id, this.cluster.name]).apply(([clusterId, clusterName]) =>
-          extensionSettings({
-            clusterId,
-            clusterName,
-            location: args.location,
-            inferenceRouterServiceType: args.inferenceRouterServiceType,
-            inferenceRouterHA: args.inferenceRouterHA,
-            clusterPurpose: args.clusterPurpose,
-            allowInsecureConnections: args.allowInsecureConnections,
-            ...(args.tls ? { tls: { cname: args.tls.cname, ...(args.tls.secretName ? { secretName: args.tls.secretName } : {}) } } : {}),
-          }),
-        ),
+        // Per-key inputs: only the cluster id/name wait for the cluster, so the TLS settings are
+        // known at preview, where the policy pack checks them.
+        configurationSettings: extensionSettings({
+          clusterId: this.cluster.id,
+          clusterName: this.cluster.name,
+          location: args.location,
+          inferenceRouterServiceType: args.inferenceRouterServiceType,
+          inferenceRouterHA: args.inferenceRouterHA,
+          clusterPurpose: args.clusterPurpose,
+          allowInsecureConnections: args.allowInsecureConnections,
+          ...(tls ? { tls: { cname: tls.cname, ...(tls.secretName ? { secretName: tls.secretName } : {}) } } : {}),
+        }),
         ...(tlsFromPem ? { configurationProtectedSettings: protectedTlsSettings(tlsFromPem.cert, tlsFromPem.key) } : {}),
       },
       child,

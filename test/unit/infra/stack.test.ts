@@ -6,7 +6,7 @@ import { buildForTest, parentTypeOf, stackFileConfig, unwrap, SUBSCRIPTION_ID, t
 import { BUILT_IN_ROLES } from "../../../components/roles.js";
 import { readStackConfigFile } from "../../../config/stackConfig.js";
 import { policies } from "../../../policy/policies.js";
-import { violations } from "./policyHarness.js";
+import { stackViolations, violations } from "./policyHarness.js";
 import { REPO_ROOT } from "../../../program.js";
 
 const T = {
@@ -213,8 +213,12 @@ for (const stackName of ["int", "prod"] as const) {
 
     it("declares only resources that pass every policy in the policy pack", async function () {
       const found: string[] = [];
-      for (const resource of built.resources) {
-        for (const policy of policies) {
+      for (const policy of policies) {
+        if ("validateStack" in policy) {
+          for (const message of await stackViolations(policy, built.resources)) found.push(`stack: ${message}`);
+          continue;
+        }
+        for (const resource of built.resources) {
           for (const message of await violations(policy, resource.type, resource.inputs)) found.push(`${resource.name}: ${message}`);
         }
       }
