@@ -3,8 +3,10 @@
  *
  * Stable API (used by the Pulumi program and by the release driver; keep it backwards compatible):
  *
- *   parseStackConfig(stackName: string, rawValues: Record<string, unknown>): StackConfig
+ *   parseStackConfig(stackName: string, rawValues: Record<string, unknown>, options?: ParseOptions): StackConfig
  *       rawValues are the `mlops:` keys WITHOUT the namespace (`training`, `serving`, ...).
+ *       The TLS secret keys (TLS_SECRET_KEYS) are checked but never kept or quoted; options say which
+ *       keys Pulumi handed over as secrets and whether the certificate itself is required (the program).
  *       Values may be native YAML values or JSON strings (as `pulumi.Config` hands them over).
  *       Throws StackConfigError listing every problem, one line each:
  *         stack 'prod': mlops:training.minNodes (5) must be <= mlops:training.maxNodes (4)
@@ -580,11 +582,13 @@ export function parseStackConfig(stackName: string, rawValues: Record<string, un
   const secrets = takeTlsSecrets(raw, options, problems);
   const instanceType = valueAt(raw, ["serving", "instanceType"]);
   if (instanceType !== null && typeof instanceType === "object" && "name" in instanceType) {
-    // Stack files written before deployments stopped naming an instance type.
+    // Stack files written before deployments stopped naming an instance type (the caller's objects stay untouched).
     problems.push(
       `${key(["serving", "instanceType", "name"])} is no longer used: deployments name no instance type and run on the cluster's ${DEFAULT_INSTANCE_TYPE.name} with the requests/limits given here; remove the key`,
     );
-    delete (instanceType as Record<string, unknown>)["name"];
+    const { name: _name, ...rest } = instanceType as Record<string, unknown>;
+    void _name;
+    raw["serving"] = { ...(raw["serving"] as Record<string, unknown>), instanceType: rest };
   }
   const result = schema.safeParse(raw);
   if (!result.success) {
