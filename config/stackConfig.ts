@@ -507,9 +507,10 @@ function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets,
     problems.push(`${key(["serving", "instanceType", "requests", "memory"])} (${it.requests.memory}) must be <= ${key(["serving", "instanceType", "limits", "memory"])} (${it.limits.memory})`);
   }
   const dit = DEFAULT_INSTANCE_TYPE.limits;
-  if (cpu.lim > (parseCpu(dit.cpu) ?? 0) || mem.lim > (parseMemory(dit.memory) ?? 0)) {
+  // MS Learn: "the resource limits must be less than the instance type limits. Otherwise, deployment fails."
+  if (cpu.lim >= (parseCpu(dit.cpu) ?? 0) || mem.lim >= (parseMemory(dit.memory) ?? 0)) {
     problems.push(
-      `${key(["serving", "instanceType", "limits"])} (${it.limits.cpu} CPU, ${it.limits.memory}) must not exceed the limits of the cluster's ${DEFAULT_INSTANCE_TYPE.name} (${dit.cpu} CPU, ${dit.memory}), which Azure ML validates deployments against`,
+      `${key(["serving", "instanceType", "limits"])} (${it.limits.cpu} CPU, ${it.limits.memory}) must be less than the limits of the cluster's ${DEFAULT_INSTANCE_TYPE.name} (${dit.cpu} CPU, ${dit.memory}), which Azure ML validates deployments against`,
     );
   }
   if (size && (cpu.lim > size.vcpu || mem.lim > size.memoryGiB * 1024 ** 3)) {

@@ -257,7 +257,7 @@ describe("blue/green deployments from mlops:serving", function () {
       expect(d.inputs.properties).not.to.have.property("instanceType");
       expect(d.inputs.properties.containerResourceRequirements).to.deep.equal({
         containerResourceRequests: { cpu: "500m", memory: "1Gi" },
-        containerResourceLimits: { cpu: "1", memory: "2Gi" },
+        containerResourceLimits: { cpu: "1", memory: "1536Mi" },
       });
       expect(d.inputs.properties.scaleSettings).to.deep.equal({
         scaleType: "TargetUtilization", minInstances: 2, maxInstances: 4, targetUtilizationPercentage: 70, pollingInterval: "PT10S",

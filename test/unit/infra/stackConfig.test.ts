@@ -126,7 +126,7 @@ describe("stack config: every bad value is one clear line naming stack, key and 
     const raw = rawOf("int");
     raw.aks.vmSize = "Standard_D2s_v3";
     raw.aks.nodeCount = 1;
-    raw.serving.instanceType.limits = { cpu: "1", memory: "2Gi" };
+    raw.serving.instanceType.limits = { cpu: "1", memory: "1536Mi" };
     expect(problemsOf("int", raw)).to.deep.equal([
       "stack 'int': mlops:aks (1 x Standard_D2s_v3 = 2 vCPU / 8 GiB) must total at least 4 vCPU and 14 GB, the Azure ML extension's minimum: raise nodeCount or pick a larger vmSize",
     ]);
@@ -188,7 +188,7 @@ describe("stack config: every bad value is one clear line naming stack, key and 
     raw.serving.instanceType.limits = { cpu: "1", memory: "64Gi" };
     expect(problemsOf("int", raw)).to.deep.equal([
       "stack 'int': mlops:serving.instanceType.requests.cpu (2) must be <= mlops:serving.instanceType.limits.cpu (1)",
-      "stack 'int': mlops:serving.instanceType.limits (1 CPU, 64Gi) must not exceed the limits of the cluster's defaultinstancetype (2 CPU, 2Gi), which Azure ML validates deployments against",
+      "stack 'int': mlops:serving.instanceType.limits (1 CPU, 64Gi) must be less than the limits of the cluster's defaultinstancetype (2 CPU, 2Gi), which Azure ML validates deployments against",
       "stack 'int': mlops:serving.instanceType.limits (1 CPU, 64Gi) must fit on one Standard_D4s_v3 node (4 vCPU, 16 GiB)",
     ]);
   });
@@ -360,11 +360,11 @@ describe("stack config: what Azure refuses is refused before any resource is tou
     ]);
   });
 
-  it("refuses container limits above the cluster's defaultinstancetype, which the deployments are validated against", function () {
+  it("refuses container limits not below the cluster's defaultinstancetype's, which the deployments are validated against", function () {
     const raw = rawOf("int");
-    raw.serving.instanceType.limits = { cpu: "3", memory: "2Gi" };
+    raw.serving.instanceType.limits = { cpu: "1", memory: "2Gi" };
     expect(problemsOf("int", raw)).to.deep.equal([
-      "stack 'int': mlops:serving.instanceType.limits (3 CPU, 2Gi) must not exceed the limits of the cluster's defaultinstancetype (2 CPU, 2Gi), which Azure ML validates deployments against",
+      "stack 'int': mlops:serving.instanceType.limits (1 CPU, 2Gi) must be less than the limits of the cluster's defaultinstancetype (2 CPU, 2Gi), which Azure ML validates deployments against",
     ]);
   });
 
