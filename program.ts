@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import { resourceNames, INFERENCE_COMPUTE_NAME, TRAINING_COMPUTE_NAME } from "./config/naming.js";
-import { parseStackConfig, rawConfigFromPulumiConfig, type StackConfig } from "./config/stackConfig.js";
-import { AksInference } from "./components/aksInference.js";
+import { CONFIG_NAMESPACE, parseStackConfig, rawConfigFromPulumiConfig, TLS_SECRET_KEYS, type StackConfig } from "./config/stackConfig.js";
+import { AksInference, type RouterTlsArgs } from "./components/aksInference.js";
 import { MlWorkspace } from "./components/mlWorkspace.js";
 import { ScoringEndpoint } from "./components/scoringEndpoint.js";
 import { TrainingCluster } from "./components/trainingCluster.js";
@@ -59,16 +59,41 @@ export interface StackOutputs {
   codeVersion: string;
 }
 
+/**
+ * Whether the engine handed `mlops:<key>` over as a secret. The SDK keeps this check internal
+ * (runtime/config.js isConfigSecret, from PULUMI_CONFIG_SECRET_KEYS); without it every key counts as
+ * plain, so a private key is refused rather than trusted.
+ */
+function isSecretConfigKey(key: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  return typeof runtime.isConfigSecret === "function" && runtime.isConfigSecret(`${CONFIG_NAMESPACE}:${key}`);
+}
+
 /** The running stack's `mlops:` config, validated (throws StackConfigError). */
 export function readPulumiStackConfig(stackName: string): StackConfig {
-  return parseStackConfig(stackName, rawConfigFromPulumiConfig(pulumi.runtime.allConfig()));
+  const raw = rawConfigFromPulumiConfig(pulumi.runtime.allConfig());
+  return parseStackConfig(stackName, raw, { secretKeys: Object.keys(raw).filter(isSecretConfigKey), requireCertificate: true });
+}
+
+/** TLS for azureml-fe: the certificate and key come from secret config, read as Pulumi secrets. */
+function routerTls(tls: NonNullable<StackConfig["aks"]["tls"]>): RouterTlsArgs {
+  if (tls.certificateFrom === "kubernetesSecret") return { cname: tls.cname, ...(tls.secretName ? { secretName: tls.secretName } : {}) };
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
+  return {
+    cname: tls.cname,
+    certificatePem: config.requireSecret(TLS_SECRET_KEYS.certificate),
+    privateKeyPem: config.requireSecret(TLS_SECRET_KEYS.privateKey),
+  };
 }
 
 function previousServingState(stackName: string): pulumi.Output<ServingState | undefined> {
   const self = new pulumi.StackReference("self", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${stackName}`,
   });
-  return self.getOutput("servingState").apply(toServingState);
+  // servedModel gives the versions to state written before servingState recorded them.
+  return pulumi
+    .all([self.getOutput("servingState"), self.getOutput("servedModel")])
+    .apply(([state, served]) => toServingState(state, served));
 }
 
 export interface StackComponents {
@@ -126,9 +151,11 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     ...(config.aks.kubernetesVersion !== undefined ? { kubernetesVersion: config.aks.kubernetesVersion } : {}),
     workspaceName: workspace.workspaceName,
     computeName: INFERENCE_COMPUTE_NAME,
-    instanceType: config.serving.instanceType,
     inferenceRouterServiceType: config.aks.inferenceRouterServiceType,
+    inferenceRouterHA: config.aks.inferenceRouterHA,
+    clusterPurpose: config.aks.clusterPurpose,
     allowInsecureConnections: config.aks.allowInsecureConnections,
+    ...(config.aks.tls ? { tls: routerTls(config.aks.tls) } : {}),
     containerRegistryId: workspace.containerRegistry.id,
     storageAccountId: workspace.storageAccount.id,
     tags,
@@ -156,7 +183,7 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     authMode: config.serving.authMode,
     model: config.serving.model,
     deployments,
-    instanceTypeName: config.serving.instanceType.name,
+    resources: { requests: { ...config.serving.instanceType.requests }, limits: { ...config.serving.instanceType.limits } },
     scale: config.serving.scale,
     requestSettings: config.serving.requestSettings,
     probes: config.serving.probes,

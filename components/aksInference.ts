@@ -20,26 +20,36 @@ import * as kubernetesconfiguration from "@pulumi/azure-native/kubernetesconfigu
 import * as machinelearningservices from "@pulumi/azure-native/machinelearningservices/index.js";
 import { roleDefinitionId } from "./roles.js";
 
-export interface InstanceTypeArgs {
-  name: string;
-  requests: { cpu: string; memory: string };
-  limits: { cpu: string; memory: string };
+/** TLS on the extension's inference router (azureml-fe). */
+export interface RouterTlsArgs {
+  /** DNS name clients call the endpoint by (`sslCname`). */
+  cname: string;
+  /** An existing Kubernetes secret in the azureml namespace holding cert.pem and key.pem. */
+  secretName?: string;
+  /** PEM certificate and private key (Pulumi secrets) when no secretName is given. */
+  certificatePem?: pulumi.Output<string>;
+  privateKeyPem?: pulumi.Output<string>;
 }
 
 export interface AksInferenceArgs {
   resourceGroupName: pulumi.Input<string>;
-  location: pulumi.Input<string>;
+  /** Azure region (lowercase, as in mlops:location); the extension's location settings use it. */
+  location: string;
   subscriptionId: pulumi.Input<string>;
   clusterName: pulumi.Input<string>;
   vmSize: pulumi.Input<string>;
-  nodeCount: pulumi.Input<number>;
+  nodeCount: number;
   kubernetesVersion?: pulumi.Input<string>;
   workspaceName: pulumi.Input<string>;
   /** Compute name inside the workspace, 2-16 characters. */
   computeName: pulumi.Input<string>;
-  instanceType: pulumi.Input<InstanceTypeArgs>;
-  inferenceRouterServiceType: pulumi.Input<string>;
-  allowInsecureConnections: pulumi.Input<boolean>;
+  inferenceRouterServiceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+  /** Three azureml-fe replicas; needs >= 3 nodes (checked by config/stackConfig.ts). */
+  inferenceRouterHA: boolean;
+  clusterPurpose: "FastProd" | "DevTest";
+  allowInsecureConnections: boolean;
+  /** Required unless allowInsecureConnections. */
+  tls?: RouterTlsArgs;
   containerRegistryId: pulumi.Input<string>;
   storageAccountId: pulumi.Input<string>;
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -50,20 +60,73 @@ export const INFERENCE_NAMESPACE = "default";
 /** Namespace the extension's own components are installed in. */
 export const EXTENSION_NAMESPACE = "azureml";
 
-/** The extension's configuration settings (all values are strings in the extension API). */
+const flag = (value: boolean): string => (value ? "True" : "False");
+
+/**
+ * The extension's configuration settings (all values are strings in the extension API), as
+ * Microsoft's two installers set them for an inference install on AKS: the ARM template
+ * Azure/AML-Kubernetes files/deployextension.json (`baseSettings`, `inferenceBase`, `sslSetting`)
+ * and azure-cli-extensions src/k8s-extension/.../partner_extensions/AzureMLKubernetes.py (`Create()`).
+ * Where they differ: `domain` follows the CLI (`<location>.cloudapp.azure.com`; the template puts
+ * the bare location there); `clusterPurpose` follows the CLI (DevTest below three nodes, else the
+ * template's FastProd); no internal load balancer settings (the CLI adds them only on request, the
+ * template's default `internalLoadBalancerProvider: azure` would make azureml-fe private).
+ */
 export function extensionSettings(args: {
-  nodeCount: number;
-  inferenceRouterServiceType: string;
+  clusterId: pulumi.Input<string>;
+  clusterName: pulumi.Input<string>;
+  location: string;
+  inferenceRouterServiceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+  inferenceRouterHA: boolean;
+  clusterPurpose: "FastProd" | "DevTest";
   allowInsecureConnections: boolean;
-}): Record<string, string> {
-  return {
-    enableInference: "True",
+  tls?: { cname: string; secretName?: string };
+}): Record<string, pulumi.Input<string>> {
+  const settings: Record<string, pulumi.Input<string>> = {
     enableTraining: "False",
+    enableInference: "True",
+    clusterPurpose: args.clusterPurpose,
+    cluster_name: args.clusterId,
+    clusterId: args.clusterId,
+    "prometheus.prometheusSpec.externalLabels.cluster_name": args.clusterId,
+    domain: `${args.location}.cloudapp.azure.com`,
+    location: args.location,
+    jobSchedulerLocation: args.location,
+    cluster_name_friendly: args.clusterName,
+    "servicebus.enabled": "false",
+    "relayserver.enabled": "false",
+    "nginxIngress.enabled": "true",
+    installNvidiaDevicePlugin: "False",
+    installPromOp: "True",
+    installVolcano: "True",
+    installDcgmExporter: "False",
     inferenceRouterServiceType: args.inferenceRouterServiceType,
-    allowInsecureConnections: args.allowInsecureConnections ? "True" : "False",
-    // The HA router runs 3 replicas spread over nodes; small clusters need it off.
-    inferenceRouterHA: args.nodeCount >= 3 ? "True" : "False",
+    inferenceRouterHA: flag(args.inferenceRouterHA),
+    allowInsecureConnections: flag(args.allowInsecureConnections),
   };
+  if (args.inferenceRouterServiceType === "NodePort") settings["scoringFe.serviceType.nodePort"] = "True";
+  if (!args.allowInsecureConnections && args.tls) {
+    settings["sslCname"] = args.tls.cname;
+    if (args.tls.secretName) settings["scoringFe.sslSecret"] = args.tls.secretName;
+  }
+  return settings;
+}
+
+/**
+ * The extension's protected settings for TLS from PEM text: `scoringFe.sslCert` / `scoringFe.sslKey`,
+ * each the base64 of the PEM file's text, as AzureMLKubernetes.py (`__set_inference_ssl_from_file`)
+ * and deployextension.json (`sslCertificate` / `sslKey`: "base64 encoded ... content") pass them.
+ * Built inside the secret Outputs, so the result stays a Pulumi secret.
+ */
+export function protectedTlsSettings(certificatePem: pulumi.Output<string>, privateKeyPem: pulumi.Output<string>): pulumi.Output<Record<string, string>> {
+  return pulumi.secret(
+    pulumi.all([certificatePem, privateKeyPem]).apply(
+      ([cert, key]): Record<string, string> => ({
+        "scoringFe.sslCert": Buffer.from(cert, "ascii").toString("base64"),
+        "scoringFe.sslKey": Buffer.from(key, "ascii").toString("base64"),
+      }),
+    ),
+  );
 }
 
 export class AksInference extends pulumi.ComponentResource {
@@ -78,6 +141,9 @@ export class AksInference extends pulumi.ComponentResource {
   constructor(name: string, args: AksInferenceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mlops:inference:AksInference", name, {}, opts);
     const child = { parent: this };
+    const tls = args.allowInsecureConnections ? undefined : args.tls;
+    const tlsFromPem =
+      tls && !tls.secretName && tls.certificatePem && tls.privateKeyPem ? { cert: tls.certificatePem, key: tls.privateKeyPem } : undefined;
 
     this.cluster = new containerservice.ManagedCluster(
       `${name}-aks`,
@@ -119,16 +185,23 @@ export class AksInference extends pulumi.ComponentResource {
         autoUpgradeMinorVersion: true,
         identity: { type: kubernetesconfiguration.ResourceIdentityType.SystemAssigned },
         scope: { cluster: { releaseNamespace: EXTENSION_NAMESPACE } },
-        configurationSettings: pulumi
-          .all([args.nodeCount, args.inferenceRouterServiceType, args.allowInsecureConnections])
-          .apply(([nodeCount, inferenceRouterServiceType, allowInsecureConnections]) =>
-            extensionSettings({ nodeCount, inferenceRouterServiceType, allowInsecureConnections }),
-          ),
+        // Per-key inputs: only the cluster id/name wait for the cluster, so the TLS settings are
+        // known at preview, where the policy pack checks them.
+        configurationSettings: extensionSettings({
+          clusterId: this.cluster.id,
+          clusterName: this.cluster.name,
+          location: args.location,
+          inferenceRouterServiceType: args.inferenceRouterServiceType,
+          inferenceRouterHA: args.inferenceRouterHA,
+          clusterPurpose: args.clusterPurpose,
+          allowInsecureConnections: args.allowInsecureConnections,
+          ...(tls ? { tls: { cname: tls.cname, ...(tls.secretName ? { secretName: tls.secretName } : {}) } } : {}),
+        }),
+        ...(tlsFromPem ? { configurationProtectedSettings: protectedTlsSettings(tlsFromPem.cert, tlsFromPem.key) } : {}),
       },
       child,
     );
 
-    const instanceType = pulumi.output(args.instanceType);
     this.compute = new machinelearningservices.Compute(
       `${name}-k8s-compute`,
       {
@@ -141,13 +214,10 @@ export class AksInference extends pulumi.ComponentResource {
           computeType: "Kubernetes",
           description: "AKS inference cluster with the Azure ML extension (managed by Pulumi)",
           resourceId: this.cluster.id,
-          properties: {
-            namespace: INFERENCE_NAMESPACE,
-            defaultInstanceType: instanceType.name,
-            instanceTypes: instanceType.apply((it) => ({
-              [it.name]: { resources: { requests: { ...it.requests }, limits: { ...it.limits } } },
-            })),
-          },
+          // Only the namespace, as `az ml compute attach --type Kubernetes` sends it (azure-ai-ml
+          // KubernetesCompute._to_rest_object): instance types live in the cluster as custom
+          // resources, and the deployments use defaultinstancetype (see scoringEndpoint.ts).
+          properties: { namespace: INFERENCE_NAMESPACE },
         },
         tags: args.tags,
       },

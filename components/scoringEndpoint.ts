@@ -4,11 +4,19 @@
  * deployment (blue/green), each serving one registered model version.
  *
  * Versioning: the code asset's version is a content hash of score.py and the environment's version a
- * hash of image + conda file, so editing either file creates a new asset version and rolls the
- * deployments; unchanged files change nothing.
+ * hash of image + conda file, so editing either file declares a new asset version. Assets are pinned
+ * per deployment (colour): a deployment whose model version does not change in this update keeps the
+ * code and environment it runs (recorded in the `servingState` output), so an edit reaches only the
+ * deployment being (re)deployed, never the weight-0 rollback colour. Azure ML archives asset versions
+ * instead of deleting them, so asset versions and their blobs are kept on delete (retainOnDelete).
  *
- * Traffic: see trafficPlan.ts. The endpoint is created first (deployments are its children in
- * Azure), so traffic only names deployments that existed when the previous update finished.
+ * Resources: deployments carry their own requests/limits (`containerResourceRequirements`) and no
+ * `instanceType`, so Azure ML validates them against the cluster's `defaultinstancetype`, which
+ * exists once the cluster is attached (MS Learn, "Create and manage instance types").
+ *
+ * Traffic: see trafficPlan.ts. The endpoint is updated before its deployments, so traffic only
+ * names deployments that were live, with their configured model version, when the previous update
+ * finished.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -18,7 +26,7 @@ import * as machinelearningservices from "@pulumi/azure-native/machinelearningse
 import * as storage from "@pulumi/azure-native/storage/index.js";
 import { secondsToIsoDuration } from "../config/quantities.js";
 import type { ScaleConfig } from "../config/stackConfig.js";
-import { planTraffic, type ServingState } from "./trafficPlan.js";
+import { liveDeployment, planTraffic, type LiveDeployment, type ServingState } from "./trafficPlan.js";
 
 export const DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04";
 
@@ -40,7 +48,8 @@ export interface ScoringEndpointArgs {
   model: pulumi.Input<string>;
   /** Deployment name -> model version and weight; may be empty (endpoint without deployments). */
   deployments: Record<string, ServingDeploymentArgs>;
-  instanceTypeName: pulumi.Input<string>;
+  /** Container requests/limits of every deployment (validated by Azure against defaultinstancetype). */
+  resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
   scale: ScaleConfig;
   requestSettings: pulumi.Input<{ requestTimeoutMs: number; maxConcurrentRequestsPerInstance: number; maxQueueWaitMs: number }>;
   probes: pulumi.Input<{ initialDelaySeconds: number; periodSeconds: number; timeoutSeconds: number; failureThreshold: number }>;
@@ -122,6 +131,8 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
       child,
     );
     const codeFolder = `code/${codeHash}`;
+    // Asset versions and their blobs outlive this program's view of them: a deployment pinned to an
+    // older version still runs it, and Azure ML archives asset versions instead of deleting them.
     this.codeBlob = new storage.Blob(
       `${name}-code-blob`,
       {
@@ -133,7 +144,7 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
         contentType: "text/x-python",
         source: new pulumi.asset.FileAsset(args.scoringScriptPath),
       },
-      child,
+      { parent: this, retainOnDelete: true },
     );
     this.codeVersion = new machinelearningservices.CodeVersion(
       `${name}-code`,
@@ -147,7 +158,7 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
           description: `${scriptFile} sha256:${contentHash(script, 64)}`,
         },
       },
-      { parent: this, dependsOn: [this.codeBlob] },
+      { parent: this, dependsOn: [this.codeBlob], retainOnDelete: true },
     );
 
     // Environment asset: conda file inlined on a base image.
@@ -168,13 +179,14 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
           description: "Inference environment from ml/conda.yml",
         },
       },
-      child,
+      { parent: this, retainOnDelete: true },
     );
 
     // Endpoint with the traffic this update may apply.
-    const desiredWeights: Record<string, number> = {};
-    for (const [deploymentName, d] of Object.entries(args.deployments)) desiredWeights[deploymentName] = d.weight;
-    const plan = pulumi.output(args.previousState).apply((previous) => planTraffic(desiredWeights, previous));
+    const previousState = pulumi.output(args.previousState);
+    const plan = pulumi
+      .all([previousState, args.model])
+      .apply(([previous, model]) => planTraffic({ model, deployments: args.deployments }, previous));
     this.traffic = plan.traffic;
     this.trafficConverged = plan.converged;
 
@@ -208,8 +220,27 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
     }));
     const capacity = args.scale.type === "Default" ? args.scale.instanceCount : args.scale.minInstances;
 
+    // Per deployment: the assets it runs. A live deployment (same model version as after the previous
+    // update) keeps the ones recorded then; a new or re-versioned one takes the current files.
+    const assetsOf = (deploymentName: string, version: string) =>
+      pulumi
+        .all([previousState, args.model, this.codeVersion.id, this.environmentVersion.id])
+        .apply(([previous, model, currentCodeId, currentEnvironmentId]) => {
+          const live = liveDeployment(deploymentName, model, version, previous);
+          return {
+            codeId: live?.codeId ?? currentCodeId,
+            environmentId: live?.environmentId ?? currentEnvironmentId,
+          };
+        });
+    const resourceRequirements = {
+      containerResourceRequests: { cpu: args.resources.requests.cpu, memory: args.resources.requests.memory },
+      containerResourceLimits: { cpu: args.resources.limits.cpu, memory: args.resources.limits.memory },
+    };
+
     this.deployments = {};
+    const pinned: Array<pulumi.Output<[string, LiveDeployment]>> = [];
     for (const [deploymentName, d] of Object.entries(args.deployments)) {
+      const assets = assetsOf(deploymentName, d.version);
       this.deployments[deploymentName] = new machinelearningservices.OnlineDeployment(
         `${name}-${deploymentName}`,
         {
@@ -223,9 +254,9 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
             endpointComputeType: "Kubernetes",
             description: pulumi.interpolate`${args.model} version ${d.version}`,
             model: pulumi.all([args.workspaceId, args.model]).apply(([id, model]) => modelAssetId(id, model, d.version)),
-            codeConfiguration: { codeId: this.codeVersion.id, scoringScript: scriptFile },
-            environmentId: this.environmentVersion.id,
-            instanceType: args.instanceTypeName,
+            codeConfiguration: { codeId: assets.codeId, scoringScript: scriptFile },
+            environmentId: assets.environmentId,
+            containerResourceRequirements: resourceRequirements,
             scaleSettings: scaleSettings(args.scale),
             requestSettings: {
               requestTimeout: request.apply((r) => secondsToIsoDuration(r.requestTimeoutMs / 1000)),
@@ -240,14 +271,18 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [this.endpoint, this.codeVersion, this.environmentVersion] },
       );
+      pinned.push(
+        pulumi
+          .all([assets, this.deployments[deploymentName]!.id])
+          .apply(([a]): [string, LiveDeployment] => [deploymentName, { version: d.version, codeId: a.codeId, environmentId: a.environmentId }]),
+      );
     }
 
-    // Recorded as a stack output; the next update reads it back (see trafficPlan.ts).
-    const deploymentIds = Object.values(this.deployments).map((d) => d.id);
-    const liveDeployments = Object.keys(args.deployments);
+    // Recorded as a stack output once every deployment has been created or updated; the next update
+    // reads it back (see trafficPlan.ts). A failed update leaves the previous record in place.
     this.servingState = pulumi
-      .all([this.traffic, pulumi.all(deploymentIds)])
-      .apply(([traffic]): ServingState => ({ liveDeployments, traffic }));
+      .all([this.traffic, args.model, pulumi.all(pinned)])
+      .apply(([traffic, model, entries]): ServingState => ({ model, deployments: Object.fromEntries(entries), traffic }));
 
     this.endpointName = this.endpoint.name;
     this.scoringUri = this.endpoint.properties.scoringUri;

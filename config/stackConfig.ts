@@ -3,8 +3,10 @@
  *
  * Stable API (used by the Pulumi program and by the release driver; keep it backwards compatible):
  *
- *   parseStackConfig(stackName: string, rawValues: Record<string, unknown>): StackConfig
+ *   parseStackConfig(stackName: string, rawValues: Record<string, unknown>, options?: ParseOptions): StackConfig
  *       rawValues are the `mlops:` keys WITHOUT the namespace (`training`, `serving`, ...).
+ *       The TLS secret keys (TLS_SECRET_KEYS) are checked but never kept or quoted; options say which
+ *       keys Pulumi handed over as secrets and whether the certificate itself is required (the program).
  *       Values may be native YAML values or JSON strings (as `pulumi.Config` hands them over).
  *       Throws StackConfigError listing every problem, one line each:
  *         stack 'prod': mlops:training.minNodes (5) must be <= mlops:training.maxNodes (4)
@@ -28,12 +30,35 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AKS_VM_SIZES, AZUREML_EXTENSION_MIN, findAksVmSize } from "./vmSizes.js";
+import { DEFAULT_INSTANCE_TYPE, INFERENCE_ROUTER_HA_MIN_NODES } from "./defaultInstanceType.js";
 import { parseCpu, parseIsoDurationSeconds, parseMemory } from "./quantities.js";
 
 export const CONFIG_NAMESPACE = "mlops";
-export const AUTH_MODES = ["Key", "AMLToken", "AADToken"] as const;
+/**
+ * Auth modes of a Kubernetes online endpoint. `AADToken` is for managed online endpoints only
+ * (MS Learn, "Authenticate clients for online endpoints"), so it is refused here.
+ */
+export const AUTH_MODES = ["Key", "AMLToken"] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 export const REQUIRED_TAGS = ["environment", "project", "owner"] as const;
+
+/**
+ * Keys read as Pulumi secrets (`pulumi config set --secret`), never parsed into StackConfig and never
+ * echoed in an error: the PEM certificate and private key the Azure ML extension's router
+ * (azureml-fe) serves TLS with. They reach the extension's configurationProtectedSettings.
+ */
+export const TLS_SECRET_KEYS = { certificate: "tlsCertificate", privateKey: "tlsPrivateKey" } as const;
+
+export interface ParseOptions {
+  /** Keys (namespace stripped) the Pulumi config holds as secrets. */
+  readonly secretKeys?: readonly string[];
+  /**
+   * Require the TLS certificate itself (secretName, or both TLS_SECRET_KEYS) when TLS is on. The
+   * program sets it (it reads the secrets); readers of the checked-in file without the Pulumi CLI
+   * (the driver) leave it off, since an operator sets the secret keys per stack.
+   */
+  readonly requireCertificate?: boolean;
+}
 
 export class StackConfigError extends Error {
   /** The stack whose config is wrong (not `stack`, which Error uses for the trace). */
@@ -131,17 +156,36 @@ const schema = z.strictObject({
     inferenceRouterServiceType: z
       .enum(["LoadBalancer", "NodePort", "ClusterIP"], { error: "must be one of LoadBalancer | NodePort | ClusterIP" })
       .default("LoadBalancer"),
-    allowInsecureConnections: z.boolean({ error: "must be true or false" }).default(true),
+    /** Default: on with 3 or more nodes (the extension's three azureml-fe replicas need three nodes). */
+    inferenceRouterHA: z.boolean({ error: "must be true or false" }).optional(),
+    /** The extension's default is false (HTTPS); true is for development or test only. */
+    allowInsecureConnections: z.boolean({ error: "must be true or false" }).default(false),
+    tls: z
+      .strictObject({
+        cname: z
+          .string({ error: "must be the DNS name clients call the endpoint by, such as \"scoring.example.com\"" })
+          .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i, {
+            error: "must be the DNS name clients call the endpoint by, such as \"scoring.example.com\"",
+          }),
+        secretName: z
+          .string({ error: "must be the name of a Kubernetes secret in the azureml namespace" })
+          .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { error: "must be the name of a Kubernetes secret in the azureml namespace" })
+          .optional(),
+      })
+      .optional(),
   }),
   serving: z.strictObject({
-    authMode: z.enum(AUTH_MODES, { error: `must be one of ${AUTH_MODES.join(" | ")}` }),
+    authMode: z.enum(AUTH_MODES, {
+      error: `must be one of ${AUTH_MODES.join(" | ")} (a Kubernetes online endpoint does not support AADToken)`,
+    }),
     model: z
       .string({ error: "must be an Azure ML model name (letters, digits, '-', '_', '.')" })
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/, { error: "must be an Azure ML model name (letters, digits, '-', '_', '.')" }),
+    /**
+     * Requests/limits of each deployment's container (the deployment's `resources`); deployments
+     * name no instance type, so Azure ML validates these against the cluster's defaultinstancetype.
+     */
     instanceType: z.strictObject({
-      name: z
-        .string({ error: "must be a lowercase Kubernetes name" })
-        .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: "must be a lowercase Kubernetes name" }),
       requests: resources,
       limits: resources,
     }),
@@ -247,13 +291,23 @@ export interface StackConfig {
     readonly memoryGiBTotal: number;
     readonly kubernetesVersion?: string;
     readonly inferenceRouterServiceType: "LoadBalancer" | "NodePort" | "ClusterIP";
+    /** Three azureml-fe replicas (needs >= 3 nodes). */
+    readonly inferenceRouterHA: boolean;
+    /** The extension's clusterPurpose: FastProd with the HA router, DevTest below 3 nodes. */
+    readonly clusterPurpose: "FastProd" | "DevTest";
     readonly allowInsecureConnections: boolean;
+    /**
+     * TLS on azureml-fe, required unless allowInsecureConnections. The certificate comes from an
+     * existing Kubernetes secret (`secretName`) or from the secret config keys TLS_SECRET_KEYS
+     * (`certificateFrom: "secretConfig"`), which the program reads as Pulumi secrets.
+     */
+    readonly tls?: { readonly cname: string; readonly secretName?: string; readonly certificateFrom: "kubernetesSecret" | "secretConfig" };
   };
   readonly serving: {
     readonly authMode: AuthMode;
     readonly model: string;
+    /** The deployments' container requests and limits (no instance type is named). */
     readonly instanceType: {
-      readonly name: string;
       readonly requests: ResourceQuantities;
       readonly limits: ResourceQuantities;
     };
@@ -325,7 +379,87 @@ function normalizeRaw(rawValues: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
-function crossFieldProblems(stack: string, c: ParsedConfig, problems: string[]): StackConfig | undefined {
+/** What parseStackConfig learns about the TLS secret keys (never their values). */
+interface TlsSecrets {
+  certificate: boolean;
+  privateKey: boolean;
+}
+
+const PEM = {
+  certificate: { begin: /-----BEGIN CERTIFICATE-----/, what: "a PEM certificate (-----BEGIN CERTIFICATE-----)" },
+  privateKey: { begin: /-----BEGIN (RSA |EC )?PRIVATE KEY-----/, what: "an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----; pass-phrase protected keys are not supported)" },
+} as const;
+
+/**
+ * Takes the TLS secret keys out of `raw` (so the schema never sees them), checks them without ever
+ * quoting a value, and records which are present. A value is either the plaintext Pulumi hands the
+ * program (secret when listed in options.secretKeys) or `{secure: ...}` as the stack file stores a secret.
+ */
+function takeTlsSecrets(raw: Record<string, unknown>, options: ParseOptions, problems: string[]): TlsSecrets {
+  const found: TlsSecrets = { certificate: false, privateKey: false };
+  for (const which of ["certificate", "privateKey"] as const) {
+    const name = TLS_SECRET_KEYS[which];
+    const value = raw[name];
+    delete raw[name];
+    if (value === undefined || value === null) continue;
+    found[which] = true;
+    const fullKey = key([name]);
+    const setIt = `pulumi config set --secret ${fullKey} < ${which === "certificate" ? "cert.pem" : "key.pem"}`;
+    if (typeof value === "object" && typeof (value as { secure?: unknown }).secure === "string") continue;
+    if (typeof value !== "string") {
+      problems.push(`${fullKey} must be ${PEM[which].what}, set with '${setIt}'`);
+      continue;
+    }
+    if (which === "privateKey" && !(options.secretKeys ?? []).includes(name)) {
+      problems.push(`${fullKey} is stored in plain text: remove it and set it with '${setIt}' (then rotate the key)`);
+      continue;
+    }
+    if (!PEM[which].begin.test(value) || /ENCRYPTED/.test(value)) problems.push(`${fullKey} must be ${PEM[which].what}`);
+  }
+  return found;
+}
+
+function tlsProblems(c: ParsedConfig, isProduction: boolean, secrets: TlsSecrets, options: ParseOptions, problems: string[]): StackConfig["aks"]["tls"] {
+  const insecure = c.aks.allowInsecureConnections;
+  const tls = c.aks.tls;
+  const certKeys = `${key([TLS_SECRET_KEYS.certificate])} + ${key([TLS_SECRET_KEYS.privateKey])}`;
+  if (secrets.certificate !== secrets.privateKey) {
+    problems.push(`${certKeys} must be set together (both as Pulumi secrets) or not at all`);
+  }
+  if (isProduction && insecure) {
+    problems.push(
+      `${key(["aks", "allowInsecureConnections"])} (true) must be false when tags.environment is prod: the endpoint key would cross the load balancer in clear text; ` +
+        `serve over TLS with ${key(["aks", "tls", "cname"])} and a certificate (${key(["aks", "tls", "secretName"])} or ${certKeys})`,
+    );
+    return undefined;
+  }
+  if (insecure) {
+    if (tls || secrets.certificate || secrets.privateKey) {
+      problems.push(`${key(["aks", "tls"])} / ${certKeys} are set but ${key(["aks", "allowInsecureConnections"])} is true: set it to false to serve over TLS, or remove the TLS settings`);
+    }
+    return undefined;
+  }
+  if (!tls) {
+    problems.push(
+      `${key(["aks", "tls"])} is required when ${key(["aks", "allowInsecureConnections"])} is false: give cname and a certificate (secretName, or ${certKeys})`,
+    );
+    return undefined;
+  }
+  const fromSecretConfig = secrets.certificate && secrets.privateKey;
+  if (tls.secretName && fromSecretConfig) {
+    problems.push(`${key(["aks", "tls", "secretName"])} and ${certKeys} are both set: use one certificate source`);
+    return undefined;
+  }
+  if (!tls.secretName && !fromSecretConfig && options.requireCertificate) {
+    problems.push(`${key(["aks", "tls"])} needs a certificate: ${key(["aks", "tls", "secretName"])} (a Kubernetes secret with cert.pem and key.pem in the azureml namespace) or ${certKeys}`);
+    return undefined;
+  }
+  return tls.secretName
+    ? { cname: tls.cname, secretName: tls.secretName, certificateFrom: "kubernetesSecret" }
+    : { cname: tls.cname, certificateFrom: "secretConfig" };
+}
+
+function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets, options: ParseOptions, problems: string[]): StackConfig | undefined {
   const environment = c.tags["environment"] ?? stack;
   const tags: Record<string, string> = { ...c.tags, environment };
   for (const tag of REQUIRED_TAGS) {
@@ -355,6 +489,14 @@ function crossFieldProblems(stack: string, c: ParsedConfig, problems: string[]):
     }
   }
 
+  const inferenceRouterHA = c.aks.inferenceRouterHA ?? c.aks.nodeCount >= INFERENCE_ROUTER_HA_MIN_NODES;
+  if (inferenceRouterHA && c.aks.nodeCount < INFERENCE_ROUTER_HA_MIN_NODES) {
+    problems.push(
+      `${key(["aks", "inferenceRouterHA"])} (true) needs ${key(["aks", "nodeCount"])} >= ${INFERENCE_ROUTER_HA_MIN_NODES} (three azureml-fe replicas on separate nodes), not ${c.aks.nodeCount}: raise nodeCount or set inferenceRouterHA false`,
+    );
+  }
+  const tls = tlsProblems(c, isProduction, secrets, options, problems);
+
   const it = c.serving.instanceType;
   const cpu = { req: parseCpu(it.requests.cpu) ?? 0, lim: parseCpu(it.limits.cpu) ?? 0 };
   const mem = { req: parseMemory(it.requests.memory) ?? 0, lim: parseMemory(it.limits.memory) ?? 0 };
@@ -363,6 +505,13 @@ function crossFieldProblems(stack: string, c: ParsedConfig, problems: string[]):
   }
   if (mem.req > mem.lim) {
     problems.push(`${key(["serving", "instanceType", "requests", "memory"])} (${it.requests.memory}) must be <= ${key(["serving", "instanceType", "limits", "memory"])} (${it.limits.memory})`);
+  }
+  const dit = DEFAULT_INSTANCE_TYPE.limits;
+  // MS Learn: "the resource limits must be less than the instance type limits. Otherwise, deployment fails."
+  if (cpu.lim >= (parseCpu(dit.cpu) ?? 0) || mem.lim >= (parseMemory(dit.memory) ?? 0)) {
+    problems.push(
+      `${key(["serving", "instanceType", "limits"])} (${it.limits.cpu} CPU, ${it.limits.memory}) must be less than the limits of the cluster's ${DEFAULT_INSTANCE_TYPE.name} (${dit.cpu} CPU, ${dit.memory}), which Azure ML validates deployments against`,
+    );
   }
   if (size && (cpu.lim > size.vcpu || mem.lim > size.memoryGiB * 1024 ** 3)) {
     problems.push(`${key(["serving", "instanceType", "limits"])} (${it.limits.cpu} CPU, ${it.limits.memory}) must fit on one ${size.name} node (${size.vcpu} vCPU, ${size.memoryGiB} GiB)`);
@@ -417,7 +566,10 @@ function crossFieldProblems(stack: string, c: ParsedConfig, problems: string[]):
       memoryGiBTotal,
       ...(c.aks.kubernetesVersion !== undefined ? { kubernetesVersion: c.aks.kubernetesVersion } : {}),
       inferenceRouterServiceType: c.aks.inferenceRouterServiceType,
+      inferenceRouterHA,
+      clusterPurpose: inferenceRouterHA ? "FastProd" : "DevTest",
       allowInsecureConnections: c.aks.allowInsecureConnections,
+      ...(tls ? { tls } : {}),
     },
     serving: c.serving,
     approvers: c.approvers,
@@ -425,17 +577,25 @@ function crossFieldProblems(stack: string, c: ParsedConfig, problems: string[]):
 }
 
 /** Validates the `mlops:` values of one stack (namespace stripped) into a StackConfig. */
-export function parseStackConfig(stackName: string, rawValues: Record<string, unknown>): StackConfig {
+export function parseStackConfig(stackName: string, rawValues: Record<string, unknown>, options: ParseOptions = {}): StackConfig {
   const raw = normalizeRaw(rawValues);
+  const problems: string[] = [];
+  const secrets = takeTlsSecrets(raw, options, problems);
+  const instanceType = valueAt(raw, ["serving", "instanceType"]);
+  if (instanceType !== null && typeof instanceType === "object" && "name" in instanceType) {
+    // Stack files written before deployments stopped naming an instance type (the caller's objects stay untouched).
+    problems.push(
+      `${key(["serving", "instanceType", "name"])} is no longer used: deployments name no instance type and run on the cluster's ${DEFAULT_INSTANCE_TYPE.name} with the requests/limits given here; remove the key`,
+    );
+    const { name: _name, ...rest } = instanceType as Record<string, unknown>;
+    void _name;
+    raw["serving"] = { ...(raw["serving"] as Record<string, unknown>), instanceType: rest };
+  }
   const result = schema.safeParse(raw);
   if (!result.success) {
-    throw new StackConfigError(
-      stackName,
-      result.error.issues.map((issue) => describeIssue(issue, raw)),
-    );
+    throw new StackConfigError(stackName, [...problems, ...result.error.issues.map((issue) => describeIssue(issue, raw))]);
   }
-  const problems: string[] = [];
-  const config = crossFieldProblems(stackName, result.data, problems);
+  const config = crossFieldProblems(stackName, result.data, secrets, options, problems);
   if (!config) throw new StackConfigError(stackName, problems);
   return config;
 }

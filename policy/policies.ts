@@ -8,7 +8,7 @@
  * Stack awareness: a resource-level policy cannot see the stack name, so "prod" is read from the
  * resource's `environment` tag (the program tags every taggable resource from mlops:tags).
  */
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
 export const REQUIRED_TAGS = ["environment", "project", "owner"] as const;
 
@@ -25,6 +25,7 @@ export const TYPES = {
   onlineEndpoint: "azure-native:machinelearningservices:OnlineEndpoint",
   onlineDeployment: "azure-native:machinelearningservices:OnlineDeployment",
   managedCluster: "azure-native:containerservice:ManagedCluster",
+  k8sExtension: "azure-native:kubernetesconfiguration:Extension",
 } as const;
 
 /** Types that accept tags and must carry the required ones. */
@@ -158,6 +159,42 @@ export const mlComputeKubernetesNotAks: ResourceValidationPolicy = {
   }),
 };
 
+export const kubernetesEndpointAuth: ResourceValidationPolicy = {
+  name: "ml-kubernetes-endpoint-auth",
+  description:
+    "Online endpoints on Kubernetes compute use Key or AMLToken auth; AADToken is for managed online endpoints only (MS Learn, Authenticate clients for online endpoints).",
+  enforcementLevel: "mandatory",
+  validateResource: on(TYPES.onlineEndpoint, (props, report) => {
+    const authMode = field(props, "properties", "authMode");
+    if (field(props, "properties", "compute") !== undefined && authMode !== "Key" && authMode !== "AMLToken") {
+      report(`Online endpoint on Kubernetes compute must use authMode Key or AMLToken, not ${String(authMode)}: set mlops:serving.authMode to Key or AMLToken.`);
+    }
+  }),
+};
+
+const isTrue = (value: unknown): boolean => String(value).toLowerCase() === "true";
+
+export const prodInferenceOverTls: StackValidationPolicy = {
+  name: "prod-inference-over-tls",
+  description:
+    "A stack tagged environment=prod serves inference over HTTPS: the Azure ML extension has allowInsecureConnections False, sslCname and a certificate (MS Learn, Deploy Azure Machine Learning extension: HTTP is for development or test).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    if (!args.resources.some((r) => field(r.props, "tags", "environment") === "prod")) return;
+    for (const ext of args.resources) {
+      if (ext.type !== TYPES.k8sExtension || String(ext.props["extensionType"]).toLowerCase() !== "microsoft.azureml.kubernetes") continue;
+      const settings = (ext.props["configurationSettings"] ?? {}) as Props;
+      if (!isTrue(settings["enableInference"])) continue;
+      const fix = "set mlops:aks.allowInsecureConnections false with mlops:aks.tls (cname + certificate)";
+      if (isTrue(settings["allowInsecureConnections"])) {
+        report(`Stack tagged environment=prod serves inference over plain HTTP (Azure ML extension ${ext.name}: allowInsecureConnections True): ${fix}.`);
+      } else if (!settings["sslCname"] || (!settings["scoringFe.sslSecret"] && ext.props["configurationProtectedSettings"] === undefined)) {
+        report(`Stack tagged environment=prod has no TLS certificate on the Azure ML extension ${ext.name} (sslCname plus scoringFe.sslSecret or protected scoringFe.sslCert/sslKey): ${fix}.`);
+      }
+    }
+  },
+};
+
 export const requiredTags: ResourceValidationPolicy = {
   name: "required-tags",
   description: `Taggable resources carry the tags ${REQUIRED_TAGS.join(", ")}.`,
@@ -170,7 +207,7 @@ export const requiredTags: ResourceValidationPolicy = {
   },
 };
 
-export const policies: ResourceValidationPolicy[] = [
+export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> = [
   storageSecureTransport,
   storageMinimumTls,
   storageNoPublicBlobAccess,
@@ -179,5 +216,7 @@ export const policies: ResourceValidationPolicy[] = [
   acrAdminUserDisabled,
   aksManagedIdentity,
   mlComputeKubernetesNotAks,
+  kubernetesEndpointAuth,
+  prodInferenceOverTls,
   requiredTags,
 ];

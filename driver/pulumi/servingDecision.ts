@@ -7,8 +7,10 @@
  *   - otherwise                                        -> the idle color (blue/green, the one without traffic)
  *                                                         gets {version, weight 100}; the active one stays with
  *                                                         weight 0 so the program keeps it until the new one is
- *                                                         live (see components/trafficPlan.ts) and a rollback
- *                                                         needs no rebuild
+ *                                                         live (see components/trafficPlan.ts: a new or
+ *                                                         re-versioned colour takes traffic only on the
+ *                                                         convergence `up`) and a rollback needs no rebuild
+ *                                                         (it keeps its pinned code and environment)
  *   - the stack serves another model name              -> the new model replaces every deployment (blue, 100);
  *                                                         there is no rollback target
  *

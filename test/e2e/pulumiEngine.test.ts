@@ -180,7 +180,7 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
       expect(fake.counts.train).to.equal(1);
     });
 
-    it("a second version shifts blue/green in int (one up: the idle colour still exists) and prod (two ups: a new colour), recording the version it replaces for rollback", async () => {
+    it("a second version shifts blue/green in int (two ups: the idle colour is re-versioned) and prod (two ups: a new colour), recording the version it replaces for rollback", async () => {
       fake.fp = { ...fake.fp, codeDigest: "code2" };
       fake.metrics = { rmse: 53, mae: 43, r2: 0.46 };
       const baseline = await prodSnapshot();
@@ -188,7 +188,9 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
       const r = await machine().start();
       expect(r.state, JSON.stringify(r.steps)).to.equal("awaiting-approval");
       expect(r.model!.version).to.equal("3");
-      expect(upsOf("int") - intUps).to.equal(1); // blue still exists in int (weight 0): it takes the traffic in one update
+      // blue still exists in int but is re-versioned (v1 -> v3): it gets weight 0 in the update that changes its
+      // model and the traffic on the convergence update (audit item 2: the endpoint's traffic changes before the deployment)
+      expect(upsOf("int") - intUps).to.equal(2);
       expect(r.deployments.int).to.deep.include({ modelVersion: "3", previous: { modelVersion: "2", digest: fake.versions[1]!.digest } });
       expect((await outputsOf("int")).servedModel).to.deep.equal({ name: MODEL, deployments: { blue: { version: "3", weight: 100 }, green: { version: "2", weight: 0 } } });
       expect(await prodSnapshot()).to.deep.equal(baseline);

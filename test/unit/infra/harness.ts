@@ -20,6 +20,8 @@ export interface RecordedResource {
   inputs: any;
   /** Filled in after the build: the URN, whose type part names the parent chain. */
   urn?: string;
+  /** The resource option retainOnDelete as the program registered it (the mocks' API does not pass options). */
+  retainOnDelete?: boolean;
 }
 
 export interface BuiltForTest {
@@ -94,9 +96,26 @@ function idOf(type: string, inputs: Record<string, any>, name: string): string {
   }
 }
 
+/**
+ * Test-only PEM stand-ins for the TLS secret config (`pulumi config set --secret`): the markers
+ * config validation checks, no key material.
+ */
+export const TEST_TLS = {
+  certificate: "-----BEGIN CERTIFICATE-----\ntest-only-certificate-body\n-----END CERTIFICATE-----\n",
+  privateKey: "-----BEGIN PRIVATE KEY-----\ntest-only-private-key-body\n-----END PRIVATE KEY-----\n",
+} as const;
+
+/** The secret config a stack file expects an operator to have set (prod: the TLS certificate and key). */
+export function defaultSecretConfig(stack: string): Record<string, string> {
+  const aks = stackFileConfig(stack)["mlops:aks"] as { tls?: { secretName?: string } } | undefined;
+  return aks?.tls && !aks.tls.secretName ? { "mlops:tlsCertificate": TEST_TLS.certificate, "mlops:tlsPrivateKey": TEST_TLS.privateKey } : {};
+}
+
 export interface BuildForTestOptions extends Omit<BuildStackOptions, "stackName" | "config"> {
   /** Top-level config keys to replace, e.g. `{ "mlops:serving": {...} }`. */
   configOverrides?: Record<string, unknown>;
+  /** Config handed over as secrets (full keys); default: defaultSecretConfig(stack). */
+  secretConfig?: Record<string, string>;
   /** The previous update's stack outputs, as the self StackReference returns them. */
   previousOutputs?: Record<string, unknown>;
 }
@@ -104,11 +123,13 @@ export interface BuildForTestOptions extends Omit<BuildStackOptions, "stackName"
 /** Installs the mocks and the stack config; returns the list that records every registered resource. */
 export async function prepareMocks(stackName: string, options: BuildForTestOptions = {}): Promise<RecordedResource[]> {
   const resources: RecordedResource[] = [];
+  const retainOnDelete = new Map<string, boolean>();
   const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
       const inputs = args.inputs as Record<string, any>;
       const name = nameOf(args.type, inputs, args.name);
-      resources.push({ type: args.type, name: args.name, inputs });
+      const retain = retainOnDelete.get(`${args.type}::${args.name}`);
+      resources.push({ type: args.type, name: args.name, inputs, ...(retain !== undefined ? { retainOnDelete: retain } : {}) });
       if (args.type === "pulumi:pulumi:StackReference") {
         return { id: `${args.inputs.name}`, state: { ...inputs, outputs: options.previousOutputs ?? {} } };
       }
@@ -139,15 +160,32 @@ export async function prepareMocks(stackName: string, options: BuildForTestOptio
   };
 
   await pulumi.runtime.setMocks(mocks, "mlops", stackName, false, "organization");
-  pulumi.runtime.setAllConfig(asConfigStrings({ ...stackFileConfig(stackName), ...(options.configOverrides ?? {}) }));
+  // Record retainOnDelete from the register request the mock monitor receives.
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: { getType(): string; getName(): string; getRetainondelete(): boolean }, callback: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const result = register(req, callback);
+    const recorded = resources.find((r) => r.type === req.getType() && r.name === req.getName());
+    retainOnDelete.set(`${req.getType()}::${req.getName()}`, req.getRetainondelete());
+    if (recorded) recorded.retainOnDelete = req.getRetainondelete();
+    return result;
+  };
+  const secrets = options.secretConfig ?? defaultSecretConfig(stackName);
+  pulumi.runtime.setAllConfig(
+    asConfigStrings({ ...stackFileConfig(stackName), ...(options.configOverrides ?? {}), ...secrets }),
+    Object.keys(secrets),
+  );
   return resources;
 }
 
 export async function buildForTest(stackName: string, options: BuildForTestOptions = {}): Promise<BuiltForTest> {
   const resources = await prepareMocks(stackName, options);
-  const { configOverrides: _overrides, previousOutputs: _previous, ...buildOptions } = options;
+  const { configOverrides: _overrides, previousOutputs: _previous, secretConfig: _secrets, ...buildOptions } = options;
   void _overrides;
   void _previous;
+  void _secrets;
   const stack = buildStack({ stackName, ...buildOptions });
 
   // Wait for every component child to be registered: resolve each child's URN.

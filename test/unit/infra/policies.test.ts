@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import * as p from "../../../policy/policies.js";
-import { violations } from "./policyHarness.js";
+import { stackViolations, violations } from "./policyHarness.js";
 
 const TAGS = { environment: "int", project: "mlops-azure", owner: "ml-platform" };
 
@@ -21,6 +21,13 @@ const cases: Array<{ policy: ResourceValidationPolicy; type: string; pass: Recor
   { policy: p.acrAdminUserDisabled, type: p.TYPES.containerRegistry, pass: { adminUserEnabled: false, tags: TAGS }, fail: { adminUserEnabled: true, tags: TAGS }, message: /adminUserEnabled: false/ },
   { policy: p.aksManagedIdentity, type: p.TYPES.managedCluster, pass: { identity: { type: "SystemAssigned" }, tags: TAGS }, fail: { servicePrincipalProfile: { clientId: "app-id", secret: "s" }, tags: TAGS }, message: /identity\.type must be SystemAssigned or UserAssigned/ },
   { policy: p.mlComputeKubernetesNotAks, type: p.TYPES.mlCompute, pass: { properties: { computeType: "Kubernetes" }, tags: TAGS }, fail: { properties: { computeType: "AKS" }, tags: TAGS }, message: /Kubernetes, not the legacy AKS/ },
+  {
+    policy: p.kubernetesEndpointAuth,
+    type: p.TYPES.onlineEndpoint,
+    pass: { properties: { authMode: "Key", compute: "/subscriptions/s/.../computes/aks-inference" }, tags: TAGS },
+    fail: { properties: { authMode: "AADToken", compute: "/subscriptions/s/.../computes/aks-inference" }, tags: TAGS },
+    message: /^Online endpoint on Kubernetes compute must use authMode Key or AMLToken, not AADToken: set mlops:serving\.authMode to Key or AMLToken\.$/,
+  },
   { policy: p.requiredTags, type: p.TYPES.mlWorkspace, pass: { tags: TAGS }, fail: { tags: { environment: "int" } }, message: /missing required tag\(s\): project, owner/ },
 ];
 
@@ -48,20 +55,57 @@ describe("policy pack: each policy passes a compliant resource and flags a non-c
     expect(found).to.deep.equal(["AKS cluster must not set servicePrincipalProfile (use the managed identity)."]);
   });
 
+  it("ml-kubernetes-endpoint-auth: leaves a managed endpoint (no compute) with AADToken alone", async function () {
+    expect(await violations(p.kubernetesEndpointAuth, p.TYPES.onlineEndpoint, { properties: { authMode: "AADToken" }, tags: TAGS })).to.deep.equal([]);
+  });
+
+  describe("prod-inference-over-tls (a stack policy over every resource)", function () {
+    const prodRg = { type: p.TYPES.resourceGroup, name: "rg", props: { tags: { ...TAGS, environment: "prod" } } };
+    const ext = (settings: Record<string, string>, extra: Record<string, unknown> = {}) => ({
+      type: p.TYPES.k8sExtension,
+      name: "mlops-prod-inference-azureml-ext",
+      props: { extensionType: "Microsoft.AzureML.Kubernetes", configurationSettings: { enableInference: "True", ...settings }, ...extra },
+    });
+
+    it("reports plain HTTP in a stack tagged environment=prod in one line naming the fix", async function () {
+      expect(await stackViolations(p.prodInferenceOverTls, [prodRg, ext({ allowInsecureConnections: "True" })])).to.deep.equal([
+        "Stack tagged environment=prod serves inference over plain HTTP (Azure ML extension mlops-prod-inference-azureml-ext: allowInsecureConnections True): set mlops:aks.allowInsecureConnections false with mlops:aks.tls (cname + certificate).",
+      ]);
+    });
+
+    it("reports TLS without sslCname or certificate", async function () {
+      const found = await stackViolations(p.prodInferenceOverTls, [prodRg, ext({ allowInsecureConnections: "False" })]);
+      expect(found).to.have.length(1);
+      expect(found[0]).to.match(/no TLS certificate on the Azure ML extension/);
+    });
+
+    it("accepts TLS from a Kubernetes secret or from protected settings", async function () {
+      const cname = { allowInsecureConnections: "False", sslCname: "scoring.example.com" };
+      expect(await stackViolations(p.prodInferenceOverTls, [prodRg, ext({ ...cname, "scoringFe.sslSecret": "tls" })])).to.deep.equal([]);
+      expect(await stackViolations(p.prodInferenceOverTls, [prodRg, ext(cname, { configurationProtectedSettings: { "scoringFe.sslCert": "x", "scoringFe.sslKey": "y" } })])).to.deep.equal([]);
+    });
+
+    it("leaves a stack not tagged prod alone (HTTP is allowed for development or test)", async function () {
+      const intRg = { ...prodRg, props: { tags: TAGS } };
+      expect(await stackViolations(p.prodInferenceOverTls, [intRg, ext({ allowInsecureConnections: "True" })])).to.deep.equal([]);
+    });
+  });
+
   it("required-tags: ignores resources that cannot be tagged", async function () {
     expect(await violations(p.requiredTags, "azure-native:authorization:RoleAssignment", {})).to.deep.equal([]);
   });
 
   it("policies ignore resource types they are not about", async function () {
     for (const policy of p.policies.filter((x) => x !== p.requiredTags)) {
-      expect(await violations(policy, "azure-native:resources:ResourceGroup", { tags: TAGS }), policy.name).to.deep.equal([]);
+      if (!("validateStack" in policy)) expect(await violations(policy, "azure-native:resources:ResourceGroup", { tags: TAGS }), policy.name).to.deep.equal([]);
+      else expect(await stackViolations(policy, [{ type: "azure-native:resources:ResourceGroup", name: "rg", props: { tags: { ...TAGS, environment: "prod" } } }]), policy.name).to.deep.equal([]);
     }
   });
 
   it("exports every policy in the pack list with a unique name and mandatory enforcement", function () {
     const names = p.policies.map((x) => x.name);
     expect(new Set(names).size).to.equal(names.length);
-    expect(names).to.have.length(9);
+    expect(names).to.have.length(11);
     for (const policy of p.policies) expect(policy.enforcementLevel).to.equal("mandatory");
   });
 });

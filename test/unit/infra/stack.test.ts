@@ -6,7 +6,7 @@ import { buildForTest, parentTypeOf, stackFileConfig, unwrap, SUBSCRIPTION_ID, t
 import { BUILT_IN_ROLES } from "../../../components/roles.js";
 import { readStackConfigFile } from "../../../config/stackConfig.js";
 import { policies } from "../../../policy/policies.js";
-import { violations } from "./policyHarness.js";
+import { stackViolations, violations } from "./policyHarness.js";
 import { REPO_ROOT } from "../../../program.js";
 
 const T = {
@@ -145,32 +145,47 @@ for (const stackName of ["int", "prod"] as const) {
       expect(aks.agentPoolProfiles[0]).to.include({ vmSize: config.aks.vmSize, count: config.aks.nodeCount, mode: "System" });
     });
 
-    it("installs the Azure ML extension with inference enabled on the cluster", function () {
+    it("installs the Azure ML extension with the settings Microsoft's installers give an AKS inference install", async function () {
       const ext = built.one(T.ext).inputs;
       expect(ext).to.include({
         extensionType: "Microsoft.AzureML.Kubernetes",
         clusterRp: "Microsoft.ContainerService",
         clusterResourceName: "managedClusters",
+        releaseTrain: "stable",
       });
       expect(ext.identity).to.deep.equal({ type: "SystemAssigned" });
       expect(ext.scope).to.deep.equal({ cluster: { releaseNamespace: "azureml" } });
+      expect(ext.clusterName).to.equal(built.one(T.aks).inputs.resourceName);
+      const aksId = await unwrap(built.stack.components.inference.cluster.id);
+      const ha = config.aks.nodeCount >= 3;
+      // Azure/AML-Kubernetes files/deployextension.json (baseSettings, inferenceBase) and
+      // azure-cli-extensions AzureMLKubernetes.py Create() for cluster_type managedClusters.
       expect(ext.configurationSettings).to.include({
+        enableTraining: "False",
         enableInference: "True",
+        clusterPurpose: ha ? "FastProd" : "DevTest",
+        cluster_name: aksId,
+        clusterId: aksId,
+        "prometheus.prometheusSpec.externalLabels.cluster_name": aksId,
+        domain: `${config.location}.cloudapp.azure.com`,
+        location: config.location,
+        jobSchedulerLocation: config.location,
+        cluster_name_friendly: built.one(T.aks).inputs.resourceName,
+        "servicebus.enabled": "false",
+        "relayserver.enabled": "false",
+        "nginxIngress.enabled": "true",
         inferenceRouterServiceType: config.aks.inferenceRouterServiceType,
+        inferenceRouterHA: ha ? "True" : "False",
         allowInsecureConnections: config.aks.allowInsecureConnections ? "True" : "False",
       });
-      expect(ext.clusterName).to.equal(built.one(T.aks).inputs.resourceName);
+      for (const value of Object.values(ext.configurationSettings)) expect(value).to.be.a("string");
     });
 
-    it("attaches AKS as Kubernetes compute (not legacy AKS) with the configured instance type", async function () {
+    it("attaches AKS as Kubernetes compute (not legacy AKS) naming only its namespace, as az ml compute attach does", async function () {
       const k8s = computeOfType(built, "Kubernetes").inputs;
       expect(built.ofType(T.compute).map((c) => c.inputs.properties.computeType)).not.to.include("AKS");
       expect(k8s.properties.resourceId).to.equal(await unwrap(built.stack.components.inference.cluster.id));
-      const it = config.serving.instanceType;
-      expect(k8s.properties.properties.defaultInstanceType).to.equal(it.name);
-      expect(k8s.properties.properties.instanceTypes).to.deep.equal({
-        [it.name]: { resources: { requests: { ...it.requests }, limits: { ...it.limits } } },
-      });
+      expect(k8s.properties.properties).to.deep.equal({ namespace: "default" });
       expect(k8s.identity).to.deep.equal({ type: "SystemAssigned" });
     });
 
@@ -198,8 +213,12 @@ for (const stackName of ["int", "prod"] as const) {
 
     it("declares only resources that pass every policy in the policy pack", async function () {
       const found: string[] = [];
-      for (const resource of built.resources) {
-        for (const policy of policies) {
+      for (const policy of policies) {
+        if ("validateStack" in policy) {
+          for (const message of await stackViolations(policy, built.resources)) found.push(`stack: ${message}`);
+          continue;
+        }
+        for (const resource of built.resources) {
           for (const message of await violations(policy, resource.type, resource.inputs)) found.push(`${resource.name}: ${message}`);
         }
       }
@@ -226,7 +245,7 @@ describe("blue/green deployments from mlops:serving", function () {
   it("references each deployment's model version as an Azure ML model asset id and applies the configured traffic once both exist", async function () {
     const built = await buildForTest("prod", {
       configOverrides: servingWith("prod", blueGreen),
-      previousOutputs: { servingState: { liveDeployments: ["blue", "green"], traffic: { blue: 100 } } },
+      previousOutputs: { servingState: { model: "diabetes-ridge", deployments: { blue: { version: "3" }, green: { version: "4" } }, traffic: { blue: 100 } } },
     });
     const workspaceId = await unwrap(built.stack.outputs.workspaceId);
     const deployments = built.ofType(T.deployment);
@@ -235,7 +254,11 @@ describe("blue/green deployments from mlops:serving", function () {
       const version = blueGreen[d.inputs.deploymentName as "blue" | "green"].version;
       expect(d.inputs.properties.model).to.equal(`${workspaceId}/models/diabetes-ridge/versions/${version}`);
       expect(d.inputs.properties.endpointComputeType).to.equal("Kubernetes");
-      expect(d.inputs.properties.instanceType).to.equal("inference-small");
+      expect(d.inputs.properties).not.to.have.property("instanceType");
+      expect(d.inputs.properties.containerResourceRequirements).to.deep.equal({
+        containerResourceRequests: { cpu: "500m", memory: "1Gi" },
+        containerResourceLimits: { cpu: "1", memory: "1536Mi" },
+      });
       expect(d.inputs.properties.scaleSettings).to.deep.equal({
         scaleType: "TargetUtilization", minInstances: 2, maxInstances: 4, targetUtilizationPercentage: 70, pollingInterval: "PT10S",
       });
@@ -260,13 +283,21 @@ describe("blue/green deployments from mlops:serving", function () {
     expect(built.one(T.deployment).inputs.sku).to.deep.equal({ name: "Default", capacity: 1 });
     expect(built.one(T.endpoint).inputs.properties.traffic).to.deep.equal({});
     expect(await unwrap(built.stack.outputs.trafficConverged)).to.equal(false);
-    expect(await unwrap(built.stack.outputs.servingState)).to.deep.equal({ liveDeployments: ["blue"], traffic: {} });
+    const state = await unwrap(built.stack.outputs.servingState);
+    expect(state.model).to.equal("diabetes-ridge");
+    expect(state.traffic).to.deep.equal({});
+    expect(state.deployments).to.have.keys(["blue"]);
+    expect(state.deployments["blue"]).to.deep.equal({
+      version: "1",
+      codeId: await unwrap(built.stack.components.serving.codeVersion.id),
+      environmentId: await unwrap(built.stack.components.serving.environmentVersion.id),
+    });
   });
 
   it("keeps the previous split while a new green deployment is being created", async function () {
     const built = await buildForTest("prod", {
       configOverrides: servingWith("prod", blueGreen),
-      previousOutputs: { servingState: { liveDeployments: ["blue"], traffic: { blue: 100 } } },
+      previousOutputs: { servingState: { model: "diabetes-ridge", deployments: { blue: { version: "3" } }, traffic: { blue: 100 } } },
     });
     expect(built.one(T.endpoint).inputs.properties.traffic).to.deep.equal({ blue: 100 });
     expect(await unwrap(built.stack.outputs.trafficConverged)).to.equal(false);
@@ -286,15 +317,14 @@ describe("code asset versioning", function () {
     writeFileSync(conda, "name: test\ndependencies:\n  - python=3.11\n");
   });
 
-  it("gives the code asset a new version, blob and deployment codeId when score.py changes", async function () {
+  it("gives the code asset a new version and blob when score.py changes; a deployment being deployed runs it", async function () {
     const serving = servingWith("int", { blue: { version: "1", weight: 100 } });
-    const previousOutputs = { servingState: { liveDeployments: ["blue"], traffic: { blue: 100 } } };
-    const a = await buildForTest("int", { configOverrides: serving, previousOutputs, scoringScriptPath: scoreA, condaFilePath: conda });
+    const a = await buildForTest("int", { configOverrides: serving, previousOutputs: {}, scoringScriptPath: scoreA, condaFilePath: conda });
     const codeA = a.one(T.code).inputs;
     const blobA = a.one(T.blob).inputs;
     const codeIdA = a.one(T.deployment).inputs.properties.codeConfiguration.codeId;
-    const again = await buildForTest("int", { configOverrides: serving, previousOutputs, scoringScriptPath: scoreA, condaFilePath: conda });
-    const b = await buildForTest("int", { configOverrides: serving, previousOutputs, scoringScriptPath: scoreB, condaFilePath: conda });
+    const again = await buildForTest("int", { configOverrides: serving, previousOutputs: {}, scoringScriptPath: scoreA, condaFilePath: conda });
+    const b = await buildForTest("int", { configOverrides: serving, previousOutputs: {}, scoringScriptPath: scoreB, condaFilePath: conda });
     const codeB = b.one(T.code).inputs;
 
     expect(again.one(T.code).inputs.version).to.equal(codeA.version);

@@ -42,10 +42,10 @@ describe("stack config: the checked-in files", function () {
     expect(config.keyVault.purgeProtection).to.equal(false);
   });
 
-  it("parses Pulumi.prod.yaml: design defaults 1..4 STANDARD_D3_V2, two approvers, purge protection", function () {
+  it("parses Pulumi.prod.yaml: training 0..4 STANDARD_D3_V2 (PROD never trains), two approvers, purge protection", function () {
     const config = readStackConfigFile(REPO_ROOT, "prod");
     expect(config.isProduction).to.equal(true);
-    expect(config.training.minNodes).to.equal(1);
+    expect(config.training.minNodes).to.equal(0);
     expect(config.training.maxNodes).to.equal(4);
     expect(config.training.vmSize).to.equal("STANDARD_D3_V2");
     expect(config.approvers).to.have.length(2);
@@ -88,11 +88,11 @@ describe("stack config: every bad value is one clear line naming stack, key and 
     ]);
   });
 
-  it("rejects an unknown endpoint auth mode, listing Key | AMLToken | AADToken", function () {
+  it("rejects an unknown endpoint auth mode, listing Key | AMLToken", function () {
     const raw = rawOf("int");
     raw.serving.authMode = "Password";
     expect(problemsOf("int", raw)).to.deep.equal([
-      "stack 'int': mlops:serving.authMode (\"Password\") must be one of Key | AMLToken | AADToken",
+      "stack 'int': mlops:serving.authMode (\"Password\") must be one of Key | AMLToken (a Kubernetes online endpoint does not support AADToken)",
     ]);
   });
 
@@ -126,7 +126,7 @@ describe("stack config: every bad value is one clear line naming stack, key and 
     const raw = rawOf("int");
     raw.aks.vmSize = "Standard_D2s_v3";
     raw.aks.nodeCount = 1;
-    raw.serving.instanceType.limits = { cpu: "1", memory: "2Gi" };
+    raw.serving.instanceType.limits = { cpu: "1", memory: "1536Mi" };
     expect(problemsOf("int", raw)).to.deep.equal([
       "stack 'int': mlops:aks (1 x Standard_D2s_v3 = 2 vCPU / 8 GiB) must total at least 4 vCPU and 14 GB, the Azure ML extension's minimum: raise nodeCount or pick a larger vmSize",
     ]);
@@ -188,6 +188,7 @@ describe("stack config: every bad value is one clear line naming stack, key and 
     raw.serving.instanceType.limits = { cpu: "1", memory: "64Gi" };
     expect(problemsOf("int", raw)).to.deep.equal([
       "stack 'int': mlops:serving.instanceType.requests.cpu (2) must be <= mlops:serving.instanceType.limits.cpu (1)",
+      "stack 'int': mlops:serving.instanceType.limits (1 CPU, 64Gi) must be less than the limits of the cluster's defaultinstancetype (2 CPU, 2Gi), which Azure ML validates deployments against",
       "stack 'int': mlops:serving.instanceType.limits (1 CPU, 64Gi) must fit on one Standard_D4s_v3 node (4 vCPU, 16 GiB)",
     ]);
   });
@@ -235,5 +236,143 @@ describe("stack config: every bad value is one clear line naming stack, key and 
     raw.serving.authMode = "Password";
     raw.training.maxNodes = 0;
     expect(problemsOf("prod", raw)).to.have.length(3);
+  });
+});
+
+describe("stack config: what Azure refuses is refused before any resource is touched", function () {
+  const CERT = "-----BEGIN CERTIFICATE-----\ntest-only\n-----END CERTIFICATE-----\n";
+  const KEY = "-----BEGIN PRIVATE KEY-----\ntest-only-key-text\n-----END PRIVATE KEY-----\n";
+  const SECRET_KEYS = ["tlsCertificate", "tlsPrivateKey"];
+
+  it("refuses AADToken on the Kubernetes endpoint in one line naming stack, key and Key | AMLToken", function () {
+    const raw = rawOf("int");
+    raw.serving.authMode = "AADToken";
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:serving.authMode (\"AADToken\") must be one of Key | AMLToken (a Kubernetes online endpoint does not support AADToken)",
+    ]);
+  });
+
+  it("refuses plain HTTP in a stack tagged prod, saying how to serve TLS", function () {
+    const raw = rawOf("prod");
+    raw.aks.allowInsecureConnections = true;
+    delete raw.aks.tls;
+    const lines = problemsOf("prod", raw);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(/^stack 'prod': mlops:aks\.allowInsecureConnections \(true\) must be false when tags\.environment is prod: .* mlops:aks\.tls\.cname .*mlops:tlsCertificate \+ mlops:tlsPrivateKey/);
+  });
+
+  it("refuses a stack tagged prod on another stack name too (the tag decides)", function () {
+    const raw = rawOf("int");
+    raw.tags.environment = "prod";
+    raw.keyVault.purgeProtection = true;
+    raw.approvers = ["alice"];
+    const lines = problemsOf("staging", raw);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(/^stack 'staging': mlops:aks\.allowInsecureConnections \(true\) must be false when tags\.environment is prod/);
+  });
+
+  it("parses PROD's TLS: cname, certificate from secret config, three nodes, HA router, clusterPurpose FastProd", function () {
+    const raw = { ...rawOf("prod"), tlsCertificate: CERT, tlsPrivateKey: KEY };
+    const config = parseStackConfig("prod", raw, { secretKeys: SECRET_KEYS, requireCertificate: true });
+    expect(config.aks).to.deep.include({ allowInsecureConnections: false, nodeCount: 3, inferenceRouterHA: true, clusterPurpose: "FastProd" });
+    expect(config.aks.tls).to.deep.equal({ cname: "scoring.prod.mlops.example.com", certificateFrom: "secretConfig" });
+    expect(JSON.stringify(config)).not.to.contain("test-only");
+  });
+
+  it("INT (one node, HTTP) gets one router replica and clusterPurpose DevTest", function () {
+    const config = readStackConfigFile(REPO_ROOT, "int");
+    expect(config.aks).to.deep.include({ inferenceRouterHA: false, clusterPurpose: "DevTest", allowInsecureConnections: true });
+    expect(config.aks.tls).to.equal(undefined);
+  });
+
+  it("requires the certificate itself when the program validates (pulumi up), naming both sources", function () {
+    expect(() => parseStackConfig("prod", rawOf("prod"))).not.to.throw();
+    try {
+      parseStackConfig("prod", rawOf("prod"), { requireCertificate: true });
+      expect.fail("expected a StackConfigError");
+    } catch (error) {
+      expect((error as StackConfigError).message).to.equal(
+        "stack 'prod': mlops:aks.tls needs a certificate: mlops:aks.tls.secretName (a Kubernetes secret with cert.pem and key.pem in the azureml namespace) or mlops:tlsCertificate + mlops:tlsPrivateKey",
+      );
+    }
+  });
+
+  it("refuses a private key stored in plain text, without ever quoting it", function () {
+    const raw = { ...rawOf("prod"), tlsCertificate: CERT, tlsPrivateKey: KEY };
+    const lines = problemsOf("prod", raw);
+    expect(lines).to.deep.equal([
+      "stack 'prod': mlops:tlsPrivateKey is stored in plain text: remove it and set it with 'pulumi config set --secret mlops:tlsPrivateKey < key.pem' (then rotate the key)",
+    ]);
+    expect(lines.join("\n")).not.to.contain("test-only-key-text");
+  });
+
+  it("accepts the certificate and key as the stack file stores secrets ({secure: ...})", function () {
+    const raw = { ...rawOf("prod"), tlsCertificate: { secure: "v1:abc" }, tlsPrivateKey: { secure: "v1:def" } };
+    expect(parseStackConfig("prod", raw, { requireCertificate: true }).aks.tls).to.deep.equal({ cname: "scoring.prod.mlops.example.com", certificateFrom: "secretConfig" });
+  });
+
+  it("refuses a certificate without its key, a pass-phrase protected key, and a non-PEM certificate", function () {
+    expect(problemsOf("prod", { ...rawOf("prod"), tlsCertificate: CERT })).to.deep.equal([
+      "stack 'prod': mlops:tlsCertificate + mlops:tlsPrivateKey must be set together (both as Pulumi secrets) or not at all",
+    ]);
+    const encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nx\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    const lines = problemsOf("prod", { ...rawOf("prod"), tlsCertificate: "not a pem", tlsPrivateKey: encrypted });
+    expect(lines).to.deep.equal([
+      "stack 'prod': mlops:tlsCertificate must be a PEM certificate (-----BEGIN CERTIFICATE-----)",
+      "stack 'prod': mlops:tlsPrivateKey is stored in plain text: remove it and set it with 'pulumi config set --secret mlops:tlsPrivateKey < key.pem' (then rotate the key)",
+    ]);
+    try {
+      parseStackConfig("prod", { ...rawOf("prod"), tlsCertificate: CERT, tlsPrivateKey: encrypted }, { secretKeys: SECRET_KEYS });
+      expect.fail("expected a StackConfigError");
+    } catch (error) {
+      expect((error as StackConfigError).problems).to.deep.equal([
+        "mlops:tlsPrivateKey must be an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----; pass-phrase protected keys are not supported)",
+      ]);
+    }
+  });
+
+  it("refuses two certificate sources, and TLS settings next to allowInsecureConnections: true", function () {
+    const both: Record<string, any> = { ...rawOf("prod"), tlsCertificate: { secure: "v1:a" }, tlsPrivateKey: { secure: "v1:b" } };
+    both.aks.tls.secretName = "azureml-fe-tls";
+    expect(problemsOf("prod", both)).to.deep.equal([
+      "stack 'prod': mlops:aks.tls.secretName and mlops:tlsCertificate + mlops:tlsPrivateKey are both set: use one certificate source",
+    ]);
+    const raw = rawOf("int");
+    raw.aks.tls = { cname: "scoring.int.example.com", secretName: "azureml-fe-tls" };
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:aks.tls / mlops:tlsCertificate + mlops:tlsPrivateKey are set but mlops:aks.allowInsecureConnections is true: set it to false to serve over TLS, or remove the TLS settings",
+    ]);
+  });
+
+  it("requires tls when allowInsecureConnections is false (the extension's default)", function () {
+    const raw = rawOf("int");
+    delete raw.aks.allowInsecureConnections;
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:aks.tls is required when mlops:aks.allowInsecureConnections is false: give cname and a certificate (secretName, or mlops:tlsCertificate + mlops:tlsPrivateKey)",
+    ]);
+  });
+
+  it("refuses the HA router (three azureml-fe replicas) on fewer than three nodes", function () {
+    const raw = rawOf("int");
+    raw.aks.inferenceRouterHA = true;
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:aks.inferenceRouterHA (true) needs mlops:aks.nodeCount >= 3 (three azureml-fe replicas on separate nodes), not 1: raise nodeCount or set inferenceRouterHA false",
+    ]);
+  });
+
+  it("refuses container limits not below the cluster's defaultinstancetype's, which the deployments are validated against", function () {
+    const raw = rawOf("int");
+    raw.serving.instanceType.limits = { cpu: "1", memory: "2Gi" };
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:serving.instanceType.limits (1 CPU, 2Gi) must be less than the limits of the cluster's defaultinstancetype (2 CPU, 2Gi), which Azure ML validates deployments against",
+    ]);
+  });
+
+  it("says what to do with an instance type name from an older stack file", function () {
+    const raw = rawOf("int");
+    raw.serving.instanceType.name = "inference-small";
+    expect(problemsOf("int", raw)).to.deep.equal([
+      "stack 'int': mlops:serving.instanceType.name is no longer used: deployments name no instance type and run on the cluster's defaultinstancetype with the requests/limits given here; remove the key",
+    ]);
   });
 });

@@ -25,7 +25,7 @@ describe("sizing as the exact Pulumi.prod.yaml change", () => {
     expect(c.changes.map((x) => `${x.key}: ${x.from} -> ${x.to}`)).to.deep.equal([
       "mlops:serving.instanceType.requests.cpu: 500m -> 250m",
       "mlops:serving.instanceType.requests.memory: 1Gi -> 384Mi",
-      "mlops:serving.instanceType.limits.memory: 2Gi -> 768Mi",
+      "mlops:serving.instanceType.limits.memory: 1536Mi -> 768Mi",
       "mlops:serving.scale.minInstances: 2 -> 3",
     ]);
     const comments = (t: string) => t.split("\n").filter((l) => l.trim().startsWith("#"));
@@ -48,7 +48,7 @@ describe("sizing as the exact Pulumi.prod.yaml change", () => {
   });
 
   it("an unchanged sizing gives no diff", () => {
-    const same = rec({ instances: 2, requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } });
+    const same = rec({ instances: 2, requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "1536Mi" } });
     expect(planConfigChange(prod, "prod", same)).to.deep.include({ changes: [], diff: "" });
   });
 });

@@ -88,9 +88,9 @@ export class FakeStackUpdater implements StackUpdater {
   async up(stack: string, progress: Progress): Promise<UpSummary> {
     this.ups.push(stack);
     const serving = await readServing(this.repoRoot, stack);
-    const weights = Object.fromEntries(Object.entries(serving.deployments).map(([k, d]) => [k, d.weight]));
-    const plan = planTraffic(weights, this.state.get(stack));
-    this.state.set(stack, { liveDeployments: Object.keys(serving.deployments), traffic: plan.traffic });
+    const plan = planTraffic(serving, this.state.get(stack));
+    const deployments = Object.fromEntries(Object.entries(serving.deployments).map(([k, d]) => [k, { version: d.version }]));
+    this.state.set(stack, { model: serving.model, deployments, traffic: plan.traffic });
     this.fake.traffic.set(stack, plan.traffic); // the fake endpoint spreads requests by what the update applied
     this.converged.set(stack, plan.converged);
     this.served.set(stack, { name: serving.model, deployments: serving.deployments });

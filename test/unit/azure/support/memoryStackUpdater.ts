@@ -9,6 +9,10 @@ import type { Progress } from "../../../../driver/core/ports.js";
 import type { ServingConfig } from "../../../../driver/pulumi/servingDecision.js";
 import type { StackOutputValues, StackUpdater, UpSummary } from "../../../../driver/pulumi/stackUpdater.js";
 
+/** What the program records per deployment after an `up`: the model version it serves. */
+const versionsOf = (serving: ServingConfig): ServingState["deployments"] =>
+  Object.fromEntries(Object.entries(serving.deployments).map(([k, d]) => [k, { version: d.version }]));
+
 export class MemoryStackUpdater implements StackUpdater {
   readonly log: string[] = [];
   ups = 0;
@@ -24,7 +28,7 @@ export class MemoryStackUpdater implements StackUpdater {
   ) {
     this.applied = structuredClone(applied ?? file);
     const weights = Object.fromEntries(Object.entries(this.applied.deployments).map(([k, d]) => [k, d.weight]));
-    this.state = { liveDeployments: Object.keys(this.applied.deployments), traffic: Object.fromEntries(Object.entries(weights).filter(([, w]) => w > 0)) };
+    this.state = { model: this.applied.model, deployments: versionsOf(this.applied), traffic: Object.fromEntries(Object.entries(weights).filter(([, w]) => w > 0)) };
   }
 
   async serving(): Promise<ServingConfig> {
@@ -42,9 +46,8 @@ export class MemoryStackUpdater implements StackUpdater {
     this.ups += 1;
     this.log.push("up");
     if (this.failUpAt === this.ups) throw new Error(`pulumi up ${stack} failed: injected`);
-    const weights = Object.fromEntries(Object.entries(this.file.deployments).map(([k, d]) => [k, d.weight]));
-    const plan = planTraffic(weights, this.state);
-    this.state = { liveDeployments: Object.keys(this.file.deployments), traffic: plan.traffic };
+    const plan = planTraffic(this.file, this.state);
+    this.state = { model: this.file.model, deployments: versionsOf(this.file), traffic: plan.traffic };
     this.converged = plan.converged;
     this.applied = structuredClone(this.file);
     progress.info(`up ${stack}: traffic ${JSON.stringify(plan.traffic)}`);
