@@ -128,8 +128,9 @@ export const instanceTypesCheck = perDeployedStack("instance-types", async (ctx,
     if (failed) e.failed.push(failed);
     wanted.set(it.toLowerCase(), e);
   };
-  const configured = ctx.configs.get(stack)?.serving.instanceType.name;
-  if (configured) want(configured, "mlops:serving.instanceType.name");
+  // The program's deployments name no instance type: they run on defaultinstancetype, which Azure ML creates when
+  // the cluster is attached, with their own requests/limits (audit item 8). A deployment made some other way may name one.
+  want("defaultinstancetype", "the program's deployments (no instanceType: Azure ML's default)");
   for (const dep of await deploymentsOf(ctx, d)) {
     const it = (dep.properties as { instanceType?: string }).instanceType;
     const state = dep.properties.provisioningState;

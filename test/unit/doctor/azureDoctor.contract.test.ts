@@ -21,7 +21,7 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       expect(rs.map((r) => r.check)).to.include.members(["credential", "subscription", "pulumi-cli", "backend", "providers", "quota-aks[westeurope]", "quota-training[westeurope]", "roles[int]", "roles[prod]"]);
       expect(rs.map((r) => r.check).some((c) => /^(aml-extension|k8s-compute|endpoint|scoring-tls)/.test(c))).to.equal(false);
       expect(byCheck(rs, "credential").detail).to.equal(`user alice@contoso.example, object id 99999999-8888-7777-6666-555555555555, tenant ${TENANT}, token valid 60 more min`);
-      expect(byCheck(rs, "quota-aks[westeurope]").detail).to.match(/need 12 vCPU for int: 1 x 4, prod: 2 x 4/);
+      expect(byCheck(rs, "quota-aks[westeurope]").detail).to.match(/need 16 vCPU for int: 1 x 4, prod: 3 x 4/);
       expect(byCheck(rs, "quota-training[westeurope]").detail).to.match(/need 32 vCPU at maxNodes/);
       // read-only: only GETs (and no token in any output)
       expect(new Set(h.fake.requests.map((r) => r.method))).to.deep.equal(new Set(["GET"]));
@@ -66,7 +66,7 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       for (const s of ["int", "prod"]) {
         expect(byCheck(rs, `aml-extension[${s}]`).detail).to.equal("extension 'azureml' Succeeded (version 1.1.64)");
         expect(byCheck(rs, `k8s-compute[${s}]`).status).to.equal("ok");
-        expect(byCheck(rs, `instance-types[${s}]`).detail).to.match(/^inference-small listed .*needs 'kubectl get instancetype'/);
+        expect(byCheck(rs, `instance-types[${s}]`).detail).to.match(/^defaultinstancetype listed .*needs 'kubectl get instancetype'/);
         expect(byCheck(rs, `endpoint[${s}]`).detail).to.match(/Succeeded, authMode Key, on aks-inference$/);
         // the loopback certificate lives 2 days: TLS ok, expiry warned
         expect(byCheck(rs, `scoring-tls[${s}]`).detail).to.match(/TLS ok, certificate 127\.0\.0\.1 valid until .*no request sent/);
@@ -220,7 +220,7 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
 
     it("quota: the AKS VM family has too few vCPUs left (trial subscription: 6)", async () => {
       h.arm.computeUsages[1] = { name: { value: "standardDSv3Family", localizedValue: "Standard DSv3 Family vCPUs" }, currentValue: 0, limit: 6 };
-      expectFail(await h.run(), "quota-aks[westeurope]", /Standard_D4s_v3 \(Standard DSv3 Family vCPUs\): need 12 vCPU .*family 0\/6 used/, /request a quota increase for Standard DSv3 Family vCPUs in westeurope/);
+      expectFail(await h.run(), "quota-aks[westeurope]", /Standard_D4s_v3 \(Standard DSv3 Family vCPUs\): need 16 vCPU .*family 0\/6 used/, /request a quota increase for Standard DSv3 Family vCPUs in westeurope/);
     });
 
     it("quota: the total regional vCPUs are used up", async () => {
@@ -317,7 +317,7 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       h.deployBoth();
       const deps = [...h.arm.deployments.entries()].find(([k]) => k.startsWith(wsIdOf("prod").toLowerCase()))![1];
       Object.assign(deps[0]!.properties as Record<string, unknown>, { instanceType: "gpu-large", provisioningState: "Failed" });
-      expectFail(await h.run(["prod"]), "instance-types[prod]", /^gpu-large \(deployment blue is Failed\): not on compute aks-inference \(the compute lists defaultinstancetype, inference-small\), the likely cause$/, /create the InstanceType resource in the cluster/);
+      expectFail(await h.run(["prod"]), "instance-types[prod]", /^gpu-large \(deployment blue is Failed\): not on compute aks-inference \(the compute lists defaultinstancetype\), the likely cause$/, /create the InstanceType resource in the cluster/);
     });
 
     it("instance-types: a name missing from the compute's map with a healthy deployment is a warning (ARM may not mirror the cluster)", async () => {

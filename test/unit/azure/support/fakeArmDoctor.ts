@@ -116,7 +116,7 @@ export class FakeArmDoctor {
         provisioningState: "Succeeded",
         isAttachedCompute: true,
         resourceId: clusterIdOf(stack),
-        properties: { namespace: "default", defaultInstanceType: "inference-small", instanceTypes: { "inference-small": { resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } } } } },
+        properties: { namespace: "default" }, // what the program attaches (as `az ml compute attach`): no instance types of its own
       },
     });
     const endpoint = `ep-mlops-${stack}-1234abcd`;
@@ -127,7 +127,7 @@ export class FakeArmDoctor {
       properties: { authMode: "Key", provisioningState: "Succeeded", compute: `${ws}/computes/aks-inference`, scoringUri },
     });
     this.deployments.set(`${ws}/onlineEndpoints/${endpoint}`.toLowerCase(), [
-      { id: `${ws}/onlineEndpoints/${endpoint}/deployments/blue`, name: "blue", location: LOCATION, properties: { endpointComputeType: "Kubernetes", provisioningState: "Succeeded", instanceType: "inference-small" } },
+      { id: `${ws}/onlineEndpoints/${endpoint}/deployments/blue`, name: "blue", location: LOCATION, properties: { endpointComputeType: "Kubernetes", provisioningState: "Succeeded", containerResourceRequirements: { containerResourceRequests: { cpu: "500m", memory: "1Gi" }, containerResourceLimits: { cpu: "1", memory: "1536Mi" } } } },
     ]);
     return {
       workspaceId: ws,
