@@ -27,7 +27,8 @@ export interface SizingInput {
   current?: { requests: ResourceQuantities; limits: ResourceQuantities };
 }
 
-const FALLBACK = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
+// below defaultinstancetype's limits (2 CPU / 2Gi), which a deployment without an instance type must stay under
+const FALLBACK = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "1", memory: "1536Mi" } };
 
 export function recommendSizing(input: SizingInput): SizingRecommendation {
   const { levels, target, minInstances, memoryMargin, limitFactor } = input;

@@ -104,7 +104,9 @@ export class AzureTraining implements TrainingPort {
       ...(o.poll?.sleep ? { sleep: o.poll.sleep } : {}),
     });
     if (finished.status !== "Completed") {
-      const why = finished.error ?? (finished.status === "Canceled" ? "it was cancelled" : "no error text in the job record");
+      // the error text is in Run History's run details, not in the ARM job (see runHistory.ts)
+      const why =
+        finished.status === "Canceled" ? "it was cancelled" : ((await ws.failedRunError(jobName)) ?? "no error text in the run's details");
       throw new TrainingError(`training job ${jobName} ended ${finished.status}: ${why}; logs: ${finished.studioUrl}`);
     }
     return { ...(await this.result(jobName, finished.studioUrl)), reused: false };

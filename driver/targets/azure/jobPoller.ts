@@ -21,8 +21,6 @@ export interface FinishedJob {
   name: string;
   status: string;
   studioUrl: string;
-  /** The service's error text for a failed job, when the response carries one. */
-  error?: string;
   job: JobBase;
 }
 
@@ -33,25 +31,6 @@ export function studioLink(ws: WorkspaceClients, job: JobBase | undefined, name:
   return job?.properties.services?.["Studio"]?.endpoint ?? studioJobUrl(ws.ref, name);
 }
 
-/** The job's error as the raw response has it (the 2022-10-01 typings do not model it). */
-function rawError(body: unknown): string | undefined {
-  const p = (body as { properties?: { error?: unknown; statusMessage?: unknown } } | undefined)?.properties;
-  const err = p?.error as { message?: unknown; error?: { message?: unknown } } | undefined;
-  const msg = err?.error?.message ?? err?.message ?? p?.statusMessage;
-  return typeof msg === "string" && msg.trim() ? msg.replace(/\s+/g, " ").trim().slice(0, 300) : undefined;
-}
-
-export async function getJob(ws: WorkspaceClients, name: string): Promise<{ job: JobBase; error?: string }> {
-  let body: unknown;
-  const job = await ws.ml.jobs.get(ws.ref.resourceGroup, ws.ref.workspace, name, {
-    onResponse: (raw) => {
-      body = raw.parsedBody;
-    },
-  });
-  const error = rawError(body);
-  return { job, ...(error ? { error } : {}) };
-}
-
 export async function waitForJob(ws: WorkspaceClients, name: string, progress: Progress, o: PollOptions): Promise<FinishedJob> {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const started = Date.now();
@@ -59,7 +38,7 @@ export async function waitForJob(ws: WorkspaceClients, name: string, progress: P
   let last = "";
   let lastReport = 0;
   for (;;) {
-    const { job, error } = await getJob(ws, name);
+    const job = await ws.ml.jobs.get(ws.ref.resourceGroup, ws.ref.workspace, name);
     const status = job.properties.status ?? "Unknown";
     const url = studioLink(ws, job, name);
     const elapsed = Date.now() - started;
@@ -68,7 +47,7 @@ export async function waitForJob(ws: WorkspaceClients, name: string, progress: P
       last = status;
       lastReport = Date.now();
     }
-    if (isTerminal(status)) return { name, status, studioUrl: url, ...(error ? { error } : {}), job };
+    if (isTerminal(status)) return { name, status, studioUrl: url, job };
     if (elapsed > o.timeoutMs) {
       progress.info(`job ${name} ran past ${secs(o.timeoutMs)}; cancelling it`);
       await ws.ml.jobs.beginCancelAndWait(ws.ref.resourceGroup, ws.ref.workspace, name, { updateIntervalInMs: o.minMs });

@@ -10,6 +10,7 @@ import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { ConfigError, EnvironmentError } from "../../core/errors.js";
 import { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { mlflowBaseUrl, mlflowScope, type AzureSettings, type WorkspaceRef } from "./azureSettings.js";
+import { failedRunError } from "./runHistory.js";
 import { bearerHeaders } from "./credential.js";
 
 export interface DatastoreLocation {
@@ -94,6 +95,11 @@ export class WorkspaceClients {
     const ds = await this.defaultDatastore();
     const { subscriptionId, resourceGroup, workspace } = this.ref;
     return `azureml://subscriptions/${subscriptionId}/resourcegroups/${resourceGroup}/workspaces/${workspace}/datastores/${ds.name}/paths/${pathInContainer.replace(/^\/+/, "")}`;
+  }
+
+  /** A failed job's error text from Run History (where azure-ai-ml reads it), or undefined. */
+  failedRunError(runId: string): Promise<string | undefined> {
+    return failedRunError(this.ref, runId, bearerHeaders(this.deps.credential, mlflowScope(this.deps.settings)));
   }
 
   mlflow(): MlflowClient {

@@ -194,7 +194,7 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
     expect(job.stderr).to.match(/^pipeline failed: \w+: .*unsupported URI 'azureml:\/\/127\.0\.0\.1:\d+\/mlflow\/v1\.0\/subscriptions\//m);
     const err = (await job.result.catch((e: Error) => e)) as Error;
     expect(err.name).to.equal("TrainingError");
-    expect(err.message).to.contain(`training job ${job.jobName} ended Failed: pipeline failed:`);
+    expect(err.message).to.contain(`training job ${job.jobName} ended Failed: UserError: pipeline failed:`);
     expect(fake.requests.filter((q) => q.path.startsWith("/mlflow/v2.0/"))).to.have.length(0);
   });
 });

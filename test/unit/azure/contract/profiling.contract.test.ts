@@ -57,7 +57,7 @@ describe("azure profiling (contract test against the loopback fake scoring endpo
     const rec = report.recommendation;
     expect(rec.feasible).to.equal(true);
     expect(rec.requests).to.deep.equal({ cpu: "500m", memory: "1Gi" });
-    expect(rec.limits).to.deep.equal({ cpu: "1", memory: "2Gi" });
+    expect(rec.limits).to.deep.equal({ cpu: "1", memory: "1536Mi" }); // Pulumi.prod.yaml's, kept
     expect(rec.reasoning).to.include(NO_RESOURCE_FIGURES);
     expect(rec.reasoning.join("\n")).to.include("cpu and memory were not measured (remote endpoint)");
     expect(JSON.stringify(report)).to.not.include("int-secret-key-123");

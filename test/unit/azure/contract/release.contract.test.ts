@@ -87,7 +87,7 @@ describe("azure target release chain (contract test against the loopback Azure f
   it("contract test: a failed training job fails the release at train with the job's portal link, resumable", async () => {
     fake.jobScript = () => ({ statuses: ["Running", "Failed"], error: "data.txt: line 3: expected 11 columns" });
     const r = await (await machine(new FakeStackUpdater(repo.root, fake))).start().catch((e: unknown) => e);
-    expect((r as Error).message).to.match(/^training job mlops-train-\S+ ended Failed: data\.txt: line 3: expected 11 columns; logs: https:\/\/ml\.azure\.com\/runs\//);
+    expect((r as Error).message).to.match(/^training job mlops-train-\S+ ended Failed: UserError: data\.txt: line 3: expected 11 columns; logs: https:\/\/ml\.azure\.com\/runs\//);
   });
 });
 

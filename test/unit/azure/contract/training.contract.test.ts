@@ -77,8 +77,20 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
     fake.jobScript = () => ({ statuses: ["Queued", "Running", "Failed"], error: "ModuleNotFoundError: No module named 'sklearn'" });
     const err = await training().train(source, new RecordingProgress()).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(TrainingError);
-    expect((err as Error).message).to.match(/^training job mlops-train-\S+ ended Failed: ModuleNotFoundError: No module named 'sklearn'; logs: https:\/\/ml\.azure\.com\/runs\/mlops-train-/);
+    expect((err as Error).message).to.match(/^training job mlops-train-\S+ ended Failed: UserError: ModuleNotFoundError: No module named 'sklearn'; logs: https:\/\/ml\.azure\.com\/runs\/mlops-train-/);
     expect((err as Error).message).to.not.include("\n");
+    // read where azure-ai-ml reads it: Run History's run details on the workspace API host, with an ARM token
+    const details = fake.requests.filter((q) => q.method === "GET" && /^\/history\/v1\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/runs\/mlops-train-[^/]+\/details$/.test(q.path));
+    expect(details).to.have.length(1);
+    expect(details[0]!.headers.authorization).to.equal("Bearer token-for:https://management.azure.com/.default");
+  });
+
+  it("contract test: a failed job whose run details cannot be read still fails with one line naming the job and its studio link", async () => {
+    fake.jobScript = () => ({ statuses: ["Running", "Failed"], error: "boom" });
+    fake.fault("GET", /^\/history\//, 500, {}, 10);
+    const err = await training().train(source, new RecordingProgress()).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(TrainingError);
+    expect((err as Error).message).to.match(/^training job mlops-train-\S+ ended Failed: no error text in the run's details; logs: https:\/\/ml\.azure\.com\/runs\/mlops-train-/);
   });
 
   it("contract test: a cancelled job ends training with TrainingError naming the cancellation and the studio link", async () => {

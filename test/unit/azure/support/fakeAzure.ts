@@ -160,6 +160,7 @@ export class FakeAzure {
     const armError = (status: number, code: string, message: string): void => json(status, { error: { code, message } });
 
     if (rec.path.startsWith("/mlflow/")) return this.mlflow(rec, json);
+    if (rec.path.startsWith("/history/")) return this.runDetails(rec, json);
     if (rec.path.startsWith("/score/")) {
       const stack = rec.path.split("/")[2]!;
       if (headers.authorization !== `Bearer ${this.endpointKeys.get(stack) ?? "none"}`) return json(401, { message: "bad key" });
@@ -321,7 +322,6 @@ export class FakeAzure {
         ...props,
         status,
         services: { Studio: { jobServiceType: "Studio", endpoint: `https://ml.azure.com/runs/${name}?wsid=/subscriptions/sub/resourcegroups/rg/workspaces/${j.ws}` } },
-        ...(status === "Failed" && j.script.error ? { error: { code: "UserError", message: j.script.error } } : {}),
       },
     };
   }
@@ -336,6 +336,23 @@ export class FakeAzure {
     this.putBlob(accountOf(j.ws), `${path}model/model.pkl`, model);
     this.putBlob(accountOf(j.ws), `${path}model/MLmodel`, Buffer.from("flavors: {}\n"));
     this.runs.set(name, { metrics: j.script.metrics ?? { rmse: 53.1, mae: 43.2, r2: 0.45 }, tags: { model_sha256: j.script.loggedSha ?? sha } });
+  }
+
+  /**
+   * Run History's run details on the workspace's API host, where azure-ai-ml reads a failed job's error
+   * (RunDetails.error = ErrorResponse{ error: RootError }); the ARM job carries none. ARM-audience token.
+   */
+  private runDetails(rec: RecordedRequest, json: (s: number, v: unknown) => void): void {
+    if (rec.headers.authorization !== "Bearer token-for:https://management.azure.com/.default") return json(401, { error: { code: "Unauthorized", message: "wrong audience" } });
+    const m = /^\/history\/v1\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/runs\/([^/]+)\/details$/.exec(rec.path);
+    const j = m ? this.jobs.get(decodeURIComponent(m[1]!)) : undefined;
+    if (!m || !j) return json(404, { error: { code: "NotFound", message: `run ${m?.[1] ?? rec.path}` } });
+    const status = j.script.statuses[Math.min(Math.max(j.polls - 1, 0), j.script.statuses.length - 1)]!;
+    return json(200, {
+      runId: m[1],
+      status,
+      ...(status === "Failed" && j.script.error ? { error: { error: { code: "UserError", message: j.script.error } } } : {}),
+    });
   }
 
   private mlflow(rec: RecordedRequest, json: (s: number, v: unknown) => void): void {
