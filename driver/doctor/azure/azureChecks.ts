@@ -1,11 +1,11 @@
 /**
  * The azure checks, in the order they run (later ones use what earlier ones found). Before the first `up` the
  * checks of deployed resources report nothing for that stack; the stack check says it is not deployed yet.
- * To add a check, add it here (e.g. the AmlCompute capacity read-back after `up`).
+ * To add a check, add it here.
  */
 import type { Check } from "../checkResult.js";
 import type { AzureDoctorContext } from "./azureDoctorContext.js";
-import { computeCheck, endpointCheck, extensionCheck, instanceTypesCheck } from "./deployedChecks.js";
+import { computeCheck, endpointCheck, extensionCheck, instanceTypesCheck, trainingCapacityCheck } from "./deployedChecks.js";
 import { credentialCheck, subscriptionCheck } from "./identityChecks.js";
 import { providersCheck } from "./providerCheck.js";
 import { backendCheck, pulumiCliCheck } from "./pulumiChecks.js";
@@ -27,6 +27,7 @@ export const AZURE_CHECKS: Check<AzureDoctorContext>[] = [
   extensionCheck,
   computeCheck,
   instanceTypesCheck,
+  trainingCapacityCheck,
   endpointCheck,
   scoringTlsCheck,
 ];

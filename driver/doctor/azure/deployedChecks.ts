@@ -15,12 +15,16 @@
  *   extension represents instance types as a CRD; they are created with kubectl) needs cluster access
  *   (`kubectl get instancetype`), and no source says whether ARM's map mirrors the cluster's resources. So a name
  *   missing from the map is a warning; it is a FAIL when a deployment using it did not succeed.
+ * - the training cluster: the AmlCompute Azure keeps against the stack file's `mlops:training` (the same comparison
+ *   the azure target makes after each `up`, driver/targets/azure/computeCapacity.ts: a PUT does not update an
+ *   existing compute, Azure/bicep#17617); a difference is a warning with the command that applies it.
  * - the online endpoint: Succeeded, on that compute, with an auth mode a Kubernetes endpoint supports (Key or
  *   AMLToken; AADToken is for managed endpoints only, MS Learn "Authenticate clients for online endpoints"), and
  *   each deployment Succeeded.
  */
 import type { ComputeResource, KubernetesProperties, OnlineDeployment } from "@azure/arm-machinelearning";
 import { restSummary } from "../../targets/azure/armErrors.js";
+import { capacityReport, compareCapacity, observedCapacityOf } from "../../targets/azure/computeCapacity.js";
 import type { StackName } from "../../core/release.js";
 import type { Check, CheckResult } from "../checkResult.js";
 import { fail, ok, warn } from "../checkResult.js";
@@ -170,4 +174,18 @@ export const endpointCheck = perDeployedStack("endpoint", async (ctx, stack, d) 
   for (const x of bad) out.push(fail(name, `deployment ${x.name} is ${x.properties.provisioningState ?? "in an unknown state"}`, `see 'az ml online-deployment get-logs -e ${endpoint} -n ${x.name}'; fix and 'pulumi up --stack ${stack}'`));
   if (out.length === 0) out.push(ok(name, `endpoint ${endpoint} Succeeded, authMode ${p.authMode}, on ${computeName ?? p.compute ?? "its compute"}`));
   return out;
+});
+
+export const trainingCapacityCheck = perDeployedStack("training-capacity", async (ctx, stack, d) => {
+  const name = stackCheck("training-capacity", stack);
+  const computeName = str(d.outputs.trainingComputeName);
+  if (!computeName) return fail(name, "no trainingComputeName output", `run 'pulumi up --stack ${stack}' with the current program`);
+  const wanted = ctx.configs.get(stack)?.training;
+  if (!wanted) return warn(name, `not compared: Pulumi.${stack}.yaml does not validate (see the stack-config check)`, "fix the stack file first");
+  const { ml } = ctx.deps.armClients(d.subscriptionId);
+  const observed = observedCapacityOf(await ml.computeOperations.get(d.resourceGroup, d.workspace, computeName));
+  if (observed.computeType !== "AmlCompute") return fail(name, `compute ${computeName} is ${observed.computeType ?? "of unknown type"}, not AmlCompute`, `'pulumi up --stack ${stack}' creates the training cluster`);
+  const drift = capacityReport(stack, computeName, d, compareCapacity(wanted, observed));
+  if (drift) return warn(name, drift.what, drift.todo);
+  return ok(name, `compute ${computeName}: ${observed.vmSize} ${observed.vmPriority ?? "Dedicated"}, ${observed.minNodes ?? 0}-${observed.maxNodes} nodes, idle ${observed.idleScaleDown}, as the stack file says`);
 });

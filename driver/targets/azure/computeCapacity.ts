@@ -54,6 +54,12 @@ export function compareCapacity(wanted: TrainingCapacity, actual: ObservedCapaci
 
 /** One warning line naming the stack, what Azure kept and what to do; undefined when nothing drifted. */
 export function capacityWarning(stack: string, computeName: string, ws: { resourceGroup: string; workspace: string }, drift: CapacityDrift[]): string | undefined {
+  const r = capacityReport(stack, computeName, ws, drift);
+  return r && `${r.what}: ${r.todo}`;
+}
+
+/** What Azure kept (naming the stack) and what to do, apart; undefined when nothing drifted. */
+export function capacityReport(stack: string, computeName: string, ws: { resourceGroup: string; workspace: string }, drift: CapacityDrift[]): { what: string; todo: string } | undefined {
   if (drift.length === 0) return undefined;
   const show = (v: string | number | undefined) => (v === undefined ? "(none)" : String(v));
   const diffs = drift.map((d) => `${d.key} ${show(d.actual)} (stack file: ${d.wanted})`).join(", ");
@@ -70,7 +76,7 @@ export function capacityWarning(stack: string, computeName: string, ws: { resour
     todo.push(`run 'az ml compute update --name ${computeName} --resource-group ${ws.resourceGroup} --workspace-name ${ws.workspace} ${args.join(" ")}'`);
   }
   if (fixed.length) todo.push(`${fixed.map((d) => d.key).join(" and ")} cannot change on an existing cluster: delete compute '${computeName}' (when no job runs) and run 'pulumi up --stack ${stack}' to recreate it`);
-  return `stack '${stack}': the training cluster '${computeName}' in Azure kept ${diffs}; pulumi up does not update an existing AmlCompute (Azure/bicep#17617): ${todo.join("; ")}`;
+  return { what: `stack '${stack}': the training cluster '${computeName}' in Azure kept ${diffs}; pulumi up does not update an existing AmlCompute (Azure/bicep#17617)`, todo: todo.join("; ") };
 }
 
 interface AmlComputeBody {
@@ -82,10 +88,8 @@ interface AmlComputeBody {
   };
 }
 
-/** Reads the training cluster back through ARM (computeOperations.get). */
-export async function readTrainingCapacity(ws: WorkspaceClients, computeName: string): Promise<ObservedCapacity & { computeType?: string }> {
-  const { resourceGroup, workspace } = ws.ref;
-  const res = await ws.ml.computeOperations.get(resourceGroup, workspace, computeName);
+/** What an AmlCompute resource (computeOperations.get) says of its capacity, in the stack file's terms. */
+export function observedCapacityOf(res: { properties?: unknown }): ObservedCapacity & { computeType?: string } {
   const body = (res.properties ?? {}) as AmlComputeBody;
   const p = body.properties ?? {};
   const s = p.scaleSettings ?? {};
@@ -97,6 +101,12 @@ export async function readTrainingCapacity(ws: WorkspaceClients, computeName: st
   if (typeof s.maxNodeCount === "number") out.maxNodes = s.maxNodeCount;
   if (s.nodeIdleTimeBeforeScaleDown) out.idleScaleDown = s.nodeIdleTimeBeforeScaleDown;
   return out;
+}
+
+/** Reads the training cluster back through ARM (computeOperations.get). */
+export async function readTrainingCapacity(ws: WorkspaceClients, computeName: string): Promise<ObservedCapacity & { computeType?: string }> {
+  const { resourceGroup, workspace } = ws.ref;
+  return observedCapacityOf(await ws.ml.computeOperations.get(resourceGroup, workspace, computeName));
 }
 
 /**

@@ -67,6 +67,7 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
         expect(byCheck(rs, `aml-extension[${s}]`).detail).to.equal("extension 'azureml' Succeeded (version 1.1.64)");
         expect(byCheck(rs, `k8s-compute[${s}]`).status).to.equal("ok");
         expect(byCheck(rs, `instance-types[${s}]`).detail).to.match(/^defaultinstancetype listed .*needs 'kubectl get instancetype'/);
+        expect(byCheck(rs, `training-capacity[${s}]`).detail).to.match(/^compute cpu-cluster: STANDARD_D3_V2 Dedicated, 0-4 nodes, idle PT120S, as the stack file says$/);
         expect(byCheck(rs, `endpoint[${s}]`).detail).to.match(/Succeeded, authMode Key, on aks-inference$/);
         // the loopback certificate lives 2 days: TLS ok, expiry warned
         expect(byCheck(rs, `scoring-tls[${s}]`).detail).to.match(/TLS ok, certificate 127\.0\.0\.1 valid until .*no request sent/);
@@ -371,6 +372,29 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       const rs = await h.run(["int"]);
       expectFail(rs, "k8s-compute[int]", /^ARM call failed: HTTP 403/);
       expect(byCheck(rs, "endpoint[int]").status).to.equal("ok");
+    });
+  });
+
+  describe("training cluster read back after up (audit: PUT does not update an existing AmlCompute)", () => {
+    it("training-capacity: Azure kept other scale settings than the stack file: a warning naming them and the az command that applies them", async () => {
+      h.deployBoth();
+      const c = h.arm.computes.get(`${wsIdOf("prod")}/computes/cpu-cluster`.toLowerCase())! as { properties: { properties: { scaleSettings: Record<string, unknown> } } };
+      Object.assign(c.properties.properties.scaleSettings, { minNodeCount: 1, maxNodeCount: 2 });
+      const rs = await h.run(["prod"]);
+      const r = byCheck(rs, "training-capacity[prod]");
+      expect(r.status).to.equal("warn");
+      expect(r.detail).to.equal("stack 'prod': the training cluster 'cpu-cluster' in Azure kept minNodes 1 (stack file: 0), maxNodes 2 (stack file: 4); pulumi up does not update an existing AmlCompute (Azure/bicep#17617)");
+      expect(r.fix).to.equal("run 'az ml compute update --name cpu-cluster --resource-group rg-mlops-prod --workspace-name mlw-mlops-prod --min-instances 0 --max-instances 4'");
+      expect(doctorExitCode(rs)).to.equal(0);
+    });
+
+    it("training-capacity: a VM size Azure kept cannot change in place: the fix says to recreate the cluster", async () => {
+      h.deployBoth();
+      const c = h.arm.computes.get(`${wsIdOf("int")}/computes/cpu-cluster`.toLowerCase())! as { properties: { properties: { vmSize: string } } };
+      c.properties.properties.vmSize = "STANDARD_DS2_V2";
+      const r = byCheck(await h.run(["int"]), "training-capacity[int]");
+      expect(r.status).to.equal("warn");
+      expect(r.fix).to.match(/^vmSize cannot change on an existing cluster: delete compute 'cpu-cluster' \(when no job runs\) and run 'pulumi up --stack int' to recreate it$/);
     });
   });
 });

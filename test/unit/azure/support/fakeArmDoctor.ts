@@ -9,7 +9,11 @@
  */
 import type { ServerResponse } from "node:http";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
+import { fileURLToPath } from "node:url";
+import { readStackConfigFile } from "../../../../config/stackConfig.js";
 import type { FakeAzure, RecordedRequest } from "./fakeAzure.js";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 export const SUB = "00000000-1111-2222-3333-444444444444";
 export const TENANT = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
@@ -119,6 +123,23 @@ export class FakeArmDoctor {
         properties: { namespace: "default" }, // what the program attaches (as `az ml compute attach`): no instance types of its own
       },
     });
+    // the training cluster as the stack file declares it (the program's TrainingCluster: AmlCompute)
+    const training = readStackConfigFile(REPO_ROOT, stack).training;
+    this.computes.set(`${ws}/computes/cpu-cluster`.toLowerCase(), {
+      id: `${ws}/computes/cpu-cluster`,
+      name: "cpu-cluster",
+      type: "Microsoft.MachineLearningServices/workspaces/computes",
+      location: LOCATION,
+      properties: {
+        computeType: "AmlCompute",
+        provisioningState: "Succeeded",
+        properties: {
+          vmSize: training.vmSize,
+          vmPriority: training.vmPriority,
+          scaleSettings: { minNodeCount: training.minNodes, maxNodeCount: training.maxNodes, nodeIdleTimeBeforeScaleDown: training.idleScaleDown },
+        },
+      },
+    });
     const endpoint = `ep-mlops-${stack}-1234abcd`;
     this.endpoints.set(`${ws}/onlineEndpoints/${endpoint}`.toLowerCase(), {
       id: `${ws}/onlineEndpoints/${endpoint}`,
@@ -135,6 +156,7 @@ export class FakeArmDoctor {
       workspaceName: `mlw-mlops-${stack}`,
       aksClusterName: `aks-mlops-${stack}`,
       inferenceComputeName: "aks-inference",
+      trainingComputeName: "cpu-cluster",
       endpointName: endpoint,
       scoringUri,
     };
