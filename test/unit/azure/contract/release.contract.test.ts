@@ -60,7 +60,7 @@ describe("azure target release chain (contract test against the loopback Azure f
 
     // a separate CI run (a new machine, a new process) reads the record from blob storage and approves
     const m2 = await machine(updater);
-    await m2.approve(r.id, "alice");
+    await m2.approve(r.id, "alice@contoso.com");
     const promoted = await (await machine(updater)).promote(r.id);
     expect(promoted.state).to.equal("released");
     expect(promoted.deployments.prod).to.deep.include({ modelVersion: "1", digest: r.model!.digest });

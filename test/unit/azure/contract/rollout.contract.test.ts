@@ -40,7 +40,7 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
     const config = await readReleaseConfig(repo.root);
     const m = new ReleaseStateMachine({ target: t, config: { ...config, profile: { ...config.profile, enabled: false } }, progress });
     const r = await m.start();
-    await m.approve(r.id, "alice");
+    await m.approve(r.id, "alice@contoso.com");
     await m.promote(r.id);
     return r.id;
   }

@@ -38,7 +38,7 @@ describe("azure target request bodies, judged by the azure-ai-ml SDK (SDK-judged
     };
     const r = await (await machine()).start();
     expect(r.state, JSON.stringify(r.steps)).to.equal("awaiting-approval");
-    await (await machine()).approve(r.id, "alice");
+    await (await machine()).approve(r.id, "alice@contoso.com");
     expect((await (await machine()).promote(r.id)).state).to.equal("released");
     await new AzureRegistry(clientsFor(fake, "prod")).crownChampion(r.model!);
   });
