@@ -147,13 +147,14 @@ describe("release.yml: the chain, run as GitHub runs it", () => {
 
 describe("Azure by OpenID Connect only (docs/github-actions.md, 'Azure login')", () => {
   it("every job that reaches Azure may request an OIDC token, logs in with azure/login by client/tenant/subscription id, and exports the ids under the names mlops and azure-native read", () => {
-    for (const job of azureJobs()) {
+    // the pull-request preview logs in as its own read-only identity
+    for (const [job, client] of azureJobs().map((j, i) => [j, i < 2 ? "${{ vars.AZURE_CLIENT_ID }}" : "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"] as const)) {
       expect(job.permissions!["id-token"]).to.equal("write");
       const login = job.steps!.find((s) => s.uses?.startsWith("azure/login@"))!;
-      expect(login.with).to.deep.equal({ "client-id": "${{ vars.AZURE_CLIENT_ID }}", "tenant-id": "${{ vars.AZURE_TENANT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" });
+      expect(login.with).to.deep.equal({ "client-id": client, "tenant-id": "${{ vars.AZURE_TENANT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" });
       expect(job.env).to.deep.include({
         ARM_USE_OIDC: "true",
-        [GITHUB_OIDC_VARIABLES.clientId]: "${{ vars.AZURE_CLIENT_ID }}",
+        [GITHUB_OIDC_VARIABLES.clientId]: client,
         [GITHUB_OIDC_VARIABLES.tenantId]: "${{ vars.AZURE_TENANT_ID }}",
         ARM_SUBSCRIPTION_ID: "${{ vars.AZURE_SUBSCRIPTION_ID }}",
       });
