@@ -31,7 +31,7 @@ if up_to_date; then
   exit 0
 fi
 
-command -v "$GO" >/dev/null 2>&1 || die "go not found on PATH: install Go (>= 1.24, what actionlint $VERSION's go.mod asks for), or set GO=<path to go>"
+command -v "$GO" >/dev/null 2>&1 || die "go not found on PATH: install Go (>= 1.25, what actionlint $VERSION's go.mod asks for), or set GO=<path to go>"
 
 # Never let the go command fetch a toolchain: the machine reaches only the module proxy.
 export GOTOOLCHAIN=local
