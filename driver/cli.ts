@@ -14,7 +14,9 @@ import { renderRelease, renderStatus, statusJson } from "./cli/render.js";
 import { createTarget, parseTargetName, TARGETS, type CliTarget } from "./targets/index.js";
 import { profileCommand, rollbackCommand, writeReportFor } from "./cli/profileCommands.js";
 import { doctorCommand } from "./doctor/doctorCommand.js";
-import { adoApprovalComment, adoRunFromEnv, approverName, resolveAdoApprover, type AdoApprover } from "./targets/azure/adoApprover.js";
+import { approvalFromAzureDevOps } from "./targets/azure/adoApprover.js";
+import { listedName } from "./targets/azure/ciApproval.js";
+import { approvalFromGitHub } from "./targets/azure/githubApprover.js";
 
 interface GlobalOpts {
   target: string;
@@ -101,22 +103,17 @@ export function buildProgram(): Command {
     .description("approve a release validated in INT for PROD (bound to its model version and digest)")
     .option("--as <name>", "your name, as listed in mlops:approvers of Pulumi.prod.yaml")
     .option("--from-azure-devops", "record the identity that approved this Azure Pipelines run's environment check (read with System.AccessToken)")
+    .option("--from-github", "record the reviewer who approved this GitHub Actions run's environment (read with GITHUB_TOKEN)")
     .option("--comment <text>", "why, for the audit trail")
-    .action(async (id: string, o: { as?: string; fromAzureDevops?: boolean; comment?: string }, cmd: Command) => {
+    .action(async (id: string, o: { as?: string; fromAzureDevops?: boolean; fromGithub?: boolean; comment?: string }, cmd: Command) => {
       const opts = g(cmd);
-      if (!o.as === !o.fromAzureDevops) throw new UsageError("pass exactly one of --as <name> or --from-azure-devops");
-      let by = o.as ?? "";
-      let comment = o.comment;
-      let ado: { approver: AdoApprover } | undefined;
-      if (o.fromAzureDevops) {
-        const run = adoRunFromEnv(process.env);
-        const approver = await resolveAdoApprover(run);
-        ado = { approver };
-        comment = adoApprovalComment(approver, run, o.comment);
+      if ([Boolean(o.as), o.fromAzureDevops, o.fromGithub].filter(Boolean).length !== 1) {
+        throw new UsageError("pass exactly one of --as <name>, --from-azure-devops or --from-github");
       }
+      const ci = o.fromAzureDevops ? await approvalFromAzureDevOps(process.env, o.comment) : o.fromGithub ? await approvalFromGitHub(process.env, o.comment) : undefined;
       const r = await withTarget(opts, async (t, m) => {
-        if (ado) by = approverName(ado.approver, await t.approvals.approvers("prod"));
-        return m.approve(id, by, comment);
+        const by = ci ? listedName(ci.approvers, await t.approvals.approvers("prod")) : o.as!;
+        return m.approve(id, by, ci ? ci.comment : o.comment);
       });
       const a = r.approval!;
       emit(opts, r, `release ${r.id}: approved by ${a.by} for ${a.modelName} v${a.modelVersion} (sha256 ${a.digest.slice(0, 12)})\n${nextStep(r)}`);

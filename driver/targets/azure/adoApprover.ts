@@ -14,6 +14,7 @@
  * variables", System.AccessToken).
  */
 import { ApprovalError, ConfigError } from "../../core/errors.js";
+import { ciGetJson, listedName, type CiApproval } from "./ciApproval.js";
 
 export const TIMELINE_API_VERSION = "7.1";
 export const APPROVALS_API_VERSION = "7.1-preview.1";
@@ -85,25 +86,10 @@ interface Approval {
   steps?: ApprovalStep[];
 }
 
-async function getJson<T>(run: AdoRun, url: string, what: string, fetchImpl: typeof fetch): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetchImpl(url, {
-      headers: { authorization: `Bearer ${run.accessToken}`, accept: "application/json" },
-      redirect: "manual",
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (e) {
-    throw new ApprovalError(`could not read ${what} from Azure DevOps (${(e as Error).name}); nothing was recorded`);
-  }
-  const type = res.headers.get("content-type") ?? "";
-  if (res.status !== 200 || !type.includes("json")) {
-    // Azure DevOps answers a refused token with 203/302 + a sign-in page, or 401
-    throw new ApprovalError(
-      `Azure DevOps refused to show ${what} (HTTP ${res.status}); the job's build service needs read access to the pipeline and the environment, and the step must map SYSTEM_ACCESSTOKEN; nothing was recorded`,
-    );
-  }
-  return (await res.json()) as T;
+function getJson<T>(run: AdoRun, url: string, what: string, fetchImpl: typeof fetch): Promise<T> {
+  // Azure DevOps answers a refused token with 203/302 + a sign-in page, or 401
+  const refusedHint = "the job's build service needs read access to the pipeline and the environment, and the step must map SYSTEM_ACCESSTOKEN";
+  return ciGetJson<T>({ service: "Azure DevOps", url, token: run.accessToken, what, refusedHint }, fetchImpl);
 }
 
 /** The approved actual approver of this stage's environment check. */
@@ -164,8 +150,12 @@ export function adoApprovalComment(a: AdoApprover, run: AdoRun, extra?: string):
  * on as the UPN, and the core refuses it (exit 5, nothing recorded).
  */
 export function approverName(a: AdoApprover, listed: readonly string[]): string {
-  const lower = listed.map((x) => x.toLowerCase());
-  if (lower.includes(a.uniqueName.toLowerCase())) return a.uniqueName;
-  if (a.id && lower.includes(a.id.toLowerCase())) return a.id;
-  return a.uniqueName;
+  return listedName([[a.uniqueName, a.id]], listed);
+}
+
+/** `--from-azure-devops`: this stage's approver, as the CLI hands it to the release core. */
+export async function approvalFromAzureDevOps(env: NodeJS.ProcessEnv, extraComment?: string, fetchImpl: typeof fetch = fetch): Promise<CiApproval> {
+  const run = adoRunFromEnv(env);
+  const a = await resolveAdoApprover(run, fetchImpl);
+  return { approvers: [[a.uniqueName, a.id]], comment: adoApprovalComment(a, run, extraComment) };
 }
