@@ -55,6 +55,23 @@ function emit(opts: GlobalOpts, json: unknown, text: string): void {
   process.stdout.write(opts.json ? JSON.stringify(json, null, 2) + "\n" : text + "\n");
 }
 
+/**
+ * Runs a command that moves a release; when it ends that release with an error (a gate rejection, failed tests, a
+ * failed step) and --json is set, the release record still goes to stdout (CI reads its id and state), then the
+ * error goes on to its one line and exit code.
+ */
+async function releaseOutcome(opts: GlobalOpts, t: CliTarget, run: () => Promise<Release>): Promise<Release> {
+  try {
+    return await run();
+  } catch (e) {
+    if (opts.json && e instanceof MlopsError && e.releaseId) {
+      const record = await t.store.load(e.releaseId).catch(() => undefined);
+      if (record) emit(opts, record, "");
+    }
+    throw e;
+  }
+}
+
 function nextStep(r: Release): string {
   switch (r.state) {
     case "awaiting-approval":
@@ -85,7 +102,7 @@ export function buildProgram(): Command {
     .description("start a release and run it up to the approval hold")
     .action(async (_o, cmd: Command) => {
       const opts = g(cmd);
-      const r = await withTarget(opts, (t, m) => writeReportFor(repoRootOf(opts), t, () => m.start()));
+      const r = await withTarget(opts, (t, m) => releaseOutcome(opts, t, () => writeReportFor(repoRootOf(opts), t, () => m.start())));
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
 
@@ -94,7 +111,7 @@ export function buildProgram(): Command {
     .description("continue a failed or interrupted release from the step where it stopped")
     .action(async (id: string, _o, cmd: Command) => {
       const opts = g(cmd);
-      const r = await withTarget(opts, (_t, m) => m.resume(id));
+      const r = await withTarget(opts, (t, m) => releaseOutcome(opts, t, () => m.resume(id)));
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
 
@@ -124,7 +141,7 @@ export function buildProgram(): Command {
     .description("deploy an approved release to PROD, validate it, crown it champion")
     .action(async (id: string, _o, cmd: Command) => {
       const opts = g(cmd);
-      const r = await withTarget(opts, (t, m) => writeReportFor(repoRootOf(opts), t, () => m.promote(id), id));
+      const r = await withTarget(opts, (t, m) => releaseOutcome(opts, t, () => writeReportFor(repoRootOf(opts), t, () => m.promote(id), id)));
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
 

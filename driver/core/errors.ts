@@ -19,6 +19,8 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export class MlopsError extends Error {
+  /** The release this error ended (set by the release core), so `--json` can still print its record. */
+  releaseId?: string;
   constructor(
     message: string,
     readonly code: string,
@@ -27,6 +29,12 @@ export class MlopsError extends Error {
     super(message);
     this.name = new.target.name;
   }
+}
+
+/** Marks an error as ending release `id` (the first release named wins) and passes it on. */
+export function endedRelease(id: string, e: unknown): unknown {
+  if (e instanceof MlopsError && e.releaseId === undefined) e.releaseId = id;
+  return e;
 }
 
 /** Wrong CLI usage or a malformed argument. */

@@ -12,6 +12,7 @@ import type { ReleaseConfig } from "../config/releaseConfig.js";
 import {
   ApprovalError,
   DeploymentError,
+  endedRelease,
   GateRejectedError,
   InvalidStateError,
   MlopsError,
@@ -87,7 +88,9 @@ export class ReleaseStateMachine {
       release.source = await this.t.source.fingerprint();
       await this.save(release);
       this.deps.progress.info(`release ${release.id} started (commit ${release.source.gitCommit.slice(0, 12)}${release.source.gitDirty ? ", uncommitted changes" : ""})`);
-      await this.runCandidate(release);
+      await this.runCandidate(release).catch((e: unknown) => {
+        throw endedRelease(release.id, e);
+      });
       return release;
     });
   }
@@ -110,8 +113,9 @@ export class ReleaseStateMachine {
           break;
       }
       const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
-      if (inProduction) await this.runProduction(release);
-      else await this.runCandidate(release);
+      await (inProduction ? this.runProduction(release) : this.runCandidate(release)).catch((e: unknown) => {
+        throw endedRelease(release.id, e);
+      });
       return release;
     });
   }
@@ -177,7 +181,9 @@ export class ReleaseStateMachine {
             : `release ${id} is ${release.state}; only an approved release can be promoted (see 'mlops status')`,
         );
       }
-      await this.runProduction(release);
+      await this.runProduction(release).catch((e: unknown) => {
+        throw endedRelease(release.id, e);
+      });
       return release;
     });
   }

@@ -114,6 +114,28 @@ describe("release state machine (core, with fake ports)", () => {
     expect(t.serving.int).to.equal(undefined);
   });
 
+  it("an error that ends a release names that release, so the CLI's --json still prints its record (gate, tests, a failed step, promote)", async () => {
+    const t = new FakeTarget();
+    t.metrics = { rmse: 70, mae: 50, r2: 0.3 };
+    const gate = (await rejects(machine(t).start())) as GateRejectedError;
+    const [rejected] = await t.store.list();
+    expect(gate.releaseId).to.equal(rejected!.id);
+
+    const t2 = new FakeTarget();
+    t2.testResult = { passed: 3, failed: 1 };
+    const tests = (await rejects(machine(t2).start())) as UnitTestsFailedError;
+    expect(tests.releaseId).to.equal((await t2.store.list())[0]!.id);
+
+    const t3 = new FakeTarget();
+    const m3 = machine(t3);
+    const r3 = await m3.start();
+    await m3.approve(r3.id, "alice");
+    t3.fp = { ...t3.fp, servingDigest: "score2" };
+    expect(((await rejects(m3.promote(r3.id))) as InvalidStateError).releaseId).to.equal(r3.id);
+    // an error before any release is touched names none
+    expect(((await rejects(m3.promote("rel-20990101-000000-ffff"))) as GateRejectedError).releaseId).to.equal(undefined);
+  });
+
   it("a missing metric fails the gate", async () => {
     const t = new FakeTarget();
     t.metrics = { rmse: 50, mae: 40 };
