@@ -102,7 +102,8 @@ export class BlobReleaseStore implements ReleaseStore {
       }
       throw new ReleaseLockedError(`the azure release state is locked by ${who}; wait for it to finish (a crashed run frees the lock within a minute)`);
     }
-    const build = process.env.BUILD_BUILDID?.trim();
+    // the CI run holding the lock: an Azure DevOps build id, or a GitHub Actions run
+    const build = process.env.BUILD_BUILDID?.trim() || (process.env.GITHUB_RUN_ID?.trim() ? `github-run-${process.env.GITHUB_RUN_ID.trim()}` : undefined);
     await blob.setMetadata(
       { host: hostname(), pid: String(process.pid), purpose: purpose.replace(/[^\x20-\x7e]/g, "?"), since: new Date().toISOString(), ...(build ? { build } : {}) },
       { conditions: { leaseId: lease.leaseId } },

@@ -49,9 +49,14 @@ export async function preflight(o: PreflightOptions): Promise<StackOutputValues>
     // so the backend takes the storage account key (gocloud.dev/blob/azureblob newCredInfoFromEnv: a shared key when
     // AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY are both set, else AZURE_STORAGE_SAS_TOKEN), which does not expire.
     const sharedKey = !!env.AZURE_STORAGE_ACCOUNT?.trim() && !!env.AZURE_STORAGE_KEY?.trim(); // gocloud azureblob newCredInfoFromEnv: both
-    if (/^true$/i.test(env.TF_BUILD?.trim() ?? "") && /^azblob:\/\//i.test(backend) && !sharedKey && !env.AZURE_STORAGE_SAS_TOKEN?.trim()) {
+    // The same holds in GitHub Actions (GITHUB_ACTIONS=true, GitHub docs "Default environment variables"): azure/login
+    // hands `az` one OIDC token (about 5 minutes), and the backend would fall back to that session.
+    const ci = /^true$/i.test(env.TF_BUILD?.trim() ?? "") ? "Azure Pipelines" : /^true$/i.test(env.GITHUB_ACTIONS?.trim() ?? "") ? "GitHub Actions" : undefined;
+    if (ci && /^azblob:\/\//i.test(backend) && !sharedKey && !env.AZURE_STORAGE_SAS_TOKEN?.trim()) {
       throw new EnvironmentError(
-        "in Azure Pipelines the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (the state account's key from the Key Vault-backed variable group, mapped in the step's env): a login through the job's federated token expires within the run; see docs/azure-target.md",
+        ci === "Azure Pipelines"
+          ? "in Azure Pipelines the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY (the state account's key from the Key Vault-backed variable group, mapped in the step's env): a login through the job's federated token expires within the run; see docs/azure-target.md"
+          : "in GitHub Actions the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT (variable) and AZURE_STORAGE_KEY (secret) in the step's env: the Azure CLI login of azure/login expires within the run; see docs/github-actions.md",
       );
     }
     const selfManaged = !/^https:\/\/api\.pulumi\.com|Pulumi Cloud/.test(backend) && /^[a-z0-9]+:\/\//i.test(backend);

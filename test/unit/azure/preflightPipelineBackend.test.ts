@@ -36,6 +36,14 @@ describe("azure preflight in Azure Pipelines: a state-backend login that lasts",
     expect((err as Error).message).to.match(/^in Azure Pipelines the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY/);
   });
 
+  it("in GitHub Actions too: an azblob backend without the key is one line naming the variables and the GitHub set-up", async () => {
+    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...base(), TF_BUILD: "", GITHUB_ACTIONS: "true" } }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(EnvironmentError);
+    expect((err as Error).message).to.match(/^in GitHub Actions the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT \(variable\) and AZURE_STORAGE_KEY \(secret\).*docs\/github-actions\.md$/);
+    const withKey = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...base(), TF_BUILD: "", GITHUB_ACTIONS: "true", AZURE_STORAGE_ACCOUNT: "acct", AZURE_STORAGE_KEY: "k" } });
+    expect(withKey).to.deep.equal(outputs);
+  });
+
   it("a key without AZURE_STORAGE_ACCOUNT is not a shared-key login either (gocloud needs both)", async () => {
     const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...base(), AZURE_STORAGE_KEY: "k" } }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(EnvironmentError);

@@ -130,4 +130,23 @@ describe("azure registry, promotion copy and release store (contract tests)", fu
     const again = await b.lock("promote rel-x");
     await again.release();
   });
+
+  it("contract test: a lock held by a CI run names the run: an Azure DevOps build id, or a GitHub Actions run", async () => {
+    const ws = clientsFor(fake, "int");
+    const store = () => new BlobReleaseStore({ container: () => ws.container() });
+    const saved = { build: process.env.BUILD_BUILDID, run: process.env.GITHUB_RUN_ID };
+    try {
+      for (const [env, shown] of [[{ BUILD_BUILDID: "4711" }, "build 4711"], [{ GITHUB_RUN_ID: "987654" }, "build github-run-987654"]] as const) {
+        delete process.env.BUILD_BUILDID;
+        delete process.env.GITHUB_RUN_ID;
+        Object.assign(process.env, env);
+        const lock = await store().lock("release");
+        const err = await store().lock("promote rel-x").catch((e: unknown) => e);
+        expect((err as Error).message).to.include(`, ${shown})`);
+        await lock.release();
+      }
+    } finally {
+      for (const [k, v] of [["BUILD_BUILDID", saved.build], ["GITHUB_RUN_ID", saved.run]] as const) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+  });
 });
