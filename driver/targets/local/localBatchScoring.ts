@@ -83,6 +83,10 @@ export class LocalBatchScoring implements BatchScoringPort {
       } else if (e.event === "error") failure = e.message;
     });
     const r = await child;
+    if (r.exitCode !== 0) {
+      // a killed worker cannot remove its temp files; the output and errors files were never renamed into place
+      for (const f of [req.output, req.errors]) await rm(`${f}.partial-${child.pid}`, { force: true });
+    }
     if (r.exitCode === 2 && failure) throw new DataError(`${failure}; nothing was written`);
     if (r.exitCode !== 0 || !done) {
       const tail = String(r.stderr ?? "").trim().split("\n").slice(-1)[0] ?? "";
