@@ -38,6 +38,8 @@ from azure.ai.ml._restclient.arm_ml_service import models as rest
 from azure.ai.ml._restclient.arm_ml_service.models import _models as rest_models_module
 from azure.ai.ml._restclient.arm_ml_service._utils.model_base import Model as RestModel
 from azure.ai.ml.entities import (
+    BatchDeployment,
+    BatchEndpoint,
     Compute,
     Datastore,
     Environment,
@@ -270,6 +272,16 @@ KINDS: dict[str, dict[str, typing.Any]] = {
     "onlineDeployment": {
         "rest": rest.OnlineDeployment,
         "from": OnlineDeployment._from_rest_object,  # pylint: disable=protected-access
+        "to": lambda e, body: e._to_rest_object(body.get("location")),  # pylint: disable=protected-access
+    },
+    "batchEndpoint": {
+        "rest": rest.BatchEndpoint,
+        "from": BatchEndpoint._from_rest_object,  # pylint: disable=protected-access
+        "to": lambda e, body: e._to_rest_batch_endpoint(body.get("location")),  # pylint: disable=protected-access
+    },
+    "batchDeployment": {
+        "rest": rest.BatchDeployment,
+        "from": BatchDeployment._from_rest_object,  # pylint: disable=protected-access
         "to": lambda e, body: e._to_rest_object(body.get("location")),  # pylint: disable=protected-access
     },
     "endpointAuthKeys": {"rest": rest.EndpointAuthKeys, "from": EndpointAuthKeys._from_rest_object, "to": _to_rest_plain},  # pylint: disable=protected-access

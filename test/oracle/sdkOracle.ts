@@ -26,6 +26,8 @@ export type ResourceKind =
   | "compute"
   | "onlineEndpoint"
   | "onlineDeployment"
+  | "batchEndpoint"
+  | "batchDeployment"
   | "endpointAuthKeys";
 
 export interface LostField {
