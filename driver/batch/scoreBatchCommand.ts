@@ -84,7 +84,7 @@ export async function scoreBatchCommand(o: {
   progress.info(`scoring ${plan.input} with ${model.name} v${model.version} (sha256 ${model.digest.slice(0, 12)}, ${source === "stack" ? `served by ${plan.stack}` : "--version"})`);
   let summary: BatchScoreSummary;
   try {
-    summary = await target.batch.scoreBatch({ model, input: plan.input, output: plan.output, errors: plan.errors }, (e) => bar.update(e), progress);
+    summary = await target.batch.scoreBatch({ model, stack: plan.stack, input: plan.input, output: plan.output, errors: plan.errors }, (e) => bar.update(e), progress);
   } finally {
     bar.finish();
   }

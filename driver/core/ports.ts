@@ -88,6 +88,8 @@ export interface ProfilingPort {
 /** What `mlops score-batch` asks a target to do: score a file (or folder) of feature rows with one verified model version. */
 export interface BatchScoreRequest {
   model: RegisteredModel;
+  /** the stack whose version this is (a target that scores in the cloud uses that stack's batch endpoint) */
+  stack?: StackName;
   /** absolute path of a .csv/.parquet file or a folder of them */
   input: string;
   /** absolute path of the scored rows; the rejected rows go to `errors` (each written atomically) */

@@ -155,6 +155,17 @@ export class SdkOracle {
     return (await this.ask({ op: "sdkCommandJob", args })).body as { properties: Record<string, unknown> };
   }
 
+  /** The body and headers azure-ai-ml's batch_endpoints.invoke sends to a batch endpoint's scoring URI. */
+  async sdkBatchInvoke(args: {
+    inputs: Record<string, { type: string; path: string }>;
+    outputs?: Record<string, { type: string; path: string }>;
+    jobName?: string;
+    deploymentName?: string;
+  }): Promise<{ body: { properties: Record<string, unknown> }; headers: Record<string, string>; repeatabilityHeader: string }> {
+    const r = await this.ask({ op: "sdkBatchInvoke", args });
+    return r as unknown as { body: { properties: Record<string, unknown> }; headers: Record<string, string>; repeatabilityHeader: string };
+  }
+
   /** The model version body the SDK builds for Model(path=..., type=...) in models.create_or_update (remote path). */
   async sdkModelVersion(args: SdkModelVersionArgs): Promise<{ properties: Record<string, unknown> }> {
     return (await this.ask({ op: "sdkModelVersion", args })).body as { properties: Record<string, unknown> };
