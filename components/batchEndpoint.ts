@@ -5,7 +5,7 @@
  * batch deployment follows), so `mlops score-batch --stack <s>` scores with what <s> serves. Without a served
  * version (a stack before its first release) only the endpoint exists.
  *
- * Batch endpoints authenticate with Microsoft Entra tokens only (MS Learn, "Authorization on batch endpoints").
+ * Auth: Microsoft Entra tokens (AADToken, the default azure-ai-ml creates batch endpoints with: entities/_endpoint/batch_endpoint.py).
  * Output: append_row into predictions.csv, one line "file,row,prediction,error" per input row (batch_score.run()).
  */
 import { createHash } from "node:crypto";
