@@ -151,3 +151,11 @@ def test_a_folder_is_scored_file_by_file_and_the_output_names_each_file(model_di
     code = batch_score.main(["--model-dir", str(model_dir), "--input", str(folder), "--output", str(out), "--errors", str(err)])
     assert code == 0
     assert [r[:2] for r in read_csv(out)[1:]] == [["a.csv", "1"], ["sub/b.csv", "1"], ["sub/b.csv", "2"]]
+
+
+def test_the_columns_batch_scoring_expects_are_the_training_columns(data_path):
+    import extract
+
+    with open(data_path, encoding="utf-8") as handle:
+        header = handle.readline().strip().split(",")
+    assert batch_score.FEATURES == extract.FEATURES == [c for c in header if c != extract.TARGET]
