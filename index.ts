@@ -20,3 +20,5 @@ export const traffic = stack.traffic;
 export const trafficConverged = stack.trafficConverged;
 export const servingState = stack.servingState;
 export const codeVersion = stack.codeVersion;
+export const batchEndpointName = stack.batchEndpointName;
+export const batchModelVersion = stack.batchModelVersion;

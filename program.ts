@@ -11,6 +11,7 @@ import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import { resourceNames, INFERENCE_COMPUTE_NAME, TRAINING_COMPUTE_NAME } from "./config/naming.js";
 import { CONFIG_NAMESPACE, parseStackConfig, rawConfigFromPulumiConfig, TLS_SECRET_KEYS, type StackConfig } from "./config/stackConfig.js";
 import { AksInference, type RouterTlsArgs } from "./components/aksInference.js";
+import { BatchScoring, batchEndpointName, primaryServedVersion } from "./components/batchEndpoint.js";
 import { MlWorkspace } from "./components/mlWorkspace.js";
 import { ScoringEndpoint } from "./components/scoringEndpoint.js";
 import { TrainingCluster } from "./components/trainingCluster.js";
@@ -48,6 +49,9 @@ export interface StackOutputs {
   aksClusterName: pulumi.Output<string>;
   endpointName: pulumi.Output<string>;
   scoringUri: pulumi.Output<string>;
+  /** The batch endpoint and the model version its deployment serves ("" before the first release). */
+  batchEndpointName: pulumi.Output<string>;
+  batchModelVersion: string;
   /** The registered model name and, per deployment, the version served and its configured weight. */
   servedModel: { name: string; deployments: Record<string, ServedDeployment> };
   /** Traffic applied to the endpoint by this update. */
@@ -101,6 +105,7 @@ export interface StackComponents {
   training: TrainingCluster;
   inference: AksInference;
   serving: ScoringEndpoint;
+  batch: BatchScoring;
 }
 
 export interface BuiltStack {
@@ -197,6 +202,27 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     tags,
   });
 
+  const batchVersion = primaryServedVersion(deployments);
+  const batch = new BatchScoring(`${config.namePrefix}-${stackName}-batch`, {
+    resourceGroupName: workspace.resourceGroupName,
+    workspaceName: workspace.workspaceName,
+    workspaceId: workspace.workspaceId,
+    location: config.location,
+    endpointName: names.endpoint.apply(batchEndpointName),
+    computeId: training.compute.id,
+    model: config.serving.model,
+    ...(batchVersion ? { modelVersion: batchVersion } : {}),
+    scriptPaths: [join(REPO_ROOT, "ml", "batch_score.py"), options.scoringScriptPath ?? join(REPO_ROOT, "ml", "score.py")],
+    entryScript: "batch_score.py",
+    environmentId: serving.environmentVersion.id,
+    codeName: `${config.namePrefix}-batch-score`,
+    codeContainerName: serving.codeContainer.name,
+    storageAccountName: workspace.storageAccount.name,
+    blobEndpoint: workspace.storageAccount.primaryEndpoints.blob,
+    settings: config.batch,
+    tags,
+  });
+
   const outputs: StackOutputs = {
     resourceGroupName: workspace.resourceGroupName,
     workspaceName: workspace.workspaceName,
@@ -207,11 +233,13 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     aksClusterName: inference.clusterName,
     endpointName: serving.endpointName,
     scoringUri: serving.scoringUri,
+    batchEndpointName: batch.endpointName,
+    batchModelVersion: batch.modelVersion ?? "",
     servedModel: { name: config.serving.model, deployments },
     traffic: serving.traffic,
     trafficConverged: serving.trafficConverged,
     servingState: serving.servingState,
     codeVersion: serving.codeVersionName,
   };
-  return { config, outputs, components: { workspace, training, inference, serving } };
+  return { config, outputs, components: { workspace, training, inference, serving, batch } };
 }

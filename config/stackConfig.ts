@@ -230,6 +230,21 @@ const schema = z.strictObject({
       .nullish()
       .transform((v) => v ?? {}),
   }),
+  /** The batch endpoint's deployment on the training cluster (components/batchEndpoint.ts); defaults when absent. */
+  batch: z
+    .strictObject({
+      instanceCount: positiveInt().default(1),
+      miniBatchSize: positiveInt("a positive integer (input files per run() call)").default(10),
+      maxConcurrencyPerInstance: positiveInt().default(1),
+      errorThreshold: z
+        .number({ error: "must be -1 (never fail the job on file errors) or an integer >= 0" })
+        .int({ error: "must be -1 (never fail the job on file errors) or an integer >= 0" })
+        .min(-1, { error: "must be -1 (never fail the job on file errors) or an integer >= 0" })
+        .default(-1),
+      maxRetries: nonNegativeInt.default(3),
+      retryTimeout: isoDuration.default("PT300S"),
+    })
+    .default({ instanceCount: 1, miniBatchSize: 10, maxConcurrencyPerInstance: 1, errorThreshold: -1, maxRetries: 3, retryTimeout: "PT300S" }),
   approvers: z
     .array(z.string().trim().min(1, { error: "approver names must be non-empty" }), {
       error: "must be a YAML list of approver names",
@@ -325,6 +340,19 @@ export interface StackConfig {
     };
     /** Deployment name (e.g. blue, green) -> model version and traffic weight. May be empty. */
     readonly deployments: Readonly<Record<string, DeploymentConfig>>;
+  };
+  /** Batch scoring: a batch endpoint whose deployment runs ml/batch_score.py on the training cluster. */
+  readonly batch: {
+    /** Training-cluster nodes a batch job uses; at most training.maxNodes. */
+    readonly instanceCount: number;
+    /** Input files per run(mini_batch) call. */
+    readonly miniBatchSize: number;
+    readonly maxConcurrencyPerInstance: number;
+    /** Failed files tolerated before the job fails; -1 = never (row errors are reported per row anyway). */
+    readonly errorThreshold: number;
+    readonly maxRetries: number;
+    /** ISO-8601 timeout of one run() call. */
+    readonly retryTimeout: string;
   };
   /** Names of the people who approve a production release; may be empty outside prod. */
   readonly approvers: readonly string[];
@@ -538,6 +566,12 @@ function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets,
     }
   }
 
+  if (c.batch.instanceCount > c.training.maxNodes) {
+    problems.push(
+      `${key(["batch", "instanceCount"])} (${c.batch.instanceCount}) must be <= ${key(["training", "maxNodes"])} (${c.training.maxNodes}): batch jobs run on the training cluster`,
+    );
+  }
+
   if (isProduction && !c.keyVault.purgeProtection) {
     problems.push(`${key(["keyVault", "purgeProtection"])} (false) must be true when tags.environment is prod`);
   }
@@ -572,6 +606,7 @@ function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets,
       ...(tls ? { tls } : {}),
     },
     serving: c.serving,
+    batch: c.batch,
     approvers: c.approvers,
   };
 }

@@ -17,6 +17,8 @@ import { doctorCommand } from "./doctor/doctorCommand.js";
 import { approvalFromAzureDevOps } from "./targets/azure/adoApprover.js";
 import { listedName } from "./targets/azure/ciApproval.js";
 import { approvalFromGitHub } from "./targets/azure/githubApprover.js";
+import { BatchProgressBar } from "./batch/batchProgressBar.js";
+import { planScoreBatch, scoreBatchCommand } from "./batch/scoreBatchCommand.js";
 
 interface GlobalOpts {
   target: string;
@@ -190,6 +192,24 @@ export function buildProgram(): Command {
     .action(async (stack: string, _o, cmd: Command) => {
       const opts = g(cmd);
       const out = await withTarget(opts, (t) => rollbackCommand(t, stack, new StderrProgress({ quiet: opts.quiet })));
+      emit(opts, out.json, out.text);
+    });
+
+  program
+    .command("score-batch")
+    .description("score a CSV/Parquet file (or folder) of feature rows with the model version a stack serves; rejected rows go to <output>.errors.csv")
+    .requiredOption("--stack <stack>", "int or prod: score with the version this stack serves")
+    .requiredOption("--input <path>", "a .csv/.parquet file with the training columns as header, or a folder of them")
+    .requiredOption("--output <file>", "where the predictions go (file,row,prediction); written whole or not at all")
+    .option("--version <n>", "score with this registered model version instead of the stack's")
+    .action(async (o: { stack: string; input: string; output: string; version?: string }, cmd: Command) => {
+      const opts = g(cmd);
+      const plan = planScoreBatch(o, process.cwd());
+      const repoRoot = repoRootOf(opts);
+      const { model } = await readReleaseConfig(repoRoot);
+      const out = await withTarget(opts, (t) =>
+        scoreBatchCommand({ target: t, modelName: model.name, plan, progress: new StderrProgress({ quiet: opts.quiet }), bar: new BatchProgressBar({ quiet: !!opts.quiet }) }),
+      );
       emit(opts, out.json, out.text);
     });
 

@@ -85,6 +85,44 @@ export interface ProfilingPort {
   profile(stack: StackName, deployment: DeploymentRecord, progress: Progress): Promise<ProfileReport>;
 }
 
+/** What `mlops score-batch` asks a target to do: score a file (or folder) of feature rows with one verified model version. */
+export interface BatchScoreRequest {
+  model: RegisteredModel;
+  /** the stack whose version this is (a target that scores in the cloud uses that stack's batch endpoint) */
+  stack?: StackName;
+  /** absolute path of a .csv/.parquet file or a folder of them */
+  input: string;
+  /** absolute path of the scored rows; the rejected rows go to `errors` (each written atomically) */
+  output: string;
+  errors: string;
+}
+
+export interface BatchScoreSummary {
+  files: number;
+  rows: number;
+  scored: number;
+  failed: number;
+  seconds: number;
+  rowsPerSecond: number;
+  failureKinds: Record<string, number>;
+}
+
+export interface BatchProgressEvent {
+  rows: number;
+  scored: number;
+  failed: number;
+  /** bytes of input read so far, of `totalBytes` (for a percentage; rows are not known up front) */
+  bytes: number;
+  totalBytes: number;
+  seconds: number;
+}
+
+/** Batch scoring with exactly the given model version. Optional on a target. */
+export interface BatchScoringPort {
+  /** Throws DataError for an unusable input (nothing written), NotFoundError/DeploymentError when the model cannot be had. */
+  scoreBatch(req: BatchScoreRequest, onProgress: (e: BatchProgressEvent) => void, progress: Progress): Promise<BatchScoreSummary>;
+}
+
 export interface ApprovalsPort {
   /** Names allowed to approve a release into `stack` (from the stack's config, `mlops:approvers`). */
   approvers(stack: StackName): Promise<string[]>;
@@ -114,6 +152,7 @@ export interface Target {
   environments: EnvironmentsPort;
   approvals: ApprovalsPort;
   profiling?: ProfilingPort;
+  batch?: BatchScoringPort;
   store: ReleaseStore;
   /** Releases resources held by this process (not background services). */
   close(): Promise<void>;

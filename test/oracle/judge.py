@@ -38,6 +38,8 @@ from azure.ai.ml._restclient.arm_ml_service import models as rest
 from azure.ai.ml._restclient.arm_ml_service.models import _models as rest_models_module
 from azure.ai.ml._restclient.arm_ml_service._utils.model_base import Model as RestModel
 from azure.ai.ml.entities import (
+    BatchDeployment,
+    BatchEndpoint,
     Compute,
     Datastore,
     Environment,
@@ -272,6 +274,16 @@ KINDS: dict[str, dict[str, typing.Any]] = {
         "from": OnlineDeployment._from_rest_object,  # pylint: disable=protected-access
         "to": lambda e, body: e._to_rest_object(body.get("location")),  # pylint: disable=protected-access
     },
+    "batchEndpoint": {
+        "rest": rest.BatchEndpoint,
+        "from": BatchEndpoint._from_rest_object,  # pylint: disable=protected-access
+        "to": lambda e, body: e._to_rest_batch_endpoint(body.get("location")),  # pylint: disable=protected-access
+    },
+    "batchDeployment": {
+        "rest": rest.BatchDeployment,
+        "from": BatchDeployment._from_rest_object,  # pylint: disable=protected-access
+        "to": lambda e, body: e._to_rest_object(body.get("location")),  # pylint: disable=protected-access
+    },
     "endpointAuthKeys": {"rest": rest.EndpointAuthKeys, "from": EndpointAuthKeys._from_rest_object, "to": _to_rest_plain},  # pylint: disable=protected-access
 }
 
@@ -434,6 +446,32 @@ def sdk_model_version(args: dict) -> dict[str, typing.Any]:
     return {"body": _plain(model._to_rest_object().as_dict())}  # pylint: disable=protected-access
 
 
+def sdk_batch_invoke(args: dict) -> dict[str, typing.Any]:
+    """The request body batch_endpoints.invoke(endpoint, deployment_name=..., inputs={name: Input}, outputs={name:
+    Output}, job_name=...) POSTs to the endpoint's scoring URI (operations/_batch_endpoint_operations.py): the
+    params_override list loaded through BatchJobSchema, wrapped in {"properties": ...}; azureml:// paths are not
+    resolved (no upload), as invoke does for them. The headers it adds are returned too (without the token)."""
+    from pathlib import Path
+
+    from azure.ai.ml import Input, Output
+    from azure.ai.ml._schema._deployment.batch.batch_job import BatchJobSchema
+    from azure.ai.ml.constants._common import BASE_PATH_CONTEXT_KEY, PARAMS_OVERRIDE_KEY
+    from azure.ai.ml.constants._endpoint import EndpointInvokeFields
+
+    params_override: list[dict[str, typing.Any]] = []
+    params_override.append({"input_data": {name: Input(**spec) for name, spec in args["inputs"].items()}})
+    if args.get("outputs"):
+        params_override.append({"output_data": {name: Output(**spec) for name, spec in args["outputs"].items()}})
+    if args.get("jobName"):
+        params_override.append({"job_name": args["jobName"]})
+    job = BatchJobSchema(context={BASE_PATH_CONTEXT_KEY: Path("."), PARAMS_OVERRIDE_KEY: params_override}).load(data={})
+    job.pop("_output_dataset", None)
+    headers = dict(EndpointInvokeFields.DEFAULT_HEADER)
+    if args.get("deploymentName"):
+        headers[EndpointInvokeFields.MODEL_DEPLOYMENT] = args["deploymentName"]
+    return {"body": _plain({"properties": job}), "headers": headers, "repeatabilityHeader": EndpointInvokeFields.REPEATABILITY_REQUEST_ID}
+
+
 def versions() -> dict[str, typing.Any]:
     import inspect
 
@@ -457,6 +495,8 @@ def main() -> None:
                 out = sdk_command_job(req["args"])
             elif op == "sdkModelVersion":
                 out = sdk_model_version(req["args"])
+            elif op == "sdkBatchInvoke":
+                out = sdk_batch_invoke(req["args"])
             elif op == "versions":
                 out = versions()
             elif op == "fields":

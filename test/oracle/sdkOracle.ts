@@ -26,6 +26,8 @@ export type ResourceKind =
   | "compute"
   | "onlineEndpoint"
   | "onlineDeployment"
+  | "batchEndpoint"
+  | "batchDeployment"
   | "endpointAuthKeys";
 
 export interface LostField {
@@ -151,6 +153,17 @@ export class SdkOracle {
   /** The job body the SDK builds for this intent (command(...) submitted the way jobs.create_or_update does). */
   async sdkCommandJob(args: SdkCommandJobArgs): Promise<{ properties: Record<string, unknown> }> {
     return (await this.ask({ op: "sdkCommandJob", args })).body as { properties: Record<string, unknown> };
+  }
+
+  /** The body and headers azure-ai-ml's batch_endpoints.invoke sends to a batch endpoint's scoring URI. */
+  async sdkBatchInvoke(args: {
+    inputs: Record<string, { type: string; path: string }>;
+    outputs?: Record<string, { type: string; path: string }>;
+    jobName?: string;
+    deploymentName?: string;
+  }): Promise<{ body: { properties: Record<string, unknown> }; headers: Record<string, string>; repeatabilityHeader: string }> {
+    const r = await this.ask({ op: "sdkBatchInvoke", args });
+    return r as unknown as { body: { properties: Record<string, unknown> }; headers: Record<string, string>; repeatabilityHeader: string };
   }
 
   /** The model version body the SDK builds for Model(path=..., type=...) in models.create_or_update (remote path). */

@@ -44,6 +44,12 @@ export const SDK_ENTITY_LIMITS: Partial<Record<ResourceKind, Record<string, Enti
       applies: (_sent, v) => v.entity === "KubernetesOnlineEndpoint",
     },
   },
+  batchEndpoint: {
+    // entities/_endpoint/batch_endpoint.py: _from_rest_object reads auth_mode through camel_to_snake ("aad_token") and
+    // _to_rest_batch_endpoint writes snake_to_camel of it ("aadToken"): the SDK's own body differs in case only from
+    // the REST enum value AADToken (EndpointAuthMode), which is what azure-native sends
+    "properties.authMode": { reason: "the SDK re-cases AADToken as aadToken on its round trip", applies: (sent) => sent === "AADToken" },
+  },
   onlineDeployment: {
     // entities/_deployment/deployment_settings.py OnlineRequestSettings._from_rest_object reads durations through
     // from_iso_duration_format (int(total_seconds())), so PT0.5S becomes 0 ms and to_iso_duration_format_ms drops it

@@ -30,6 +30,7 @@ import { withCapacityCheck } from "./computeCapacity.js";
 import { endpointAuth } from "./endpointAuth.js";
 import { preflight } from "./preflight.js";
 import { WorkspaceClients, type BlobUrlFor } from "./workspaceClients.js";
+import { AzureBatchScoring } from "./azureBatchScoring.js";
 
 /** Replaceable parts (tests): everything defaults to the real thing. */
 export interface AzureTargetDeps {
@@ -97,6 +98,7 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
     }),
     approvals: new StackConfigApprovals(opts.repoRoot),
     profiling: new AzureProfiling({ repoRoot: opts.repoRoot, smokeRequest: opts.config.smoke.request, profile: opts.config.profile, updater, auth }),
+    batch: new AzureBatchScoring({ workspace, outputs: (stack) => baseUpdater.outputs(stack), credential }),
     store,
     close: async () => undefined,
     down: async () => [],

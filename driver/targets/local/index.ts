@@ -12,6 +12,7 @@ import { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { FileSourceFingerprinter } from "../../source/fingerprint.js";
 import { FileReleaseStore } from "../../store/fileReleaseStore.js";
 import { LocalProfiling } from "../../profile/localProfiling.js";
+import { LocalBatchScoring } from "./localBatchScoring.js";
 import { LocalEnvironments } from "./localEnvironments.js";
 import { localPaths, type LocalPaths } from "./localPaths.js";
 import { LocalRegistry } from "./localRegistry.js";
@@ -79,6 +80,7 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
     }),
     approvals: new StackFileApprovers(repoRoot),
     profiling: new LocalProfiling({ paths, config }),
+    batch: new LocalBatchScoring({ paths, pythonEnv, mlflow }),
     store: new FileReleaseStore(paths.stateDir),
     close: async () => undefined,
     down: () => stopLocalServices(repoRoot, paths),

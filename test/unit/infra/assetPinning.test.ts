@@ -95,9 +95,12 @@ describe("code and environment assets pinned per colour (audit item 3)", functio
 });
 
 describe("asset versions are kept on delete (audit item 10)", function () {
-  it("registers the CodeVersion, EnvironmentVersion and the code blob with retainOnDelete", async function () {
+  it("registers the CodeVersion, EnvironmentVersion and the code blob with retainOnDelete (the batch scoring code's too)", async function () {
     const built = await buildForTest("int");
-    for (const type of [T.code, T.env, T.blob]) expect(built.one(type).retainOnDelete, type).to.equal(true);
+    for (const type of [T.code, T.env, T.blob]) {
+      expect(built.ofType(type), type).to.not.have.length(0);
+      for (const r of built.ofType(type)) expect(r.retainOnDelete, `${type} ${r.name}`).to.equal(true);
+    }
     expect(built.one("azure-native:machinelearningservices:OnlineEndpoint").retainOnDelete).to.equal(false);
   });
 });

@@ -27,6 +27,7 @@ const T = {
   env: "azure-native:machinelearningservices:EnvironmentVersion",
   endpoint: "azure-native:machinelearningservices:OnlineEndpoint",
   deployment: "azure-native:machinelearningservices:OnlineDeployment",
+  batchEndpoint: "azure-native:machinelearningservices:BatchEndpoint",
 } as const;
 
 const C = {
@@ -34,7 +35,15 @@ const C = {
   training: "mlops:training:TrainingCluster",
   inference: "mlops:inference:AksInference",
   serving: "mlops:serving:ScoringEndpoint",
+  batch: "mlops:batch:BatchScoring",
 } as const;
+
+/** The one resource of `type` under the online serving component (the batch component has its own code blob and version). */
+function servingOne(built: BuiltForTest, type: string) {
+  const found = built.ofType(type).filter((r) => parentTypeOf(r) === C.serving);
+  expect(found, `${type} under ${C.serving}`).to.have.length(1);
+  return found[0]!;
+}
 
 function servingWith(stack: string, deployments: Record<string, { version: string; weight: number }>) {
   const serving = stackFileConfig(stack)["mlops:serving"] as Record<string, unknown>;
@@ -73,11 +82,18 @@ for (const stackName of ["int", "prod"] as const) {
         [T.code, C.serving, 1],
         [T.env, C.serving, 1],
         [T.endpoint, C.serving, 1],
+        // batch scoring: ml/batch_score.py and ml/score.py as one code version, and the batch endpoint
+        [T.blob, C.batch, 2],
+        [T.code, C.batch, 1],
+        [T.batchEndpoint, C.batch, 1],
       ];
       for (const [type, parent, count] of expected) {
-        const found = built.ofType(type);
-        expect(found, type).to.have.length(count);
-        for (const resource of found) expect(parentTypeOf(resource), `${type} parent`).to.equal(parent);
+        const found = built.ofType(type).filter((r) => parentTypeOf(r) === parent);
+        expect(found, `${type} under ${parent}`).to.have.length(count);
+      }
+      // and none elsewhere: every resource of these types is under one of the components listed
+      for (const type of new Set(expected.map(([t]) => t))) {
+        expect(built.ofType(type), `${type} in all`).to.have.length(expected.filter(([t]) => t === type).reduce((n, [, , c]) => n + c, 0));
       }
       expect(parentTypeOf(computeOfType(built, "AmlCompute"))).to.equal(C.training);
       expect(parentTypeOf(computeOfType(built, "Kubernetes"))).to.equal(C.inference);
@@ -320,17 +336,17 @@ describe("code asset versioning", function () {
   it("gives the code asset a new version and blob when score.py changes; a deployment being deployed runs it", async function () {
     const serving = servingWith("int", { blue: { version: "1", weight: 100 } });
     const a = await buildForTest("int", { configOverrides: serving, previousOutputs: {}, scoringScriptPath: scoreA, condaFilePath: conda });
-    const codeA = a.one(T.code).inputs;
-    const blobA = a.one(T.blob).inputs;
+    const codeA = servingOne(a, T.code).inputs;
+    const blobA = servingOne(a, T.blob).inputs;
     const codeIdA = a.one(T.deployment).inputs.properties.codeConfiguration.codeId;
     const again = await buildForTest("int", { configOverrides: serving, previousOutputs: {}, scoringScriptPath: scoreA, condaFilePath: conda });
     const b = await buildForTest("int", { configOverrides: serving, previousOutputs: {}, scoringScriptPath: scoreB, condaFilePath: conda });
-    const codeB = b.one(T.code).inputs;
+    const codeB = servingOne(b, T.code).inputs;
 
-    expect(again.one(T.code).inputs.version).to.equal(codeA.version);
+    expect(servingOne(again, T.code).inputs.version).to.equal(codeA.version);
     expect(codeB.version).not.to.equal(codeA.version);
     expect(codeA.name).to.equal(codeB.name);
-    expect(b.one(T.blob).inputs.blobName).not.to.equal(blobA.blobName);
+    expect(servingOne(b, T.blob).inputs.blobName).not.to.equal(blobA.blobName);
     expect(b.one(T.deployment).inputs.properties.codeConfiguration.codeId).not.to.equal(codeIdA);
     expect(codeA.properties.codeUri).to.match(new RegExp(`^https://[a-z0-9]+\\.blob\\.storage\\.example/mlops-code/code/${codeA.version}$`));
     expect(blobA.blobName).to.equal(`code/${codeA.version}/score.py`);

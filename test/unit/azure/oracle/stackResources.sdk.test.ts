@@ -74,9 +74,9 @@ describe("Azure ML resources the Pulumi program declares, judged by the azure-ai
         bodies = built.resources.filter((r) => r.type in RESOURCES).map(armBodyOf);
       });
 
-      it(`SDK-judged contract test: ${stack} declares an AmlCompute and a Kubernetes compute, an online endpoint, two deployments, a code and an environment version`, () => {
+      it(`SDK-judged contract test: ${stack} declares an AmlCompute and a Kubernetes compute, an online endpoint, two deployments, two code versions (online scoring, batch scoring) and an environment version`, () => {
         const kinds = bodies.map((b) => (b.kind === "compute" ? `compute:${String((b.body.properties as { computeType?: string }).computeType)}` : b.kind));
-        expect(kinds.sort()).to.deep.equal(["codeVersion", "compute:AmlCompute", "compute:Kubernetes", "environmentVersion", "onlineDeployment", "onlineDeployment", "onlineEndpoint"]);
+        expect(kinds.sort()).to.deep.equal(["codeVersion", "codeVersion", "compute:AmlCompute", "compute:Kubernetes", "environmentVersion", "onlineDeployment", "onlineDeployment", "onlineEndpoint"]);
       });
 
       for (const [label, pick] of [
