@@ -613,11 +613,19 @@ export function rawConfigFromPulumiConfig(allConfig: Record<string, string>): Re
 /** Reads and validates `<repoRoot>/Pulumi.<stack>.yaml` without the Pulumi CLI. */
 export function readStackConfigFile(repoRoot: string, stack: string): StackConfig {
   const file = join(repoRoot, `Pulumi.${stack}.yaml`);
-  let document: unknown;
+  let text: string;
   try {
-    document = parseYaml(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
   } catch (error) {
     throw new StackConfigError(stack, [`cannot read ${file}: ${(error as Error).message}`]);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    // The yaml package appends a code frame after the first line; keep the one line (message and position).
+    const first = ((error as Error).message ?? String(error)).split("\n")[0]!.replace(/:\s*$/, "");
+    throw new StackConfigError(stack, [`cannot parse ${file} as YAML: ${first}; fix the file (or restore it from git)`]);
   }
   const config = (document as { config?: unknown } | null)?.config;
   if (config === null || typeof config !== "object") {

@@ -77,6 +77,22 @@ describe("stack config: the checked-in files", function () {
     writeFileSync(join(dir, "Pulumi.qa.yaml"), "encryptionsalt: x\n");
     expect(() => readStackConfigFile(dir, "qa")).to.throw(StackConfigError, /has no config: map/);
   });
+
+  it("reports unparseable YAML as one line naming the stack, the file and the position (no code frame)", function () {
+    const dir = mkdtempSync(join(tmpdir(), "mlops-cfg-"));
+    writeFileSync(join(dir, "Pulumi.qa.yaml"), "config:\n  mlops:location: [unclosed\n  : : :\n");
+    let error: unknown;
+    try {
+      readStackConfigFile(dir, "qa");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(StackConfigError);
+    const e = error as StackConfigError;
+    expect(e.problems).to.have.length(1);
+    expect(e.message.split("\n"), e.message).to.have.length(1);
+    expect(e.message).to.match(/^stack 'qa': cannot parse .*Pulumi\.qa\.yaml as YAML: .* at line \d+, column \d+; fix the file/);
+  });
 });
 
 describe("stack config: every bad value is one clear line naming stack, key and allowed values", function () {
