@@ -85,37 +85,76 @@ interface Approval {
   steps?: ApprovalStep[];
 }
 
-async function getJson<T>(run: AdoRun, url: string, what: string, fetchImpl: typeof fetch): Promise<T> {
+/** A build timeline is a few hundred KB; a larger answer is not Azure DevOps' and is not read further. */
+export const MAX_ADO_BODY_BYTES = 16 * 1024 ** 2;
+
+/** The body as text, refused (undefined) once it passes MAX_ADO_BODY_BYTES. */
+async function boundedText(res: Response): Promise<string | undefined> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ADO_BODY_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function getJson(run: AdoRun, url: string, what: string, fetchImpl: typeof fetch): Promise<unknown> {
+  const check = `check SYSTEM_COLLECTIONURI (${run.collectionUri}); nothing was recorded`;
   let res: Response;
+  let text: string | undefined;
   try {
     res = await fetchImpl(url, {
       headers: { authorization: `Bearer ${run.accessToken}`, accept: "application/json" },
       redirect: "manual",
       signal: AbortSignal.timeout(30_000),
     });
+    const type = res.headers.get("content-type") ?? "";
+    if (res.status !== 200 || !type.includes("json")) {
+      await res.body?.cancel().catch(() => undefined);
+      // Azure DevOps answers a refused token with 203/302 + a sign-in page, or 401
+      throw new ApprovalError(
+        `Azure DevOps refused to show ${what} (HTTP ${res.status}); the job's build service needs read access to the pipeline and the environment, and the step must map SYSTEM_ACCESSTOKEN; nothing was recorded`,
+      );
+    }
+    text = await boundedText(res);
   } catch (e) {
-    throw new ApprovalError(`could not read ${what} from Azure DevOps (${(e as Error).name}); nothing was recorded`);
+    if (e instanceof ApprovalError) throw e;
+    const cause = (e as { cause?: { code?: unknown } }).cause?.code;
+    throw new ApprovalError(`could not read ${what} from Azure DevOps (${typeof cause === "string" ? cause : (e as Error).name}); ${check}`);
   }
-  const type = res.headers.get("content-type") ?? "";
-  if (res.status !== 200 || !type.includes("json")) {
-    // Azure DevOps answers a refused token with 203/302 + a sign-in page, or 401
-    throw new ApprovalError(
-      `Azure DevOps refused to show ${what} (HTTP ${res.status}); the job's build service needs read access to the pipeline and the environment, and the step must map SYSTEM_ACCESSTOKEN; nothing was recorded`,
-    );
+  if (text === undefined) throw new ApprovalError(`Azure DevOps answered ${what} with more than ${MAX_ADO_BODY_BYTES / 1024 ** 2} MiB; ${check}`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApprovalError(`Azure DevOps answered ${what} with a body that is not JSON; ${check}`);
   }
-  return (await res.json()) as T;
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** The approved actual approver of this stage's environment check. */
 export async function resolveAdoApprover(run: AdoRun, fetchImpl: typeof fetch = fetch): Promise<AdoApprover> {
   const base = `${run.collectionUri}${encodeURIComponent(run.project)}`;
-  const timeline = await getJson<{ records?: TimelineRecord[] }>(
+  const timelineWhat = `the timeline of build ${run.buildId}`;
+  const timeline = await getJson(
     run,
     `${base}/_apis/build/builds/${encodeURIComponent(run.buildId)}/timeline?api-version=${TIMELINE_API_VERSION}`,
-    `the timeline of build ${run.buildId}`,
+    timelineWhat,
     fetchImpl,
   );
-  const records = timeline.records ?? [];
+  if (!isObject(timeline) || (timeline.records !== undefined && timeline.records !== null && !Array.isArray(timeline.records))) {
+    throw new ApprovalError(`Azure DevOps answered ${timelineWhat} with JSON that is not a timeline (no records list); check SYSTEM_COLLECTIONURI (${run.collectionUri}); nothing was recorded`);
+  }
+  const records = ((timeline.records as unknown[] | null | undefined) ?? []).filter(isObject) as unknown as TimelineRecord[];
   const stage = records.find((r) => r.type === "Stage" && (r.identifier === run.stage || (!r.identifier && r.name === run.stage)));
   const checkpoints = new Set(records.filter((r) => r.type === "Checkpoint" && stage && r.parentId === stage.id).map((r) => r.id));
   const approvalIds = records.filter((r) => r.type === "Checkpoint.Approval" && r.parentId && checkpoints.has(r.parentId)).map((r) => r.id);
@@ -125,8 +164,13 @@ export async function resolveAdoApprover(run: AdoRun, fetchImpl: typeof fetch = 
     );
   }
   const q = new URLSearchParams({ approvalIds: approvalIds.join(","), $expand: "steps", "api-version": APPROVALS_API_VERSION });
-  const answer = await getJson<{ value?: Approval[] } | Approval[]>(run, `${base}/_apis/pipelines/approvals?${q}`, `approvals ${approvalIds.join(", ")}`, fetchImpl);
-  const approvals = Array.isArray(answer) ? answer : (answer.value ?? []);
+  const approvalsWhat = `approvals ${approvalIds.join(", ")}`;
+  const answer = await getJson(run, `${base}/_apis/pipelines/approvals?${q}`, approvalsWhat, fetchImpl);
+  const list: unknown = Array.isArray(answer) ? answer : isObject(answer) ? (answer.value ?? []) : undefined;
+  if (!Array.isArray(list)) {
+    throw new ApprovalError(`Azure DevOps answered ${approvalsWhat} with JSON that is not a list of approvals; check SYSTEM_COLLECTIONURI (${run.collectionUri}); nothing was recorded`);
+  }
+  const approvals = list.filter(isObject).map((a) => ({ ...a, steps: Array.isArray(a.steps) ? a.steps.filter(isObject) : [] })) as unknown as Approval[];
   const approved = approvals.filter((a) => a.status === "approved");
   const steps = approved
     .flatMap((a) => (a.steps ?? []).filter((s) => s.status === "approved" && s.actualApprover?.uniqueName).map((s) => ({ a, s })))
