@@ -466,6 +466,12 @@ function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets,
     if (!tags[tag]) problems.push(`${key(["tags", tag])} is required: every resource carries ${REQUIRED_TAGS.join(", ")}`);
   }
   const isProduction = environment === "prod";
+  if (!isProduction && (stack === "prod" || environment.toLowerCase() === "prod")) {
+    // The production rules here and in the policy pack compare the tag with "prod" exactly: a near miss would turn them all off.
+    problems.push(
+      `${key(["tags", "environment"])} (${show(environment)}) must be exactly "prod"${stack === "prod" ? " in the stack named prod" : ""}: the production rules (TLS, purge protection, approvers, policy) key on that value`,
+    );
+  }
 
   if (c.training.minNodes > c.training.maxNodes) {
     problems.push(

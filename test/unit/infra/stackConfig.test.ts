@@ -96,6 +96,23 @@ describe("stack config: the checked-in files", function () {
 });
 
 describe("stack config: every bad value is one clear line naming stack, key and allowed values", function () {
+  it("refuses a near-miss prod tag ('Prod', 'production') that would silently turn off TLS, purge protection and approvers", function () {
+    for (const environment of ["Prod", "production", "PROD"]) {
+      const raw = rawOf("prod");
+      raw.tags.environment = environment;
+      raw.aks.allowInsecureConnections = true;
+      delete raw.aks.tls;
+      expect(problemsOf("prod", raw), environment).to.deep.equal([
+        `stack 'prod': mlops:tags.environment (${JSON.stringify(environment)}) must be exactly "prod" in the stack named prod: the production rules (TLS, purge protection, approvers, policy) key on that value`,
+      ]);
+    }
+    const staging = rawOf("int");
+    staging.tags.environment = "PROD";
+    expect(problemsOf("staging", staging)).to.deep.equal([
+      `stack 'staging': mlops:tags.environment ("PROD") must be exactly "prod" in the stack named prod: the production rules (TLS, purge protection, approvers, policy) key on that value`.replace(" in the stack named prod", ""),
+    ]);
+  });
+
   it("rejects min nodes above max nodes", function () {
     const raw = rawOf("prod");
     raw.training.minNodes = 5;
