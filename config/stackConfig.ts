@@ -41,6 +41,8 @@ export const CONFIG_NAMESPACE = "mlops";
 export const AUTH_MODES = ["Key", "AMLToken"] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 export const REQUIRED_TAGS = ["environment", "project", "owner"] as const;
+/** Azure's tag limits (MS Learn, "Use tags to organize your Azure resources", Limitations); name: a storage account's. */
+export const TAG_LIMITS = { count: 50, name: 128, value: 256 } as const;
 
 /**
  * Keys read as Pulumi secrets (`pulumi config set --secret`), never parsed into StackConfig and never
@@ -464,6 +466,16 @@ function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets,
   const tags: Record<string, string> = { ...c.tags, environment };
   for (const tag of REQUIRED_TAGS) {
     if (!tags[tag]) problems.push(`${key(["tags", tag])} is required: every resource carries ${REQUIRED_TAGS.join(", ")}`);
+  }
+  // MS Learn "Use tags to organize your Azure resources" (Limitations): 50 tags, names 512 (storage accounts 128), values 256.
+  const tagNames = Object.keys(tags);
+  if (tagNames.length > TAG_LIMITS.count) problems.push(`${key(["tags"])} has ${tagNames.length} tags: Azure allows at most ${TAG_LIMITS.count} per resource`);
+  for (const name of tagNames) {
+    if (name.length > TAG_LIMITS.name) {
+      problems.push(`${key(["tags"])} has a tag name of ${name.length} characters (${name.slice(0, 12)}...): Azure allows at most ${TAG_LIMITS.name} on a storage account, which every stack tags`);
+    } else if ((tags[name] ?? "").length > TAG_LIMITS.value) {
+      problems.push(`${key(["tags", name])} is ${tags[name]!.length} characters long: Azure allows at most ${TAG_LIMITS.value} in a tag value`);
+    }
   }
   const isProduction = environment === "prod";
   if (!isProduction && (stack === "prod" || environment.toLowerCase() === "prod")) {

@@ -113,6 +113,19 @@ describe("stack config: every bad value is one clear line naming stack, key and 
     ]);
   });
 
+  it("refuses tags Azure would refuse at deploy time: a value over 256 characters, a name over 128 (the storage account's limit), more than 50", function () {
+    const raw = rawOf("int");
+    raw.tags.project = "y".repeat(257);
+    raw.tags["n".repeat(129)] = "x";
+    expect(problemsOf("int", raw)).to.deep.equal([
+      `stack 'int': mlops:tags.project is 257 characters long: Azure allows at most 256 in a tag value`,
+      `stack 'int': mlops:tags has a tag name of 129 characters (${"n".repeat(12)}...): Azure allows at most 128 on a storage account, which every stack tags`,
+    ]);
+    const many = rawOf("int");
+    for (let i = 0; i < 48; i++) many.tags[`t${i}`] = "x";
+    expect(problemsOf("int", many)).to.deep.equal(["stack 'int': mlops:tags has 51 tags: Azure allows at most 50 per resource"]);
+  });
+
   it("rejects min nodes above max nodes", function () {
     const raw = rawOf("prod");
     raw.training.minNodes = 5;
