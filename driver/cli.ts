@@ -15,6 +15,7 @@ import { createTarget, parseTargetName, TARGETS, type CliTarget } from "./target
 import { profileCommand, rollbackCommand, writeReportFor } from "./cli/profileCommands.js";
 import { doctorCommand } from "./doctor/doctorCommand.js";
 import { adoApprovalComment, adoRunFromEnv, approverName, resolveAdoApprover, type AdoApprover } from "./targets/azure/adoApprover.js";
+import { RELEASE_ID } from "./store/fileReleaseStore.js";
 
 interface GlobalOpts {
   target: string;
@@ -109,6 +110,8 @@ export function buildProgram(): Command {
       let comment = o.comment;
       let ado: { approver: AdoApprover } | undefined;
       if (o.fromAzureDevops) {
+        // A typo in the id is bad input (exit 2), found before the job token goes to Azure DevOps.
+        if (!RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status'`);
         const run = adoRunFromEnv(process.env);
         const approver = await resolveAdoApprover(run);
         ado = { approver };
