@@ -205,6 +205,9 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** File-system errors that mean a path mlops must write is not usable (exit 8 instead of an internal error). */
+const FS_NOT_READY = new Set(["EEXIST", "ENOTDIR", "EACCES", "EPERM", "EROFS", "ENOSPC"]);
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -217,6 +220,13 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof MlopsError) {
       process.stderr.write(`mlops: ${e.message}\n`);
       return e.exitCode;
+    }
+    const fsError = e as { code?: unknown; path?: unknown };
+    if (typeof fsError?.path === "string" && typeof fsError.code === "string" && FS_NOT_READY.has(fsError.code)) {
+      // The state directory (or a file in it) cannot be made or written: the machine is not ready, not a bug.
+      const fix = fsError.code === "ENOSPC" ? "free disk space" : "it must be a writable directory: move the file aside or fix its permissions";
+      process.stderr.write(`mlops: cannot create or write ${fsError.path} (${fsError.code}); ${fix} ('mlops doctor' checks it)\n`);
+      return EXIT.environment;
     }
     const msg = (e as Error)?.message ?? String(e);
     process.stderr.write(`mlops: internal error: ${msg.split("\n")[0]} (please report it, with the logs under .mlops/logs)\n`);
