@@ -6,7 +6,8 @@ import { Command, CommanderError, Option } from "commander";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { readReleaseConfig } from "./config/releaseConfig.js";
-import { EXIT, MlopsError, UsageError } from "./core/errors.js";
+import { ConfigError, EXIT, MlopsError, UsageError } from "./core/errors.js";
+import { readStackConfigFile, StackConfigError } from "../config/stackConfig.js";
 import { ReleaseStateMachine } from "./core/releaseStateMachine.js";
 import { STACKS, type Release } from "./core/release.js";
 import { StderrProgress } from "./cli/progress.js";
@@ -84,6 +85,7 @@ export function buildProgram(): Command {
     .description("start a release and run it up to the approval hold")
     .action(async (_o, cmd: Command) => {
       const opts = g(cmd);
+      checkStackFiles(repoRootOf(opts));
       const r = await withTarget(opts, (t, m) => writeReportFor(repoRootOf(opts), t, () => m.start()));
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
@@ -203,6 +205,21 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+/**
+ * Both stack files validated before a release runs anything: a bad PROD file would otherwise surface at the
+ * approval hold, a bad INT file on Azure at INT's `pulumi up`, each after training. One line, exit 2.
+ */
+function checkStackFiles(repoRoot: string): void {
+  for (const stack of ["int", "prod"] as const) {
+    try {
+      readStackConfigFile(repoRoot, stack);
+    } catch (e) {
+      if (!(e instanceof StackConfigError)) throw e;
+      throw new ConfigError(`stack '${stack}': ${e.problems[0] ?? e.message.split("\n")[0]}; fix Pulumi.${stack}.yaml${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problem(s) after this one)` : ""}`);
+    }
+  }
 }
 
 /** File-system errors that mean a path mlops must write is not usable (exit 8 instead of an internal error). */
