@@ -41,6 +41,8 @@ export const CONFIG_NAMESPACE = "mlops";
 export const AUTH_MODES = ["Key", "AMLToken"] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 export const REQUIRED_TAGS = ["environment", "project", "owner"] as const;
+/** Azure's tag limits (MS Learn, "Use tags to organize your Azure resources", Limitations); name: a storage account's. */
+export const TAG_LIMITS = { count: 50, name: 128, value: 256 } as const;
 
 /**
  * Keys read as Pulumi secrets (`pulumi config set --secret`), never parsed into StackConfig and never
@@ -493,7 +495,23 @@ function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets,
   for (const tag of REQUIRED_TAGS) {
     if (!tags[tag]) problems.push(`${key(["tags", tag])} is required: every resource carries ${REQUIRED_TAGS.join(", ")}`);
   }
+  // MS Learn "Use tags to organize your Azure resources" (Limitations): 50 tags, names 512 (storage accounts 128), values 256.
+  const tagNames = Object.keys(tags);
+  if (tagNames.length > TAG_LIMITS.count) problems.push(`${key(["tags"])} has ${tagNames.length} tags: Azure allows at most ${TAG_LIMITS.count} per resource`);
+  for (const name of tagNames) {
+    if (name.length > TAG_LIMITS.name) {
+      problems.push(`${key(["tags"])} has a tag name of ${name.length} characters (${name.slice(0, 12)}...): Azure allows at most ${TAG_LIMITS.name} on a storage account, which every stack tags`);
+    } else if ((tags[name] ?? "").length > TAG_LIMITS.value) {
+      problems.push(`${key(["tags", name])} is ${tags[name]!.length} characters long: Azure allows at most ${TAG_LIMITS.value} in a tag value`);
+    }
+  }
   const isProduction = environment === "prod";
+  if (!isProduction && (stack === "prod" || environment.toLowerCase() === "prod")) {
+    // The production rules here and in the policy pack compare the tag with "prod" exactly: a near miss would turn them all off.
+    problems.push(
+      `${key(["tags", "environment"])} (${show(environment)}) must be exactly "prod"${stack === "prod" ? " in the stack named prod" : ""}: the production rules (TLS, purge protection, approvers, policy) key on that value`,
+    );
+  }
 
   if (c.training.minNodes > c.training.maxNodes) {
     problems.push(
@@ -648,11 +666,19 @@ export function rawConfigFromPulumiConfig(allConfig: Record<string, string>): Re
 /** Reads and validates `<repoRoot>/Pulumi.<stack>.yaml` without the Pulumi CLI. */
 export function readStackConfigFile(repoRoot: string, stack: string): StackConfig {
   const file = join(repoRoot, `Pulumi.${stack}.yaml`);
-  let document: unknown;
+  let text: string;
   try {
-    document = parseYaml(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
   } catch (error) {
     throw new StackConfigError(stack, [`cannot read ${file}: ${(error as Error).message}`]);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    // The yaml package appends a code frame after the first line; keep the one line (message and position).
+    const first = ((error as Error).message ?? String(error)).split("\n")[0]!.replace(/:\s*$/, "");
+    throw new StackConfigError(stack, [`cannot parse ${file} as YAML: ${first}; fix the file (or restore it from git)`]);
   }
   const config = (document as { config?: unknown } | null)?.config;
   if (config === null || typeof config !== "object") {

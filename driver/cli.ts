@@ -6,7 +6,8 @@ import { Command, CommanderError, Option } from "commander";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { readReleaseConfig } from "./config/releaseConfig.js";
-import { EXIT, MlopsError, UsageError } from "./core/errors.js";
+import { ConfigError, EXIT, MlopsError, UsageError } from "./core/errors.js";
+import { readStackConfigFile, StackConfigError } from "../config/stackConfig.js";
 import { ReleaseStateMachine } from "./core/releaseStateMachine.js";
 import { STACKS, type Release } from "./core/release.js";
 import { StderrProgress } from "./cli/progress.js";
@@ -19,6 +20,7 @@ import { listedName } from "./targets/azure/ciApproval.js";
 import { approvalFromGitHub } from "./targets/azure/githubApprover.js";
 import { BatchProgressBar } from "./batch/batchProgressBar.js";
 import { planScoreBatch, scoreBatchCommand } from "./batch/scoreBatchCommand.js";
+import { RELEASE_ID } from "./store/fileReleaseStore.js";
 
 interface GlobalOpts {
   target: string;
@@ -104,6 +106,7 @@ export function buildProgram(): Command {
     .description("start a release and run it up to the approval hold")
     .action(async (_o, cmd: Command) => {
       const opts = g(cmd);
+      checkStackFiles(repoRootOf(opts));
       const r = await withTarget(opts, (t, m) => releaseOutcome(opts, t, () => writeReportFor(repoRootOf(opts), t, () => m.start())));
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
@@ -128,6 +131,10 @@ export function buildProgram(): Command {
       const opts = g(cmd);
       if ([Boolean(o.as), o.fromAzureDevops, o.fromGithub].filter(Boolean).length !== 1) {
         throw new UsageError("pass exactly one of --as <name>, --from-azure-devops or --from-github");
+      }
+      // A typo in the id is bad input (exit 2), found before the job token goes to the CI system.
+      if ((o.fromAzureDevops || o.fromGithub) && !RELEASE_ID.test(id)) {
+        throw new UsageError(`'${id}' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status'`);
       }
       const ci = o.fromAzureDevops ? await approvalFromAzureDevOps(process.env, o.comment) : o.fromGithub ? await approvalFromGitHub(process.env, o.comment) : undefined;
       const r = await withTarget(opts, async (t, m) => {
@@ -236,6 +243,24 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Both stack files validated before a release runs anything: a bad PROD file would otherwise surface at the
+ * approval hold, a bad INT file on Azure at INT's `pulumi up`, each after training. One line, exit 2.
+ */
+function checkStackFiles(repoRoot: string): void {
+  for (const stack of ["int", "prod"] as const) {
+    try {
+      readStackConfigFile(repoRoot, stack);
+    } catch (e) {
+      if (!(e instanceof StackConfigError)) throw e;
+      throw new ConfigError(`stack '${stack}': ${e.problems[0] ?? e.message.split("\n")[0]}; fix Pulumi.${stack}.yaml${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problem(s) after this one)` : ""}`);
+    }
+  }
+}
+
+/** File-system errors that mean a path mlops must write is not usable (exit 8 instead of an internal error). */
+const FS_NOT_READY = new Set(["EEXIST", "ENOTDIR", "EACCES", "EPERM", "EROFS", "ENOSPC"]);
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -248,6 +273,13 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof MlopsError) {
       process.stderr.write(`mlops: ${e.message}\n`);
       return e.exitCode;
+    }
+    const fsError = e as { code?: unknown; path?: unknown };
+    if (typeof fsError?.path === "string" && typeof fsError.code === "string" && FS_NOT_READY.has(fsError.code)) {
+      // The state directory (or a file in it) cannot be made or written: the machine is not ready, not a bug.
+      const fix = fsError.code === "ENOSPC" ? "free disk space" : "it must be a writable directory: move the file aside or fix its permissions";
+      process.stderr.write(`mlops: cannot create or write ${fsError.path} (${fsError.code}); ${fix} ('mlops doctor' checks it)\n`);
+      return EXIT.environment;
     }
     const msg = (e as Error)?.message ?? String(e);
     process.stderr.write(`mlops: internal error: ${msg.split("\n")[0]} (please report it, with the logs under .mlops/logs)\n`);

@@ -173,6 +173,11 @@ export const kubernetesEndpointAuth: ResourceValidationPolicy = {
 };
 
 const isTrue = (value: unknown): boolean => String(value).toLowerCase() === "true";
+/** Protected settings carrying both PEMs the router serves TLS with (policies see secrets unwrapped). */
+const hasCertificateAndKey = (value: unknown): boolean => {
+  const protectedSettings = (value ?? {}) as Props;
+  return Boolean(protectedSettings["scoringFe.sslCert"]) && Boolean(protectedSettings["scoringFe.sslKey"]);
+};
 
 export const prodInferenceOverTls: StackValidationPolicy = {
   name: "prod-inference-over-tls",
@@ -188,7 +193,7 @@ export const prodInferenceOverTls: StackValidationPolicy = {
       const fix = "set mlops:aks.allowInsecureConnections false with mlops:aks.tls (cname + certificate)";
       if (isTrue(settings["allowInsecureConnections"])) {
         report(`Stack tagged environment=prod serves inference over plain HTTP (Azure ML extension ${ext.name}: allowInsecureConnections True): ${fix}.`);
-      } else if (!settings["sslCname"] || (!settings["scoringFe.sslSecret"] && ext.props["configurationProtectedSettings"] === undefined)) {
+      } else if (!settings["sslCname"] || (!settings["scoringFe.sslSecret"] && !hasCertificateAndKey(ext.props["configurationProtectedSettings"]))) {
         report(`Stack tagged environment=prod has no TLS certificate on the Azure ML extension ${ext.name} (sslCname plus scoringFe.sslSecret or protected scoringFe.sslCert/sslKey): ${fix}.`);
       }
     }

@@ -11,7 +11,9 @@ import type { ReleaseLock, ReleaseStore } from "../core/ports.js";
 import { withAllSteps, type Release } from "../core/release.js";
 import { writeFileAtomic } from "./atomicFile.js";
 
-const ID = /^rel-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$/;
+/** The shape of a release id (rel-<date>-<time>-<4 hex>), the same for both targets' stores. */
+export const RELEASE_ID = /^rel-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$/;
+const ID = RELEASE_ID;
 
 interface LockInfo {
   pid: number;

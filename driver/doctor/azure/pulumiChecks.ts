@@ -139,7 +139,7 @@ export const backendCheck: Check<AzureDoctorContext> = {
           ? warn("backend", `file backend ${dir}: state lives on this machine only`, "the pipeline and other people cannot see it; use azblob or Pulumi Cloud for the Azure stacks")
           : fail("backend", `file backend ${dir} does not exist`, `create it or 'pulumi login' to the shared backend`),
       );
-    } else out.push(ok("backend", `${raw.replace(/\?.*$/, "")} (login present; not probed)`));
+    } else if (out.length === 0) out.push(ok("backend", `${raw.replace(/\?.*$/, "")} (login present; not probed)`));
     return out;
   },
 };

@@ -11,7 +11,7 @@
  *   (two conda.yml digests on the CI machine, 2026-12-02): doctor asks for 1.5 GB when the venv is not built, and
  *   0.5 GB for the MLflow store and logs (an estimate: a model version is a few MB).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { CONDA_FILE, envDigest } from "../../source/fingerprint.js";
 import type { ReleaseConfig } from "../../config/releaseConfig.js";
@@ -132,22 +132,40 @@ export const diskCheck: Check<LocalDoctorContext> = {
       { what: "MLflow store and logs", dir: ctx.paths.stateDir, need: STORE_BYTES },
     ];
     const byDevice = new Map<number, { free: number; need: number; whats: string[]; dirs: string[] }>();
+    const unusable: CheckResult[] = [];
     for (const w of where) {
-      const { free, device } = await ctx.deps.freeSpace(existingAncestor(w.dir));
+      const anc = existingAncestor(w.dir);
+      const why = unusableDir(anc);
+      if (why) {
+        unusable.push(fail(`disk[${w.what}]`, `${w.dir} cannot be created or written: ${anc} ${why}`, `move ${anc} aside (or fix its permissions)${w.what === "venv" ? ", or set MLOPS_VENV_ROOT to a writable directory" : ""}`));
+        continue;
+      }
+      const { free, device } = await ctx.deps.freeSpace(anc);
       const e = byDevice.get(device) ?? { free, need: 0, whats: [], dirs: [] };
       e.need += w.need;
       e.whats.push(w.what);
       e.dirs.push(w.dir);
       byDevice.set(device, e);
     }
-    return [...byDevice.values()].map((e) => {
+    return [...unusable, ...[...byDevice.values()].map((e) => {
       const name = `disk[${e.whats.join(" + ")}]`;
       const what = `${gb(e.free)} free for ${e.dirs.join(", ")}; needs about ${gb(e.need)}`;
       if (e.free < e.need) return fail(name, what, "free disk space, or set MLOPS_VENV_ROOT to a filesystem with room");
       if (e.free < 2 * e.need) return warn(name, `${what} (less than twice that)`, "free some space before long runs");
       return ok(name, what);
-    });
+    })];
   },
 };
+
+/** Why `dir` (an existing path) cannot hold the state or venvs: not a directory, or not writable; undefined when usable. */
+function unusableDir(dir: string): string | undefined {
+  if (!statSync(dir).isDirectory()) return "is not a directory";
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    return "is not writable";
+  }
+  return undefined;
+}
 
 export const LOCAL_CHECKS: Check<LocalDoctorContext>[] = [nodeCheck, pythonCheck, venvCheck, portsCheck, diskCheck];

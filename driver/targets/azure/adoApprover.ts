@@ -89,19 +89,25 @@ interface Approval {
 function getJson<T>(run: AdoRun, url: string, what: string, fetchImpl: typeof fetch): Promise<T> {
   // Azure DevOps answers a refused token with 203/302 + a sign-in page, or 401
   const refusedHint = "the job's build service needs read access to the pipeline and the environment, and the step must map SYSTEM_ACCESSTOKEN";
-  return ciGetJson<T>({ service: "Azure DevOps", url, token: run.accessToken, what, refusedHint }, fetchImpl);
+  return ciGetJson<T>({ service: "Azure DevOps", url, token: run.accessToken, what, refusedHint, address: `SYSTEM_COLLECTIONURI (${run.collectionUri})` }, fetchImpl);
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** The approved actual approver of this stage's environment check. */
 export async function resolveAdoApprover(run: AdoRun, fetchImpl: typeof fetch = fetch): Promise<AdoApprover> {
   const base = `${run.collectionUri}${encodeURIComponent(run.project)}`;
-  const timeline = await getJson<{ records?: TimelineRecord[] }>(
+  const timelineWhat = `the timeline of build ${run.buildId}`;
+  const timeline = await getJson(
     run,
     `${base}/_apis/build/builds/${encodeURIComponent(run.buildId)}/timeline?api-version=${TIMELINE_API_VERSION}`,
-    `the timeline of build ${run.buildId}`,
+    timelineWhat,
     fetchImpl,
   );
-  const records = timeline.records ?? [];
+  if (!isObject(timeline) || (timeline.records !== undefined && timeline.records !== null && !Array.isArray(timeline.records))) {
+    throw new ApprovalError(`Azure DevOps answered ${timelineWhat} with JSON that is not a timeline (no records list); check SYSTEM_COLLECTIONURI (${run.collectionUri}); nothing was recorded`);
+  }
+  const records = ((timeline.records as unknown[] | null | undefined) ?? []).filter(isObject) as unknown as TimelineRecord[];
   const stage = records.find((r) => r.type === "Stage" && (r.identifier === run.stage || (!r.identifier && r.name === run.stage)));
   const checkpoints = new Set(records.filter((r) => r.type === "Checkpoint" && stage && r.parentId === stage.id).map((r) => r.id));
   const approvalIds = records.filter((r) => r.type === "Checkpoint.Approval" && r.parentId && checkpoints.has(r.parentId)).map((r) => r.id);
@@ -111,8 +117,13 @@ export async function resolveAdoApprover(run: AdoRun, fetchImpl: typeof fetch = 
     );
   }
   const q = new URLSearchParams({ approvalIds: approvalIds.join(","), $expand: "steps", "api-version": APPROVALS_API_VERSION });
-  const answer = await getJson<{ value?: Approval[] } | Approval[]>(run, `${base}/_apis/pipelines/approvals?${q}`, `approvals ${approvalIds.join(", ")}`, fetchImpl);
-  const approvals = Array.isArray(answer) ? answer : (answer.value ?? []);
+  const approvalsWhat = `approvals ${approvalIds.join(", ")}`;
+  const answer = await getJson(run, `${base}/_apis/pipelines/approvals?${q}`, approvalsWhat, fetchImpl);
+  const list: unknown = Array.isArray(answer) ? answer : isObject(answer) ? (answer.value ?? []) : undefined;
+  if (!Array.isArray(list)) {
+    throw new ApprovalError(`Azure DevOps answered ${approvalsWhat} with JSON that is not a list of approvals; check SYSTEM_COLLECTIONURI (${run.collectionUri}); nothing was recorded`);
+  }
+  const approvals = list.filter(isObject).map((a) => ({ ...a, steps: Array.isArray(a.steps) ? a.steps.filter(isObject) : [] })) as unknown as Approval[];
   const approved = approvals.filter((a) => a.status === "approved");
   const steps = approved
     .flatMap((a) => (a.steps ?? []).filter((s) => s.status === "approved" && s.actualApprover?.uniqueName).map((s) => ({ a, s })))

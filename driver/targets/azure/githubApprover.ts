@@ -90,11 +90,15 @@ export async function resolveGitHubApprovers(run: GitHubRun, fetchImpl: typeof f
       token: run.token,
       what: `the review history of run ${run.runId} of ${run.repository}`,
       refusedHint: "give the job 'permissions: actions: read' and map 'GITHUB_TOKEN: ${{ github.token }}' into the step's env",
+      address: `GITHUB_API_URL (${run.apiUrl})`,
       headers: { accept: "application/vnd.github+json", "x-github-api-version": GITHUB_REST_API_VERSION, "user-agent": "mlops" },
     },
     fetchImpl,
   );
-  const forEnv = (Array.isArray(reviews) ? reviews : []).filter((r) => (r.environments ?? []).some((e) => e.name === run.environment));
+  // the shape is checked, not trusted: an answer that is not a list of reviews finds no approval (one line, exit 5)
+  const forEnv = (Array.isArray(reviews) ? reviews : []).filter(
+    (r) => r !== null && typeof r === "object" && Array.isArray(r.environments) && r.environments.some((e) => e?.name === run.environment),
+  );
   const approvers: GitHubApprover[] = [];
   for (const r of forEnv) {
     if (r.state !== "approved" || !r.user?.login || typeof r.user.id !== "number") continue;

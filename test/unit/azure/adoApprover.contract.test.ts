@@ -90,7 +90,7 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
       const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
         const p = execFile(
           process.execPath,
-          [path.join(REPO, "bin", "mlops.js"), "--repo", repo.root, "approve", "r-1", "--target", "azure", "--from-azure-devops"],
+          [path.join(REPO, "bin", "mlops.js"), "--repo", repo.root, "approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-azure-devops"],
           { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: repo.root, NODE_EXTRA_CA_CERTS: ca, ...env() }, cwd: repo.root },
           (e, stdout, stderr) => resolve({ code: p.exitCode ?? (e as { code?: number } | null)?.code ?? null, stdout, stderr }),
         );
@@ -101,6 +101,25 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
         "mlops: no approval check found for stage 'Prod' of build 4711: add an Approvals check to the stage's environment (docs/azure-target.md, \"Approvals\"); nothing was recorded",
       ]);
       expect(readFileSync(path.join(repo.root, "Pulumi.prod.yaml"), "utf8")).to.equal(before);
+    } finally {
+      repo.cleanup();
+    }
+  });
+
+  it("CLI: a release id that is not one is refused (exit 2) before the job token is sent to Azure DevOps", async () => {
+    const repo = tempRepo();
+    try {
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const p = execFile(
+          process.execPath,
+          [path.join(REPO, "bin", "mlops.js"), "--repo", repo.root, "approve", "r-1", "--target", "azure", "--from-azure-devops"],
+          { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: repo.root, ...env() }, cwd: repo.root },
+          (e, stdout, stderr) => resolve({ code: p.exitCode ?? (e as { code?: number } | null)?.code ?? null, stdout, stderr }),
+        );
+      });
+      expect(r.code).to.equal(2);
+      expect(r.stderr.trimEnd().split("\n")).to.deep.equal(["mlops: 'r-1' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status'"]);
+      expect(ado.requests).to.deep.equal([]);
     } finally {
       repo.cleanup();
     }

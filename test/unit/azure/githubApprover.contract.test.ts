@@ -120,7 +120,7 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
     const repo = tempRepo();
     try {
       const before = readFileSync(path.join(repo.root, "Pulumi.prod.yaml"), "utf8");
-      const r = await cli(repo.root, env(), "approve", "r-1", "--target", "azure", "--from-github");
+      const r = await cli(repo.root, env(), "approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-github");
       expect(r.code).to.equal(5);
       expect(r.stdout).to.equal("");
       expect(r.stderr.trimEnd().split("\n")).to.deep.equal([
@@ -135,7 +135,7 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
   it("CLI: --as, --from-azure-devops and --from-github are exclusive (usage error, exit 2)", async () => {
     const repo = tempRepo();
     try {
-      const r = await cli(repo.root, env(), "approve", "r-1", "--target", "azure", "--from-github", "--as", "alice");
+      const r = await cli(repo.root, env(), "approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-github", "--as", "alice");
       expect(r.code).to.equal(2);
       expect(r.stderr.trimEnd()).to.equal("mlops: pass exactly one of --as <name>, --from-azure-devops or --from-github");
       expect(gh.apiCalls).to.deep.equal([]);

@@ -171,6 +171,13 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       expectFail(await h.run(), "backend", /keeps secrets with a passphrase and none is set/, /PULUMI_CONFIG_PASSPHRASE/);
     });
 
+    it("backend: a backend it cannot probe (s3://) without the passphrase is one FAIL, not a FAIL and an ok", async () => {
+      delete h.env.PULUMI_CONFIG_PASSPHRASE;
+      h.env.PULUMI_BACKEND_URL = "s3://x";
+      const lines = (await h.run()).filter((r) => r.check === "backend").map((r) => `${r.status} ${r.detail}`);
+      expect(lines).to.deep.equal(["FAIL s3://x keeps secrets with a passphrase and none is set"]);
+    });
+
     it("backend: the state container does not exist", async () => {
       h.arm.stateContainer = "absent";
       expectFail(await h.run(), "backend", new RegExp(`container '${STATE_CONTAINER}' does not exist \\(ContainerNotFound\\)`), /az storage container create -n pulumi-state --account-name stateacct/);

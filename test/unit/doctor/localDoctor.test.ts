@@ -132,6 +132,18 @@ describe("mlops doctor (local target)", function () {
     expect(r.fix).to.match(/MLOPS_VENV_ROOT/);
   });
 
+  it("disk: FAIL when .mlops is a file (nothing could be created under it), naming the path and what to do", async () => {
+    writeFileSync(path.join(root, ".mlops"), "not a directory\n");
+    const rs = await localDoctor(root, config, { deps, paths: localPaths(root, path.join(root, ".mlops", "venvs")) });
+    const bad = rs.filter((r) => r.status === "FAIL");
+    expect(bad.map((r) => `${r.check}: ${r.detail}`)).to.deep.equal([
+      `disk[venv]: ${path.join(root, ".mlops", "venvs")} cannot be created or written: ${path.join(root, ".mlops")} is not a directory`,
+      `disk[MLflow store and logs]: ${path.join(root, ".mlops")} cannot be created or written: ${path.join(root, ".mlops")} is not a directory`,
+    ]);
+    expect(bad[0]!.fix).to.match(/^move .*\.mlops aside/);
+    expect(doctorExitCode(rs)).to.equal(8);
+  });
+
   it("disk: venv and store on different filesystems are judged apart", async () => {
     mkdirSync(path.join(root, "venvs"));
     mkdirSync(path.join(root, ".mlops"));

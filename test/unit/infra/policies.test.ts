@@ -73,6 +73,16 @@ describe("policy pack: each policy passes a compliant resource and flags a non-c
       ]);
     });
 
+    it("reports protected settings without both scoringFe.sslCert and scoringFe.sslKey (an empty map is no certificate)", async function () {
+      for (const protectedSettings of [{}, { "scoringFe.sslCert": "Y2VydA==" }, { "scoringFe.sslCert": "", "scoringFe.sslKey": "" }]) {
+        const found = await stackViolations(p.prodInferenceOverTls, [prodRg, ext({ allowInsecureConnections: "False", sslCname: "scoring.example.com" }, { configurationProtectedSettings: protectedSettings })]);
+        expect(found, JSON.stringify(protectedSettings)).to.have.length(1);
+        expect(found[0]).to.match(/no TLS certificate on the Azure ML extension/);
+      }
+      const both = { "scoringFe.sslCert": "Y2VydA==", "scoringFe.sslKey": "a2V5" };
+      expect(await stackViolations(p.prodInferenceOverTls, [prodRg, ext({ allowInsecureConnections: "False", sslCname: "scoring.example.com" }, { configurationProtectedSettings: both })])).to.deep.equal([]);
+    });
+
     it("reports TLS without sslCname or certificate", async function () {
       const found = await stackViolations(p.prodInferenceOverTls, [prodRg, ext({ allowInsecureConnections: "False" })]);
       expect(found).to.have.length(1);

@@ -3,11 +3,25 @@
  * (the pattern of pulumi-policy-aws src/tests/util.ts), collecting reported violations.
  */
 import type { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Secrets as the analyzer hands them to a policy: unpacked to plain values (@pulumi/policy deserialize.js,
+ * deserializeProperty: "secrets must be fully unpacked into plain-old-JSON"). Mock-recorded inputs hold them
+ * as RPC secret wrappers, which a policy would otherwise see instead of the value.
+ */
+export function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value === null || typeof value !== "object") return value;
+  const record = value as Record<string, unknown>;
+  if (record[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return unwrapSecrets(record["value"]);
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
 
 export function argsFor(type: string, props: Record<string, unknown>): ResourceValidationArgs {
   return {
     type,
-    props,
+    props: unwrapSecrets(props) as Record<string, unknown>,
     urn: `urn:pulumi:test::mlops::${type}::test`,
     name: "test",
     opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },

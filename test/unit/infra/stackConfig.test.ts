@@ -77,9 +77,55 @@ describe("stack config: the checked-in files", function () {
     writeFileSync(join(dir, "Pulumi.qa.yaml"), "encryptionsalt: x\n");
     expect(() => readStackConfigFile(dir, "qa")).to.throw(StackConfigError, /has no config: map/);
   });
+
+  it("reports unparseable YAML as one line naming the stack, the file and the position (no code frame)", function () {
+    const dir = mkdtempSync(join(tmpdir(), "mlops-cfg-"));
+    writeFileSync(join(dir, "Pulumi.qa.yaml"), "config:\n  mlops:location: [unclosed\n  : : :\n");
+    let error: unknown;
+    try {
+      readStackConfigFile(dir, "qa");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(StackConfigError);
+    const e = error as StackConfigError;
+    expect(e.problems).to.have.length(1);
+    expect(e.message.split("\n"), e.message).to.have.length(1);
+    expect(e.message).to.match(/^stack 'qa': cannot parse .*Pulumi\.qa\.yaml as YAML: .* at line \d+, column \d+; fix the file/);
+  });
 });
 
 describe("stack config: every bad value is one clear line naming stack, key and allowed values", function () {
+  it("refuses a near-miss prod tag ('Prod', 'production') that would silently turn off TLS, purge protection and approvers", function () {
+    for (const environment of ["Prod", "production", "PROD"]) {
+      const raw = rawOf("prod");
+      raw.tags.environment = environment;
+      raw.aks.allowInsecureConnections = true;
+      delete raw.aks.tls;
+      expect(problemsOf("prod", raw), environment).to.deep.equal([
+        `stack 'prod': mlops:tags.environment (${JSON.stringify(environment)}) must be exactly "prod" in the stack named prod: the production rules (TLS, purge protection, approvers, policy) key on that value`,
+      ]);
+    }
+    const staging = rawOf("int");
+    staging.tags.environment = "PROD";
+    expect(problemsOf("staging", staging)).to.deep.equal([
+      `stack 'staging': mlops:tags.environment ("PROD") must be exactly "prod" in the stack named prod: the production rules (TLS, purge protection, approvers, policy) key on that value`.replace(" in the stack named prod", ""),
+    ]);
+  });
+
+  it("refuses tags Azure would refuse at deploy time: a value over 256 characters, a name over 128 (the storage account's limit), more than 50", function () {
+    const raw = rawOf("int");
+    raw.tags.project = "y".repeat(257);
+    raw.tags["n".repeat(129)] = "x";
+    expect(problemsOf("int", raw)).to.deep.equal([
+      `stack 'int': mlops:tags.project is 257 characters long: Azure allows at most 256 in a tag value`,
+      `stack 'int': mlops:tags has a tag name of 129 characters (${"n".repeat(12)}...): Azure allows at most 128 on a storage account, which every stack tags`,
+    ]);
+    const many = rawOf("int");
+    for (let i = 0; i < 48; i++) many.tags[`t${i}`] = "x";
+    expect(problemsOf("int", many)).to.deep.equal(["stack 'int': mlops:tags has 51 tags: Azure allows at most 50 per resource"]);
+  });
+
   it("rejects min nodes above max nodes", function () {
     const raw = rawOf("prod");
     raw.training.minNodes = 5;
