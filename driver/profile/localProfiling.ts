@@ -9,7 +9,7 @@ import type { Progress, ProfilingPort } from "../core/ports.js";
 import type { DeploymentRecord, StackName } from "../core/release.js";
 import { readDeployment } from "../targets/local/localEnvironments.js";
 import type { LocalPaths } from "../targets/local/localPaths.js";
-import { readSmokeRequest } from "../targets/local/smokeTest.js";
+import { readSmokeRequest } from "../host/smokeRequest.js";
 import { profileEndpoint } from "./profileEndpoint.js";
 import type { ProfileReport } from "./profileTypes.js";
 

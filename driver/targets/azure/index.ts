@@ -16,9 +16,8 @@ import { AutomationStackUpdater } from "../../pulumi/automationStackUpdater.js";
 import type { StackUpdater } from "../../pulumi/stackUpdater.js";
 import { FileSourceFingerprinter } from "../../source/fingerprint.js";
 import type { CliTarget, TargetOptions } from "../index.js";
-import { LocalUnitTests } from "../local/localUnitTests.js";
-import { localPaths } from "../local/localPaths.js";
-import { ensurePythonEnv } from "../local/pythonEnv.js";
+import { PytestUnitTests } from "../../host/pytestUnitTests.js";
+import { ensurePythonEnv, venvRootFor } from "../../host/pythonEnv.js";
 import { AzureEnvironments } from "./azureEnvironments.js";
 import { AzureProfiling } from "./azureProfiling.js";
 import { AzureRegistry } from "./azureRegistry.js";
@@ -75,7 +74,6 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
   // every `up` is followed by a read-back of the training cluster (PUT does not update an AmlCompute)
   const updater = withCapacityCheck(baseUpdater, { readWanted: (stack) => readStackConfigFile(opts.repoRoot, stack).training, workspace: (stack) => workspace(stack as StackName) });
   const int = await workspace("int");
-  const paths = localPaths(opts.repoRoot);
 
   const store = new BlobReleaseStore({ container: () => int.container() });
   const auth = async (stack: StackName) => endpointAuth(stack, await workspace(stack), credential);
@@ -83,7 +81,7 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
   return {
     name: "azure",
     source: new FileSourceFingerprinter(opts.repoRoot),
-    tests: new LocalUnitTests(opts.repoRoot, () => ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot: paths.venvRoot, progress: opts.progress })),
+    tests: new PytestUnitTests(opts.repoRoot, () => ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot: venvRootFor(opts.repoRoot), progress: opts.progress })),
     training: new AzureTraining({ repoRoot: opts.repoRoot, experimentName: opts.config.model.experiment, ws: int, settings, ...(deps.now ? { now: deps.now } : {}) }),
     registry: new AzureRegistry(int),
     environments: new AzureEnvironments({

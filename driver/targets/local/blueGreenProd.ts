@@ -19,14 +19,14 @@ import type { RolloutRecord } from "../../rollout/rolloutTypes.js";
 import { runStagedRollout } from "../../rollout/stagedRollout.js";
 import { RouterClient } from "../../router/routerClient.js";
 import { checkEndpoint, validationResult } from "./endpointValidation.js";
-import { httpOk } from "./httpProbe.js";
+import { httpOk } from "../../host/httpProbe.js";
 import { healthUri, INFERENCE_MARKER, stopInferenceServer } from "./inferenceServer.js";
-import { removeFile, writeJsonAtomic } from "./jsonFile.js";
+import { removeFile, writeJsonAtomic } from "../../host/jsonFile.js";
 import { publicRecord, readDeployment, type LocalDeployment } from "./localDeployment.js";
 import type { LocalPaths } from "./localPaths.js";
 import { MODEL_FILE } from "./modelArtifacts.js";
-import { waitPortFree } from "./portProbe.js";
-import { isOurProcess } from "./processes.js";
+import { waitPortFree } from "../../host/portProbe.js";
+import { isOurProcess } from "../../host/processes.js";
 import {
   isBlueGreen,
   otherSlot,
@@ -40,10 +40,10 @@ import {
   type Slot,
   type SlotServer,
 } from "./prodSlots.js";
-import type { PythonEnv } from "./pythonEnv.js";
+import type { PythonEnv } from "../../host/pythonEnv.js";
 import { startReadyServer } from "./readyServer.js";
 import { ensureRouter, readRouterRecord, routerRunning, routerUrl, type RunningRouterProcess } from "./routerProcess.js";
-import { readSmokeRequest } from "./smokeTest.js";
+import { readSmokeRequest } from "../../host/smokeRequest.js";
 import { fetchVerifiedModel } from "./verifiedModel.js";
 
 export interface BlueGreenProdDeps {

@@ -17,9 +17,9 @@ import { localPaths, type LocalPaths } from "./localPaths.js";
 import { LocalRegistry } from "./localRegistry.js";
 import { localServicesStatus, stopLocalServices, type LocalServiceStatus } from "./localServices.js";
 import { LocalTraining } from "./localTraining.js";
-import { LocalUnitTests } from "./localUnitTests.js";
+import { PytestUnitTests } from "../../host/pytestUnitTests.js";
 import { ensureMlflowServer } from "./mlflowServer.js";
-import { ensurePythonEnv, type PythonEnv } from "./pythonEnv.js";
+import { ensurePythonEnv, type PythonEnv } from "../../host/pythonEnv.js";
 import { StackFileApprovers } from "./stackApprovers.js";
 
 export interface LocalTargetOptions {
@@ -66,7 +66,7 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
     name: "local",
     paths,
     source: new FileSourceFingerprinter(repoRoot),
-    tests: new LocalUnitTests(repoRoot, pythonEnv),
+    tests: new PytestUnitTests(repoRoot, pythonEnv),
     training: new LocalTraining({ paths, experimentName: config.model.experiment, pythonEnv, mlflow }),
     registry: new LocalRegistry(mlflow),
     environments: new LocalEnvironments({

@@ -17,17 +17,17 @@ import type { DeploymentRecord, RegisteredModel, StackName, ValidationResult } f
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { BlueGreenProd } from "./blueGreenProd.js";
 import { checkEndpoint, validationResult } from "./endpointValidation.js";
-import { httpOk } from "./httpProbe.js";
+import { httpOk } from "../../host/httpProbe.js";
 import { INFERENCE_MARKER, stopInferenceServer, type InferenceServerProcess } from "./inferenceServer.js";
-import { writeJsonAtomic } from "./jsonFile.js";
+import { writeJsonAtomic } from "../../host/jsonFile.js";
 import { publicRecord, readDeployment, type LocalDeployment } from "./localDeployment.js";
 import type { LocalPaths } from "./localPaths.js";
 import { MODEL_FILE } from "./modelArtifacts.js";
-import { isPortFree, waitPortFree } from "./portProbe.js";
-import { isOurProcess } from "./processes.js";
-import type { PythonEnv } from "./pythonEnv.js";
+import { isPortFree, waitPortFree } from "../../host/portProbe.js";
+import { isOurProcess } from "../../host/processes.js";
+import type { PythonEnv } from "../../host/pythonEnv.js";
 import { startReadyServer } from "./readyServer.js";
-import { readSmokeRequest } from "./smokeTest.js";
+import { readSmokeRequest } from "../../host/smokeRequest.js";
 import { fetchVerifiedModel } from "./verifiedModel.js";
 
 export interface LocalEnvironmentsDeps {

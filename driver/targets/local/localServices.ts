@@ -4,13 +4,13 @@
  */
 import type { ReleaseConfig } from "../../config/releaseConfig.js";
 import { STACKS, type StackName } from "../../core/release.js";
-import { httpOk } from "./httpProbe.js";
+import { httpOk } from "../../host/httpProbe.js";
 import { INFERENCE_MARKER, stopInferenceServer } from "./inferenceServer.js";
-import { writeJsonAtomic } from "./jsonFile.js";
+import { writeJsonAtomic } from "../../host/jsonFile.js";
 import { readDeployment } from "./localEnvironments.js";
 import { localPaths, type LocalPaths } from "./localPaths.js";
 import { MLFLOW_MARKER, readMlflowRecord, stopMlflowServer } from "./mlflowServer.js";
-import { isOurProcess } from "./processes.js";
+import { isOurProcess } from "../../host/processes.js";
 import { prodServicesStatus, stopProdServices } from "./prodServices.js";
 
 export interface LocalServiceStatus {

@@ -1,7 +1,7 @@
 /** PROD's background processes on this machine (the router, the blue and green slots) for `mlops status` and `mlops down`. */
 import type { ReleaseConfig } from "../../config/releaseConfig.js";
 import { RouterClient } from "../../router/routerClient.js";
-import { httpOk } from "./httpProbe.js";
+import { httpOk } from "../../host/httpProbe.js";
 import { healthUri, scoringUri, stopInferenceServer } from "./inferenceServer.js";
 import type { LocalPaths } from "./localPaths.js";
 import type { LocalServiceStatus } from "./localServices.js";

@@ -5,11 +5,11 @@
 import { DeploymentError, EnvironmentError } from "../../core/errors.js";
 import type { Progress } from "../../core/ports.js";
 import type { StackName } from "../../core/release.js";
-import { waitForHttp } from "./httpProbe.js";
+import { waitForHttp } from "../../host/httpProbe.js";
 import { startInferenceServer, stopInferenceServer, type InferenceServerProcess } from "./inferenceServer.js";
 import type { LocalPaths } from "./localPaths.js";
-import type { PythonEnv } from "./pythonEnv.js";
-import { postScore, readSmokeRequest } from "./smokeTest.js";
+import type { PythonEnv } from "../../host/pythonEnv.js";
+import { postScore, readSmokeRequest } from "../../host/smokeRequest.js";
 
 export interface ReadyServerOptions {
   paths: LocalPaths;
