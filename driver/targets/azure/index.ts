@@ -3,7 +3,7 @@
  * cluster, metrics come from the workspace's MLflow API, models are Azure ML model versions, deployment is a
  * serving edit of Pulumi.<stack>.yaml plus `pulumi up` through the Automation API, PROD receives a verified
  * copy of the INT artifact, and the release records live as blobs in the INT workspace's storage so separate
- * CI runs share them. PROD takes a new version in stages with checks (stagedRollout.ts); `profile` loads the
+ * CI runs share them. PROD takes a new version in stages with checks (azureStagedRollout.ts); `profile` loads the
  * stack's endpoint (azureProfiling.ts). Everything is checked up front (preflight.ts) so a missing login fails
  * in seconds.
  */

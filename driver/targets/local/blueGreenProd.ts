@@ -14,7 +14,7 @@ import { DeploymentError, EnvironmentError, RolloutRolledBackError } from "../..
 import type { Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, ValidationResult } from "../../core/release.js";
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
-import { RouterRolloutControl } from "../../rollout/routerRolloutControl.js";
+import { RouterRolloutControl } from "./routerRolloutControl.js";
 import type { RolloutRecord } from "../../rollout/rolloutTypes.js";
 import { runStagedRollout } from "../../rollout/stagedRollout.js";
 import { RouterClient } from "../../router/routerClient.js";

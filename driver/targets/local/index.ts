@@ -11,7 +11,7 @@ import type { Progress, Target } from "../../core/ports.js";
 import { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { FileSourceFingerprinter } from "../../source/fingerprint.js";
 import { FileReleaseStore } from "../../store/fileReleaseStore.js";
-import { LocalProfiling } from "../../profile/localProfiling.js";
+import { LocalProfiling } from "./localProfiling.js";
 import { LocalEnvironments } from "./localEnvironments.js";
 import { localPaths, type LocalPaths } from "./localPaths.js";
 import { LocalRegistry } from "./localRegistry.js";

@@ -6,8 +6,6 @@
  */
 import { checkPredictions, type SmokeRequest } from "../../host/smokeRequest.js";
 
-export { readSmokeRequest, type SmokeRequest } from "../../host/smokeRequest.js";
-
 export interface SmokeOutcome {
   ok: boolean;
   predictions: number;
