@@ -15,7 +15,7 @@ import { ConfigError } from "../../core/errors.js";
 import { AutomationStackUpdater } from "../../pulumi/automationStackUpdater.js";
 import type { StackUpdater } from "../../pulumi/stackUpdater.js";
 import { FileSourceFingerprinter } from "../../source/fingerprint.js";
-import type { CliTarget, TargetOptions } from "../index.js";
+import type { CliTarget, TargetOptions } from "../types.js";
 import { PytestUnitTests } from "../../host/pytestUnitTests.js";
 import { ensurePythonEnv, venvRootFor } from "../../host/pythonEnv.js";
 import { AzureEnvironments } from "./azureEnvironments.js";
