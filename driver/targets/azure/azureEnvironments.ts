@@ -8,7 +8,7 @@
  * Validation is the smoke request against the stack's scoring URI.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import type { RolloutConfig } from "../../config/releaseConfig.js";
+import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
 import { DeploymentError, RolloutRolledBackError } from "../../core/errors.js";
 import type { EnvironmentsPort, Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, StackName, ValidationResult } from "../../core/release.js";

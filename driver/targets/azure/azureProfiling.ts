@@ -6,7 +6,7 @@
  * sizing keeps PROD's current requests/limits and the record says so.
  */
 import { readStackConfigFile } from "../../../config/stackConfig.js";
-import type { ProfileConfig } from "../../config/releaseConfig.js";
+import type { ProfileConfig } from "../../config/profileRolloutConfig.js";
 import { EnvironmentError } from "../../core/errors.js";
 import type { Progress, ProfilingPort } from "../../core/ports.js";
 import type { DeploymentRecord, StackName } from "../../core/release.js";

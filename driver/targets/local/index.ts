@@ -85,5 +85,3 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
     services: () => localServicesStatus(repoRoot, config, paths),
   };
 }
-
-export { localServicesStatus, stopLocalServices, type LocalServiceStatus };

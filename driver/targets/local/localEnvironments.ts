@@ -41,7 +41,6 @@ export interface LocalEnvironmentsDeps {
   readyTimeoutMs?: number;
 }
 
-export { publicRecord, readDeployment, type LocalDeployment };
 
 const fileSha256 = async (file: string) => createHash("sha256").update(await readFile(file)).digest("hex");
 

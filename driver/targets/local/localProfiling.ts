@@ -7,7 +7,7 @@ import { readStackConfigFile } from "../../../config/stackConfig.js";
 import { EnvironmentError } from "../../core/errors.js";
 import type { Progress, ProfilingPort } from "../../core/ports.js";
 import type { DeploymentRecord, StackName } from "../../core/release.js";
-import { readDeployment } from "./localEnvironments.js";
+import { readDeployment } from "./localDeployment.js";
 import type { LocalPaths } from "./localPaths.js";
 import { readSmokeRequest } from "../../host/smokeRequest.js";
 import { profileEndpoint } from "../../profile/profileEndpoint.js";
