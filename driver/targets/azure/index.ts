@@ -8,11 +8,10 @@
  * in seconds.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import type { ApprovalsPort } from "../../core/ports.js";
 import type { StackName } from "../../core/release.js";
-import { readStackConfigFile, StackConfigError } from "../../../config/stackConfig.js";
-import { ConfigError } from "../../core/errors.js";
+import { readStackConfigFile } from "../../../config/stackConfig.js";
 import { AutomationStackUpdater } from "../../pulumi/automationStackUpdater.js";
+import { StackFileApprovers } from "../../pulumi/stackApprovers.js";
 import type { StackUpdater } from "../../pulumi/stackUpdater.js";
 import { FileSourceFingerprinter } from "../../source/fingerprint.js";
 import type { CliTarget, TargetOptions } from "../types.js";
@@ -38,18 +37,6 @@ export interface AzureTargetDeps {
   blobUrlFor?: BlobUrlFor;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
-}
-
-class StackConfigApprovals implements ApprovalsPort {
-  constructor(private readonly repoRoot: string) {}
-  async approvers(stack: StackName): Promise<string[]> {
-    try {
-      return [...readStackConfigFile(this.repoRoot, stack).approvers];
-    } catch (e) {
-      if (e instanceof StackConfigError) throw new ConfigError(e.problems.map((p) => `stack '${stack}': ${p}`)[0] ?? e.message.split("\n")[0]!);
-      throw e;
-    }
-  }
 }
 
 export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDeps = {}): Promise<CliTarget> {
@@ -93,7 +80,7 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
       rollout: opts.config.rollout,
       ...(deps.now ? { now: deps.now } : {}),
     }),
-    approvals: new StackConfigApprovals(opts.repoRoot),
+    approvals: new StackFileApprovers(opts.repoRoot),
     profiling: new AzureProfiling({ repoRoot: opts.repoRoot, smokeRequest: opts.config.smoke.request, profile: opts.config.profile, updater, auth }),
     store,
     close: async () => undefined,

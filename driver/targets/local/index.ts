@@ -9,6 +9,7 @@ import path from "node:path";
 import type { ReleaseConfig } from "../../config/releaseConfig.js";
 import type { Progress, Target } from "../../core/ports.js";
 import { MlflowClient } from "../../mlflow/mlflowClient.js";
+import { StackFileApprovers } from "../../pulumi/stackApprovers.js";
 import { FileSourceFingerprinter } from "../../source/fingerprint.js";
 import { FileReleaseStore } from "../../store/fileReleaseStore.js";
 import { LocalProfiling } from "./localProfiling.js";
@@ -20,7 +21,6 @@ import { LocalTraining } from "./localTraining.js";
 import { PytestUnitTests } from "../../host/pytestUnitTests.js";
 import { ensureMlflowServer } from "./mlflowServer.js";
 import { ensurePythonEnv, type PythonEnv } from "../../host/pythonEnv.js";
-import { StackFileApprovers } from "./stackApprovers.js";
 
 export interface LocalTargetOptions {
   repoRoot: string;
