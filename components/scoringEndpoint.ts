@@ -18,7 +18,7 @@
  * names deployments that were live, with their configured model version, when the previous update
  * finished.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../config/sha256.js";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -71,7 +71,7 @@ export interface ScoringEndpointArgs {
 }
 
 export function contentHash(content: string | Buffer, length = 12): string {
-  return createHash("sha256").update(content).digest("hex").slice(0, length);
+  return sha256Hex(content).slice(0, length);
 }
 
 export function modelAssetId(workspaceId: string, model: string, version: string): string {

@@ -7,7 +7,7 @@
  * `ensureRequirementsEnv` gives the same guarantees to a pinned requirements file (e.g. the test-only SDK oracle,
  * test/oracle/requirements.txt), keyed by the file's content and the Python version it is built with.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../config/sha256.js";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -140,7 +140,7 @@ export async function ensureRequirementsEnv(o: EnsureRequirementsEnvOptions): Pr
   } catch {
     throw new EnvironmentError(`${o.requirementsFile} not found; it lists the packages of this Python environment`);
   }
-  const digest = createHash("sha256").update(text).update(`\npython=${o.python}\n`).digest("hex");
+  const digest = sha256Hex(text, `\npython=${o.python}\n`);
   const dir = path.join(o.venvRoot, digest.slice(0, 16));
   const ready = async () => (await readMarker(dir))?.envDigest === digest && existsSync(path.join(dir, "bin", "python"));
   if (await ready()) return envOf(dir, digest);

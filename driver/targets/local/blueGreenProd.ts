@@ -6,7 +6,7 @@
  * back: the old slot has 100% again, the new one is stopped and the deploy fails with the rollout's reason.
  * PROD never stops answering during a deploy.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../../config/sha256.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
@@ -56,7 +56,6 @@ export interface BlueGreenProdDeps {
   readyTimeoutMs?: number;
 }
 
-const fileSha256 = async (file: string): Promise<string> => createHash("sha256").update(await readFile(file)).digest("hex");
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 export class BlueGreenProd {
@@ -125,7 +124,7 @@ export class BlueGreenProd {
       digest: model.digest,
       modelDir,
       logFile: proc.logFile,
-      entryScriptSha256: await fileSha256(this.entryScript),
+      entryScriptSha256: sha256Hex(await readFile(this.entryScript)),
       startedAt: new Date().toISOString(),
     };
     await writeJsonAtomic(paths.slotService(slot), server);
@@ -307,7 +306,7 @@ export class BlueGreenProd {
       return result(false, 0, 0, `prod's ${rec.slot} slot does not run v${rec.modelVersion}; redeploy with 'mlops resume'`);
     }
     if (!routerRunning(await readRouterRecord(this.d.paths))) return result(false, 0, 0, `prod's router is not running; redeploy with 'mlops resume'`);
-    const onDisk = await fileSha256(path.join(server.modelDir, MODEL_FILE)).catch(() => "");
+    const onDisk = await readFile(path.join(server.modelDir, MODEL_FILE)).then(sha256Hex, () => "");
     if (onDisk !== rec.digest) return result(false, 0, 0, `prod's ${MODEL_FILE} on disk hashes to ${onDisk.slice(0, 12) || "(missing)"}, not ${rec.digest.slice(0, 12)}`);
     const health = `${routerUrl(rec.port)}/`;
     if (!(await httpOk(health))) return result(false, 0, 0, `prod does not answer GET ${health} through the router; see ${server.logFile}`);

@@ -6,7 +6,7 @@
  * PROD: blue/green behind a weighted router with a staged rollout (blueGreenProd.ts), no gap.
  * Each deployment is recorded in .mlops/stacks/<stack>/deployment.json.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../../config/sha256.js";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -42,7 +42,6 @@ export interface LocalEnvironmentsDeps {
 }
 
 
-const fileSha256 = async (file: string) => createHash("sha256").update(await readFile(file)).digest("hex");
 
 export const portInUseError = (port: number, stack: string) =>
   new EnvironmentError(`port ${port} (${stack}) is in use by another process; stop it or set local.ports.${stack} in mlops.yaml`);
@@ -127,7 +126,7 @@ export class LocalEnvironments implements EnvironmentsPort {
       modelDir,
       logFile: proc.logFile,
       entryScript: this.entryScript,
-      entryScriptSha256: await fileSha256(this.entryScript),
+      entryScriptSha256: sha256Hex(await readFile(this.entryScript)),
     };
     await writeJsonAtomic(paths.deploymentFile(stack), rec);
     return publicRecord(rec);
@@ -162,7 +161,7 @@ export class LocalEnvironments implements EnvironmentsPort {
       return result(false, 0, 0, `${stack} serves ${rec ? `v${rec.modelVersion} (${rec.digest.slice(0, 12)})` : "nothing"}, not v${deployment.modelVersion} (${deployment.digest.slice(0, 12)})`);
     }
     if (!isOurProcess(rec.pid, INFERENCE_MARKER)) return result(false, 0, 0, `${stack}'s inference server (pid ${rec.pid}) is not running; redeploy with 'mlops resume'`);
-    const onDisk = await fileSha256(path.join(rec.modelDir, MODEL_FILE)).catch(() => "");
+    const onDisk = await readFile(path.join(rec.modelDir, MODEL_FILE)).then(sha256Hex, () => "");
     if (onDisk !== rec.digest) return result(false, 0, 0, `${stack}'s ${MODEL_FILE} on disk hashes to ${onDisk.slice(0, 12) || "(missing)"}, not ${rec.digest.slice(0, 12)}`);
     const health = `http://127.0.0.1:${rec.port}/`;
     if (!(await httpOk(health))) return result(false, 0, 0, `${stack} does not answer GET ${health}; see ${rec.logFile}`);
