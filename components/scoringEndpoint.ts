@@ -25,15 +25,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as machinelearningservices from "@pulumi/azure-native/machinelearningservices/index.js";
 import * as storage from "@pulumi/azure-native/storage/index.js";
 import { secondsToIsoDuration } from "../config/quantities.js";
-import type { ScaleConfig } from "../config/stackConfig.js";
+import type { DeploymentConfig, ScaleConfig } from "../config/stackConfig.js";
 import { liveDeployment, planTraffic, type LiveDeployment, type ServingState } from "./trafficPlan.js";
 
 export const DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04";
-
-export interface ServingDeploymentArgs {
-  version: string;
-  weight: number;
-}
 
 export interface ScoringEndpointArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -47,7 +42,7 @@ export interface ScoringEndpointArgs {
   authMode: pulumi.Input<string>;
   model: pulumi.Input<string>;
   /** Deployment name -> model version and weight; may be empty (endpoint without deployments). */
-  deployments: Record<string, ServingDeploymentArgs>;
+  deployments: Readonly<Record<string, DeploymentConfig>>;
   /** Container requests/limits of every deployment (validated by Azure against defaultinstancetype). */
   resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
   scale: ScaleConfig;
