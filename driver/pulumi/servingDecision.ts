@@ -17,6 +17,7 @@
  * `previous` is what took the traffic before (for the release record and rollback).
  */
 import type { DeploymentConfig } from "../../config/stackConfig.js";
+
 export interface ServingConfig {
   model: string;
   deployments: Record<string, DeploymentConfig>;
