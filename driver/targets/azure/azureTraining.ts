@@ -69,7 +69,6 @@ export class AzureTraining implements TrainingPort {
 
   async train(source: SourceFingerprint, progress: Progress): Promise<TrainingResult> {
     const { ws, o } = this;
-    const { resourceGroup, workspace } = ws.ref;
     const compute = ws.ref.trainingCompute;
     if (!compute) throw new TrainingError(`stack '${ws.ref.stack}' has no trainingComputeName output; run 'pulumi up --stack ${ws.ref.stack}' with the current program`);
 

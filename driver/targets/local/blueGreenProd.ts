@@ -10,7 +10,7 @@ import { sha256Hex } from "../../../config/sha256.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
-import { DeploymentError, EnvironmentError, RolloutRolledBackError } from "../../core/errors.js";
+import { EnvironmentError, RolloutRolledBackError } from "../../core/errors.js";
 import type { Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, ValidationResult } from "../../core/release.js";
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
@@ -177,7 +177,7 @@ export class BlueGreenProd {
   async deploy(model: RegisteredModel, progress: Progress): Promise<DeploymentRecord> {
     const { paths } = this.d;
     const started = Date.now();
-    let current: LocalDeployment | undefined = await readDeployment(paths, "prod");
+    const current: LocalDeployment | undefined = await readDeployment(paths, "prod");
     if (current && !isBlueGreen(current)) {
       // a record from the single-server PROD: that server holds the router's port
       if (isOurProcess(current.pid, INFERENCE_MARKER)) {
