@@ -26,7 +26,7 @@ import { MODEL_FILE } from "./modelArtifacts.js";
 import { isPortFree, waitPortFree } from "../../host/portProbe.js";
 import { isOurProcess } from "../../host/processes.js";
 import type { PythonEnv } from "../../host/pythonEnv.js";
-import { startReadyServer } from "./readyServer.js";
+import { entryScriptOf, serverStarter, type StartServer } from "./readyServer.js";
 import { readSmokeRequest } from "../../host/smokeRequest.js";
 import { fetchVerifiedModel } from "./verifiedModel.js";
 
@@ -48,8 +48,10 @@ export const portInUseError = (port: number, stack: string) =>
 
 export class LocalEnvironments implements EnvironmentsPort {
   private readonly prod: BlueGreenProd;
+  private readonly start: StartServer;
 
   constructor(private readonly d: LocalEnvironmentsDeps) {
+    this.start = serverStarter({ paths: d.paths, smokeRequest: d.smokeRequest, ...(d.readyTimeoutMs ? { readyTimeoutMs: d.readyTimeoutMs } : {}) });
     this.prod = new BlueGreenProd({
       paths: d.paths,
       ports: { router: d.ports.prod, blue: d.ports.prodBlue, green: d.ports.prodGreen },
@@ -57,12 +59,12 @@ export class LocalEnvironments implements EnvironmentsPort {
       rollout: d.rollout,
       pythonEnv: d.pythonEnv,
       mlflow: d.mlflow,
-      ...(d.readyTimeoutMs ? { readyTimeoutMs: d.readyTimeoutMs } : {}),
+      start: this.start,
     });
   }
 
   private get entryScript(): string {
-    return path.join(this.d.paths.repoRoot, "ml", "score.py");
+    return entryScriptOf(this.d.paths);
   }
 
   private async serving(rec: LocalDeployment | undefined): Promise<boolean> {
@@ -99,12 +101,12 @@ export class LocalEnvironments implements EnvironmentsPort {
     const started = Date.now();
     let proc: InferenceServerProcess | undefined;
     try {
-      proc = await this.start(stack, env, modelDir, port, progress);
+      proc = await this.start({ stack, label: stack, logName: stack, env, modelDir, port, progress });
     } catch (e) {
       if (ours && current && existsSync(current.modelDir)) {
         progress.info(`restarting ${stack} with the previous v${current.modelVersion}`);
         try {
-          const back = await this.start(stack, env, current.modelDir, port, progress);
+          const back = await this.start({ stack, label: stack, logName: stack, env, modelDir: current.modelDir, port, progress });
           await writeJsonAtomic(paths.deploymentFile(stack), { ...current, pid: back.pid });
         } catch {
           progress.info(`the previous v${current.modelVersion} did not start either; ${stack} is down (see 'mlops status')`);
@@ -135,22 +137,6 @@ export class LocalEnvironments implements EnvironmentsPort {
   /** PROD: an instant router flip back to the previous slot (restarting it there first if it stopped). INT: a redeploy. */
   async rollBack(stack: StackName, to: RegisteredModel, progress: Progress): Promise<DeploymentRecord> {
     return stack === "prod" ? this.prod.rollBack(to, progress) : this.deploy(stack, to, progress);
-  }
-
-  private start(stack: StackName, env: PythonEnv, modelDir: string, port: number, progress: Progress): Promise<InferenceServerProcess> {
-    return startReadyServer({
-      paths: this.d.paths,
-      env,
-      stack,
-      label: stack,
-      logName: stack,
-      entryScript: this.entryScript,
-      modelDir,
-      port,
-      smokeRequest: this.d.smokeRequest,
-      readyTimeoutMs: this.d.readyTimeoutMs ?? 120_000,
-      progress,
-    });
   }
 
   async validate(stack: StackName, deployment: DeploymentRecord, progress: Progress): Promise<ValidationResult> {
