@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import { resourceNames, INFERENCE_COMPUTE_NAME, TRAINING_COMPUTE_NAME } from "./config/naming.js";
-import { CONFIG_NAMESPACE, parseStackConfig, rawConfigFromPulumiConfig, TLS_SECRET_KEYS, type StackConfig } from "./config/stackConfig.js";
+import { CONFIG_NAMESPACE, parseStackConfig, rawConfigFromPulumiConfig, TLS_SECRET_KEYS, type DeploymentConfig, type StackConfig } from "./config/stackConfig.js";
 import { AksInference, type RouterTlsArgs } from "./components/aksInference.js";
 import { BatchScoring, batchEndpointName, primaryServedVersion } from "./components/batchEndpoint.js";
 import { MlWorkspace } from "./components/mlWorkspace.js";
@@ -34,11 +34,6 @@ export interface BuildStackOptions {
   previousState?: pulumi.Input<ServingState | undefined> | null;
 }
 
-export interface ServedDeployment {
-  version: string;
-  weight: number;
-}
-
 export interface StackOutputs {
   resourceGroupName: pulumi.Output<string>;
   workspaceName: pulumi.Output<string>;
@@ -53,7 +48,7 @@ export interface StackOutputs {
   batchEndpointName: pulumi.Output<string>;
   batchModelVersion: string;
   /** The registered model name and, per deployment, the version served and its configured weight. */
-  servedModel: { name: string; deployments: Record<string, ServedDeployment> };
+  servedModel: { name: string; deployments: Record<string, DeploymentConfig> };
   /** Traffic applied to the endpoint by this update. */
   traffic: pulumi.Output<Record<string, number>>;
   /** False when another `pulumi up` is needed to apply the configured traffic (new deployment). */
@@ -173,7 +168,7 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
         ? options.previousState
         : previousServingState(stackName);
 
-  const deployments: Record<string, ServedDeployment> = {};
+  const deployments: Record<string, DeploymentConfig> = {};
   for (const [name, d] of Object.entries(config.serving.deployments)) {
     deployments[name] = { version: d.version, weight: d.weight };
   }

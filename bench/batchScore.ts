@@ -13,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { ensurePythonEnv } from "../driver/targets/local/pythonEnv.js";
+import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
 
 const run = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

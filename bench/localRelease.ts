@@ -18,13 +18,13 @@ import { readFile } from "node:fs/promises";
 import type { Release } from "../driver/core/release.js";
 import { STEPS } from "../driver/core/release.js";
 import type { Progress } from "../driver/core/ports.js";
-import { ensurePythonEnv } from "../driver/targets/local/pythonEnv.js";
+import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
 import { mlflowServerArgs } from "../driver/targets/local/mlflowServer.js";
 import { inferenceServerArgs, healthUri, scoringUri } from "../driver/targets/local/inferenceServer.js";
 import { localPaths } from "../driver/targets/local/localPaths.js";
-import { spawnDetached, stopProcessGroup } from "../driver/targets/local/processes.js";
-import { waitForHttp } from "../driver/targets/local/httpProbe.js";
-import { readSmokeRequest, postScore } from "../driver/targets/local/smokeTest.js";
+import { spawnDetached, stopProcessGroup } from "../driver/host/processes.js";
+import { waitForHttp } from "../driver/host/httpProbe.js";
+import { readSmokeRequest, postScore } from "../driver/host/smokeRequest.js";
 import { makeTempRepo, REPO_ROOT, SHARED_VENV_ROOT } from "../test/e2e/localRepoFixture.js";
 
 const PORTS = { mlflow: 5680, int: 5681, prod: 5682, prodBlue: 5683, prodGreen: 5684 };

@@ -18,22 +18,17 @@
  * names deployments that were live, with their configured model version, when the previous update
  * finished.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../config/sha256.js";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as machinelearningservices from "@pulumi/azure-native/machinelearningservices/index.js";
 import * as storage from "@pulumi/azure-native/storage/index.js";
 import { secondsToIsoDuration } from "../config/quantities.js";
-import type { ScaleConfig } from "../config/stackConfig.js";
+import type { DeploymentConfig, ScaleConfig } from "../config/stackConfig.js";
 import { liveDeployment, planTraffic, type LiveDeployment, type ServingState } from "./trafficPlan.js";
 
 export const DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04";
-
-export interface ServingDeploymentArgs {
-  version: string;
-  weight: number;
-}
 
 export interface ScoringEndpointArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -47,7 +42,7 @@ export interface ScoringEndpointArgs {
   authMode: pulumi.Input<string>;
   model: pulumi.Input<string>;
   /** Deployment name -> model version and weight; may be empty (endpoint without deployments). */
-  deployments: Record<string, ServingDeploymentArgs>;
+  deployments: Readonly<Record<string, DeploymentConfig>>;
   /** Container requests/limits of every deployment (validated by Azure against defaultinstancetype). */
   resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
   scale: ScaleConfig;
@@ -71,7 +66,7 @@ export interface ScoringEndpointArgs {
 }
 
 export function contentHash(content: string | Buffer, length = 12): string {
-  return createHash("sha256").update(content).digest("hex").slice(0, length);
+  return sha256Hex(content).slice(0, length);
 }
 
 export function modelAssetId(workspaceId: string, model: string, version: string): string {

@@ -15,7 +15,7 @@
  *   online endpoint   3-32, letters, digits, hyphens; starts with a letter; ends alnum
  *   compute names     2-16, letters, digits, hyphens; starts with a letter
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./sha256.js";
 
 export interface NamingInput {
   readonly subscriptionId: string;
@@ -41,10 +41,7 @@ export const TRAINING_COMPUTE_NAME = "train-cluster";
 export const INFERENCE_COMPUTE_NAME = "aks-inference";
 
 export function stableSuffix(input: NamingInput): string {
-  return createHash("sha256")
-    .update(`${input.subscriptionId.toLowerCase()}/${input.stack}/${input.prefix}`)
-    .digest("hex")
-    .slice(0, 8);
+  return sha256Hex(`${input.subscriptionId.toLowerCase()}/${input.stack}/${input.prefix}`).slice(0, 8);
 }
 
 function alnumLower(value: string): string {

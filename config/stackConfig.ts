@@ -32,6 +32,8 @@ import { z } from "zod";
 import { AKS_VM_SIZES, AZUREML_EXTENSION_MIN, findAksVmSize } from "./vmSizes.js";
 import { DEFAULT_INSTANCE_TYPE, INFERENCE_ROUTER_HA_MIN_NODES } from "./defaultInstanceType.js";
 import { parseCpu, parseIsoDurationSeconds, parseMemory } from "./quantities.js";
+import { REQUIRED_TAGS } from "./requiredTags.js";
+import { valueAt } from "./valueAt.js";
 
 export const CONFIG_NAMESPACE = "mlops";
 /**
@@ -40,7 +42,6 @@ export const CONFIG_NAMESPACE = "mlops";
  */
 export const AUTH_MODES = ["Key", "AMLToken"] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
-export const REQUIRED_TAGS = ["environment", "project", "owner"] as const;
 /** Azure's tag limits (MS Learn, "Use tags to organize your Azure resources", Limitations); name: a storage account's. */
 export const TAG_LIMITS = { count: 50, name: 128, value: 256 } as const;
 
@@ -79,28 +80,32 @@ export class StackConfigError extends Error {
 // Schema
 // ---------------------------------------------------------------------------------------------
 
-const positiveInt = (what = "a positive integer") =>
-  z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).positive({ error: `must be ${what}` });
-const nonNegativeInt = z
-  .number({ error: "must be an integer >= 0" })
-  .int({ error: "must be an integer >= 0" })
-  .nonnegative({ error: "must be an integer >= 0" });
+// Small validators: each writes its message once, for a wrong type and a wrong value alike.
 
-const cpuQuantity = z
-  .string({ error: "must be a Kubernetes CPU quantity such as \"500m\" or \"1\"" })
-  .refine((v) => parseCpu(v) !== undefined, { error: "must be a Kubernetes CPU quantity such as \"500m\" or \"1\"" });
-const memoryQuantity = z
-  .string({ error: "must be a Kubernetes memory quantity such as \"512Mi\" or \"2Gi\"" })
-  .refine((v) => parseMemory(v) !== undefined, {
-    error: "must be a Kubernetes memory quantity such as \"512Mi\" or \"2Gi\"",
-  });
-const isoDuration = z
-  .string({ error: "must be an ISO-8601 duration such as \"PT120S\" or \"PT5M\"" })
-  .refine((v) => parseIsoDurationSeconds(v) !== undefined, {
-    error: "must be an ISO-8601 duration such as \"PT120S\" or \"PT5M\"",
-  });
+/** An integer from `min` to `max` (either end open when left out), with one message. */
+function intIn(min: number | undefined, max: number | undefined, message: string) {
+  let n = z.number({ error: message }).int({ error: message });
+  if (min !== undefined) n = n.min(min, { error: message });
+  if (max !== undefined) n = n.max(max, { error: message });
+  return n;
+}
+const positiveInt = (what = "a positive integer") => intIn(1, undefined, `must be ${what}`);
+const nonNegativeInt = intIn(0, undefined, "must be an integer >= 0");
+/** An integer from `min` to `max`, both inclusive. */
+const intFromTo = (min: number, max: number) => intIn(min, max, `must be an integer from ${min} to ${max}`);
 
-const resources = z.strictObject({ cpu: cpuQuantity, memory: memoryQuantity });
+/** A string matching `pattern`; `typeMessage` where a value that is no string deserves a shorter word. */
+const matching = (pattern: RegExp, message: string, typeMessage = message) => z.string({ error: typeMessage }).regex(pattern, { error: message });
+/** A string that `parse` reads (a Kubernetes quantity, an ISO-8601 duration). */
+const parsedBy = (parse: (v: string) => unknown, message: string) => z.string({ error: message }).refine((v) => parse(v) !== undefined, { error: message });
+const kubeQuantity = (kind: "CPU" | "memory") =>
+  kind === "CPU"
+    ? parsedBy(parseCpu, 'must be a Kubernetes CPU quantity such as "500m" or "1"')
+    : parsedBy(parseMemory, 'must be a Kubernetes memory quantity such as "512Mi" or "2Gi"');
+const isoDuration = parsedBy(parseIsoDurationSeconds, 'must be an ISO-8601 duration such as "PT120S" or "PT5M"');
+const isBoolean = z.boolean({ error: "must be true or false" });
+
+const resources = z.strictObject({ cpu: kubeQuantity("CPU"), memory: kubeQuantity("memory") });
 
 /** Accepts `"3"` or `3`; a model version is a positive integer, kept as a string. */
 const modelVersion = z
@@ -110,39 +115,28 @@ const modelVersion = z
 
 const deployment = z.strictObject({
   version: modelVersion,
-  weight: z
-    .number({ error: "must be an integer from 0 to 100" })
-    .int({ error: "must be an integer from 0 to 100" })
-    .min(0, { error: "must be an integer from 0 to 100" })
-    .max(100, { error: "must be an integer from 0 to 100" }),
+  weight: intFromTo(0, 100),
 });
 
 const DEPLOYMENT_NAME = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 
 const schema = z.strictObject({
-  location: z
-    .string({ error: "must be an Azure region name such as \"westeurope\"" })
-    .regex(/^[a-z][a-z0-9]{2,29}$/, { error: "must be an Azure region name such as \"westeurope\" (lowercase letters and digits, no spaces)" }),
-  namePrefix: z
-    .string({ error: "must be 2-8 lowercase letters or digits, starting with a letter" })
-    .regex(/^[a-z][a-z0-9]{1,7}$/, { error: "must be 2-8 lowercase letters or digits, starting with a letter" }),
+  location: matching(
+    /^[a-z][a-z0-9]{2,29}$/,
+    'must be an Azure region name such as "westeurope" (lowercase letters and digits, no spaces)',
+    'must be an Azure region name such as "westeurope"',
+  ),
+  namePrefix: matching(/^[a-z][a-z0-9]{1,7}$/, "must be 2-8 lowercase letters or digits, starting with a letter"),
   tags: z.record(z.string(), z.string({ error: "tag values must be strings" }), {
     error: "must be a map of tag name to string value",
   }),
   keyVault: z
     .strictObject({
-      purgeProtection: z.boolean({ error: "must be true or false" }),
-      softDeleteRetentionDays: z
-        .number({ error: "must be an integer from 7 to 90" })
-        .int({ error: "must be an integer from 7 to 90" })
-        .min(7, { error: "must be an integer from 7 to 90" })
-        .max(90, { error: "must be an integer from 7 to 90" })
-        .default(90),
+      purgeProtection: isBoolean,
+      softDeleteRetentionDays: intFromTo(7, 90).default(90),
     }),
   training: z.strictObject({
-    vmSize: z
-      .string({ error: "must be an Azure VM size such as \"STANDARD_D3_V2\"" })
-      .regex(/^(standard|basic)_[a-z0-9_]+$/i, { error: "must be an Azure VM size such as \"STANDARD_D3_V2\"" }),
+    vmSize: matching(/^(standard|basic)_[a-z0-9_]+$/i, 'must be an Azure VM size such as "STANDARD_D3_V2"'),
     vmPriority: z.enum(["Dedicated", "LowPriority"], { error: "must be one of Dedicated | LowPriority" }).default("Dedicated"),
     minNodes: nonNegativeInt,
     maxNodes: positiveInt(),
@@ -159,20 +153,16 @@ const schema = z.strictObject({
       .enum(["LoadBalancer", "NodePort", "ClusterIP"], { error: "must be one of LoadBalancer | NodePort | ClusterIP" })
       .default("LoadBalancer"),
     /** Default: on with 3 or more nodes (the extension's three azureml-fe replicas need three nodes). */
-    inferenceRouterHA: z.boolean({ error: "must be true or false" }).optional(),
+    inferenceRouterHA: isBoolean.optional(),
     /** The extension's default is false (HTTPS); true is for development or test only. */
-    allowInsecureConnections: z.boolean({ error: "must be true or false" }).default(false),
+    allowInsecureConnections: isBoolean.default(false),
     tls: z
       .strictObject({
-        cname: z
-          .string({ error: "must be the DNS name clients call the endpoint by, such as \"scoring.example.com\"" })
-          .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i, {
-            error: "must be the DNS name clients call the endpoint by, such as \"scoring.example.com\"",
-          }),
-        secretName: z
-          .string({ error: "must be the name of a Kubernetes secret in the azureml namespace" })
-          .regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { error: "must be the name of a Kubernetes secret in the azureml namespace" })
-          .optional(),
+        cname: matching(
+          /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i,
+          'must be the DNS name clients call the endpoint by, such as "scoring.example.com"',
+        ),
+        secretName: matching(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, "must be the name of a Kubernetes secret in the azureml namespace").optional(),
       })
       .optional(),
   }),
@@ -180,9 +170,7 @@ const schema = z.strictObject({
     authMode: z.enum(AUTH_MODES, {
       error: `must be one of ${AUTH_MODES.join(" | ")} (a Kubernetes online endpoint does not support AADToken)`,
     }),
-    model: z
-      .string({ error: "must be an Azure ML model name (letters, digits, '-', '_', '.')" })
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/, { error: "must be an Azure ML model name (letters, digits, '-', '_', '.')" }),
+    model: matching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/, "must be an Azure ML model name (letters, digits, '-', '_', '.')"),
     /**
      * Requests/limits of each deployment's container (the deployment's `resources`); deployments
      * name no instance type, so Azure ML validates these against the cluster's defaultinstancetype.
@@ -200,12 +188,7 @@ const schema = z.strictObject({
             type: z.literal("TargetUtilization"),
             minInstances: positiveInt(),
             maxInstances: positiveInt(),
-            targetUtilizationPercentage: z
-              .number({ error: "must be an integer from 1 to 100" })
-              .int({ error: "must be an integer from 1 to 100" })
-              .min(1, { error: "must be an integer from 1 to 100" })
-              .max(100, { error: "must be an integer from 1 to 100" })
-              .default(70),
+            targetUtilizationPercentage: intFromTo(1, 100).default(70),
             pollingIntervalSeconds: positiveInt().default(10),
           }),
         ],
@@ -360,21 +343,27 @@ export interface StackConfig {
   readonly approvers: readonly string[];
 }
 
+/**
+ * Compile-time: what StackConfig hands on as parsed is exactly what the schema gives, so a key added to the
+ * schema and not to StackConfig (or the other way round) fails the typecheck. (Readonly does not count.)
+ */
+type Strict<T> = T extends readonly (infer U)[] ? Strict<U>[] : T extends object ? { -readonly [K in keyof T]-?: Strict<T[K]> } : T;
+type Same<A, B> = [Strict<A>] extends [Strict<B>] ? ([Strict<B>] extends [Strict<A>] ? true : false) : false;
+const _stackConfigMatchesSchema: [
+  Same<ParsedConfig["location"] | ParsedConfig["namePrefix"], StackConfig["location"] | StackConfig["namePrefix"]>,
+  Same<ParsedConfig["keyVault"], StackConfig["keyVault"]>,
+  Same<ParsedConfig["training"], StackConfig["training"]>,
+  Same<ParsedConfig["serving"], StackConfig["serving"]>,
+  Same<Readonly<ParsedConfig["approvers"]>, StackConfig["approvers"]>,
+  Same<Omit<ParsedConfig["aks"], "tls" | "inferenceRouterHA">, Omit<StackConfig["aks"], "tls" | "inferenceRouterHA" | "vcpuTotal" | "memoryGiBTotal" | "clusterPurpose">>,
+] = [true, true, true, true, true, true];
+
 // ---------------------------------------------------------------------------------------------
 // Parsing
 // ---------------------------------------------------------------------------------------------
 
 function key(path: readonly PropertyKey[]): string {
   return `${CONFIG_NAMESPACE}:${path.map(String).join(".")}`;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let current: unknown = root;
-  for (const segment of path) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[segment];
-  }
-  return current;
 }
 
 function show(value: unknown): string {
@@ -449,7 +438,7 @@ function takeTlsSecrets(raw: Record<string, unknown>, options: ParseOptions, pro
   return found;
 }
 
-function tlsProblems(c: ParsedConfig, isProduction: boolean, secrets: TlsSecrets, options: ParseOptions, problems: string[]): StackConfig["aks"]["tls"] {
+function tlsProblems(c: ParsedConfig, isProduction: boolean, secrets: TlsSecrets, options: ParseOptions, problems: string[]): void {
   const insecure = c.aks.allowInsecureConnections;
   const tls = c.aks.tls;
   const certKeys = `${key([TLS_SECRET_KEYS.certificate])} + ${key([TLS_SECRET_KEYS.privateKey])}`;
@@ -461,40 +450,74 @@ function tlsProblems(c: ParsedConfig, isProduction: boolean, secrets: TlsSecrets
       `${key(["aks", "allowInsecureConnections"])} (true) must be false when tags.environment is prod: the endpoint key would cross the load balancer in clear text; ` +
         `serve over TLS with ${key(["aks", "tls", "cname"])} and a certificate (${key(["aks", "tls", "secretName"])} or ${certKeys})`,
     );
-    return undefined;
+    return;
   }
   if (insecure) {
     if (tls || secrets.certificate || secrets.privateKey) {
       problems.push(`${key(["aks", "tls"])} / ${certKeys} are set but ${key(["aks", "allowInsecureConnections"])} is true: set it to false to serve over TLS, or remove the TLS settings`);
     }
-    return undefined;
+    return;
   }
   if (!tls) {
     problems.push(
       `${key(["aks", "tls"])} is required when ${key(["aks", "allowInsecureConnections"])} is false: give cname and a certificate (secretName, or ${certKeys})`,
     );
-    return undefined;
+    return;
   }
   const fromSecretConfig = secrets.certificate && secrets.privateKey;
   if (tls.secretName && fromSecretConfig) {
     problems.push(`${key(["aks", "tls", "secretName"])} and ${certKeys} are both set: use one certificate source`);
-    return undefined;
+    return;
   }
   if (!tls.secretName && !fromSecretConfig && options.requireCertificate) {
     problems.push(`${key(["aks", "tls"])} needs a certificate: ${key(["aks", "tls", "secretName"])} (a Kubernetes secret with cert.pem and key.pem in the azureml namespace) or ${certKeys}`);
-    return undefined;
   }
+}
+
+/** Where azureml-fe's certificate comes from (after tlsProblems found nothing wrong). */
+function tlsSettings(c: ParsedConfig): StackConfig["aks"]["tls"] {
+  const tls = c.aks.tls;
+  if (c.aks.allowInsecureConnections || !tls) return undefined;
   return tls.secretName
     ? { cname: tls.cname, secretName: tls.secretName, certificateFrom: "kubernetesSecret" }
     : { cname: tls.cname, certificateFrom: "secretConfig" };
 }
 
-function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets, options: ParseOptions, problems: string[]): StackConfig | undefined {
+/** What the checks and the build both read, derived once from the parsed values. */
+interface Derived {
+  stack: string;
+  /** tags.environment, defaulting to the stack's name */
+  environment: string;
+  tags: Record<string, string>;
+  isProduction: boolean;
+  size: ReturnType<typeof findAksVmSize>;
+  vcpuTotal: number;
+  memoryGiBTotal: number;
+  inferenceRouterHA: boolean;
+}
+
+function derive(stack: string, c: ParsedConfig): Derived {
   const environment = c.tags["environment"] ?? stack;
-  const tags: Record<string, string> = { ...c.tags, environment };
+  const size = findAksVmSize(c.aks.vmSize);
+  return {
+    stack,
+    environment,
+    tags: { ...c.tags, environment },
+    isProduction: environment === "prod",
+    size,
+    vcpuTotal: size ? size.vcpu * c.aks.nodeCount : 0,
+    memoryGiBTotal: size ? size.memoryGiB * c.aks.nodeCount : 0,
+    inferenceRouterHA: c.aks.inferenceRouterHA ?? c.aks.nodeCount >= INFERENCE_ROUTER_HA_MIN_NODES,
+  };
+}
+
+/** The rules that span several keys; each problem is one line naming the keys. */
+function crossFieldProblems(c: ParsedConfig, d: Derived, secrets: TlsSecrets, options: ParseOptions, problems: string[]): void {
+  const { tags, isProduction, size, vcpuTotal, memoryGiBTotal, inferenceRouterHA } = d;
   for (const tag of REQUIRED_TAGS) {
     if (!tags[tag]) problems.push(`${key(["tags", tag])} is required: every resource carries ${REQUIRED_TAGS.join(", ")}`);
   }
+  const { environment, stack } = d;
   // MS Learn "Use tags to organize your Azure resources" (Limitations): 50 tags, names 512 (storage accounts 128), values 256.
   const tagNames = Object.keys(tags);
   if (tagNames.length > TAG_LIMITS.count) problems.push(`${key(["tags"])} has ${tagNames.length} tags: Azure allows at most ${TAG_LIMITS.count} per resource`);
@@ -505,7 +528,6 @@ function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets,
       problems.push(`${key(["tags", name])} is ${tags[name]!.length} characters long: Azure allows at most ${TAG_LIMITS.value} in a tag value`);
     }
   }
-  const isProduction = environment === "prod";
   if (!isProduction && (stack === "prod" || environment.toLowerCase() === "prod")) {
     // The production rules here and in the policy pack compare the tag with "prod" exactly: a near miss would turn them all off.
     problems.push(
@@ -519,14 +541,9 @@ function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets,
     );
   }
 
-  const size = findAksVmSize(c.aks.vmSize);
-  let vcpuTotal = 0;
-  let memoryGiBTotal = 0;
   if (!size) {
     problems.push(`${key(["aks", "vmSize"])} (${show(c.aks.vmSize)}) must be one of ${AKS_VM_SIZES.map((s) => s.name).join(" | ")}`);
   } else {
-    vcpuTotal = size.vcpu * c.aks.nodeCount;
-    memoryGiBTotal = size.memoryGiB * c.aks.nodeCount;
     if (vcpuTotal < AZUREML_EXTENSION_MIN.vcpu || memoryGiBTotal < AZUREML_EXTENSION_MIN.memoryGB) {
       problems.push(
         `${key(["aks"])} (${c.aks.nodeCount} x ${size.name} = ${vcpuTotal} vCPU / ${memoryGiBTotal} GiB) must total at least ` +
@@ -535,13 +552,12 @@ function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets,
     }
   }
 
-  const inferenceRouterHA = c.aks.inferenceRouterHA ?? c.aks.nodeCount >= INFERENCE_ROUTER_HA_MIN_NODES;
   if (inferenceRouterHA && c.aks.nodeCount < INFERENCE_ROUTER_HA_MIN_NODES) {
     problems.push(
       `${key(["aks", "inferenceRouterHA"])} (true) needs ${key(["aks", "nodeCount"])} >= ${INFERENCE_ROUTER_HA_MIN_NODES} (three azureml-fe replicas on separate nodes), not ${c.aks.nodeCount}: raise nodeCount or set inferenceRouterHA false`,
     );
   }
-  const tls = tlsProblems(c, isProduction, secrets, options, problems);
+  tlsProblems(c, isProduction, secrets, options, problems);
 
   const it = c.serving.instanceType;
   const cpu = { req: parseCpu(it.requests.cpu) ?? 0, lim: parseCpu(it.limits.cpu) ?? 0 };
@@ -602,7 +618,12 @@ function crossFieldProblems(stack: string, c: ParsedConfig, secrets: TlsSecrets,
     seen.add(approver);
   }
 
-  if (problems.length > 0) return undefined;
+}
+
+/** The StackConfig of values that passed every check. */
+function buildStackConfig(stack: string, c: ParsedConfig, d: Derived): StackConfig {
+  const { tags, isProduction, size, vcpuTotal, memoryGiBTotal, inferenceRouterHA } = d;
+  const tls = tlsSettings(c);
   return {
     stack,
     isProduction,
@@ -648,9 +669,10 @@ export function parseStackConfig(stackName: string, rawValues: Record<string, un
   if (!result.success) {
     throw new StackConfigError(stackName, [...problems, ...result.error.issues.map((issue) => describeIssue(issue, raw))]);
   }
-  const config = crossFieldProblems(stackName, result.data, secrets, options, problems);
-  if (!config) throw new StackConfigError(stackName, problems);
-  return config;
+  const derived = derive(stackName, result.data);
+  crossFieldProblems(result.data, derived, secrets, options, problems);
+  if (problems.length > 0) throw new StackConfigError(stackName, problems);
+  return buildStackConfig(stackName, result.data, derived);
 }
 
 /** `pulumi.runtime.allConfig()` (`mlops:<key>` -> string) to rawValues for parseStackConfig. */

@@ -10,7 +10,8 @@
  */
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 
-export const REQUIRED_TAGS = ["environment", "project", "owner"] as const;
+import { REQUIRED_TAGS } from "../config/requiredTags.js";
+import { valueAt } from "../config/valueAt.js";
 
 export const TYPES = {
   resourceGroup: "azure-native:resources:ResourceGroup",
@@ -51,14 +52,7 @@ function on(type: string, check: (props: Props, report: ReportViolation, args: R
   };
 }
 
-function field(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const segment of path) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Props)[segment];
-  }
-  return current;
-}
+const field = (value: unknown, ...path: string[]): unknown => valueAt(value, path);
 
 function isProd(props: Props): boolean {
   return field(props, "tags", "environment") === "prod";

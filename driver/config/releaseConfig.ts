@@ -67,7 +67,6 @@ const schema = z
 export type MetricRule = z.infer<typeof metricRule>;
 export type GateConfig = z.infer<typeof schema>["gate"];
 export type ReleaseConfig = z.infer<typeof schema>;
-export type { ProfileConfig, RolloutConfig } from "./profileRolloutConfig.js";
 
 export const RELEASE_CONFIG_FILE = "mlops.yaml";
 

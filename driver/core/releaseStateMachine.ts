@@ -6,6 +6,23 @@
  *
  *   test -> train -> gate -> register -> deploy-int -> validate-int -> profile-int -> [awaiting-approval]
  *        -> approve -> deploy-prod -> validate-prod -> champion
+ *
+ * The port method (driver/core/ports.ts) each step calls; every change of state is saved by store.save, and
+ * every operation holds store.lock:
+ *   start          source.fingerprint                                    (records the digests the release is about)
+ *   test           tests.runUnitTests
+ *   train          source.fingerprint (unchanged?), training.findReusable, else training.train
+ *   gate           registry.champion (the gate itself is gate.ts, no port)
+ *   register       registry.findByRun, else registry.register
+ *   deploy-int     source.fingerprint (serving files unchanged since the release started), environments.deploy("int")
+ *   validate-int   environments.validate("int")
+ *   profile-int    profiling.profile("int") (skipped when the target has no profiling port); store.list for an earlier profile
+ *   approve        approvals.approvers("prod"), registry.recordApproval
+ *   deploy-prod    registry.getVersion (digest still the approved one), source.fingerprint as for int,
+ *                  environments.deploy("prod"); on failure environments.rollBack("prod") or environments.deploy("prod")
+ *   validate-prod  environments.validate("prod") (a failure rolls back as above)
+ *   champion       registry.crownChampion
+ *   resume         store.load, then the next step above; a new release marks dead ones interrupted (store.list)
  */
 import { randomBytes } from "node:crypto";
 import type { ReleaseConfig } from "../config/releaseConfig.js";

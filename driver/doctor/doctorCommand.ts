@@ -7,7 +7,7 @@
 import { readReleaseConfig } from "../config/releaseConfig.js";
 import { UsageError } from "../core/errors.js";
 import { STACKS, type StackName } from "../core/release.js";
-import type { TargetName } from "../targets/index.js";
+import type { TargetName } from "../targets/types.js";
 import type { CheckResult } from "./checkResult.js";
 import { doctorExitCode, renderText } from "./runChecks.js";
 

@@ -5,7 +5,8 @@
  * into errors; error messages carry the method, the API path (no query) and MLflow's error code.
  *
  * Retries: only a refused connection, for `connectRetryMs` (a server that is still starting); anything else is
- * reported at once.
+ * reported at once. "Not found" is decided in one place (`find`): the getters answer undefined for it. Searches
+ * follow `next_page_token` until the last page (or the caller's `maxResults`).
  */
 import { EnvironmentError } from "../core/errors.js";
 import { MlflowApiError, isAlreadyExists, isNotFound } from "./mlflowApiError.js";
@@ -44,7 +45,14 @@ export interface SearchRunsOptions {
   /** MLflow search syntax, e.g. "tags.`mlops.code_digest` = 'abc' and attributes.status = 'FINISHED'" */
   filter?: string;
   orderBy?: string[];
+  /** At most this many runs (also the page size); default every matching run, 100 a page. */
   maxResults?: number;
+}
+
+/** One page of a search: its items and the token of the next page (absent or empty on the last). */
+interface Page<T> {
+  items: T[];
+  next?: string;
 }
 
 export class MlflowClient {
@@ -124,6 +132,28 @@ export class MlflowClient {
     return Buffer.from(await res.arrayBuffer());
   }
 
+  /** A GET that answers undefined where MLflow says the resource does not exist (`isMissing`), else its body. */
+  private async find<T>(apiPath: string, query: Query, isMissing: (e: unknown) => boolean = isNotFound): Promise<T | undefined> {
+    try {
+      return await this.call<T>("GET", apiPath, { query });
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Every item of a search, page after page by `next_page_token`, stopping at `max` items. */
+  private async allPages<T>(page: (token: string | undefined) => Promise<Page<T>>, max = Infinity): Promise<T[]> {
+    const out: T[] = [];
+    let token: string | undefined;
+    do {
+      const p = await page(token);
+      out.push(...p.items);
+      token = p.next || undefined;
+    } while (token && out.length < max);
+    return out.slice(0, max);
+  }
+
   /** GET /health: true when the server answers 200. Never throws. */
   async healthy(): Promise<boolean> {
     try {
@@ -137,13 +167,7 @@ export class MlflowClient {
 
   // ---- experiments
   async getExperimentByName(name: string): Promise<MlflowExperiment | undefined> {
-    try {
-      const r = await this.call<{ experiment: MlflowExperiment }>("GET", `${API}/experiments/get-by-name`, { query: { experiment_name: name } });
-      return r.experiment;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    return (await this.find<{ experiment: MlflowExperiment }>(`${API}/experiments/get-by-name`, { experiment_name: name }))?.experiment;
   }
 
   async createExperiment(name: string): Promise<string> {
@@ -153,25 +177,23 @@ export class MlflowClient {
 
   // ---- runs
   async getRun(runId: string): Promise<MlflowRun | undefined> {
-    try {
-      return (await this.call<{ run: MlflowRun }>("GET", `${API}/runs/get`, { query: { run_id: runId } })).run;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    return (await this.find<{ run: MlflowRun }>(`${API}/runs/get`, { run_id: runId }))?.run;
   }
 
   async searchRuns(o: SearchRunsOptions): Promise<MlflowRun[]> {
-    const r = await this.call<{ runs?: MlflowRun[] }>("POST", `${API}/runs/search`, {
-      body: {
-        experiment_ids: o.experimentIds,
-        ...(o.filter ? { filter: o.filter } : {}),
-        run_view_type: "ACTIVE_ONLY",
-        max_results: o.maxResults ?? 100,
-        ...(o.orderBy ? { order_by: o.orderBy } : {}),
-      },
-    });
-    return r.runs ?? [];
+    return this.allPages(async (token) => {
+      const r = await this.call<{ runs?: MlflowRun[]; next_page_token?: string }>("POST", `${API}/runs/search`, {
+        body: {
+          experiment_ids: o.experimentIds,
+          ...(o.filter ? { filter: o.filter } : {}),
+          run_view_type: "ACTIVE_ONLY",
+          max_results: o.maxResults ?? 100,
+          ...(o.orderBy ? { order_by: o.orderBy } : {}),
+          ...(token ? { page_token: token } : {}),
+        },
+      });
+      return { items: r.runs ?? [], ...(r.next_page_token ? { next: r.next_page_token } : {}) };
+    }, o.maxResults);
   }
 
   async setRunTag(runId: string, key: string, value: string): Promise<void> {
@@ -180,12 +202,7 @@ export class MlflowClient {
 
   // ---- registered models
   async getRegisteredModel(name: string): Promise<MlflowRegisteredModel | undefined> {
-    try {
-      return (await this.call<{ registered_model: MlflowRegisteredModel }>("GET", `${API}/registered-models/get`, { query: { name } })).registered_model;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    return (await this.find<{ registered_model: MlflowRegisteredModel }>(`${API}/registered-models/get`, { name }))?.registered_model;
   }
 
   /** Creates the registered model; `created: false` when it already existed (not an error). */
@@ -203,13 +220,10 @@ export class MlflowClient {
     await this.call("POST", `${API}/registered-models/alias`, { body: { name, alias, version } });
   }
 
+  /** An unknown alias is undefined: MLflow answers it with 400 INVALID_PARAMETER_VALUE "... not found". */
   async getModelVersionByAlias(name: string, alias: string): Promise<MlflowModelVersion | undefined> {
-    try {
-      return (await this.call<{ model_version: MlflowModelVersion }>("GET", `${API}/registered-models/alias`, { query: { name, alias } })).model_version;
-    } catch (e) {
-      if (isNotFound(e) || (e instanceof MlflowApiError && e.errorCode === "INVALID_PARAMETER_VALUE" && /not found/i.test(e.message))) return undefined;
-      throw e;
-    }
+    const unknownAlias = (e: unknown) => isNotFound(e) || (e instanceof MlflowApiError && e.errorCode === "INVALID_PARAMETER_VALUE" && /not found/i.test(e.message));
+    return (await this.find<{ model_version: MlflowModelVersion }>(`${API}/registered-models/alias`, { name, alias }, unknownAlias))?.model_version;
   }
 
   // ---- model versions
@@ -227,20 +241,17 @@ export class MlflowClient {
   }
 
   async getModelVersion(name: string, version: string): Promise<MlflowModelVersion | undefined> {
-    try {
-      return (await this.call<{ model_version: MlflowModelVersion }>("GET", `${API}/model-versions/get`, { query: { name, version } })).model_version;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    return (await this.find<{ model_version: MlflowModelVersion }>(`${API}/model-versions/get`, { name, version }))?.model_version;
   }
 
-  /** e.g. filter "name='m' and run_id='abc'". */
-  async searchModelVersions(filter: string, maxResults = 200): Promise<MlflowModelVersion[]> {
-    const r = await this.call<{ model_versions?: MlflowModelVersion[] }>("GET", `${API}/model-versions/search`, {
-      query: { filter, max_results: maxResults },
+  /** Every version matching `filter` (e.g. "name='m' and run_id='abc'"), `pageSize` a page. */
+  async searchModelVersions(filter: string, pageSize = 200): Promise<MlflowModelVersion[]> {
+    return this.allPages(async (token) => {
+      const r = await this.call<{ model_versions?: MlflowModelVersion[]; next_page_token?: string }>("GET", `${API}/model-versions/search`, {
+        query: { filter, max_results: pageSize, page_token: token },
+      });
+      return { items: r.model_versions ?? [], ...(r.next_page_token ? { next: r.next_page_token } : {}) };
     });
-    return r.model_versions ?? [];
   }
 
   async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {

@@ -3,7 +3,7 @@
  * ProfileReport recorded on a release. Target-neutral: the caller supplies the URL, the payload, and (locally)
  * the PID of the serving process tree.
  */
-import type { ProfileConfig } from "../config/releaseConfig.js";
+import type { ProfileConfig } from "../config/profileRolloutConfig.js";
 import type { Progress } from "../core/ports.js";
 import { describeLevel, runProfile } from "./profiler.js";
 import type { ProfileReport, ResourceQuantities } from "./profileTypes.js";

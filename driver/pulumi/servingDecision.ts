@@ -16,14 +16,11 @@
  *
  * `previous` is what took the traffic before (for the release record and rollback).
  */
-export interface ServingDeployment {
-  version: string;
-  weight: number;
-}
+import type { DeploymentConfig } from "../../config/stackConfig.js";
 
 export interface ServingConfig {
   model: string;
-  deployments: Record<string, ServingDeployment>;
+  deployments: Record<string, DeploymentConfig>;
 }
 
 export interface ServingDecision {
@@ -39,7 +36,7 @@ export interface ServingDecision {
 
 export const COLORS = ["blue", "green"] as const;
 
-function active(deployments: Record<string, ServingDeployment>): string | undefined {
+function active(deployments: Record<string, DeploymentConfig>): string | undefined {
   let best: string | undefined;
   for (const [name, d] of Object.entries(deployments)) {
     if (d.weight > 0 && (best === undefined || d.weight > deployments[best]!.weight)) best = name;
@@ -77,7 +74,7 @@ export function decideServing(current: ServingConfig, modelName: string, version
   }
 
   const color = holder?.[0] ?? COLORS.find((c) => c !== activeName && !(deployments[c]?.weight)) ?? COLORS.find((c) => c !== activeName)!;
-  const next: Record<string, ServingDeployment> = {};
+  const next: Record<string, DeploymentConfig> = {};
   for (const [name, d] of Object.entries(deployments)) next[name] = { version: d.version, weight: 0 };
   next[color] = { version, weight: 100 };
   const before = previous ? `${previous.color} v${previous.version}` : "nothing";

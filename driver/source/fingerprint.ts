@@ -15,6 +15,7 @@ import type { SourcePort } from "../core/ports.js";
 import type { SourceFingerprint } from "../core/release.js";
 import { EnvironmentError } from "../core/errors.js";
 import { parseCondaEnv } from "./condaEnv.js";
+import { sha256Hex } from "../../config/sha256.js";
 
 export const ML_DIR = "ml";
 export const DATA_FILE = "ml/data.txt";
@@ -85,7 +86,7 @@ async function readRequired(repoRoot: string, rel: string, what: string): Promis
 }
 
 export async function dataDigest(repoRoot: string): Promise<string> {
-  return createHash("sha256").update(await readRequired(repoRoot, DATA_FILE, "the training data")).digest("hex");
+  return sha256Hex(await readRequired(repoRoot, DATA_FILE, "the training data"));
 }
 
 /**
@@ -96,7 +97,7 @@ export async function dataDigest(repoRoot: string): Promise<string> {
 export async function condaFileDigest(repoRoot: string, rel: string = CONDA_FILE): Promise<string> {
   const text = await readRequired(repoRoot, rel, "a Python environment");
   const env = parseCondaEnv(text.toString("utf8"), rel);
-  return createHash("sha256").update(text).update(`\npython=${env.python}\n`).digest("hex");
+  return sha256Hex(text, `\npython=${env.python}\n`);
 }
 
 /**
@@ -110,7 +111,7 @@ export async function envDigest(repoRoot: string): Promise<string> {
   const local = await condaFileDigest(repoRoot, CONDA_FILE);
   if (!existsSync(path.join(repoRoot, AZURE_TRAINING_CONDA_FILE))) return local;
   const job = await condaFileDigest(repoRoot, AZURE_TRAINING_CONDA_FILE);
-  return createHash("sha256").update(`${CONDA_FILE}:${local}\n${AZURE_TRAINING_CONDA_FILE}:${job}\n`).digest("hex");
+  return sha256Hex(`${CONDA_FILE}:${local}\n${AZURE_TRAINING_CONDA_FILE}:${job}\n`);
 }
 
 async function git(repoRoot: string, args: string[]): Promise<string | undefined> {

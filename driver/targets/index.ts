@@ -1,24 +1,8 @@
 /**
  * Chooses and builds a target. The only place that knows which targets exist; the core never imports them.
  */
-import type { ReleaseConfig } from "../config/releaseConfig.js";
 import { UsageError } from "../core/errors.js";
-import type { Progress, StackStatus, Target } from "../core/ports.js";
-
-export const TARGETS = ["local", "azure"] as const;
-export type TargetName = (typeof TARGETS)[number];
-
-export interface TargetOptions {
-  repoRoot: string;
-  config: ReleaseConfig;
-  progress: Progress;
-}
-
-/** A target as the CLI uses it: the ports plus the services it may run. */
-export interface CliTarget extends Target {
-  /** Stops background services this target runs on this machine; returns one line per service. */
-  down(): Promise<string[]>;
-}
+import { TARGETS, type CliTarget, type TargetName, type TargetOptions } from "./types.js";
 
 export function parseTargetName(value: string): TargetName {
   if ((TARGETS as readonly string[]).includes(value)) return value as TargetName;
@@ -37,5 +21,3 @@ export async function createTarget(name: TargetName, opts: TargetOptions): Promi
     }
   }
 }
-
-export type { StackStatus };

@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
 import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/index.js";
-import { postScore } from "../../driver/targets/local/smokeTest.js";
+import { postScore } from "../../driver/host/smokeRequest.js";
 import { REPO_ROOT, SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
 
 const PORTS = { mlflow: 5685, int: 5686, prod: 5687, prodBlue: 5688, prodGreen: 5689 };

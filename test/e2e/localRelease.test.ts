@@ -11,7 +11,7 @@ import { parseReleaseConfig } from "../../driver/config/releaseConfig.js";
 import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
 import type { Release } from "../../driver/core/release.js";
 import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/index.js";
-import { MALFORMED_PAYLOAD, postScore, readSmokeRequest } from "../../driver/targets/local/smokeTest.js";
+import { MALFORMED_PAYLOAD, postScore, readSmokeRequest } from "../../driver/host/smokeRequest.js";
 import { SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
 
 const PORTS = { mlflow: 5650, int: 5651, prod: 5652, prodBlue: 5653, prodGreen: 5654 };

@@ -21,7 +21,7 @@ import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
 import type { Release } from "../../driver/core/release.js";
 import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/index.js";
 import type { ProdDeployment } from "../../driver/targets/local/prodSlots.js";
-import { postScore, readSmokeRequest, type SmokeRequest } from "../../driver/targets/local/smokeTest.js";
+import { postScore, readSmokeRequest, type SmokeRequest } from "../../driver/host/smokeRequest.js";
 import { REPO_ROOT, SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
 import { readScore, writeFaultyScore, writeFixedScore } from "./localScoreVariants.js";
 

@@ -14,7 +14,8 @@
  * deployment fails once it takes traffic, is rolled back at 10 %.
  */
 import { expect } from "chai";
-import type { ReleaseConfig, RolloutConfig } from "../../driver/config/releaseConfig.js";
+import type { ReleaseConfig } from "../../driver/config/releaseConfig.js";
+import type { RolloutConfig } from "../../driver/config/profileRolloutConfig.js";
 import { RolloutRolledBackError } from "../../driver/core/errors.js";
 import type { Target } from "../../driver/core/ports.js";
 import type { Release } from "../../driver/core/release.js";

@@ -1,6 +1,6 @@
 /**
  * The SDK oracle from the tests' side: the test-only venv (test/oracle/requirements.txt, made on first use by
- * driver/targets/local/pythonEnv.ts, shared through MLOPS_VENV_ROOT like the project's own venv) and one
+ * driver/host/pythonEnv.ts, shared through MLOPS_VENV_ROOT like the project's own venv) and one
  * long-lived `python judge.py` per test file, asked one JSON line at a time. See test/oracle/README.md.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
@@ -8,7 +8,7 @@ import { appendFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Progress } from "../../driver/core/ports.js";
-import { ensureRequirementsEnv, readCondaEnv, type PythonEnv } from "../../driver/targets/local/pythonEnv.js";
+import { ensureRequirementsEnv, readCondaEnv, type PythonEnv } from "../../driver/host/pythonEnv.js";
 
 export const ORACLE_DIR = import.meta.dirname;
 export const REPO_ROOT = path.resolve(ORACLE_DIR, "../..");

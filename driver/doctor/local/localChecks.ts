@@ -3,7 +3,7 @@
  *
  * - node: the running Node.js is the major bin/mlops.js requires (22).
  * - python: the interpreter that creates venvs (MLOPS_PYTHON or python3) is the major.minor ml/conda.yml pins
- *   (targets/local/pythonEnv.ts checkPythonVersion, the check a release makes).
+ *   (host/pythonEnv.ts checkPythonVersion, the check a release makes).
  * - venv: the digest-keyed venv for the current ml/conda.yml under MLOPS_VENV_ROOT (or .mlops/venvs): built
  *   (completion marker for this digest), half-built (rebuilt on next use) or not built yet (~5 min on first use).
  * - ports: each of mlops.yaml local.ports free, or held by the project's own service (localServicesStatus).
@@ -15,7 +15,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from "node:
 import path from "node:path";
 import { CONDA_FILE, envDigest } from "../../source/fingerprint.js";
 import type { ReleaseConfig } from "../../config/releaseConfig.js";
-import { checkPythonVersion, readCondaEnv } from "../../targets/local/pythonEnv.js";
+import { checkPythonVersion, readCondaEnv } from "../../host/pythonEnv.js";
 import type { LocalPaths } from "../../targets/local/localPaths.js";
 import type { LocalServiceStatus } from "../../targets/local/localServices.js";
 import type { Check, CheckResult } from "../checkResult.js";
@@ -24,7 +24,7 @@ import { fail, ok, warn } from "../checkResult.js";
 export const MIN_NODE_MAJOR = 22;
 export const VENV_BYTES = 1.5 * 1024 ** 3;
 export const STORE_BYTES = 0.5 * 1024 ** 3;
-/** targets/local/pythonEnv.ts writes it after pip succeeded */
+/** host/pythonEnv.ts writes it after pip succeeded */
 const VENV_MARKER = ".mlops-complete.json";
 
 export interface LocalDoctorDeps {

@@ -3,12 +3,12 @@
  * blue/green gets the version with weight 100) and running `pulumi up` through the StackUpdater; the program
  * routes traffic only to deployments that existed after the previous update (components/trafficPlan.ts), so
  * a new color takes a second `up` to receive its traffic. PROD first gets a verified copy of the INT model.
- * PROD takes a new version in stages (stagedRollout.ts: weight 0, then `rollout.steps`, each checked, rolled
+ * PROD takes a new version in stages (azureStagedRollout.ts: weight 0, then `rollout.steps`, each checked, rolled
  * back on a failed check); `rollBack` puts back the version that served before at once (one `up`).
  * Validation is the smoke request against the stack's scoring URI.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import type { RolloutConfig } from "../../config/releaseConfig.js";
+import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
 import { DeploymentError, RolloutRolledBackError } from "../../core/errors.js";
 import type { EnvironmentsPort, Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, StackName, ValidationResult } from "../../core/release.js";
@@ -20,8 +20,9 @@ import type { DeploymentProbe } from "./azureRolloutControl.js";
 import { DeploymentProbes } from "./deploymentProbes.js";
 import { endpointAuth, type EndpointAuth } from "./endpointAuth.js";
 import { copyModelToWorkspace } from "./modelCopy.js";
-import { readSmokeRequest, runSmoke } from "./smokeTest.js";
-import { stagedFrom, stagedRollout } from "./stagedRollout.js";
+import { readSmokeRequest } from "../../host/smokeRequest.js";
+import { runSmoke } from "./azureSmokeTest.js";
+import { stagedFrom, stagedRollout } from "./azureStagedRollout.js";
 import type { WorkspaceClients } from "./workspaceClients.js";
 
 /** The program's `servedModel` output ({name, deployments: {color: {version, weight}}}), if well-formed. */

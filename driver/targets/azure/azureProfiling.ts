@@ -6,7 +6,7 @@
  * sizing keeps PROD's current requests/limits and the record says so.
  */
 import { readStackConfigFile } from "../../../config/stackConfig.js";
-import type { ProfileConfig } from "../../config/releaseConfig.js";
+import type { ProfileConfig } from "../../config/profileRolloutConfig.js";
 import { EnvironmentError } from "../../core/errors.js";
 import type { Progress, ProfilingPort } from "../../core/ports.js";
 import type { DeploymentRecord, StackName } from "../../core/release.js";
@@ -14,7 +14,7 @@ import { profileEndpoint } from "../../profile/profileEndpoint.js";
 import type { ProfileReport } from "../../profile/profileTypes.js";
 import type { StackUpdater } from "../../pulumi/stackUpdater.js";
 import type { EndpointAuth } from "./endpointAuth.js";
-import { readSmokeRequest } from "./smokeTest.js";
+import { readSmokeRequest } from "../../host/smokeRequest.js";
 
 export const NO_RESOURCE_FIGURES =
   "azure target: CPU and memory of the serving pods are not measured (the driver sees only the endpoint), so requests/limits are PROD's current ones; size them from the cluster's metrics if needed";

@@ -4,7 +4,7 @@
  * is the job name) and the model's sha256 (the run's `model_sha256` tag, checked against model.pkl read back
  * from the job's output folder). A failed or cancelled job ends in TrainingError with the job's portal link.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { JobBase } from "@azure/arm-machinelearning";
 import { TrainingError } from "../../core/errors.js";
 import type { Progress, TrainingPort } from "../../core/ports.js";
@@ -17,6 +17,7 @@ import { studioLink, waitForJob, type PollOptions } from "./jobPoller.js";
 import { putJob } from "./jobSubmit.js";
 import { buildTrainingJob, DIGEST_TAGS, digestTags, isTerminal, jobModelBlob, jobModelUri, newJobName } from "./trainingJob.js";
 import type { WorkspaceClients } from "./workspaceClients.js";
+import { sha256Hex } from "../../../config/sha256.js";
 
 export interface AzureTrainingOptions {
   repoRoot: string;
@@ -30,7 +31,7 @@ export interface AzureTrainingOptions {
 export async function sha256OfBlob(ws: WorkspaceClients, blobName: string): Promise<string> {
   const container = await ws.container();
   const buf = await container.getBlobClient(blobName).downloadToBuffer();
-  return createHash("sha256").update(buf).digest("hex");
+  return sha256Hex(buf);
 }
 
 export class AzureTraining implements TrainingPort {
@@ -68,7 +69,6 @@ export class AzureTraining implements TrainingPort {
 
   async train(source: SourceFingerprint, progress: Progress): Promise<TrainingResult> {
     const { ws, o } = this;
-    const { resourceGroup, workspace } = ws.ref;
     const compute = ws.ref.trainingCompute;
     if (!compute) throw new TrainingError(`stack '${ws.ref.stack}' has no trainingComputeName output; run 'pulumi up --stack ${ws.ref.stack}' with the current program`);
 

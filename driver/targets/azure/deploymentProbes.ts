@@ -16,7 +16,8 @@
  */
 import { emptyCounters, type UpstreamCounters } from "../../router/routerTypes.js";
 import type { EndpointAuth } from "./endpointAuth.js";
-import { runSmoke, type SmokeRequest } from "./smokeTest.js";
+import type { SmokeRequest } from "../../host/smokeRequest.js";
+import { runSmoke } from "./azureSmokeTest.js";
 
 export const DEPLOYMENT_HEADER = "azureml-model-deployment";
 

@@ -8,7 +8,7 @@
  * model-deciding pins (test/unit/azure/trainingEnvPins.test.ts), so the scoring environment unpickles what the
  * job trained. See docs/ml.md.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../../config/sha256.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, EnvironmentError } from "../../core/errors.js";
@@ -20,7 +20,7 @@ import type { WorkspaceClients } from "./workspaceClients.js";
 export const ENV_ASSET_NAME = "mlops-training-env";
 
 export function environmentVersion(image: string, conda: string): string {
-  return createHash("sha256").update(`${image}\n${conda}`).digest("hex").slice(0, 16);
+  return sha256Hex(`${image}\n${conda}`).slice(0, 16);
 }
 
 /** The base image: MLOPS_AZURE_BASE_IMAGE, else the one the scoring component uses (one place to change it). */

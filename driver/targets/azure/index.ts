@@ -3,22 +3,20 @@
  * cluster, metrics come from the workspace's MLflow API, models are Azure ML model versions, deployment is a
  * serving edit of Pulumi.<stack>.yaml plus `pulumi up` through the Automation API, PROD receives a verified
  * copy of the INT artifact, and the release records live as blobs in the INT workspace's storage so separate
- * CI runs share them. PROD takes a new version in stages with checks (stagedRollout.ts); `profile` loads the
+ * CI runs share them. PROD takes a new version in stages with checks (azureStagedRollout.ts); `profile` loads the
  * stack's endpoint (azureProfiling.ts). Everything is checked up front (preflight.ts) so a missing login fails
  * in seconds.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import type { ApprovalsPort } from "../../core/ports.js";
 import type { StackName } from "../../core/release.js";
-import { readStackConfigFile, StackConfigError } from "../../../config/stackConfig.js";
-import { ConfigError } from "../../core/errors.js";
+import { readStackConfigFile } from "../../../config/stackConfig.js";
 import { AutomationStackUpdater } from "../../pulumi/automationStackUpdater.js";
+import { StackFileApprovers } from "../../pulumi/stackApprovers.js";
 import type { StackUpdater } from "../../pulumi/stackUpdater.js";
 import { FileSourceFingerprinter } from "../../source/fingerprint.js";
-import type { CliTarget, TargetOptions } from "../index.js";
-import { LocalUnitTests } from "../local/localUnitTests.js";
-import { localPaths } from "../local/localPaths.js";
-import { ensurePythonEnv } from "../local/pythonEnv.js";
+import type { CliTarget, TargetOptions } from "../types.js";
+import { PytestUnitTests } from "../../host/pytestUnitTests.js";
+import { ensurePythonEnv, venvRootFor } from "../../host/pythonEnv.js";
 import { AzureEnvironments } from "./azureEnvironments.js";
 import { AzureProfiling } from "./azureProfiling.js";
 import { AzureRegistry } from "./azureRegistry.js";
@@ -40,18 +38,6 @@ export interface AzureTargetDeps {
   blobUrlFor?: BlobUrlFor;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
-}
-
-class StackConfigApprovals implements ApprovalsPort {
-  constructor(private readonly repoRoot: string) {}
-  async approvers(stack: StackName): Promise<string[]> {
-    try {
-      return [...readStackConfigFile(this.repoRoot, stack).approvers];
-    } catch (e) {
-      if (e instanceof StackConfigError) throw new ConfigError(e.problems.map((p) => `stack '${stack}': ${p}`)[0] ?? e.message.split("\n")[0]!);
-      throw e;
-    }
-  }
 }
 
 export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDeps = {}): Promise<CliTarget> {
@@ -76,7 +62,6 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
   // every `up` is followed by a read-back of the training cluster (PUT does not update an AmlCompute)
   const updater = withCapacityCheck(baseUpdater, { readWanted: (stack) => readStackConfigFile(opts.repoRoot, stack).training, workspace: (stack) => workspace(stack as StackName) });
   const int = await workspace("int");
-  const paths = localPaths(opts.repoRoot);
 
   const store = new BlobReleaseStore({ container: () => int.container() });
   const auth = async (stack: StackName) => endpointAuth(stack, await workspace(stack), credential);
@@ -84,7 +69,7 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
   return {
     name: "azure",
     source: new FileSourceFingerprinter(opts.repoRoot),
-    tests: new LocalUnitTests(opts.repoRoot, () => ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot: paths.venvRoot, progress: opts.progress })),
+    tests: new PytestUnitTests(opts.repoRoot, () => ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot: venvRootFor(opts.repoRoot), progress: opts.progress })),
     training: new AzureTraining({ repoRoot: opts.repoRoot, experimentName: opts.config.model.experiment, ws: int, settings, ...(deps.now ? { now: deps.now } : {}) }),
     registry: new AzureRegistry(int),
     environments: new AzureEnvironments({
@@ -96,7 +81,7 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
       rollout: opts.config.rollout,
       ...(deps.now ? { now: deps.now } : {}),
     }),
-    approvals: new StackConfigApprovals(opts.repoRoot),
+    approvals: new StackFileApprovers(opts.repoRoot),
     profiling: new AzureProfiling({ repoRoot: opts.repoRoot, smokeRequest: opts.config.smoke.request, profile: opts.config.profile, updater, auth }),
     batch: new AzureBatchScoring({ workspace, outputs: (stack) => baseUpdater.outputs(stack), credential }),
     store,

@@ -6,27 +6,27 @@
  * back: the old slot has 100% again, the new one is stopped and the deploy fails with the rollout's reason.
  * PROD never stops answering during a deploy.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../../config/sha256.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
-import { DeploymentError, EnvironmentError, RolloutRolledBackError } from "../../core/errors.js";
+import { EnvironmentError, RolloutRolledBackError } from "../../core/errors.js";
 import type { Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, ValidationResult } from "../../core/release.js";
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
-import { RouterRolloutControl } from "../../rollout/routerRolloutControl.js";
+import { RouterRolloutControl } from "./routerRolloutControl.js";
 import type { RolloutRecord } from "../../rollout/rolloutTypes.js";
 import { runStagedRollout } from "../../rollout/stagedRollout.js";
 import { RouterClient } from "../../router/routerClient.js";
 import { checkEndpoint, validationResult } from "./endpointValidation.js";
-import { httpOk } from "./httpProbe.js";
+import { httpOk } from "../../host/httpProbe.js";
 import { healthUri, INFERENCE_MARKER, stopInferenceServer } from "./inferenceServer.js";
-import { removeFile, writeJsonAtomic } from "./jsonFile.js";
+import { removeFile, writeJsonAtomic } from "../../host/jsonFile.js";
 import { publicRecord, readDeployment, type LocalDeployment } from "./localDeployment.js";
 import type { LocalPaths } from "./localPaths.js";
 import { MODEL_FILE } from "./modelArtifacts.js";
-import { waitPortFree } from "./portProbe.js";
-import { isOurProcess } from "./processes.js";
+import { waitPortFree } from "../../host/portProbe.js";
+import { isOurProcess } from "../../host/processes.js";
 import {
   isBlueGreen,
   otherSlot,
@@ -40,10 +40,10 @@ import {
   type Slot,
   type SlotServer,
 } from "./prodSlots.js";
-import type { PythonEnv } from "./pythonEnv.js";
-import { startReadyServer } from "./readyServer.js";
+import type { PythonEnv } from "../../host/pythonEnv.js";
+import { entryScriptOf, type StartServer } from "./readyServer.js";
 import { ensureRouter, readRouterRecord, routerRunning, routerUrl, type RunningRouterProcess } from "./routerProcess.js";
-import { readSmokeRequest } from "./smokeTest.js";
+import { readSmokeRequest } from "../../host/smokeRequest.js";
 import { fetchVerifiedModel } from "./verifiedModel.js";
 
 export interface BlueGreenProdDeps {
@@ -53,17 +53,27 @@ export interface BlueGreenProdDeps {
   rollout: RolloutConfig;
   pythonEnv: () => Promise<PythonEnv>;
   mlflow: () => Promise<MlflowClient>;
-  readyTimeoutMs?: number;
+  /** the one way the local target starts an inference server (INT's too) */
+  start: StartServer;
 }
 
-const fileSha256 = async (file: string): Promise<string> => createHash("sha256").update(await readFile(file)).digest("hex");
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
+/** The slot a deploy has just started `model` on, with what the record of it needs. */
+interface NextSlot {
+  model: RegisteredModel;
+  slot: Slot;
+  server: SlotServer;
+  router: RunningRouterProcess;
+  previous?: { modelVersion: string; digest: string };
+  started: number;
+}
 
 export class BlueGreenProd {
   constructor(private readonly d: BlueGreenProdDeps) {}
 
   private get entryScript(): string {
-    return path.join(this.d.paths.repoRoot, "ml", "score.py");
+    return entryScriptOf(this.d.paths);
   }
 
   private slotPort(slot: Slot): number {
@@ -103,19 +113,7 @@ export class BlueGreenProd {
     if (!(await waitPortFree(port, 15_000))) {
       throw new EnvironmentError(`port ${port} (${slotPortKey(slot)}) is in use by another process; stop it or set local.ports.${slotPortKey(slot)} in mlops.yaml`);
     }
-    const proc = await startReadyServer({
-      paths,
-      env,
-      stack: "prod",
-      label: `prod (${slot})`,
-      logName: `prod-${slot}`,
-      entryScript: this.entryScript,
-      modelDir,
-      port,
-      smokeRequest: this.d.smokeRequest,
-      readyTimeoutMs: this.d.readyTimeoutMs ?? 120_000,
-      progress,
-    });
+    const proc = await this.d.start({ env, stack: "prod", label: `prod (${slot})`, logName: `prod-${slot}`, modelDir, port, progress });
     const server: SlotServer = {
       slot,
       port,
@@ -125,7 +123,7 @@ export class BlueGreenProd {
       digest: model.digest,
       modelDir,
       logFile: proc.logFile,
-      entryScriptSha256: await fileSha256(this.entryScript),
+      entryScriptSha256: sha256Hex(await readFile(this.entryScript)),
       startedAt: new Date().toISOString(),
     };
     await writeJsonAtomic(paths.slotService(slot), server);
@@ -175,10 +173,14 @@ export class BlueGreenProd {
     return rec;
   }
 
+  /**
+   * Three ways: prod already serves `model` (no change); nothing serves prod (first deploy, or after `mlops down`):
+   * the new slot takes 100% at once; else a staged rollout beside the serving slot.
+   */
   async deploy(model: RegisteredModel, progress: Progress): Promise<DeploymentRecord> {
     const { paths } = this.d;
     const started = Date.now();
-    let current: LocalDeployment | undefined = await readDeployment(paths, "prod");
+    const current: LocalDeployment | undefined = await readDeployment(paths, "prod");
     if (current && !isBlueGreen(current)) {
       // a record from the single-server PROD: that server holds the router's port
       if (isOurProcess(current.pid, INFERENCE_MARKER)) {
@@ -193,46 +195,59 @@ export class BlueGreenProd {
     const activeServer = active ? await readSlotServer(paths, active) : undefined;
     const activeUp = !!active && serves(activeServer, { name: current!.modelName, version: current!.modelVersion, digest: current!.digest }) && (await slotHealthy(activeServer));
 
-    if (bg && activeUp && serves(activeServer, model)) {
-      const weights = (await router.client.state()).weights;
-      if (weights[bg.slot] !== 100) await this.setServing(router.client, bg.slot);
-      return { ...publicRecord(bg), detail: `no change: prod already serves v${model.version} (${bg.slot}, 100%)` };
-    }
+    if (bg && activeUp && serves(activeServer, model)) return this.unchanged(bg, model, router);
 
     const previous = current && current.modelVersion !== model.version ? { modelVersion: current.modelVersion, digest: current.digest } : current?.previous;
     const slot: Slot = active ? otherSlot(active) : "blue";
     const { server, reused } = await this.startOnSlot(slot, model, progress);
-    const ready = `${slot} ${reused ? "was already running" : `ready in ${secs(Date.now() - started)}`}`;
+    const next: NextSlot = { model, slot, server, router, ...(previous ? { previous } : {}), started };
+    if (!activeUp) return this.takeAllAtOnce(next, current, active, `${slot} ${reused ? "was already running" : `ready in ${secs(Date.now() - started)}`}`);
+    return this.rollOut(next, bg!, progress);
+  }
 
-    if (!activeUp) {
-      const at = new Date().toISOString();
-      await this.setServing(router.client, slot);
-      const why = !current ? "first deploy: nothing served prod before" : `v${current.modelVersion} was not running (mlops down or a reboot), nothing to shift traffic from`;
-      const rollout: RolloutRecord = {
-        from: active ?? "none",
-        to: slot,
-        ...(current ? { fromVersion: current.modelVersion } : {}),
-        toVersion: model.version,
-        outcome: "completed",
-        steps: [{ percent: 100, startedAt: at, endedAt: new Date().toISOString(), healthy: true, requests: 0, errors: 0, errorRate: 0, passed: true, detail: `${why}; 100% after the health and smoke checks` }],
-        detail: `${why}; ${slot} (v${model.version}) took 100% after its health and smoke checks, no canary`,
-      };
-      const rec = await this.record({ server, router, ...(previous ? { previous } : {}), rollout, detail: `prod serves ${model.name} v${model.version} on ${slot} behind the router at ${router.record.url} (${ready}; ${why}, 100% at once)` });
-      return publicRecord(rec);
-    }
+  /** Prod already serves `model`: its slot gets 100% back if the weights drifted, nothing else changes. */
+  private async unchanged(bg: ProdDeployment, model: RegisteredModel, router: RunningRouterProcess): Promise<DeploymentRecord> {
+    const weights = (await router.client.state()).weights;
+    if (weights[bg.slot] !== 100) await this.setServing(router.client, bg.slot);
+    return { ...publicRecord(bg), detail: `no change: prod already serves v${model.version} (${bg.slot}, 100%)` };
+  }
 
+  /** Nothing to shift traffic from: the new slot, ready and smoke-tested, takes 100% at once. */
+  private async takeAllAtOnce(n: NextSlot, current: LocalDeployment | undefined, active: Slot | undefined, ready: string): Promise<DeploymentRecord> {
+    const { model, slot, server, router, previous } = n;
+    const at = new Date().toISOString();
+    await this.setServing(router.client, slot);
+    const why = !current ? "first deploy: nothing served prod before" : `v${current.modelVersion} was not running (mlops down or a reboot), nothing to shift traffic from`;
+    const rollout: RolloutRecord = {
+      from: active ?? "none",
+      to: slot,
+      ...(current ? { fromVersion: current.modelVersion } : {}),
+      toVersion: model.version,
+      outcome: "completed",
+      steps: [{ percent: 100, startedAt: at, endedAt: new Date().toISOString(), healthy: true, requests: 0, errors: 0, errorRate: 0, passed: true, detail: `${why}; 100% after the health and smoke checks` }],
+      detail: `${why}; ${slot} (v${model.version}) took 100% after its health and smoke checks, no canary`,
+    };
+    const rec = await this.record({ server, router, ...(previous ? { previous } : {}), rollout, detail: `prod serves ${model.name} v${model.version} on ${slot} behind the router at ${router.record.url} (${ready}; ${why}, 100% at once)` });
+    return publicRecord(rec);
+  }
+
+  /** The staged rollout beside the serving slot; a failed step rolls back and fails the deploy. */
+  private async rollOut(n: NextSlot, bg: ProdDeployment, progress: Progress): Promise<DeploymentRecord> {
+    const { paths } = this.d;
+    const { model, slot, server, router, previous, started } = n;
+    const active = bg.slot;
     const smoke = await readSmokeRequest(paths.repoRoot, this.d.smokeRequest);
     const r = this.d.rollout;
-    progress.info(`rolling out v${model.version} on ${slot} beside v${current!.modelVersion} on ${active}: ${r.steps.map((s) => `${s}%`).join(" -> ")}, ${r.observeSeconds}s each with ${r.probeRps} probe req/s`);
+    progress.info(`rolling out v${model.version} on ${slot} beside v${bg.modelVersion} on ${active}: ${r.steps.map((s) => `${s}%`).join(" -> ")}, ${r.observeSeconds}s each with ${r.probeRps} probe req/s`);
     const rollout = await runStagedRollout({
-      from: active!,
+      from: active,
       to: slot,
-      fromVersion: current!.modelVersion,
+      fromVersion: bg.modelVersion,
       toVersion: model.version,
       settings: r,
       control: new RouterRolloutControl({
         router: router.client,
-        from: active!,
+        from: active,
         to: slot,
         newHealthUrl: healthUri(server.port),
         scorePath: "/score",
@@ -242,12 +257,12 @@ export class BlueGreenProd {
       onStep: (s) => progress.info(`rollout ${s.percent}%: ${s.passed ? "ok" : "FAILED"}: ${s.detail}`),
     });
     if (rollout.outcome === "rolled-back") {
-      await this.setServing(router.client, active!).catch(() => undefined);
+      await this.setServing(router.client, active).catch(() => undefined);
       await stopInferenceServer(server.pid);
       await removeFile(paths.slotService(slot));
-      await writeJsonAtomic(paths.deploymentFile("prod"), { ...bg!, slots: await this.slots(), lastFailedRollout: rollout });
+      await writeJsonAtomic(paths.deploymentFile("prod"), { ...bg, slots: await this.slots(), lastFailedRollout: rollout });
       throw new RolloutRolledBackError(
-        `v${model.version} failed its prod canary and was rolled back (${rollout.detail}); prod keeps serving v${current!.modelVersion}; see ${server.logFile}`,
+        `v${model.version} failed its prod canary and was rolled back (${rollout.detail}); prod keeps serving v${bg.modelVersion}; see ${server.logFile}`,
         rollout,
       );
     }
@@ -256,7 +271,7 @@ export class BlueGreenProd {
       router,
       ...(previous ? { previous } : {}),
       rollout,
-      detail: `prod serves ${model.name} v${model.version} on ${slot} (was v${current!.modelVersion} on ${active}, kept warm at 0% for rollback) after ${r.steps.map((s) => `${s}%`).join(" -> ")} in ${secs(Date.now() - started)}`,
+      detail: `prod serves ${model.name} v${model.version} on ${slot} (was v${bg.modelVersion} on ${active}, kept warm at 0% for rollback) after ${r.steps.map((s) => `${s}%`).join(" -> ")} in ${secs(Date.now() - started)}`,
     });
     return publicRecord(rec);
   }
@@ -307,7 +322,7 @@ export class BlueGreenProd {
       return result(false, 0, 0, `prod's ${rec.slot} slot does not run v${rec.modelVersion}; redeploy with 'mlops resume'`);
     }
     if (!routerRunning(await readRouterRecord(this.d.paths))) return result(false, 0, 0, `prod's router is not running; redeploy with 'mlops resume'`);
-    const onDisk = await fileSha256(path.join(server.modelDir, MODEL_FILE)).catch(() => "");
+    const onDisk = await readFile(path.join(server.modelDir, MODEL_FILE)).then(sha256Hex, () => "");
     if (onDisk !== rec.digest) return result(false, 0, 0, `prod's ${MODEL_FILE} on disk hashes to ${onDisk.slice(0, 12) || "(missing)"}, not ${rec.digest.slice(0, 12)}`);
     const health = `${routerUrl(rec.port)}/`;
     if (!(await httpOk(health))) return result(false, 0, 0, `prod does not answer GET ${health} through the router; see ${server.logFile}`);

@@ -5,8 +5,8 @@
  * (x-mlops-upstream), which proves the version under validation is the one answering.
  */
 import type { DeploymentRecord, StackName, ValidationResult } from "../../core/release.js";
-import { httpOk } from "./httpProbe.js";
-import { MALFORMED_PAYLOAD, checkPredictions, postScore, type ScoreResponse, type SmokeRequest } from "./smokeTest.js";
+import { httpOk } from "../../host/httpProbe.js";
+import { MALFORMED_PAYLOAD, checkPredictions, postScore, type ScoreResponse, type SmokeRequest } from "../../host/smokeRequest.js";
 
 export interface EndpointCheck {
   ok: boolean;

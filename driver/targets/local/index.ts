@@ -9,19 +9,19 @@ import path from "node:path";
 import type { ReleaseConfig } from "../../config/releaseConfig.js";
 import type { Progress, Target } from "../../core/ports.js";
 import { MlflowClient } from "../../mlflow/mlflowClient.js";
+import { StackFileApprovers } from "../../pulumi/stackApprovers.js";
 import { FileSourceFingerprinter } from "../../source/fingerprint.js";
 import { FileReleaseStore } from "../../store/fileReleaseStore.js";
-import { LocalProfiling } from "../../profile/localProfiling.js";
+import { LocalProfiling } from "./localProfiling.js";
 import { LocalBatchScoring } from "./localBatchScoring.js";
 import { LocalEnvironments } from "./localEnvironments.js";
 import { localPaths, type LocalPaths } from "./localPaths.js";
 import { LocalRegistry } from "./localRegistry.js";
 import { localServicesStatus, stopLocalServices, type LocalServiceStatus } from "./localServices.js";
 import { LocalTraining } from "./localTraining.js";
-import { LocalUnitTests } from "./localUnitTests.js";
+import { PytestUnitTests } from "../../host/pytestUnitTests.js";
 import { ensureMlflowServer } from "./mlflowServer.js";
-import { ensurePythonEnv, type PythonEnv } from "./pythonEnv.js";
-import { StackFileApprovers } from "./stackApprovers.js";
+import { ensurePythonEnv, type PythonEnv } from "../../host/pythonEnv.js";
 
 export interface LocalTargetOptions {
   repoRoot: string;
@@ -67,7 +67,7 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
     name: "local",
     paths,
     source: new FileSourceFingerprinter(repoRoot),
-    tests: new LocalUnitTests(repoRoot, pythonEnv),
+    tests: new PytestUnitTests(repoRoot, pythonEnv),
     training: new LocalTraining({ paths, experimentName: config.model.experiment, pythonEnv, mlflow }),
     registry: new LocalRegistry(mlflow),
     environments: new LocalEnvironments({
@@ -87,5 +87,3 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
     services: () => localServicesStatus(repoRoot, config, paths),
   };
 }
-
-export { localServicesStatus, stopLocalServices, type LocalServiceStatus };

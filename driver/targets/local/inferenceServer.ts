@@ -11,8 +11,8 @@
 import path from "node:path";
 import type { StackName } from "../../core/release.js";
 import type { LocalPaths } from "./localPaths.js";
-import { isOurProcess, spawnDetached, stopProcessGroup } from "./processes.js";
-import type { PythonEnv } from "./pythonEnv.js";
+import { isOurProcess, spawnDetached, stopProcessGroup } from "../../host/processes.js";
+import type { PythonEnv } from "../../host/pythonEnv.js";
 
 export const INFERENCE_MARKER = "azureml_inference_server_http";
 export const LOOPBACK_LAUNCHER =

@@ -15,7 +15,7 @@ import type { BatchProgressEvent, BatchScoreRequest, BatchScoreSummary, BatchSco
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
 import type { LocalPaths } from "./localPaths.js";
 import { downloadModelVersion, MODEL_FILE } from "./modelArtifacts.js";
-import type { PythonEnv } from "./pythonEnv.js";
+import type { PythonEnv } from "../../host/pythonEnv.js";
 
 export interface LocalBatchScoringDeps {
   paths: LocalPaths;

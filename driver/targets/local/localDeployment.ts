@@ -1,6 +1,6 @@
 /** deployment.json of a local stack: what it serves, and the process details the local target manages it by. */
 import type { DeploymentRecord, StackName } from "../../core/release.js";
-import { readJsonFile } from "./jsonFile.js";
+import { readJsonFile } from "../../host/jsonFile.js";
 import type { LocalPaths } from "./localPaths.js";
 
 /** deployment.json: the core's record plus what the local target needs to manage the server. */

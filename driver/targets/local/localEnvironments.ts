@@ -6,7 +6,7 @@
  * PROD: blue/green behind a weighted router with a staged rollout (blueGreenProd.ts), no gap.
  * Each deployment is recorded in .mlops/stacks/<stack>/deployment.json.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../../config/sha256.js";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -17,17 +17,17 @@ import type { DeploymentRecord, RegisteredModel, StackName, ValidationResult } f
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { BlueGreenProd } from "./blueGreenProd.js";
 import { checkEndpoint, validationResult } from "./endpointValidation.js";
-import { httpOk } from "./httpProbe.js";
+import { httpOk } from "../../host/httpProbe.js";
 import { INFERENCE_MARKER, stopInferenceServer, type InferenceServerProcess } from "./inferenceServer.js";
-import { writeJsonAtomic } from "./jsonFile.js";
+import { writeJsonAtomic } from "../../host/jsonFile.js";
 import { publicRecord, readDeployment, type LocalDeployment } from "./localDeployment.js";
 import type { LocalPaths } from "./localPaths.js";
 import { MODEL_FILE } from "./modelArtifacts.js";
-import { isPortFree, waitPortFree } from "./portProbe.js";
-import { isOurProcess } from "./processes.js";
-import type { PythonEnv } from "./pythonEnv.js";
-import { startReadyServer } from "./readyServer.js";
-import { readSmokeRequest } from "./smokeTest.js";
+import { isPortFree, waitPortFree } from "../../host/portProbe.js";
+import { isOurProcess } from "../../host/processes.js";
+import type { PythonEnv } from "../../host/pythonEnv.js";
+import { entryScriptOf, serverStarter, type StartServer } from "./readyServer.js";
+import { readSmokeRequest } from "../../host/smokeRequest.js";
 import { fetchVerifiedModel } from "./verifiedModel.js";
 
 export interface LocalEnvironmentsDeps {
@@ -41,17 +41,17 @@ export interface LocalEnvironmentsDeps {
   readyTimeoutMs?: number;
 }
 
-export { publicRecord, readDeployment, type LocalDeployment };
 
-const fileSha256 = async (file: string) => createHash("sha256").update(await readFile(file)).digest("hex");
 
 export const portInUseError = (port: number, stack: string) =>
   new EnvironmentError(`port ${port} (${stack}) is in use by another process; stop it or set local.ports.${stack} in mlops.yaml`);
 
 export class LocalEnvironments implements EnvironmentsPort {
   private readonly prod: BlueGreenProd;
+  private readonly start: StartServer;
 
   constructor(private readonly d: LocalEnvironmentsDeps) {
+    this.start = serverStarter({ paths: d.paths, smokeRequest: d.smokeRequest, ...(d.readyTimeoutMs ? { readyTimeoutMs: d.readyTimeoutMs } : {}) });
     this.prod = new BlueGreenProd({
       paths: d.paths,
       ports: { router: d.ports.prod, blue: d.ports.prodBlue, green: d.ports.prodGreen },
@@ -59,12 +59,12 @@ export class LocalEnvironments implements EnvironmentsPort {
       rollout: d.rollout,
       pythonEnv: d.pythonEnv,
       mlflow: d.mlflow,
-      ...(d.readyTimeoutMs ? { readyTimeoutMs: d.readyTimeoutMs } : {}),
+      start: this.start,
     });
   }
 
   private get entryScript(): string {
-    return path.join(this.d.paths.repoRoot, "ml", "score.py");
+    return entryScriptOf(this.d.paths);
   }
 
   private async serving(rec: LocalDeployment | undefined): Promise<boolean> {
@@ -101,12 +101,12 @@ export class LocalEnvironments implements EnvironmentsPort {
     const started = Date.now();
     let proc: InferenceServerProcess | undefined;
     try {
-      proc = await this.start(stack, env, modelDir, port, progress);
+      proc = await this.start({ stack, label: stack, logName: stack, env, modelDir, port, progress });
     } catch (e) {
       if (ours && current && existsSync(current.modelDir)) {
         progress.info(`restarting ${stack} with the previous v${current.modelVersion}`);
         try {
-          const back = await this.start(stack, env, current.modelDir, port, progress);
+          const back = await this.start({ stack, label: stack, logName: stack, env, modelDir: current.modelDir, port, progress });
           await writeJsonAtomic(paths.deploymentFile(stack), { ...current, pid: back.pid });
         } catch {
           progress.info(`the previous v${current.modelVersion} did not start either; ${stack} is down (see 'mlops status')`);
@@ -128,7 +128,7 @@ export class LocalEnvironments implements EnvironmentsPort {
       modelDir,
       logFile: proc.logFile,
       entryScript: this.entryScript,
-      entryScriptSha256: await fileSha256(this.entryScript),
+      entryScriptSha256: sha256Hex(await readFile(this.entryScript)),
     };
     await writeJsonAtomic(paths.deploymentFile(stack), rec);
     return publicRecord(rec);
@@ -139,22 +139,6 @@ export class LocalEnvironments implements EnvironmentsPort {
     return stack === "prod" ? this.prod.rollBack(to, progress) : this.deploy(stack, to, progress);
   }
 
-  private start(stack: StackName, env: PythonEnv, modelDir: string, port: number, progress: Progress): Promise<InferenceServerProcess> {
-    return startReadyServer({
-      paths: this.d.paths,
-      env,
-      stack,
-      label: stack,
-      logName: stack,
-      entryScript: this.entryScript,
-      modelDir,
-      port,
-      smokeRequest: this.d.smokeRequest,
-      readyTimeoutMs: this.d.readyTimeoutMs ?? 120_000,
-      progress,
-    });
-  }
-
   async validate(stack: StackName, deployment: DeploymentRecord, progress: Progress): Promise<ValidationResult> {
     if (stack === "prod") return this.prod.validate(deployment, progress);
     const result = validationResult(stack, deployment);
@@ -163,7 +147,7 @@ export class LocalEnvironments implements EnvironmentsPort {
       return result(false, 0, 0, `${stack} serves ${rec ? `v${rec.modelVersion} (${rec.digest.slice(0, 12)})` : "nothing"}, not v${deployment.modelVersion} (${deployment.digest.slice(0, 12)})`);
     }
     if (!isOurProcess(rec.pid, INFERENCE_MARKER)) return result(false, 0, 0, `${stack}'s inference server (pid ${rec.pid}) is not running; redeploy with 'mlops resume'`);
-    const onDisk = await fileSha256(path.join(rec.modelDir, MODEL_FILE)).catch(() => "");
+    const onDisk = await readFile(path.join(rec.modelDir, MODEL_FILE)).then(sha256Hex, () => "");
     if (onDisk !== rec.digest) return result(false, 0, 0, `${stack}'s ${MODEL_FILE} on disk hashes to ${onDisk.slice(0, 12) || "(missing)"}, not ${rec.digest.slice(0, 12)}`);
     const health = `http://127.0.0.1:${rec.port}/`;
     if (!(await httpOk(health))) return result(false, 0, 0, `${stack} does not answer GET ${health}; see ${rec.logFile}`);

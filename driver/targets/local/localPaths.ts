@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import type { StackName } from "../../core/release.js";
+import { venvRootFor } from "../../host/pythonEnv.js";
 
 export interface LocalPaths {
   repoRoot: string;
@@ -31,12 +32,11 @@ export interface LocalPaths {
 export function localPaths(repoRoot: string, venvRoot?: string): LocalPaths {
   const root = path.resolve(repoRoot);
   const stateDir = path.join(root, ".mlops");
-  const envRoot = venvRoot ?? process.env.MLOPS_VENV_ROOT?.trim();
   const stackDir = (stack: StackName) => path.join(stateDir, "stacks", stack);
   return {
     repoRoot: root,
     stateDir,
-    venvRoot: envRoot ? path.resolve(envRoot) : path.join(stateDir, "venvs"),
+    venvRoot: venvRootFor(root, venvRoot),
     logs: path.join(stateDir, "logs"),
     services: path.join(stateDir, "services"),
     mlflowService: path.join(stateDir, "services", "mlflow.json"),

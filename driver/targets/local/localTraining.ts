@@ -12,7 +12,7 @@ import type { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { tagRecord } from "../../mlflow/types.js";
 import { TAG, reusableRunFilter, runTags } from "./fingerprintTags.js";
 import type { LocalPaths } from "./localPaths.js";
-import type { PythonEnv } from "./pythonEnv.js";
+import type { PythonEnv } from "../../host/pythonEnv.js";
 import { readRunJson } from "./runJson.js";
 
 export interface LocalTrainingDeps {

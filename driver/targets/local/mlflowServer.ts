@@ -8,13 +8,13 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { EnvironmentError } from "../../core/errors.js";
 import type { Progress } from "../../core/ports.js";
-import { acquireFileLock } from "./fileLock.js";
-import { httpOk, waitForHttp } from "./httpProbe.js";
-import { readJsonFile, removeFile, writeJsonAtomic } from "./jsonFile.js";
+import { acquireFileLock } from "../../host/fileLock.js";
+import { httpOk, waitForHttp } from "../../host/httpProbe.js";
+import { readJsonFile, removeFile, writeJsonAtomic } from "../../host/jsonFile.js";
 import type { LocalPaths } from "./localPaths.js";
-import { isPortFree } from "./portProbe.js";
-import { isOurProcess, spawnDetached, stopProcessGroup } from "./processes.js";
-import type { PythonEnv } from "./pythonEnv.js";
+import { isPortFree } from "../../host/portProbe.js";
+import { isOurProcess, spawnDetached, stopProcessGroup } from "../../host/processes.js";
+import type { PythonEnv } from "../../host/pythonEnv.js";
 
 export interface MlflowServiceRecord {
   pid: number;

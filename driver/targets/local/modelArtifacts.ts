@@ -2,7 +2,7 @@
  * Reads a registered model version's files through the tracking server: hashing its model.pkl, and
  * downloading the whole model directory for an inference server (into a temp dir, renamed when complete).
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../../config/sha256.js";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
@@ -10,11 +10,10 @@ import type { MlflowModelVersion } from "../../mlflow/types.js";
 
 export const MODEL_FILE = "model.pkl";
 
-export const sha256 = (buf: Buffer): string => createHash("sha256").update(buf).digest("hex");
 
 /** sha256 of the version's model.pkl, as the registry serves it. */
 export async function registeredModelSha256(client: MlflowClient, name: string, version: string): Promise<string> {
-  return sha256(await client.downloadModelVersionArtifact(name, version, MODEL_FILE));
+  return sha256Hex(await client.downloadModelVersionArtifact(name, version, MODEL_FILE));
 }
 
 /** All files of the version, relative to its source (recursive). */
@@ -55,7 +54,7 @@ export async function downloadModelVersion(client: MlflowClient, mv: MlflowModel
     const target = path.join(tmp, ...rel.split("/"));
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, buf);
-    if (rel === MODEL_FILE) modelSha = sha256(buf);
+    if (rel === MODEL_FILE) modelSha = sha256Hex(buf);
   }
   await rm(dest, { recursive: true, force: true });
   await mkdir(path.dirname(dest), { recursive: true });

@@ -5,12 +5,12 @@
  * (100% of the traffic), what served before, and how it got there (rollout or rollback).
  */
 import type { RolloutRecord } from "../../rollout/rolloutTypes.js";
-import { httpOk } from "./httpProbe.js";
+import { httpOk } from "../../host/httpProbe.js";
 import { healthUri, INFERENCE_MARKER } from "./inferenceServer.js";
-import { readJsonFile } from "./jsonFile.js";
+import { readJsonFile } from "../../host/jsonFile.js";
 import type { LocalDeployment } from "./localDeployment.js";
 import type { LocalPaths } from "./localPaths.js";
-import { isOurProcess } from "./processes.js";
+import { isOurProcess } from "../../host/processes.js";
 import type { RouterProcessRecord } from "./routerProcess.js";
 
 export type Slot = "blue" | "green";

@@ -1,15 +1,18 @@
 /**
  * Starting an inference server and waiting until it can serve: GET / answers 200 and a POST /score with the
  * smoke payload answers 200. A server that does not get there is stopped, so nothing half-started is left.
+ * `serverStarter` binds what INT and PROD's slots share (ml/score.py, the smoke request, the timeout), so both
+ * start their servers through one call.
  */
 import { DeploymentError, EnvironmentError } from "../../core/errors.js";
 import type { Progress } from "../../core/ports.js";
 import type { StackName } from "../../core/release.js";
-import { waitForHttp } from "./httpProbe.js";
+import { waitForHttp } from "../../host/httpProbe.js";
 import { startInferenceServer, stopInferenceServer, type InferenceServerProcess } from "./inferenceServer.js";
 import type { LocalPaths } from "./localPaths.js";
-import type { PythonEnv } from "./pythonEnv.js";
-import { postScore, readSmokeRequest } from "./smokeTest.js";
+import path from "node:path";
+import type { PythonEnv } from "../../host/pythonEnv.js";
+import { postScore, readSmokeRequest } from "../../host/smokeRequest.js";
 
 export interface ReadyServerOptions {
   paths: LocalPaths;
@@ -25,6 +28,19 @@ export interface ReadyServerOptions {
   smokeRequest: string;
   readyTimeoutMs: number;
   progress: Progress;
+}
+
+/** One server to start: where, with which model, under which names. */
+export type ServerToStart = Pick<ReadyServerOptions, "env" | "stack" | "label" | "logName" | "modelDir" | "port" | "progress">;
+export type StartServer = (o: ServerToStart) => Promise<InferenceServerProcess>;
+
+/** The scoring script every stack of the local target serves. */
+export const entryScriptOf = (paths: LocalPaths): string => path.join(paths.repoRoot, "ml", "score.py");
+
+/** startReadyServer with what every stack shares bound once. */
+export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string; readyTimeoutMs?: number }): StartServer {
+  return (o) =>
+    startReadyServer({ ...o, paths: shared.paths, entryScript: entryScriptOf(shared.paths), smokeRequest: shared.smokeRequest, readyTimeoutMs: shared.readyTimeoutMs ?? 120_000 });
 }
 
 export async function startReadyServer(o: ReadyServerOptions): Promise<InferenceServerProcess> {

@@ -14,11 +14,11 @@ import type { Progress } from "../../core/ports.js";
 import { RouterClient } from "../../router/routerClient.js";
 import { readRouterStateFile, writeRouterStateFile } from "../../router/routerStateFile.js";
 import { ADMIN_PREFIX } from "../../router/routerTypes.js";
-import { httpOk, waitForHttp } from "./httpProbe.js";
-import { readJsonFile, writeJsonAtomic } from "./jsonFile.js";
+import { httpOk, waitForHttp } from "../../host/httpProbe.js";
+import { readJsonFile, writeJsonAtomic } from "../../host/jsonFile.js";
 import type { LocalPaths } from "./localPaths.js";
-import { isPortFree } from "./portProbe.js";
-import { isOurProcess, spawnDetached, stopProcessGroup } from "./processes.js";
+import { isPortFree } from "../../host/portProbe.js";
+import { isOurProcess, spawnDetached, stopProcessGroup } from "../../host/processes.js";
 import { EnvironmentError } from "../../core/errors.js";
 
 export const ROUTER_MAIN = fileURLToPath(new URL("../../router/routerMain.ts", import.meta.url));

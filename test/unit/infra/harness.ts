@@ -16,7 +16,6 @@ export const TENANT_ID = "00000000-0000-0000-0000-0000000000aa";
 export interface RecordedResource {
   type: string;
   name: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   inputs: any;
   /** Filled in after the build: the URN, whose type part names the parent chain. */
   urn?: string;
@@ -53,7 +52,6 @@ function asConfigStrings(config: Record<string, unknown>): Record<string, string
 }
 
 /** The physical Azure name a resource of `type` gets from its inputs. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function nameOf(type: string, inputs: Record<string, any>, logical: string): string {
   const byType: Record<string, string> = {
     "azure-native:resources:ResourceGroup": "resourceGroupName",

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { RouterClient } from "../../../driver/router/routerClient.js";
 import { emptyCounters, type UpstreamCounters } from "../../../driver/router/routerTypes.js";
 import { startWeightedRouter } from "../../../driver/router/weightedRouter.js";
-import { RouterRolloutControl } from "../../../driver/rollout/routerRolloutControl.js";
+import { RouterRolloutControl } from "../../../driver/targets/local/routerRolloutControl.js";
 import { runStagedRollout, type RolloutControl } from "../../../driver/rollout/stagedRollout.js";
 import type { RolloutSettings } from "../../../driver/rollout/rolloutTypes.js";
 

@@ -29,7 +29,7 @@ import type { SourceFingerprint, TrainingResult } from "../../../../driver/core/
 import { AZURE_TRAINING_CONDA_FILE, CONDA_FILE } from "../../../../driver/source/fingerprint.js";
 import { AzureTraining } from "../../../../driver/targets/azure/azureTraining.js";
 import { localPaths } from "../../../../driver/targets/local/localPaths.js";
-import { ensurePythonEnv, type PythonEnv } from "../../../../driver/targets/local/pythonEnv.js";
+import { ensurePythonEnv, type PythonEnv } from "../../../../driver/host/pythonEnv.js";
 import { accountOf, CONTAINER, FakeAzure } from "../support/fakeAzure.js";
 import { AAD_MLFLOW_TOKEN } from "../support/fakeMlflowTracking.js";
 import { clientsFor, outputsFor, RecordingProgress, REPO, settingsFor, tempRepo } from "../support/harness.js";

@@ -5,7 +5,7 @@ import { decideServing, type ServingConfig } from "../../../../driver/pulumi/ser
 import { emptyCounters, type UpstreamCounters } from "../../../../driver/router/routerTypes.js";
 import type { DeploymentProbe } from "../../../../driver/targets/azure/azureRolloutControl.js";
 import { applyServing } from "../../../../driver/targets/azure/servingUpdate.js";
-import { stagedFrom, stagedRollout } from "../../../../driver/targets/azure/stagedRollout.js";
+import { stagedFrom, stagedRollout } from "../../../../driver/targets/azure/azureStagedRollout.js";
 import { RecordingProgress } from "../support/harness.js";
 import { MemoryStackUpdater } from "../support/memoryStackUpdater.js";
 

@@ -175,7 +175,7 @@ export class FakeAzure {
       this.assets.set(`op:${op}`, { polls: polls + 1 });
       if (polls === 0) return json(202, undefined, { location: `${this.url}/operations/${op}?api-version=2022-10-01`, "retry-after": "0" });
       if (job) job.script = { ...job.script, statuses: ["Canceled"] };
-      job && (job.polls = 0);
+      if (job) job.polls = 0;
       return json(200, undefined);
     }
     const m = WS.exec(rec.path);

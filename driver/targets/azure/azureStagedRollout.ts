@@ -13,7 +13,7 @@
  */
 import { DeploymentError } from "../../core/errors.js";
 import type { Progress } from "../../core/ports.js";
-import type { RolloutConfig } from "../../config/releaseConfig.js";
+import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
 import type { RolloutRecord } from "../../rollout/rolloutTypes.js";
 import { runStagedRollout } from "../../rollout/stagedRollout.js";
 import type { ServingConfig, ServingDecision } from "../../pulumi/servingDecision.js";

@@ -4,7 +4,7 @@
  */
 import { open, readFile, rm, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { EnvironmentError } from "../../core/errors.js";
+import { EnvironmentError } from "../core/errors.js";
 import { isPidAlive } from "./processes.js";
 
 export interface FileLock {

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { ConfigError } from "../../core/errors.js";
+import { ConfigError } from "../core/errors.js";
 
 const smokeSchema = z.object({
   payload: z.object({ data: z.array(z.array(z.number())).min(1) }).passthrough(),

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { checkPredictions, type SmokeRequest } from "../../../driver/targets/local/smokeTest.js";
+import { checkPredictions, type SmokeRequest } from "../../../driver/host/smokeRequest.js";
 import { inferenceServerArgs } from "../../../driver/targets/local/inferenceServer.js";
 
 const smoke: SmokeRequest = { payload: { data: [[1], [2]] }, prediction_range: [10, 100] };

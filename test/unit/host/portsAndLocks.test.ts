@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { isPortFree } from "../../../driver/targets/local/portProbe.js";
-import { acquireFileLock } from "../../../driver/targets/local/fileLock.js";
-import { isOurProcess } from "../../../driver/targets/local/processes.js";
+import { isPortFree } from "../../../driver/host/portProbe.js";
+import { acquireFileLock } from "../../../driver/host/fileLock.js";
+import { isOurProcess } from "../../../driver/host/processes.js";
 import { localPaths } from "../../../driver/targets/local/localPaths.js";
 
 describe("local ports, locks and processes", () => {

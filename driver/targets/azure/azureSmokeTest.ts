@@ -4,9 +4,7 @@
  * (`checkPredictions`: one finite prediction per row, inside prediction_range). Network errors, HTTP errors and
  * wrong answers are all a failed validation, reported as one line.
  */
-import { checkPredictions, type SmokeRequest } from "../local/smokeTest.js";
-
-export { readSmokeRequest, type SmokeRequest } from "../local/smokeTest.js";
+import { checkPredictions, type SmokeRequest } from "../../host/smokeRequest.js";
 
 export interface SmokeOutcome {
   ok: boolean;

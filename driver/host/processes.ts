@@ -1,5 +1,5 @@
 /**
- * Background processes of the local target (tracking server, inference servers): started detached so they
+ * Background processes on this machine (tracking server, inference servers, router): started detached so they
  * outlive the CLI, logged to a file, stopped by process group. A recorded pid is only trusted while
  * /proc/<pid>/cmdline still names the program we started, so a recycled pid is never killed.
  */

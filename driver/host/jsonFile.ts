@@ -1,6 +1,6 @@
 /** Small JSON state files: atomic write (temp + rename), tolerant read. */
 import { readFile, rm } from "node:fs/promises";
-import { writeFileAtomic } from "../../store/atomicFile.js";
+import { writeFileAtomic } from "../store/atomicFile.js";
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);

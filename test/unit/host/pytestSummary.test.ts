@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { firstPytestError, parsePytestSummary } from "../../../driver/targets/local/pytestSummary.js";
+import { firstPytestError, parsePytestSummary } from "../../../driver/host/pytestSummary.js";
 
 describe("pytest summary parsing", () => {
   it("reads the quiet summary line", () => {

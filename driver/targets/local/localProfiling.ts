@@ -2,16 +2,16 @@
  * The local target's ProfilingPort: loads a stack's azmlinfsrv (127.0.0.1:<port>/score) with the smoke
  * payload and samples its process tree (the server and its gunicorn workers) for CPU and memory.
  */
-import type { ReleaseConfig } from "../config/releaseConfig.js";
-import { readStackConfigFile } from "../../config/stackConfig.js";
-import { EnvironmentError } from "../core/errors.js";
-import type { Progress, ProfilingPort } from "../core/ports.js";
-import type { DeploymentRecord, StackName } from "../core/release.js";
-import { readDeployment } from "../targets/local/localEnvironments.js";
-import type { LocalPaths } from "../targets/local/localPaths.js";
-import { readSmokeRequest } from "../targets/local/smokeTest.js";
-import { profileEndpoint } from "./profileEndpoint.js";
-import type { ProfileReport } from "./profileTypes.js";
+import type { ReleaseConfig } from "../../config/releaseConfig.js";
+import { readStackConfigFile } from "../../../config/stackConfig.js";
+import { EnvironmentError } from "../../core/errors.js";
+import type { Progress, ProfilingPort } from "../../core/ports.js";
+import type { DeploymentRecord, StackName } from "../../core/release.js";
+import { readDeployment } from "./localDeployment.js";
+import type { LocalPaths } from "./localPaths.js";
+import { readSmokeRequest } from "../../host/smokeRequest.js";
+import { profileEndpoint } from "../../profile/profileEndpoint.js";
+import type { ProfileReport } from "../../profile/profileTypes.js";
 
 export class LocalProfiling implements ProfilingPort {
   constructor(private readonly d: { paths: LocalPaths; config: ReleaseConfig }) {}

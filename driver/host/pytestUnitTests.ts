@@ -5,15 +5,15 @@
  */
 import path from "node:path";
 import { execa } from "execa";
-import { EnvironmentError, UnitTestsFailedError } from "../../core/errors.js";
-import type { Progress, TestPort } from "../../core/ports.js";
-import type { TestReport } from "../../core/release.js";
+import { EnvironmentError, UnitTestsFailedError } from "../core/errors.js";
+import type { Progress, TestPort } from "../core/ports.js";
+import type { TestReport } from "../core/release.js";
 import { firstPytestError, parsePytestSummary } from "./pytestSummary.js";
 import type { PythonEnv } from "./pythonEnv.js";
 
 const TAIL_LINES = 20;
 
-export class LocalUnitTests implements TestPort {
+export class PytestUnitTests implements TestPort {
   constructor(
     private readonly repoRoot: string,
     private readonly pythonEnv: () => Promise<PythonEnv>,

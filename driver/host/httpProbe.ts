@@ -1,6 +1,6 @@
 /** Polling a local HTTP endpoint until it answers, while watching the process that should serve it. */
-import { EnvironmentError } from "../../core/errors.js";
-import type { Progress } from "../../core/ports.js";
+import { EnvironmentError } from "../core/errors.js";
+import type { Progress } from "../core/ports.js";
 import { isPidAlive, logTail } from "./processes.js";
 
 /** GET `url`; true on 2xx. Never throws. */

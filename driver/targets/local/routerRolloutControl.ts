@@ -3,10 +3,10 @@
  * counters from its state, health straight from the new inference server, and probe scoring traffic through
  * the router while a step is observed.
  */
-import { RouterClient } from "../router/routerClient.js";
-import { emptyCounters, type UpstreamCounters } from "../router/routerTypes.js";
-import { sendProbeTraffic } from "./probeTraffic.js";
-import type { RolloutControl } from "./stagedRollout.js";
+import { RouterClient } from "../../router/routerClient.js";
+import { emptyCounters, type UpstreamCounters } from "../../router/routerTypes.js";
+import { sendProbeTraffic } from "../../rollout/probeTraffic.js";
+import type { RolloutControl } from "../../rollout/stagedRollout.js";
 
 export interface RouterRolloutOptions {
   router: RouterClient;

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { expect } from "chai";
-import { ensureRequirementsEnv } from "../../../driver/targets/local/pythonEnv.js";
+import { ensureRequirementsEnv } from "../../../driver/host/pythonEnv.js";
 import type { Progress } from "../../../driver/core/ports.js";
 
 const quiet: Progress & { lines: string[] } = {

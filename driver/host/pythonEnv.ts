@@ -1,5 +1,5 @@
 /**
- * The Python environment of the local target: a virtualenv materialized from ml/conda.yml's pip list under
+ * The Python environment on this machine (the local target's, and the azure target's ML unit tests): a virtualenv materialized from ml/conda.yml's pip list under
  * <venvRoot>/<conda file digest prefix>/. Another conda file of the repository can be materialized the same way
  * (`condaFile`), e.g. ml/azure-training-conda.yml for a test that runs the Azure ML job's entry point. A completion marker is written only after pip succeeded, so a half-built
  * venv (crash, Ctrl-C, failed install) is discarded and rebuilt; while the digest is unchanged the venv is
@@ -7,15 +7,15 @@
  * `ensureRequirementsEnv` gives the same guarantees to a pinned requirements file (e.g. the test-only SDK oracle,
  * test/oracle/requirements.txt), keyed by the file's content and the Python version it is built with.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../config/sha256.js";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { EnvironmentError } from "../../core/errors.js";
-import type { Progress } from "../../core/ports.js";
-import { parseCondaEnv, pipRequirementsText, type CondaEnv } from "../../source/condaEnv.js";
-import { CONDA_FILE, condaFileDigest } from "../../source/fingerprint.js";
+import { EnvironmentError } from "../core/errors.js";
+import type { Progress } from "../core/ports.js";
+import { parseCondaEnv, pipRequirementsText, type CondaEnv } from "../source/condaEnv.js";
+import { CONDA_FILE, condaFileDigest } from "../source/fingerprint.js";
 import { acquireFileLock } from "./fileLock.js";
 
 export interface PythonEnv {
@@ -47,6 +47,12 @@ async function readMarker(dir: string): Promise<Marker | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Where the virtualenvs live: `venvRoot` if given, else MLOPS_VENV_ROOT (shared across checkouts), else <repo>/.mlops/venvs. */
+export function venvRootFor(repoRoot: string, venvRoot?: string): string {
+  const envRoot = venvRoot ?? process.env.MLOPS_VENV_ROOT?.trim();
+  return envRoot ? path.resolve(envRoot) : path.join(path.resolve(repoRoot), ".mlops", "venvs");
 }
 
 /** The interpreter used to create venvs: MLOPS_PYTHON, else python3. */
@@ -134,7 +140,7 @@ export async function ensureRequirementsEnv(o: EnsureRequirementsEnvOptions): Pr
   } catch {
     throw new EnvironmentError(`${o.requirementsFile} not found; it lists the packages of this Python environment`);
   }
-  const digest = createHash("sha256").update(text).update(`\npython=${o.python}\n`).digest("hex");
+  const digest = sha256Hex(text, `\npython=${o.python}\n`);
   const dir = path.join(o.venvRoot, digest.slice(0, 16));
   const ready = async () => (await readMarker(dir))?.envDigest === digest && existsSync(path.join(dir, "bin", "python"));
   if (await ready()) return envOf(dir, digest);
