@@ -59,9 +59,9 @@ export function installFakeBatch(fake: FakeAzure, o: FakeBatchOptions = {}): Fak
     if (rec.headers.authorization !== ML_TOKEN) return json(rec, res, 401, { error: { code: "InvalidAuthenticationToken", message: "the token is not for https://ml.azure.com" } });
     const deployment = rec.headers["azureml-model-deployment"];
     if (!deployment || !(o.deployments ?? ["main"]).includes(deployment)) return json(rec, res, 404, { error: { code: "UserError", message: `deployment ${deployment ?? "(default)"} not found` } });
-    const props = (rec.body as { properties?: Record<string, any> })?.properties ?? {};
-    const input = Object.values(props.inputData ?? {})[0] as { uri?: string } | undefined;
-    const output = (props.outputData?.score ?? {}) as { uri?: string };
+    const props = (rec.body as { properties?: { name?: string; inputData?: Record<string, { uri?: string }>; outputData?: { score?: { uri?: string } } } })?.properties ?? {};
+    const input = Object.values(props.inputData ?? {})[0];
+    const output = props.outputData?.score ?? {};
     if (!input?.uri || !output.uri) return json(rec, res, 400, { error: { code: "UserError", message: "inputData and outputData.score are required" } });
     const inPrefix = `${accountOf(ws!)}/${CONTAINER}/${pathOf(input.uri)}`;
     const lines: string[] = [];
