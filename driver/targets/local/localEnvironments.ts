@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
 import { EnvironmentError } from "../../core/errors.js";
@@ -86,6 +86,7 @@ export class LocalEnvironments implements EnvironmentsPort {
     ) {
       return { ...publicRecord(current), detail: `no change: ${stack} already serves v${model.version}` };
     }
+    await this.stopOrphan(stack, current, progress);
     const ours = !!current && isOurProcess(current.pid, INFERENCE_MARKER);
     if (!ours && !(await isPortFree(port))) throw portInUseError(port, stack);
 
@@ -131,7 +132,30 @@ export class LocalEnvironments implements EnvironmentsPort {
       entryScriptSha256: await fileSha256(this.entryScript),
     };
     await writeJsonAtomic(paths.deploymentFile(stack), rec);
+    await rm(this.startingFile(stack), { force: true });
     return publicRecord(rec);
+  }
+
+  /** starting.json: the pid of an inference server started but not yet recorded in deployment.json. */
+  private startingFile(stack: StackName): string {
+    return path.join(path.dirname(this.d.paths.deploymentFile(stack)), "starting.json");
+  }
+
+  /**
+   * A deploy killed (SIGKILL, power loss) after it started the new server and before it wrote deployment.json
+   * leaves that server running, unrecorded, on the stack's port. It is ours: stop it, so the retried deploy can
+   * start the one it records instead of refusing the port.
+   */
+  private async stopOrphan(stack: StackName, current: LocalDeployment | undefined, progress: Progress): Promise<void> {
+    const starting = await readFile(this.startingFile(stack), "utf8")
+      .then((t) => JSON.parse(t) as { pid?: number })
+      .catch(() => undefined);
+    if (!starting?.pid || starting.pid === current?.pid) return;
+    if (isOurProcess(starting.pid, INFERENCE_MARKER)) {
+      progress.info(`stopping ${stack}'s inference server pid ${starting.pid}, left unrecorded by an interrupted deploy`);
+      await stopInferenceServer(starting.pid);
+    }
+    await rm(this.startingFile(stack), { force: true });
   }
 
   /** PROD: an instant router flip back to the previous slot (restarting it there first if it stopped). INT: a redeploy. */
@@ -152,6 +176,7 @@ export class LocalEnvironments implements EnvironmentsPort {
       smokeRequest: this.d.smokeRequest,
       readyTimeoutMs: this.d.readyTimeoutMs ?? 120_000,
       progress,
+      onSpawned: (proc) => writeJsonAtomic(this.startingFile(stack), { pid: proc.pid, port, modelDir }),
     });
   }
 

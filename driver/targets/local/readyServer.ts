@@ -25,11 +25,15 @@ export interface ReadyServerOptions {
   smokeRequest: string;
   readyTimeoutMs: number;
   progress: Progress;
+  /** Called as soon as the process exists, before it is ready: lets the caller record the pid, so a server
+   * left by a process killed while it waited can be found and stopped by the next deploy. */
+  onSpawned?: (proc: InferenceServerProcess) => Promise<void>;
 }
 
 export async function startReadyServer(o: ReadyServerOptions): Promise<InferenceServerProcess> {
   const proc = startInferenceServer({ paths: o.paths, env: o.env, stack: o.stack, entryScript: o.entryScript, modelDir: o.modelDir, port: o.port, logName: o.logName });
   try {
+    await o.onSpawned?.(proc);
     await waitForHttp({
       url: proc.healthUri,
       what: `${o.label}'s inference server on 127.0.0.1:${o.port}`,
