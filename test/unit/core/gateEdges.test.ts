@@ -60,6 +60,7 @@ const rows: Row[] = [
   { edge: "zero champion, higher-is-better, improvement of exactly 1e-10", rule: up({ min_relative_change: 0.5 }), candidate: 1e-10, champion: 0, mlflow: "passed" },
   { edge: "zero champion, higher-is-better, worse candidate", rule: up({ min_relative_change: 0.1 }), candidate: -0.01, champion: 0, mlflow: "rejected" },
   { edge: "zero champion, lower-is-better, better candidate", rule: down({ min_relative_change: 0.1 }), candidate: -0.01, champion: 0, mlflow: "passed" },
+  { edge: "zero champion, lower-is-better, improvement of exactly 1e-10", rule: down({ min_relative_change: 0.5 }), candidate: -1e-10, champion: 0, mlflow: "passed" },
   { edge: "zero champion, lower-is-better, a tie", rule: down({ min_relative_change: 0.1 }), candidate: 0, champion: 0, mlflow: "rejected" },
   { edge: "zero champion, lower-is-better, worse candidate", rule: down({ min_relative_change: 0.1 }), candidate: 0.01, champion: 0, mlflow: "rejected" },
   // a tie with a 0% relative margin over a non-zero champion passes
@@ -76,6 +77,15 @@ describe("metric gate edges, with MLflow MetricThreshold's verdicts (mlflow 3.17
   it("the zero-champion verdict names the missing relative scale instead of an infinite percentage", () => {
     const g = evaluateGate({ mode: "enabled", metrics: { m: up({ min_relative_change: 0.1 }) } }, { runId: "c", metrics: { m: -0.01 } }, champion(0));
     expect(g.checks[0]!.detail).to.equal("m -0.01000 vs champion v4 0: no relative scale, improvement -0.01000 (need >= 1e-10)");
+  });
+
+  it("each check's line says what was compared, and which failed", () => {
+    const rule = up({ threshold: 0.4, min_absolute_change: 0.01 });
+    const pass = evaluateGate({ mode: "enabled", metrics: { m: rule } }, { runId: "c", metrics: { m: 0.5 } }, champion(0.45));
+    expect(pass.checks.map((c) => c.detail)).to.deep.equal(["m 0.5000 >= 0.4000", "m 0.5000 vs champion v4 0.4500: improvement 0.05000 (need >= 0.01000)"]);
+    expect(pass.summary).to.equal("gate passed: 2 checks (champion v4)");
+    const fail = evaluateGate({ mode: "enabled", metrics: { m: rule } }, { runId: "c", metrics: { m: 0.3 } }, undefined);
+    expect(fail.checks[0]!.detail).to.equal("m 0.3000 >= 0.4000 failed");
   });
 
   it("a deliberate difference from MLflow: without a champion, margins are not checked (MLflow fails a missing baseline)", () => {
