@@ -16,8 +16,8 @@ const metricRule = z
     threshold: z.number().finite().optional(),
     /** candidate must beat the champion by at least this much, in the metric's units */
     min_absolute_change: z.number().finite().min(0).optional(),
-    /** candidate must beat the champion by at least this fraction of the champion's value */
-    min_relative_change: z.number().finite().min(0).optional(),
+    /** candidate must beat the champion by at least this fraction of |champion's value|; 0 to 1, as MLflow's MetricThreshold */
+    min_relative_change: z.number().finite().min(0).max(1).optional(),
   })
   .strict();
 

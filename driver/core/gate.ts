@@ -1,10 +1,16 @@
 /**
  * The metric gate: pure rules, shaped after MLflow's MetricThreshold (per-metric direction, a hard threshold,
- * and an absolute and relative margin over the champion). Its result is always a recorded outcome; the
- * state machine decides what a rejection means.
+ * and an absolute and relative margin over the champion), with MLflow's verdicts at the edges: the comparisons of
+ * `_validate` in mlflow/models/evaluation/validation.py (MLflow 3.17.2). Two deliberate differences: without a
+ * champion (or a champion lacking the metric) only the threshold is checked, where MLflow fails the comparison
+ * for a missing baseline; and `min_absolute_change: 0` ("no worse than the champion") is allowed. Its result is
+ * always a recorded outcome; the state machine decides what a rejection means.
  */
 import type { GateConfig, MetricRule } from "../config/releaseConfig.js";
 import type { GateResult, MetricCheck, Metrics, RegisteredModel } from "./release.js";
+
+/** MLflow's fallback margin when the champion's metric is 0 (mlflow/models/evaluation/validation.py, `_validate`). */
+const ZERO_BASELINE_STEP = 1e-10;
 
 const fmt = (n: number): string => (Number.isInteger(n) ? String(n) : n.toPrecision(4));
 
@@ -34,7 +40,9 @@ function checkMetric(metric: string, rule: MetricRule, value: number | undefined
   if (champion && base !== undefined && Number.isFinite(base)) {
     const gain = better ? value - base : base - value;
     if (rule.min_absolute_change !== undefined) {
-      const ok = gain >= rule.min_absolute_change;
+      // As MLflow compares: candidate >= baseline + change (higher is better), candidate <= baseline - change
+      // (lower is better), not (candidate - baseline) >= change, which differs in floating point at the edge.
+      const ok = better ? value >= base + rule.min_absolute_change : value <= base - rule.min_absolute_change;
       checks.push({
         metric,
         kind: "absolute-change",
@@ -43,13 +51,18 @@ function checkMetric(metric: string, rule: MetricRule, value: number | undefined
       });
     }
     if (rule.min_relative_change !== undefined) {
-      const rel = base === 0 ? (gain > 0 ? Infinity : gain === 0 ? 0 : -Infinity) : gain / Math.abs(base);
-      const ok = rel >= rule.min_relative_change;
+      // A champion at 0 has no relative scale: MLflow then asks for a plain improvement of at least 1e-10.
+      // Otherwise the change is divided by |champion|, so a negative champion keeps the comparison's direction.
+      const ok =
+        base === 0 ? (better ? value >= ZERO_BASELINE_STEP : value <= -ZERO_BASELINE_STEP) : gain / Math.abs(base) >= rule.min_relative_change;
       checks.push({
         metric,
         kind: "relative-change",
         passed: ok,
-        detail: `${metric} ${fmt(value)} vs champion v${champion.version} ${fmt(base)}: relative improvement ${fmt(rel * 100)}% (need >= ${fmt(rule.min_relative_change * 100)}%)`,
+        detail:
+          base === 0
+            ? `${metric} ${fmt(value)} vs champion v${champion.version} 0: no relative scale, improvement ${fmt(gain)} (need >= 1e-10)`
+            : `${metric} ${fmt(value)} vs champion v${champion.version} ${fmt(base)}: relative improvement ${fmt((gain / Math.abs(base)) * 100)}% (need >= ${fmt(rule.min_relative_change * 100)}%)`,
       });
     }
   }

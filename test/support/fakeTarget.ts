@@ -74,6 +74,13 @@ export class FakeTarget implements Target {
   recordedApprovals: Approval[] = [];
   serving: Partial<Record<StackName, { version: string; digest: string }>> = {};
   approverList: Record<StackName, string[]> = { int: [], prod: ["alice", "Bob"] };
+  /** Disagreeing modes, each the bad case of one defensive check of the core: */
+  /** the registry hands back a version whose artifact hashes to this, not to the run's sha256 */
+  registryDigest?: string;
+  /** the stack reports serving this version/digest after a deploy (another one than it was handed) */
+  deployedReports: Partial<Record<StackName, { version?: string; digest?: string }>> = {};
+  /** the validation reports a healthy result for this version/digest (another one than was deployed) */
+  validationOf: Partial<Record<StackName, { version?: string; digest?: string }>> = {};
 
   private effect<T>(name: Effect, fn: () => T): T {
     if (this.crash?.at === name && this.crash.when === "before") return this.die(name);
@@ -122,7 +129,7 @@ export class FakeTarget implements Target {
     findByRun: async (name: string, runId: string) => this.versions.find((v) => v.name === name && v.runId === runId),
     register: async (name: string, t: TrainingResult, tags: Record<string, string>) =>
       this.effect("register", () => {
-        const v: RegisteredModel = { name, version: String(this.versions.length + 1), digest: t.modelSha256, runId: t.runId, metrics: t.metrics, tags };
+        const v: RegisteredModel = { name, version: String(this.versions.length + 1), digest: this.registryDigest ?? t.modelSha256, runId: t.runId, metrics: t.metrics, tags };
         this.versions.push(v);
         return v;
       }),
@@ -155,11 +162,12 @@ export class FakeTarget implements Target {
           this.counts[`changed-${stack}`] = (this.counts[`changed-${stack}`] ?? 0) + 1;
           this.serving[stack] = { version: m.version, digest: m.digest };
         }
+        const reported = this.deployedReports[stack];
         return {
           stack,
           modelName: m.name,
-          modelVersion: m.version,
-          digest: m.digest,
+          modelVersion: reported?.version ?? m.version,
+          digest: reported?.digest ?? m.digest,
           scoringUri: `http://127.0.0.1/${stack}/score`,
           deployedAt: "now",
           ...(cur && !same ? { previous: { modelVersion: cur.version, digest: cur.digest } } : {}),
@@ -169,7 +177,8 @@ export class FakeTarget implements Target {
     validate: async (stack: StackName, d: DeploymentRecord): Promise<ValidationResult> =>
       this.effect(`validate-${stack}`, () => {
         const ok = !this.broken.has(`${stack}:${d.modelVersion}`) && this.serving[stack]?.version === d.modelVersion;
-        return { stack, modelVersion: d.modelVersion, digest: d.digest, healthy: ok, predictions: 2, latencyMs: 3, validatedAt: "now", detail: ok ? "2 predictions in range" : "scoring returned 500" };
+        const of = this.validationOf[stack];
+        return { stack, modelVersion: of?.version ?? d.modelVersion, digest: of?.digest ?? d.digest, healthy: ok, predictions: 2, latencyMs: 3, validatedAt: "now", detail: ok ? "2 predictions in range" : "scoring returned 500" };
       }),
     rollBack: async (stack: StackName, to: RegisteredModel): Promise<DeploymentRecord> => {
       this.counts[`rollBack-${stack}`] = (this.counts[`rollBack-${stack}`] ?? 0) + 1;

@@ -8,7 +8,7 @@
  */
 import { sha256Hex } from "../../../config/sha256.js";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
 import { EnvironmentError } from "../../core/errors.js";
@@ -86,6 +86,7 @@ export class LocalEnvironments implements EnvironmentsPort {
     ) {
       return { ...publicRecord(current), detail: `no change: ${stack} already serves v${model.version}` };
     }
+    await this.stopOrphan(stack, current, progress);
     const ours = !!current && isOurProcess(current.pid, INFERENCE_MARKER);
     if (!ours && !(await isPortFree(port))) throw portInUseError(port, stack);
 
@@ -101,12 +102,12 @@ export class LocalEnvironments implements EnvironmentsPort {
     const started = Date.now();
     let proc: InferenceServerProcess | undefined;
     try {
-      proc = await this.start({ stack, label: stack, logName: stack, env, modelDir, port, progress });
+      proc = await this.start({ stack, label: stack, logName: stack, env, modelDir, port, progress, onSpawned: this.recordStarting(stack, port, modelDir) });
     } catch (e) {
       if (ours && current && existsSync(current.modelDir)) {
         progress.info(`restarting ${stack} with the previous v${current.modelVersion}`);
         try {
-          const back = await this.start({ stack, label: stack, logName: stack, env, modelDir: current.modelDir, port, progress });
+          const back = await this.start({ stack, label: stack, logName: stack, env, modelDir: current.modelDir, port, progress, onSpawned: this.recordStarting(stack, port, current.modelDir) });
           await writeJsonAtomic(paths.deploymentFile(stack), { ...current, pid: back.pid });
         } catch {
           progress.info(`the previous v${current.modelVersion} did not start either; ${stack} is down (see 'mlops status')`);
@@ -131,7 +132,35 @@ export class LocalEnvironments implements EnvironmentsPort {
       entryScriptSha256: sha256Hex(await readFile(this.entryScript)),
     };
     await writeJsonAtomic(paths.deploymentFile(stack), rec);
+    await rm(this.startingFile(stack), { force: true });
     return publicRecord(rec);
+  }
+
+  /** starting.json: the pid of an inference server started but not yet recorded in deployment.json. */
+  /** Records a server's pid as soon as it exists (before it is ready), so a kill -9 in between leaves no unknown server. */
+  private recordStarting(stack: StackName, port: number, modelDir: string): (proc: InferenceServerProcess) => Promise<void> {
+    return (proc) => writeJsonAtomic(this.startingFile(stack), { pid: proc.pid, port, modelDir });
+  }
+
+  private startingFile(stack: StackName): string {
+    return path.join(path.dirname(this.d.paths.deploymentFile(stack)), "starting.json");
+  }
+
+  /**
+   * A deploy killed (SIGKILL, power loss) after it started the new server and before it wrote deployment.json
+   * leaves that server running, unrecorded, on the stack's port. It is ours: stop it, so the retried deploy can
+   * start the one it records instead of refusing the port.
+   */
+  private async stopOrphan(stack: StackName, current: LocalDeployment | undefined, progress: Progress): Promise<void> {
+    const starting = await readFile(this.startingFile(stack), "utf8")
+      .then((t) => JSON.parse(t) as { pid?: number })
+      .catch(() => undefined);
+    if (!starting?.pid || starting.pid === current?.pid) return;
+    if (isOurProcess(starting.pid, INFERENCE_MARKER)) {
+      progress.info(`stopping ${stack}'s inference server pid ${starting.pid}, left unrecorded by an interrupted deploy`);
+      await stopInferenceServer(starting.pid);
+    }
+    await rm(this.startingFile(stack), { force: true });
   }
 
   /** PROD: an instant router flip back to the previous slot (restarting it there first if it stopped). INT: a redeploy. */

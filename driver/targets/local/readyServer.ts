@@ -28,10 +28,13 @@ export interface ReadyServerOptions {
   smokeRequest: string;
   readyTimeoutMs: number;
   progress: Progress;
+  /** Called as soon as the process exists, before it is ready: lets the caller record the pid, so a server
+   * left by a process killed while it waited can be found and stopped by the next deploy. */
+  onSpawned?: (proc: InferenceServerProcess) => Promise<void>;
 }
 
 /** One server to start: where, with which model, under which names. */
-export type ServerToStart = Pick<ReadyServerOptions, "env" | "stack" | "label" | "logName" | "modelDir" | "port" | "progress">;
+export type ServerToStart = Pick<ReadyServerOptions, "env" | "stack" | "label" | "logName" | "modelDir" | "port" | "progress" | "onSpawned">;
 export type StartServer = (o: ServerToStart) => Promise<InferenceServerProcess>;
 
 /** The scoring script every stack of the local target serves. */
@@ -46,6 +49,7 @@ export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string;
 export async function startReadyServer(o: ReadyServerOptions): Promise<InferenceServerProcess> {
   const proc = startInferenceServer({ paths: o.paths, env: o.env, stack: o.stack, entryScript: o.entryScript, modelDir: o.modelDir, port: o.port, logName: o.logName });
   try {
+    await o.onSpawned?.(proc);
     await waitForHttp({
       url: proc.healthUri,
       what: `${o.label}'s inference server on 127.0.0.1:${o.port}`,

@@ -367,6 +367,13 @@ describe("release state machine (core, with fake ports)", () => {
 
   describe("resume after a crash at each step does every step exactly once", () => {
     const candidate: Effect[] = ["tests", "train", "champion", "register", "deploy-int", "validate-int", "profile-int"];
+    /** Every port call with an effect or a verdict (tests, training, champion, registry, deploys, validations,
+     * profile, approval, crown), counted. */
+    const everyPortCall = (t: FakeTarget) => Object.fromEntries(Object.entries(t.counts).filter(([k]) => !k.startsWith("changed-")));
+    /** Each call once; the call a crash interrupted *after* it ran is made again on resume, unless the core finds
+     * its result instead (train: findReusable; register: findByRun). */
+    const expectedCalls = (effects: Effect[], at: Effect | "none", when: "before" | "after") =>
+      Object.fromEntries(effects.map((e) => [e, e === at && when === "after" && e !== "train" && e !== "register" ? 2 : 1]));
     for (const at of candidate) {
       for (const when of ["before", "after"] as const) {
         it(`crash ${when} ${at}`, async () => {
@@ -380,9 +387,8 @@ describe("release state machine (core, with fake ports)", () => {
           expect(persisted!.state).to.equal("running");
           const r = await machine(t).resume(persisted!.id);
           expect(r.state).to.equal("awaiting-approval");
-          expect(t.counts.train).to.equal(1);
-          expect(t.counts.register).to.equal(1);
           expect(t.counts["changed-int"]).to.equal(1);
+          expect(everyPortCall(t)).to.deep.equal(expectedCalls(candidate, at, when));
           expect(STEPS.filter((s) => r.steps[s].status === "succeeded")).to.have.length(7);
         });
       }
@@ -403,6 +409,8 @@ describe("release state machine (core, with fake ports)", () => {
           expect(r.state).to.equal("released");
           expect(t.counts["changed-prod"]).to.equal(1);
           expect(t.championVersion).to.equal("1");
+          const production: Effect[] = ["deploy-prod", "validate-prod", "crown"];
+          expect(everyPortCall(t)).to.deep.equal({ ...expectedCalls(candidate, "none", when), approval: 1, ...expectedCalls(production, at, when) });
         });
       }
     }

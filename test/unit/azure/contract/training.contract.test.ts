@@ -120,8 +120,10 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
     await training().train(source, new RecordingProgress());
     const polls = fake.requests.filter((q) => q.method === "GET" && /\/jobs\/mlops-train-/.test(q.path));
     const gap = polls[1]!.at - polls[0]!.at;
-    expect(gap).to.be.within(950, 3000);
-    expect(Date.now() - t0).to.be.below(8000);
+    // The advertised second is a floor (load only delays a retry, never hastens it). The ceiling is loose on purpose:
+    // on the shared 2-core machine under a load average of 10, timers fire seconds late (issue 15, section 4).
+    expect(gap).to.be.within(950, 10_000);
+    expect(Date.now() - t0).to.be.below(18_000); // under the suite's 20 s timeout
   });
 
   it("contract test: a transient 500 and 503 on the job submission are retried by the SDK (PUT repeated, same body)", async () => {

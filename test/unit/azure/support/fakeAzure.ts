@@ -74,6 +74,15 @@ export class FakeAzure {
     status: 200,
     body: { predictions: ((body as { data?: unknown[] }).data ?? []).map(() => 150.5) },
   });
+  /** Disagreeing answers for the smoke test's prediction check: values outside ml/smoke.json's prediction_range,
+   * no predictions array, one prediction short, or a value that is not a finite number. */
+  answerPredictions(kind: "out-of-range" | "missing" | "one-short" | "not-finite"): void {
+    this.scoring = (_s, body) => {
+      const rows = ((body as { data?: unknown[] }).data ?? []).length;
+      const predictions = { "out-of-range": Array(rows).fill(9999), missing: undefined, "one-short": Array(Math.max(rows - 1, 0)).fill(150.5), "not-finite": Array(rows).fill("NaN") }[kind];
+      return { status: 200, body: predictions === undefined ? { result: "ok" } : { predictions } };
+    };
+  }
   /** Extra routes tried before the built-in ones (e.g. fakeArmDoctor.ts); one that answered returns true. */
   readonly routes: ((rec: RecordedRequest, res: import("node:http").ServerResponse) => boolean)[] = [];
   private server?: https.Server;
