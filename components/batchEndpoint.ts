@@ -13,7 +13,8 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as machinelearningservices from "@pulumi/azure-native/machinelearningservices/index.js";
-import * as storage from "@pulumi/azure-native/storage/index.js";
+import type * as storage from "@pulumi/azure-native/storage/index.js";
+import { declareCodeAsset } from "./codeAsset.js";
 
 export interface BatchScoringArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -73,37 +74,21 @@ export class BatchScoring extends pulumi.ComponentResource {
     const files = args.scriptPaths.map((p) => ({ path: p, name: basename(p), content: readFileSync(p) }));
     const codeHash = hashOf(files.map((f) => f.content));
     const folder = `batch-code/${codeHash}`;
-    const blobs = (this.codeBlobs = files.map(
-      (f) =>
-        new storage.Blob(
-          `${name}-code-${f.name.replace(/[^a-z0-9]/gi, "-")}`,
-          {
-            resourceGroupName: args.resourceGroupName,
-            accountName: args.storageAccountName,
-            containerName: args.codeContainerName,
-            blobName: `${folder}/${f.name}`,
-            type: storage.BlobType.Block,
-            contentType: "text/x-python",
-            source: new pulumi.asset.FileAsset(f.path),
-          },
-          // an older deployment may still run an older code version: Azure ML archives asset versions, never deletes them
-          { parent: this, retainOnDelete: true },
-        ),
-    ));
-    this.codeVersion = new machinelearningservices.CodeVersion(
-      `${name}-code`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        workspaceName: args.workspaceName,
-        name: args.codeName,
-        version: codeHash,
-        properties: {
-          codeUri: pulumi.interpolate`${pulumi.output(args.blobEndpoint).apply((e) => e.replace(/\/?$/, "/"))}${args.codeContainerName}/${folder}`,
-          description: files.map((f) => `${f.name} sha256:${createHash("sha256").update(f.content).digest("hex")}`).join(" "),
-        },
-      },
-      { parent: this, dependsOn: blobs, retainOnDelete: true },
-    );
+    const asset = declareCodeAsset(this, {
+      resourceGroupName: args.resourceGroupName,
+      workspaceName: args.workspaceName,
+      storageAccountName: args.storageAccountName,
+      containerName: args.codeContainerName,
+      blobEndpoint: args.blobEndpoint,
+      codeName: args.codeName,
+      version: codeHash,
+      folder,
+      files,
+      blobResourceName: (f) => `${name}-code-${f.name.replace(/[^a-z0-9]/gi, "-")}`,
+      codeResourceName: `${name}-code`,
+    });
+    this.codeBlobs = asset.blobs;
+    this.codeVersion = asset.codeVersion;
 
     this.endpoint = new machinelearningservices.BatchEndpoint(
       `${name}-endpoint`,

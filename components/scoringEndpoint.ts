@@ -24,6 +24,7 @@ import { basename } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as machinelearningservices from "@pulumi/azure-native/machinelearningservices/index.js";
 import * as storage from "@pulumi/azure-native/storage/index.js";
+import { declareCodeAsset } from "./codeAsset.js";
 import { secondsToIsoDuration } from "../config/quantities.js";
 import type { DeploymentConfig, ScaleConfig } from "../config/stackConfig.js";
 import { liveDeployment, planTraffic, type LiveDeployment, type ServingState } from "./trafficPlan.js";
@@ -125,36 +126,21 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
       },
       child,
     );
-    const codeFolder = `code/${codeHash}`;
-    // Asset versions and their blobs outlive this program's view of them: a deployment pinned to an
-    // older version still runs it, and Azure ML archives asset versions instead of deleting them.
-    this.codeBlob = new storage.Blob(
-      `${name}-code-blob`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        accountName: args.storageAccountName,
-        containerName: this.codeContainer.name,
-        blobName: `${codeFolder}/${scriptFile}`,
-        type: storage.BlobType.Block,
-        contentType: "text/x-python",
-        source: new pulumi.asset.FileAsset(args.scoringScriptPath),
-      },
-      { parent: this, retainOnDelete: true },
-    );
-    this.codeVersion = new machinelearningservices.CodeVersion(
-      `${name}-code`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        workspaceName: args.workspaceName,
-        name: args.codeName,
-        version: codeHash,
-        properties: {
-          codeUri: pulumi.interpolate`${pulumi.output(args.blobEndpoint).apply((e) => e.replace(/\/?$/, "/"))}${this.codeContainer.name}/${codeFolder}`,
-          description: `${scriptFile} sha256:${contentHash(script, 64)}`,
-        },
-      },
-      { parent: this, dependsOn: [this.codeBlob], retainOnDelete: true },
-    );
+    const asset = declareCodeAsset(this, {
+      resourceGroupName: args.resourceGroupName,
+      workspaceName: args.workspaceName,
+      storageAccountName: args.storageAccountName,
+      containerName: this.codeContainer.name,
+      blobEndpoint: args.blobEndpoint,
+      codeName: args.codeName,
+      version: codeHash,
+      folder: `code/${codeHash}`,
+      files: [{ path: args.scoringScriptPath, name: scriptFile, content: script }],
+      blobResourceName: () => `${name}-code-blob`,
+      codeResourceName: `${name}-code`,
+    });
+    this.codeBlob = asset.blobs[0]!;
+    this.codeVersion = asset.codeVersion;
 
     // Environment asset: conda file inlined on a base image.
     const conda = readFileSync(args.condaFilePath, "utf8");
