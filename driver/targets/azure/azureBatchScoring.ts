@@ -11,12 +11,14 @@ import { randomUUID } from "node:crypto";
 import { createWriteStream, readdirSync, statSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import type { TokenCredential } from "@azure/identity";
+import { parse as parseCsv } from "csv-parse";
 import { DeploymentError, EnvironmentError, NotFoundError } from "../../core/errors.js";
 import type { BatchProgressEvent, BatchScoreRequest, BatchScoreSummary, BatchScoringPort, Progress } from "../../core/ports.js";
 import type { StackName } from "../../core/release.js";
+// the audience batch_endpoints.invoke asks a token for (_resource_to_scopes of the cloud's Azure ML resource id)
+import { AML_SCOPE } from "./azureSettings.js";
 import { bearerHeaders } from "./credential.js";
 import { waitForJob, type PollOptions } from "./jobPoller.js";
 import type { WorkspaceClients } from "./workspaceClients.js";
@@ -24,8 +26,6 @@ import type { WorkspaceClients } from "./workspaceClients.js";
 /** The deployment the stacks declare (components/batchEndpoint.ts BATCH_DEPLOYMENT_NAME) and its output file. */
 export const BATCH_DEPLOYMENT = "main";
 export const BATCH_OUTPUT_FILE = "predictions.csv";
-/** The audience batch_endpoints.invoke asks a token for (_resource_to_scopes of the cloud's Azure ML resource id). */
-export const AZURE_ML_SCOPE = "https://ml.azure.com/.default";
 const FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"];
 
 export interface BatchInvokeBody {
@@ -45,29 +45,6 @@ export function batchInvokeBody(o: { inputUri: string; outputUri: string; jobNam
       name: o.jobName,
     },
   };
-}
-
-/** One CSV line into its fields (double quotes as RFC 4180). */
-export function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      out.push(cur);
-      cur = "";
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
 }
 
 const csvCell = (v: string | number): string => (/[",\n\r]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
@@ -96,9 +73,9 @@ export async function splitBatchPredictions(lines: Readable, output: string, err
   try {
     out.write("file,row,prediction\n");
     err.write("file,row,column,reason\n");
-    for await (const line of createInterface({ input: lines, crlfDelay: Infinity })) {
-      if (!line.trim()) continue;
-      const [file = "", row = "", prediction = "", error = ""] = csvFields(line);
+    // RFC 4180 records (an error text may be quoted, with commas or line breaks in it)
+    for await (const record of lines.pipe(parseCsv({ relax_column_count: true, skip_empty_lines: true })) as AsyncIterable<string[]>) {
+      const [file = "", row = "", prediction = "", error = ""] = record;
       files.add(file);
       const p = Number(prediction);
       if (!error && prediction !== "" && Number.isFinite(p)) {
@@ -108,7 +85,7 @@ export async function splitBatchPredictions(lines: Readable, output: string, err
         continue;
       }
       const reason = error || `no prediction (${JSON.stringify(prediction)})`;
-      const m = /^([a-z0-9]+): (.*)$/.exec(reason);
+      const m = /^([a-z0-9]+): ([\s\S]*)$/.exec(reason);
       const [column, text] = m && FEATURES.includes(m[1]!) ? [m[1]!, m[2]!] : ["", reason];
       if (row !== "0") summary.rows += 1;
       summary.failed += 1;
@@ -184,7 +161,7 @@ export class AzureBatchScoring implements BatchScoringPort {
     if (!scoringUri) throw new EnvironmentError(`batch endpoint ${endpointName} (stack '${stack}') has no scoring URI yet (provisioning: ${endpoint.properties.provisioningState ?? "unknown"}); retry later`);
     const jobName = `mlops-batch-${id}`;
     const body = batchInvokeBody({ inputUri: await ws.datastoreUri(`${prefix}/input/`), outputUri: await ws.datastoreUri(`${prefix}/output/`), jobName });
-    const auth = await bearerHeaders(this.o.credential, AZURE_ML_SCOPE)();
+    const auth = await bearerHeaders(this.o.credential, AML_SCOPE)();
     const res = await fetch(scoringUri, {
       method: "POST",
       headers: { "content-type": "application/json", "azureml-model-deployment": BATCH_DEPLOYMENT, "repeatability_request-id": randomUUID(), ...auth },
