@@ -12,7 +12,7 @@ import { defaultCredential } from "../../targets/azure/credential.js";
 import { createMlClient } from "../../targets/azure/workspaceClients.js";
 import type { CheckResult } from "../checkResult.js";
 import { runChecks } from "../runChecks.js";
-import { ArmRest } from "./armRest.js";
+import { ArmRest } from "../../targets/azure/armRest.js";
 import { AZURE_CHECKS } from "./azureChecks.js";
 import type { AzureDoctorContext, AzureDoctorDeps } from "./azureDoctorContext.js";
 

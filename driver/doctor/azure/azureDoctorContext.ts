@@ -10,7 +10,7 @@ import type { StackConfig } from "../../../config/stackConfig.js";
 import type { StackName } from "../../core/release.js";
 import type { StackOutputValues } from "../../pulumi/stackUpdater.js";
 import type { AzureSettings } from "../../targets/azure/azureSettings.js";
-import type { ArmRest } from "./armRest.js";
+import type { ArmRest } from "../../targets/azure/armRest.js";
 import type { TokenIdentity } from "./tokenClaims.js";
 
 export interface AzureDoctorDeps {

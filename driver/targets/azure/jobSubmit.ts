@@ -6,28 +6,18 @@
  * throttling), skipping only the serializer.
  */
 import type { JobBase } from "@azure/arm-machinelearning";
-import { createPipelineRequest, RestError } from "@azure/core-rest-pipeline";
+import { RestError } from "@azure/core-rest-pipeline";
+import { ArmRest } from "./armRest.js";
 import { armWorkspaceId } from "./azureSettings.js";
 import type { WorkspaceClients } from "./workspaceClients.js";
 
 export async function putJob(ws: WorkspaceClients, name: string, body: JobBase, armEndpoint: string): Promise<JobBase> {
-  const url = `${armEndpoint.replace(/\/+$/, "")}${armWorkspaceId(ws.ref)}/jobs/${encodeURIComponent(name)}?api-version=${ws.ml.apiVersion}`;
-  const request = createPipelineRequest({ url, method: "PUT", body: JSON.stringify(body) });
-  request.headers.set("content-type", "application/json; charset=utf-8");
-  request.headers.set("accept", "application/json");
-  const res = await ws.ml.sendRequest(request);
-  let parsed: unknown;
-  try {
-    parsed = res.bodyAsText ? JSON.parse(res.bodyAsText) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (res.status !== 200 && res.status !== 201) {
-    const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new RestError(`PUT job ${name}: ${err?.message ?? `HTTP ${res.status}`}`.split("\n")[0]!, {
-      statusCode: res.status,
-      ...(err?.code ? { code: err.code } : {}),
+  const a = await new ArmRest(ws.ml, armEndpoint).send<JobBase>("PUT", `${armWorkspaceId(ws.ref)}/jobs/${encodeURIComponent(name)}`, ws.ml.apiVersion, {}, body);
+  if (a.status !== 200 && a.status !== 201) {
+    throw new RestError(`PUT job ${name}: ${a.error?.message ?? `HTTP ${a.status}`}`.split("\n")[0]!, {
+      statusCode: a.status,
+      ...(a.error?.code ? { code: a.error.code } : {}),
     });
   }
-  return parsed as JobBase;
+  return a.body as JobBase;
 }

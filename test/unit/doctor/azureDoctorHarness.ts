@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { EnvironmentError } from "../../../driver/core/errors.js";
 import type { StackName } from "../../../driver/core/release.js";
-import { ArmRest } from "../../../driver/doctor/azure/armRest.js";
+import { ArmRest } from "../../../driver/targets/azure/armRest.js";
 import { azureDoctor } from "../../../driver/doctor/azure/azureDoctor.js";
 import type { AzureDoctorDeps } from "../../../driver/doctor/azure/azureDoctorContext.js";
 import type { CheckResult } from "../../../driver/doctor/checkResult.js";

@@ -1,8 +1,8 @@
 /**
- * Plain ARM GETs for what @azure/arm-machinelearning 2.1.1 has no call for (subscriptions, resource providers,
- * Compute usages and SKUs, role assignments, cluster extensions). The requests go through the SDK client's own
- * pipeline (bearer token for the ARM scope, retries, throttling), the way jobSubmit.ts sends its PUT; each caller
- * names the api-version Microsoft documents for that operation.
+ * Plain ARM requests sent through the SDK client's own pipeline (bearer token for the ARM scope, retries,
+ * throttling): the doctor's GETs of what @azure/arm-machinelearning 2.1.1 has no call for (subscriptions, resource
+ * providers, Compute usages and SKUs, role assignments, cluster extensions) and the job PUT that bypasses the SDK's
+ * serializer (jobSubmit.ts). Each caller names the api-version Microsoft documents for its operation.
  */
 import { createPipelineRequest } from "@azure/core-rest-pipeline";
 
@@ -43,8 +43,14 @@ export class ArmRest {
   }
 
   /** One GET; the status and body (or ARM's error object) as they came. */
-  async get<T>(path: string, apiVersion: string, query: Record<string, string> = {}): Promise<ArmAnswer<T>> {
-    const request = createPipelineRequest({ url: this.url(path, apiVersion, query), method: "GET" });
+  get<T>(path: string, apiVersion: string, query: Record<string, string> = {}): Promise<ArmAnswer<T>> {
+    return this.send<T>("GET", path, apiVersion, query);
+  }
+
+  /** One request with an optional JSON body; the status and body (or ARM's error object) as they came. */
+  async send<T>(method: "GET" | "PUT", path: string, apiVersion: string, query: Record<string, string> = {}, body?: unknown): Promise<ArmAnswer<T>> {
+    const request = createPipelineRequest({ url: this.url(path, apiVersion, query), method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    if (body !== undefined) request.headers.set("content-type", "application/json; charset=utf-8");
     request.headers.set("accept", "application/json");
     const res = await this.client.sendRequest(request);
     let parsed: unknown;
