@@ -6,22 +6,15 @@
  * listed in mlops:approvers -> refused.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
-import { readReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { ApprovalError, ConfigError } from "../../../driver/core/errors.js";
-import type { Target } from "../../../driver/core/ports.js";
-import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
 import { adoApprovalComment, adoRunFromEnv, approverName, resolveAdoApprover } from "../../../driver/targets/azure/adoApprover.js";
-import { createAzureTarget } from "../../../driver/targets/azure/index.js";
+import { azureMachine, runCli } from "./support/cliAndTarget.js";
 import { FakeAzure } from "./support/fakeAzure.js";
 import { FakeAzureDevOps, type FakeApproval } from "./support/fakeAzureDevOps.js";
-import { FakeCredential } from "./support/fakeCredential.js";
-import { FakeStackUpdater, RecordingProgress, REPO, settingsFor, tempRepo } from "./support/harness.js";
-import { loopbackCert } from "./support/loopbackTls.js";
+import { FakeStackUpdater, tempRepo } from "./support/harness.js";
 
 const TOKEN = "job-access-token";
 const alice = { id: "9d2b7f0e-0000-4000-8000-00000000a11c", displayName: "Alice Smith", uniqueName: "Alice.Smith@contoso.com" };
@@ -84,17 +77,8 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
   it("CLI: with no approval found, mlops approve --from-azure-devops exits non-zero with one line and touches nothing", async () => {
     const repo = tempRepo();
     try {
-      const ca = path.join(mkdtempSync(path.join(tmpdir(), "mlops-ca-")), "ca.pem");
-      writeFileSync(ca, loopbackCert().cert);
       const before = readFileSync(path.join(repo.root, "Pulumi.prod.yaml"), "utf8");
-      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const p = execFile(
-          process.execPath,
-          [path.join(REPO, "bin", "mlops.js"), "--repo", repo.root, "approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-azure-devops"],
-          { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: repo.root, NODE_EXTRA_CA_CERTS: ca, ...env() }, cwd: repo.root },
-          (e, stdout, stderr) => resolve({ code: p.exitCode ?? (e as { code?: number } | null)?.code ?? null, stdout, stderr }),
-        );
-      });
+      const r = await runCli(repo.root, env(), "approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-azure-devops");
       expect(r.code).to.equal(5);
       expect(r.stdout).to.equal("");
       expect(r.stderr.trimEnd().split("\n")).to.deep.equal([
@@ -109,14 +93,7 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
   it("CLI: a release id that is not one is refused (exit 2) before the job token is sent to Azure DevOps", async () => {
     const repo = tempRepo();
     try {
-      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const p = execFile(
-          process.execPath,
-          [path.join(REPO, "bin", "mlops.js"), "--repo", repo.root, "approve", "r-1", "--target", "azure", "--from-azure-devops"],
-          { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: repo.root, ...env() }, cwd: repo.root },
-          (e, stdout, stderr) => resolve({ code: p.exitCode ?? (e as { code?: number } | null)?.code ?? null, stdout, stderr }),
-        );
-      });
+      const r = await runCli(repo.root, env(), "approve", "r-1", "--target", "azure", "--from-azure-devops");
       expect(r.code).to.equal(2);
       expect(r.stderr.trimEnd().split("\n")).to.deep.equal(["mlops: 'r-1' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status'"]);
       expect(ado.requests).to.deep.equal([]);
@@ -141,14 +118,7 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
       await fake.stop();
       repo.cleanup();
     });
-    async function machine(updater: FakeStackUpdater) {
-      const base = await readReleaseConfig(repo.root);
-      const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
-      const progress = new RecordingProgress();
-      const t = await createAzureTarget({ repoRoot: repo.root, config, progress }, { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` });
-      const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
-      return { m: new ReleaseStateMachine({ target, config, progress }), t };
-    }
+    const machine = (updater: FakeStackUpdater) => azureMachine(repo.root, fake, updater);
     /** What the CLI does for --from-azure-devops, through the real target's approvals port and the release core. */
     async function approveFromAdo(updater: FakeStackUpdater, id: string) {
       const run = adoRunFromEnv(env());

@@ -5,26 +5,14 @@
  * huge body is not read into memory whole.
  */
 import { expect } from "chai";
-import { ApprovalError } from "../../../driver/core/errors.js";
+import { jsonAnswer, refusalOf } from "../../support/ciAnswers.js";
 import { resolveAdoApprover, type AdoRun } from "../../../driver/targets/azure/adoApprover.js";
 import { MAX_CI_BODY_BYTES } from "../../../driver/targets/azure/ciApproval.js";
 
 const RUN: AdoRun = { collectionUri: "https://ado.example/fabrikam/", project: "proj-1", buildId: "4711", stage: "Prod", accessToken: "job-token" };
-const json = (body: BodyInit): typeof fetch => async () => new Response(body, { status: 200, headers: { "content-type": "application/json; charset=utf-8" } });
+const json = jsonAnswer;
 
-async function refusal(fetchImpl: typeof fetch): Promise<string> {
-  try {
-    await resolveAdoApprover(RUN, fetchImpl);
-  } catch (e) {
-    expect(e, String(e)).to.be.instanceOf(ApprovalError);
-    const message = (e as Error).message;
-    expect(message.split("\n")).to.have.length(1);
-    expect(message).to.match(/nothing was recorded$/);
-    expect(message).not.to.contain("job-token");
-    return message;
-  }
-  return expect.fail("expected an ApprovalError");
-}
+const refusal = (fetchImpl: typeof fetch): Promise<string> => refusalOf(() => resolveAdoApprover(RUN, fetchImpl), RUN.accessToken);
 
 describe("mlops approve --from-azure-devops: answers that are not Azure DevOps' (one line each, nothing recorded)", function () {
   it("a body that is not JSON", async () => {

@@ -7,23 +7,16 @@
  * recorded; a reviewer not listed in mlops:approvers -> refused.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
-import { readReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { ApprovalError, ConfigError } from "../../../driver/core/errors.js";
-import type { Target } from "../../../driver/core/ports.js";
-import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
 import { listedName } from "../../../driver/targets/azure/ciApproval.js";
 import { approvalFromGitHub, githubRunFromEnv, resolveGitHubApprovers } from "../../../driver/targets/azure/githubApprover.js";
-import { createAzureTarget } from "../../../driver/targets/azure/index.js";
 import { FakeGitHub } from "../github/support/fakeGitHub.js";
+import { azureMachine, runCli } from "./support/cliAndTarget.js";
 import { FakeAzure } from "./support/fakeAzure.js";
-import { FakeCredential } from "./support/fakeCredential.js";
-import { FakeStackUpdater, RecordingProgress, REPO, settingsFor, tempRepo } from "./support/harness.js";
-import { loopbackCert } from "./support/loopbackTls.js";
+import { FakeStackUpdater, tempRepo } from "./support/harness.js";
 
 const TOKEN = "ghs_job-token";
 const alice = { login: "alice-smith", id: 5811 };
@@ -103,18 +96,8 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
     expect(() => githubRunFromEnv({ ...env(), MLOPS_GITHUB_ENVIRONMENT: undefined })).to.throw(ConfigError, /MLOPS_GITHUB_ENVIRONMENT/);
   });
 
-  async function cli(repoRoot: string, extraEnv: NodeJS.ProcessEnv, ...args: string[]) {
-    const ca = path.join(mkdtempSync(path.join(tmpdir(), "mlops-ca-")), "ca.pem");
-    writeFileSync(ca, loopbackCert().cert);
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const p = execFile(
-        process.execPath,
-        [path.join(REPO, "bin", "mlops.js"), "--repo", repoRoot, ...args],
-        { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: repoRoot, NODE_EXTRA_CA_CERTS: ca, ...extraEnv }, cwd: repoRoot },
-        (e, stdout, stderr) => resolve({ code: p.exitCode ?? (e as { code?: number } | null)?.code ?? null, stdout, stderr }),
-      );
-    });
-  }
+  const cli = runCli;
+
 
   it("CLI: with no approval found, mlops approve --from-github exits 5 with one line and touches nothing", async () => {
     const repo = tempRepo();
@@ -160,14 +143,7 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
       await fake.stop();
       repo.cleanup();
     });
-    async function machine(updater: FakeStackUpdater) {
-      const base = await readReleaseConfig(repo.root);
-      const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
-      const progress = new RecordingProgress();
-      const t = await createAzureTarget({ repoRoot: repo.root, config, progress }, { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` });
-      const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
-      return { m: new ReleaseStateMachine({ target, config, progress }), t };
-    }
+    const machine = (updater: FakeStackUpdater) => azureMachine(repo.root, fake, updater);
     /** What the CLI does for --from-github, through the real target's approvals port and the release core. */
     async function approveFromGitHub(updater: FakeStackUpdater, id: string) {
       const approval = await approvalFromGitHub(env());

@@ -4,26 +4,14 @@
  * Each is one ApprovalError line ending in "nothing was recorded", never an internal error.
  */
 import { expect } from "chai";
-import { ApprovalError } from "../../../driver/core/errors.js";
+import { jsonAnswer, refusalOf } from "../../support/ciAnswers.js";
 import { MAX_CI_BODY_BYTES } from "../../../driver/targets/azure/ciApproval.js";
 import { resolveGitHubApprovers, type GitHubRun } from "../../../driver/targets/azure/githubApprover.js";
 
 const RUN: GitHubRun = { apiUrl: "https://api.github.example", repository: "octo-org/mlops", runId: "4711", environment: "mlops-prod", token: "job-token" };
-const json = (body: BodyInit): typeof fetch => async () => new Response(body, { status: 200, headers: { "content-type": "application/json; charset=utf-8" } });
+const json = jsonAnswer;
 
-async function refusal(fetchImpl: typeof fetch): Promise<string> {
-  try {
-    await resolveGitHubApprovers(RUN, fetchImpl);
-  } catch (e) {
-    expect(e, String(e)).to.be.instanceOf(ApprovalError);
-    const message = (e as Error).message;
-    expect(message.split("\n")).to.have.length(1);
-    expect(message).to.match(/nothing was recorded$/);
-    expect(message).not.to.contain("job-token");
-    return message;
-  }
-  return expect.fail("expected an ApprovalError");
-}
+const refusal = (fetchImpl: typeof fetch): Promise<string> => refusalOf(() => resolveGitHubApprovers(RUN, fetchImpl), RUN.token);
 
 describe("mlops approve --from-github: answers that are not GitHub's (one line each, nothing recorded)", () => {
   it("a body that is not JSON names the address it came from", async () => {

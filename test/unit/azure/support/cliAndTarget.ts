@@ -1,0 +1,47 @@
+/**
+ * What the approver contract tests share: the real `mlops` CLI run as a child process (trusting the loopback
+ * fakes' certificate), and a release core on the real azure target over the Azure fakes, with the ML unit tests
+ * faked and profiling kept short.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { readReleaseConfig } from "../../../../driver/config/releaseConfig.js";
+import type { Target } from "../../../../driver/core/ports.js";
+import { ReleaseStateMachine } from "../../../../driver/core/releaseStateMachine.js";
+import { createAzureTarget } from "../../../../driver/targets/azure/index.js";
+import type { FakeAzure } from "./fakeAzure.js";
+import { FakeCredential } from "./fakeCredential.js";
+import { RecordingProgress, REPO, settingsFor, type FakeStackUpdater } from "./harness.js";
+import { loopbackCert } from "./loopbackTls.js";
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node bin/mlops.js --repo <repoRoot> ...args` with a minimal environment plus `extraEnv`. */
+export function runCli(repoRoot: string, extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+  const ca = path.join(mkdtempSync(path.join(tmpdir(), "mlops-ca-")), "ca.pem");
+  writeFileSync(ca, loopbackCert().cert);
+  return new Promise<CliResult>((resolve) => {
+    const p = execFile(
+      process.execPath,
+      [path.join(REPO, "bin", "mlops.js"), "--repo", repoRoot, ...args],
+      { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: repoRoot, NODE_EXTRA_CA_CERTS: ca, ...extraEnv }, cwd: repoRoot },
+      (e, stdout, stderr) => resolve({ code: p.exitCode ?? (e as { code?: number } | null)?.code ?? null, stdout, stderr }),
+    );
+  });
+}
+
+/** The release core on the real azure target over the fakes. */
+export async function azureMachine(repoRoot: string, fake: FakeAzure, updater: FakeStackUpdater): Promise<{ m: ReleaseStateMachine; t: Target }> {
+  const base = await readReleaseConfig(repoRoot);
+  const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
+  const progress = new RecordingProgress();
+  const t = await createAzureTarget({ repoRoot, config, progress }, { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` });
+  const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
+  return { m: new ReleaseStateMachine({ target, config, progress }), t };
+}
