@@ -22,8 +22,16 @@ export default tseslint.config(
         "error",
         {
           zones: [
-            { target: "driver/targets/local", from: "driver/targets/azure", message: "no target imports another target: move what both need to driver/host/ or a target-free room" },
-            { target: "driver/targets/azure", from: "driver/targets/local", message: "no target imports another target: move what both need to driver/host/ or a target-free room" },
+            {
+              target: "driver/targets/local",
+              from: "driver/targets/azure",
+              message: "no target imports another target: move what both need to driver/host/ or a target-free room",
+            },
+            {
+              target: "driver/targets/azure",
+              from: "driver/targets/local",
+              message: "no target imports another target: move what both need to driver/host/ or a target-free room",
+            },
             { target: "driver/core", from: ADAPTERS, message: "the core imports no adapter: add a port in driver/core/ports.ts and wire it in the CLI" },
             {
               target: ["driver/profile", "driver/rollout", "driver/router", "driver/report"],

@@ -9,7 +9,14 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import { resourceNames, INFERENCE_COMPUTE_NAME, TRAINING_COMPUTE_NAME } from "./config/naming.js";
-import { CONFIG_NAMESPACE, parseStackConfig, rawConfigFromPulumiConfig, TLS_SECRET_KEYS, type DeploymentConfig, type StackConfig } from "./config/stackConfig.js";
+import {
+  CONFIG_NAMESPACE,
+  parseStackConfig,
+  rawConfigFromPulumiConfig,
+  TLS_SECRET_KEYS,
+  type DeploymentConfig,
+  type StackConfig,
+} from "./config/stackConfig.js";
 import { AksInference, type RouterTlsArgs } from "./components/aksInference.js";
 import { BatchScoring, batchEndpointName, primaryServedVersion } from "./components/batchEndpoint.js";
 import { MlWorkspace } from "./components/mlWorkspace.js";
@@ -90,9 +97,7 @@ function previousServingState(stackName: string): pulumi.Output<ServingState | u
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${stackName}`,
   });
   // servedModel gives the versions to state written before servingState recorded them.
-  return pulumi
-    .all([self.getOutput("servingState"), self.getOutput("servedModel")])
-    .apply(([state, served]) => toServingState(state, served));
+  return pulumi.all([self.getOutput("servingState"), self.getOutput("servedModel")]).apply(([state, served]) => toServingState(state, served));
 }
 
 export interface StackComponents {
@@ -114,9 +119,7 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
   const config = options.config ?? readPulumiStackConfig(stackName);
 
   const client = authorization.getClientConfigOutput();
-  const names = client.subscriptionId.apply((subscriptionId) =>
-    resourceNames({ subscriptionId, stack: stackName, prefix: config.namePrefix }),
-  );
+  const names = client.subscriptionId.apply((subscriptionId) => resourceNames({ subscriptionId, stack: stackName, prefix: config.namePrefix }));
   const tags = { ...config.tags };
 
   const workspace = new MlWorkspace(`${config.namePrefix}-${stackName}`, {
@@ -162,11 +165,7 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
   });
 
   const previousState =
-    options.previousState === null
-      ? undefined
-      : options.previousState !== undefined
-        ? options.previousState
-        : previousServingState(stackName);
+    options.previousState === null ? undefined : options.previousState !== undefined ? options.previousState : previousServingState(stackName);
 
   const deployments: Record<string, DeploymentConfig> = {};
   for (const [name, d] of Object.entries(config.serving.deployments)) {

@@ -17,7 +17,10 @@ import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
 
 const run = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const SIZES = (process.argv[2] ?? "10000,100000,300000").split(",").map(Number).filter((n) => n > 0 && n <= 5_000_000);
+const SIZES = (process.argv[2] ?? "10000,100000,300000")
+  .split(",")
+  .map(Number)
+  .filter((n) => n > 0 && n <= 5_000_000);
 const FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"];
 const quiet = { stepStarted() {}, stepFinished() {}, info() {} };
 
@@ -34,7 +37,11 @@ function prng(seed: number): () => number {
 }
 
 async function columnStats(): Promise<{ mean: number[]; sd: number[]; pSex2: number }> {
-  const rows = (await readFile(path.join(REPO, "ml", "data.txt"), "utf8")).trimEnd().split("\n").slice(1).map((l) => l.split(",").slice(0, 10).map(Number));
+  const rows = (await readFile(path.join(REPO, "ml", "data.txt"), "utf8"))
+    .trimEnd()
+    .split("\n")
+    .slice(1)
+    .map((l) => l.split(",").slice(0, 10).map(Number));
   const mean = FEATURES.map((_, j) => rows.reduce((a, r) => a + r[j]!, 0) / rows.length);
   const sd = FEATURES.map((_, j) => Math.sqrt(rows.reduce((a, r) => a + (r[j]! - mean[j]!) ** 2, 0) / (rows.length - 1)));
   return { mean, sd, pSex2: rows.filter((r) => r[1] === 2).length / rows.length };
@@ -80,11 +87,42 @@ try {
     await writeRows(input, n, stats);
     const output = path.join(tmp, `scored-${n}.csv`);
     const t0 = Date.now();
-    const r = await run(env.python, ["-c", MEASURE, path.join(REPO, "ml", "batch_score.py"), "--model-dir", path.join(tmp, "train", "model"), "--input", input, "--output", output, "--errors", `${output}.errors.csv`], { maxBuffer: 64 << 20 });
+    const r = await run(
+      env.python,
+      [
+        "-c",
+        MEASURE,
+        path.join(REPO, "ml", "batch_score.py"),
+        "--model-dir",
+        path.join(tmp, "train", "model"),
+        "--input",
+        input,
+        "--output",
+        output,
+        "--errors",
+        `${output}.errors.csv`,
+      ],
+      { maxBuffer: 64 << 20 },
+    );
     const wallS = (Date.now() - t0) / 1000;
-    const done = JSON.parse(r.stdout.trim().split("\n").filter((l) => l.includes('"done"')).pop()!) as { rows: number; scored: number; failed: number; seconds: number; rowsPerSecond: number };
+    const done = JSON.parse(
+      r.stdout
+        .trim()
+        .split("\n")
+        .filter((l) => l.includes('"done"'))
+        .pop()!,
+    ) as { rows: number; scored: number; failed: number; seconds: number; rowsPerSecond: number };
     const peakKiB = Number(/PEAK_RSS_KIB (\d+)/.exec(r.stderr)?.[1]);
-    results.push({ rows: n, inputMiB: +((await stat(input)).size / 2 ** 20).toFixed(1), scored: done.scored, failed: done.failed, scoringSeconds: done.seconds, rowsPerSecond: done.rowsPerSecond, wallSeconds: wallS, peakRssMiB: +(peakKiB / 1024).toFixed(1) });
+    results.push({
+      rows: n,
+      inputMiB: +((await stat(input)).size / 2 ** 20).toFixed(1),
+      scored: done.scored,
+      failed: done.failed,
+      scoringSeconds: done.seconds,
+      rowsPerSecond: done.rowsPerSecond,
+      wallSeconds: wallS,
+      peakRssMiB: +(peakKiB / 1024).toFixed(1),
+    });
     await rm(input);
     await rm(output);
   }
@@ -93,7 +131,10 @@ try {
     "",
     "| rows | input MiB | scored | failed | scoring s | rows/s | wall s (incl. Python start, model load) | peak RSS MiB |",
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...results.map((x) => `| ${x.rows} | ${x.inputMiB} | ${x.scored} | ${x.failed} | ${x.scoringSeconds} | ${x.rowsPerSecond} | ${(x.wallSeconds as number).toFixed(1)} | ${x.peakRssMiB} |`),
+    ...results.map(
+      (x) =>
+        `| ${x.rows} | ${x.inputMiB} | ${x.scored} | ${x.failed} | ${x.scoringSeconds} | ${x.rowsPerSecond} | ${(x.wallSeconds as number).toFixed(1)} | ${x.peakRssMiB} |`,
+    ),
   ];
   process.stdout.write(lines.join("\n") + "\n");
   await mkdir(path.join(REPO, "bench", "results"), { recursive: true });

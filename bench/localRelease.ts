@@ -156,10 +156,14 @@ async function main(): Promise<void> {
     "| figure | value |",
     "| --- | --- |",
     `| full local release to the approval hold (warm environment, fresh state) | ${s(full.ms)} |`,
-    `| of which per step | ${Object.entries(full.steps).map(([k, v]) => `${k} ${s(v)}`).join(", ")} |`,
+    `| of which per step | ${Object.entries(full.steps)
+      .map(([k, v]) => `${k} ${s(v)}`)
+      .join(", ")} |`,
     `| no-change rerun (training, version and INT deployment reused) | ${full.reruns.map(s).join(", ")} |`,
     `| release without the profile step | ${s(noProfile.ms)} |`,
-    `| the same commands run bare | ${s(bareSum)} (${Object.entries(bare).map(([k, v]) => `${k} ${s(v)}`).join(", ")}) |`,
+    `| the same commands run bare | ${s(bareSum)} (${Object.entries(bare)
+      .map(([k, v]) => `${k} ${s(v)}`)
+      .join(", ")}) |`,
     `| driver overhead over the bare steps | ${s(noProfile.ms - bareSum)} |`,
   ];
   process.stdout.write(lines.join("\n") + "\n");

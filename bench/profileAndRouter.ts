@@ -28,7 +28,10 @@ async function server(delayMs: number): Promise<{ url: string; close: () => Prom
 }
 
 const profile = (url: string): Promise<LevelResult[]> =>
-  runProfile({ request: { url: `${url}/score`, body: '{"data":[[1,2,3]]}' }, settings: { concurrency: LEVELS, secondsPerLevel: SECONDS, warmupSeconds: 1, slo } }).then((r) => r.levels);
+  runProfile({
+    request: { url: `${url}/score`, body: '{"data":[[1,2,3]]}' },
+    settings: { concurrency: LEVELS, secondsPerLevel: SECONDS, warmupSeconds: 1, slo },
+  }).then((r) => r.levels);
 
 const spread = (xs: number[]): string => {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -41,10 +44,17 @@ const runs: LevelResult[][] = [];
 for (let i = 0; i < RUNS; i++) runs.push(await profile(delayed.url));
 await delayed.close();
 out.stability = runs;
-const lines = [`Profiler stability: loopback endpoint with a fixed 20 ms delay, ${RUNS} runs, ${SECONDS} s per level (mean ± half-range)`, "", "| concurrency | req/s | p50 ms | p95 ms | p99 ms |", "| --- | --- | --- | --- | --- |"];
+const lines = [
+  `Profiler stability: loopback endpoint with a fixed 20 ms delay, ${RUNS} runs, ${SECONDS} s per level (mean ± half-range)`,
+  "",
+  "| concurrency | req/s | p50 ms | p95 ms | p99 ms |",
+  "| --- | --- | --- | --- | --- |",
+];
 LEVELS.forEach((c, i) => {
   const at = runs.map((r) => r[i]!);
-  lines.push(`| ${c} | ${spread(at.map((l) => l.throughputRps))} | ${spread(at.map((l) => l.p50Ms))} | ${spread(at.map((l) => l.p95Ms))} | ${spread(at.map((l) => l.p99Ms))} |`);
+  lines.push(
+    `| ${c} | ${spread(at.map((l) => l.throughputRps))} | ${spread(at.map((l) => l.p50Ms))} | ${spread(at.map((l) => l.p95Ms))} | ${spread(at.map((l) => l.p99Ms))} |`,
+  );
 });
 
 const fast = await server(0);
@@ -56,11 +66,19 @@ await router.close();
 await fast.close();
 await other.close();
 out.router = { direct, routed };
-lines.push("", `Router overhead: immediate-answer loopback endpoint, direct vs through the weighted router (90/10), ${SECONDS} s per level`, "", "| concurrency | direct req/s | routed req/s | direct p50 ms | routed p50 ms | added p50 ms | direct p99 ms | routed p99 ms |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
+lines.push(
+  "",
+  `Router overhead: immediate-answer loopback endpoint, direct vs through the weighted router (90/10), ${SECONDS} s per level`,
+  "",
+  "| concurrency | direct req/s | routed req/s | direct p50 ms | routed p50 ms | added p50 ms | direct p99 ms | routed p99 ms |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
+);
 LEVELS.forEach((c, i) => {
   const d = direct[i]!;
   const r = routed[i]!;
-  lines.push(`| ${c} | ${d.throughputRps.toFixed(0)} | ${r.throughputRps.toFixed(0)} | ${d.p50Ms.toFixed(2)} | ${r.p50Ms.toFixed(2)} | ${(r.p50Ms - d.p50Ms).toFixed(2)} | ${d.p99Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} |`);
+  lines.push(
+    `| ${c} | ${d.throughputRps.toFixed(0)} | ${r.throughputRps.toFixed(0)} | ${d.p50Ms.toFixed(2)} | ${r.p50Ms.toFixed(2)} | ${(r.p50Ms - d.p50Ms).toFixed(2)} | ${d.p99Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} |`,
+  );
 });
 const dir = path.join(path.dirname(new URL(import.meta.url).pathname), "results");
 await mkdir(dir, { recursive: true });

@@ -6,9 +6,7 @@ import path from "node:path";
 
 const [major] = process.versions.node.split(".").map(Number);
 if (major < 22) {
-  process.stderr.write(
-    `mlops: Node.js ${process.versions.node} is too old (need >= 22); run it through npx or npm scripts so the project's Node is used.\n`,
-  );
+  process.stderr.write(`mlops: Node.js ${process.versions.node} is too old (need >= 22); run it through npx or npm scripts so the project's Node is used.\n`);
   process.exit(2);
 }
 register();

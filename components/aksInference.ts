@@ -120,12 +120,10 @@ export function extensionSettings(args: {
  */
 export function protectedTlsSettings(certificatePem: pulumi.Output<string>, privateKeyPem: pulumi.Output<string>): pulumi.Output<Record<string, string>> {
   return pulumi.secret(
-    pulumi.all([certificatePem, privateKeyPem]).apply(
-      ([cert, key]): Record<string, string> => ({
-        "scoringFe.sslCert": Buffer.from(cert, "ascii").toString("base64"),
-        "scoringFe.sslKey": Buffer.from(key, "ascii").toString("base64"),
-      }),
-    ),
+    pulumi.all([certificatePem, privateKeyPem]).apply(([cert, key]): Record<string, string> => ({
+      "scoringFe.sslCert": Buffer.from(cert, "ascii").toString("base64"),
+      "scoringFe.sslKey": Buffer.from(key, "ascii").toString("base64"),
+    })),
   );
 }
 
@@ -142,8 +140,7 @@ export class AksInference extends pulumi.ComponentResource {
     super("mlops:inference:AksInference", name, {}, opts);
     const child = { parent: this };
     const tls = args.allowInsecureConnections ? undefined : args.tls;
-    const tlsFromPem =
-      tls && !tls.secretName && tls.certificatePem && tls.privateKeyPem ? { cert: tls.certificatePem, key: tls.privateKeyPem } : undefined;
+    const tlsFromPem = tls && !tls.secretName && tls.certificatePem && tls.privateKeyPem ? { cert: tls.certificatePem, key: tls.privateKeyPem } : undefined;
 
     this.cluster = new containerservice.ManagedCluster(
       `${name}-aks`,
@@ -226,9 +223,7 @@ export class AksInference extends pulumi.ComponentResource {
     );
 
     const computePrincipalId = this.compute.identity.apply((identity) => identity?.principalId ?? "");
-    const kubeletObjectId = this.cluster.identityProfile.apply(
-      (profile) => profile?.["kubeletidentity"]?.objectId ?? "",
-    );
+    const kubeletObjectId = this.cluster.identityProfile.apply((profile) => profile?.["kubeletidentity"]?.objectId ?? "");
     const assign = (suffix: string, principalId: pulumi.Input<string>, role: "AcrPull" | "StorageBlobDataReader", scope: pulumi.Input<string>) =>
       new authorization.RoleAssignment(
         `${name}-${suffix}`,

@@ -54,11 +54,7 @@ export class MlWorkspace extends pulumi.ComponentResource {
     const location = args.location;
     const tags = args.tags;
 
-    this.resourceGroup = new resources.ResourceGroup(
-      `${name}-rg`,
-      { resourceGroupName: names.resourceGroup, location, tags },
-      child,
-    );
+    this.resourceGroup = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: names.resourceGroup, location, tags }, child);
     const resourceGroupName = this.resourceGroup.name;
 
     this.logAnalytics = new operationalinsights.Workspace(

@@ -165,9 +165,7 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
 
     // Endpoint with the traffic this update may apply.
     const previousState = pulumi.output(args.previousState);
-    const plan = pulumi
-      .all([previousState, args.model])
-      .apply(([previous, model]) => planTraffic({ model, deployments: args.deployments }, previous));
+    const plan = pulumi.all([previousState, args.model]).apply(([previous, model]) => planTraffic({ model, deployments: args.deployments }, previous));
     this.traffic = plan.traffic;
     this.trafficConverged = plan.converged;
 

@@ -54,12 +54,7 @@ function sum(traffic: Record<string, number>): number {
 }
 
 /** The previous state's entry for `name` when it serves `version` of `model` already (a live deployment). */
-export function liveDeployment(
-  name: string,
-  model: string,
-  version: string,
-  previous: ServingState | undefined,
-): LiveDeployment | undefined {
+export function liveDeployment(name: string, model: string, version: string, previous: ServingState | undefined): LiveDeployment | undefined {
   if (!previous) return undefined;
   if (previous.model !== undefined && previous.model !== model) return undefined;
   const entry = previous.deployments[name];

@@ -109,9 +109,9 @@ const resources = z.strictObject({ cpu: kubeQuantity("CPU"), memory: kubeQuantit
 
 /** Accepts `"3"` or `3`; a model version is a positive integer, kept as a string. */
 const modelVersion = z
-  .union([z.string(), z.number()], { error: "must be a model version: a positive integer such as \"3\"" })
+  .union([z.string(), z.number()], { error: 'must be a model version: a positive integer such as "3"' })
   .transform((v) => String(v))
-  .refine((v) => /^[1-9][0-9]*$/.test(v), { error: "must be a model version: a positive integer such as \"3\"" });
+  .refine((v) => /^[1-9][0-9]*$/.test(v), { error: 'must be a model version: a positive integer such as "3"' });
 
 const deployment = z.strictObject({
   version: modelVersion,
@@ -130,11 +130,10 @@ const schema = z.strictObject({
   tags: z.record(z.string(), z.string({ error: "tag values must be strings" }), {
     error: "must be a map of tag name to string value",
   }),
-  keyVault: z
-    .strictObject({
-      purgeProtection: isBoolean,
-      softDeleteRetentionDays: intFromTo(7, 90).default(90),
-    }),
+  keyVault: z.strictObject({
+    purgeProtection: isBoolean,
+    softDeleteRetentionDays: intFromTo(7, 90).default(90),
+  }),
   training: z.strictObject({
     vmSize: matching(/^(standard|basic)_[a-z0-9_]+$/i, 'must be an Azure VM size such as "STANDARD_D3_V2"'),
     vmPriority: z.enum(["Dedicated", "LowPriority"], { error: "must be one of Dedicated | LowPriority" }).default("Dedicated"),
@@ -147,7 +146,7 @@ const schema = z.strictObject({
     nodeCount: positiveInt(),
     kubernetesVersion: z
       .string()
-      .regex(/^\d+\.\d+(\.\d+)?$/, { error: "must be a Kubernetes version such as \"1.32\"" })
+      .regex(/^\d+\.\d+(\.\d+)?$/, { error: 'must be a Kubernetes version such as "1.32"' })
       .optional(),
     inferenceRouterServiceType: z
       .enum(["LoadBalancer", "NodePort", "ClusterIP"], { error: "must be one of LoadBalancer | NodePort | ClusterIP" })
@@ -355,7 +354,10 @@ const _stackConfigMatchesSchema: [
   Same<ParsedConfig["training"], StackConfig["training"]>,
   Same<ParsedConfig["serving"], StackConfig["serving"]>,
   Same<Readonly<ParsedConfig["approvers"]>, StackConfig["approvers"]>,
-  Same<Omit<ParsedConfig["aks"], "tls" | "inferenceRouterHA">, Omit<StackConfig["aks"], "tls" | "inferenceRouterHA" | "vcpuTotal" | "memoryGiBTotal" | "clusterPurpose">>,
+  Same<
+    Omit<ParsedConfig["aks"], "tls" | "inferenceRouterHA">,
+    Omit<StackConfig["aks"], "tls" | "inferenceRouterHA" | "vcpuTotal" | "memoryGiBTotal" | "clusterPurpose">
+  >,
 ] = [true, true, true, true, true, true];
 
 // ---------------------------------------------------------------------------------------------
@@ -367,7 +369,7 @@ function key(path: readonly PropertyKey[]): string {
 }
 
 function show(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
@@ -406,7 +408,10 @@ interface TlsSecrets {
 
 const PEM = {
   certificate: { begin: /-----BEGIN CERTIFICATE-----/, what: "a PEM certificate (-----BEGIN CERTIFICATE-----)" },
-  privateKey: { begin: /-----BEGIN (RSA |EC )?PRIVATE KEY-----/, what: "an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----; pass-phrase protected keys are not supported)" },
+  privateKey: {
+    begin: /-----BEGIN (RSA |EC )?PRIVATE KEY-----/,
+    what: "an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----; pass-phrase protected keys are not supported)",
+  },
 } as const;
 
 /**
@@ -454,7 +459,9 @@ function tlsProblems(c: ParsedConfig, isProduction: boolean, secrets: TlsSecrets
   }
   if (insecure) {
     if (tls || secrets.certificate || secrets.privateKey) {
-      problems.push(`${key(["aks", "tls"])} / ${certKeys} are set but ${key(["aks", "allowInsecureConnections"])} is true: set it to false to serve over TLS, or remove the TLS settings`);
+      problems.push(
+        `${key(["aks", "tls"])} / ${certKeys} are set but ${key(["aks", "allowInsecureConnections"])} is true: set it to false to serve over TLS, or remove the TLS settings`,
+      );
     }
     return;
   }
@@ -470,7 +477,9 @@ function tlsProblems(c: ParsedConfig, isProduction: boolean, secrets: TlsSecrets
     return;
   }
   if (!tls.secretName && !fromSecretConfig && options.requireCertificate) {
-    problems.push(`${key(["aks", "tls"])} needs a certificate: ${key(["aks", "tls", "secretName"])} (a Kubernetes secret with cert.pem and key.pem in the azureml namespace) or ${certKeys}`);
+    problems.push(
+      `${key(["aks", "tls"])} needs a certificate: ${key(["aks", "tls", "secretName"])} (a Kubernetes secret with cert.pem and key.pem in the azureml namespace) or ${certKeys}`,
+    );
   }
 }
 
@@ -523,7 +532,9 @@ function crossFieldProblems(c: ParsedConfig, d: Derived, secrets: TlsSecrets, op
   if (tagNames.length > TAG_LIMITS.count) problems.push(`${key(["tags"])} has ${tagNames.length} tags: Azure allows at most ${TAG_LIMITS.count} per resource`);
   for (const name of tagNames) {
     if (name.length > TAG_LIMITS.name) {
-      problems.push(`${key(["tags"])} has a tag name of ${name.length} characters (${name.slice(0, 12)}...): Azure allows at most ${TAG_LIMITS.name} on a storage account, which every stack tags`);
+      problems.push(
+        `${key(["tags"])} has a tag name of ${name.length} characters (${name.slice(0, 12)}...): Azure allows at most ${TAG_LIMITS.name} on a storage account, which every stack tags`,
+      );
     } else if ((tags[name] ?? "").length > TAG_LIMITS.value) {
       problems.push(`${key(["tags", name])} is ${tags[name]!.length} characters long: Azure allows at most ${TAG_LIMITS.value} in a tag value`);
     }
@@ -536,9 +547,7 @@ function crossFieldProblems(c: ParsedConfig, d: Derived, secrets: TlsSecrets, op
   }
 
   if (c.training.minNodes > c.training.maxNodes) {
-    problems.push(
-      `${key(["training", "minNodes"])} (${c.training.minNodes}) must be <= ${key(["training", "maxNodes"])} (${c.training.maxNodes})`,
-    );
+    problems.push(`${key(["training", "minNodes"])} (${c.training.minNodes}) must be <= ${key(["training", "maxNodes"])} (${c.training.maxNodes})`);
   }
 
   if (!size) {
@@ -563,10 +572,14 @@ function crossFieldProblems(c: ParsedConfig, d: Derived, secrets: TlsSecrets, op
   const cpu = { req: parseCpu(it.requests.cpu) ?? 0, lim: parseCpu(it.limits.cpu) ?? 0 };
   const mem = { req: parseMemory(it.requests.memory) ?? 0, lim: parseMemory(it.limits.memory) ?? 0 };
   if (cpu.req > cpu.lim) {
-    problems.push(`${key(["serving", "instanceType", "requests", "cpu"])} (${it.requests.cpu}) must be <= ${key(["serving", "instanceType", "limits", "cpu"])} (${it.limits.cpu})`);
+    problems.push(
+      `${key(["serving", "instanceType", "requests", "cpu"])} (${it.requests.cpu}) must be <= ${key(["serving", "instanceType", "limits", "cpu"])} (${it.limits.cpu})`,
+    );
   }
   if (mem.req > mem.lim) {
-    problems.push(`${key(["serving", "instanceType", "requests", "memory"])} (${it.requests.memory}) must be <= ${key(["serving", "instanceType", "limits", "memory"])} (${it.limits.memory})`);
+    problems.push(
+      `${key(["serving", "instanceType", "requests", "memory"])} (${it.requests.memory}) must be <= ${key(["serving", "instanceType", "limits", "memory"])} (${it.limits.memory})`,
+    );
   }
   const dit = DEFAULT_INSTANCE_TYPE.limits;
   // MS Learn: "the resource limits must be less than the instance type limits. Otherwise, deployment fails."
@@ -576,7 +589,9 @@ function crossFieldProblems(c: ParsedConfig, d: Derived, secrets: TlsSecrets, op
     );
   }
   if (size && (cpu.lim > size.vcpu || mem.lim > size.memoryGiB * 1024 ** 3)) {
-    problems.push(`${key(["serving", "instanceType", "limits"])} (${it.limits.cpu} CPU, ${it.limits.memory}) must fit on one ${size.name} node (${size.vcpu} vCPU, ${size.memoryGiB} GiB)`);
+    problems.push(
+      `${key(["serving", "instanceType", "limits"])} (${it.limits.cpu} CPU, ${it.limits.memory}) must fit on one ${size.name} node (${size.vcpu} vCPU, ${size.memoryGiB} GiB)`,
+    );
   }
 
   if (c.serving.scale.type === "TargetUtilization" && c.serving.scale.minInstances > c.serving.scale.maxInstances) {
@@ -588,7 +603,9 @@ function crossFieldProblems(c: ParsedConfig, d: Derived, secrets: TlsSecrets, op
   const deployments = c.serving.deployments;
   for (const name of Object.keys(deployments)) {
     if (!DEPLOYMENT_NAME.test(name)) {
-      problems.push(`${key(["serving", "deployments", name])} must be named with 3-32 lowercase letters, digits or '-', starting with a letter (e.g. blue, green)`);
+      problems.push(
+        `${key(["serving", "deployments", name])} must be named with 3-32 lowercase letters, digits or '-', starting with a letter (e.g. blue, green)`,
+      );
     }
   }
   const names = Object.keys(deployments);
@@ -617,7 +634,6 @@ function crossFieldProblems(c: ParsedConfig, d: Derived, secrets: TlsSecrets, op
     if (seen.has(approver)) problems.push(`${key(["approvers"])} lists ${show(approver)} twice`);
     seen.add(approver);
   }
-
 }
 
 /** The StackConfig of values that passed every check. */

@@ -137,7 +137,11 @@ export function buildProgram(): Command {
       if ((o.fromAzureDevops || o.fromGithub) && !RELEASE_ID.test(id)) {
         throw new UsageError(`'${id}' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status'`);
       }
-      const ci = o.fromAzureDevops ? await approvalFromAzureDevOps(process.env, o.comment) : o.fromGithub ? await approvalFromGitHub(process.env, o.comment) : undefined;
+      const ci = o.fromAzureDevops
+        ? await approvalFromAzureDevOps(process.env, o.comment)
+        : o.fromGithub
+          ? await approvalFromGitHub(process.env, o.comment)
+          : undefined;
       const r = await withTarget(opts, async (t, m) => {
         const by = ci ? listedName(ci.approvers, await t.approvals.approvers("prod")) : o.as!;
         return m.approve(id, by, ci ? ci.comment : o.comment);
@@ -216,7 +220,13 @@ export function buildProgram(): Command {
       const repoRoot = repoRootOf(opts);
       const { model } = await readReleaseConfig(repoRoot);
       const out = await withTarget(opts, (t) =>
-        scoreBatchCommand({ target: t, modelName: model.name, plan, progress: new StderrProgress({ quiet: opts.quiet }), bar: new BatchProgressBar({ quiet: !!opts.quiet }) }),
+        scoreBatchCommand({
+          target: t,
+          modelName: model.name,
+          plan,
+          progress: new StderrProgress({ quiet: opts.quiet }),
+          bar: new BatchProgressBar({ quiet: !!opts.quiet }),
+        }),
       );
       emit(opts, out.json, out.text);
     });
@@ -254,7 +264,9 @@ function checkStackFiles(repoRoot: string): void {
       readStackConfigFile(repoRoot, stack);
     } catch (e) {
       if (!(e instanceof StackConfigError)) throw e;
-      throw new ConfigError(`stack '${stack}': ${e.problems[0] ?? e.message.split("\n")[0]}; fix Pulumi.${stack}.yaml${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problem(s) after this one)` : ""}`);
+      throw new ConfigError(
+        `stack '${stack}': ${e.problems[0] ?? e.message.split("\n")[0]}; fix Pulumi.${stack}.yaml${e.problems.length > 1 ? ` (and ${e.problems.length - 1} more problem(s) after this one)` : ""}`,
+      );
     }
   }
 }

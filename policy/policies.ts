@@ -161,7 +161,9 @@ export const kubernetesEndpointAuth: ResourceValidationPolicy = {
   validateResource: on(TYPES.onlineEndpoint, (props, report) => {
     const authMode = field(props, "properties", "authMode");
     if (field(props, "properties", "compute") !== undefined && authMode !== "Key" && authMode !== "AMLToken") {
-      report(`Online endpoint on Kubernetes compute must use authMode Key or AMLToken, not ${String(authMode)}: set mlops:serving.authMode to Key or AMLToken.`);
+      report(
+        `Online endpoint on Kubernetes compute must use authMode Key or AMLToken, not ${String(authMode)}: set mlops:serving.authMode to Key or AMLToken.`,
+      );
     }
   }),
 };
@@ -188,7 +190,9 @@ export const prodInferenceOverTls: StackValidationPolicy = {
       if (isTrue(settings["allowInsecureConnections"])) {
         report(`Stack tagged environment=prod serves inference over plain HTTP (Azure ML extension ${ext.name}: allowInsecureConnections True): ${fix}.`);
       } else if (!settings["sslCname"] || (!settings["scoringFe.sslSecret"] && !hasCertificateAndKey(ext.props["configurationProtectedSettings"]))) {
-        report(`Stack tagged environment=prod has no TLS certificate on the Azure ML extension ${ext.name} (sslCname plus scoringFe.sslSecret or protected scoringFe.sslCert/sslKey): ${fix}.`);
+        report(
+          `Stack tagged environment=prod has no TLS certificate on the Azure ML extension ${ext.name} (sslCname plus scoringFe.sslSecret or protected scoringFe.sslCert/sslKey): ${fix}.`,
+        );
       }
     }
   },

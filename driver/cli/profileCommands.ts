@@ -42,7 +42,9 @@ export async function writeReportFor(repoRoot: string, t: Target, run: () => Pro
   } finally {
     const r = release ?? (id ? await t.store.load(id).catch(() => undefined) : newestFirst(await t.store.list().catch(() => []))[0]);
     if (r) {
-      const p = await writeReport(repoRoot, r).catch((e: Error) => (process.stderr.write(`mlops: the release report could not be written: ${e.message}\n`), undefined));
+      const p = await writeReport(repoRoot, r).catch(
+        (e: Error) => (process.stderr.write(`mlops: the release report could not be written: ${e.message}\n`), undefined),
+      );
       if (p) process.stderr.write(`report: ${p.html}\n        ${p.markdown}\n`);
     }
   }
@@ -77,7 +79,11 @@ export async function profileCommand(repoRoot: string, t: Target, stackArg: stri
       const fresh = await t.store.load(owner.id);
       fresh.profile = profile;
       fresh.updatedAt = new Date().toISOString();
-      fresh.events.push({ at: fresh.updatedAt, event: "profiled", detail: `mlops profile ${stack}${applied ? " --apply" : ""}: ${rec.feasible ? `${rec.instances} instance(s), ${rec.requests.cpu}/${rec.requests.memory}` : "no level within the SLO"}` });
+      fresh.events.push({
+        at: fresh.updatedAt,
+        event: "profiled",
+        detail: `mlops profile ${stack}${applied ? " --apply" : ""}: ${rec.feasible ? `${rec.instances} instance(s), ${rec.requests.cpu}/${rec.requests.memory}` : "no level within the SLO"}`,
+      });
       await t.store.save(fresh);
       report = await writeReport(repoRoot, fresh);
     } finally {
@@ -85,19 +91,41 @@ export async function profileCommand(repoRoot: string, t: Target, stackArg: stri
     }
   }
 
-  const lines = [`profile of ${stack} (v${status.modelVersion}) at ${profile.run.url}`, ...profile.run.levels.map((l) => `  ${describeLevel(l)}`), `  stopped: ${profile.run.stoppedBecause}`, ""];
+  const lines = [
+    `profile of ${stack} (v${status.modelVersion}) at ${profile.run.url}`,
+    ...profile.run.levels.map((l) => `  ${describeLevel(l)}`),
+    `  stopped: ${profile.run.stoppedBecause}`,
+    "",
+  ];
   if (rec.feasible) {
-    lines.push(`recommended for prod: ${rec.instances} instance(s), requests ${rec.requests.cpu} / ${rec.requests.memory}, limits ${rec.limits.cpu} / ${rec.limits.memory}`);
+    lines.push(
+      `recommended for prod: ${rec.instances} instance(s), requests ${rec.requests.cpu} / ${rec.requests.memory}, limits ${rec.limits.cpu} / ${rec.limits.memory}`,
+    );
   } else lines.push("no sizing recommended: no level met the SLO");
   lines.push(...rec.reasoning.map((r) => `  - ${r}`));
   if (change) {
     lines.push("");
     if (change.diff === "") lines.push(`${change.file} already holds this sizing`);
-    else lines.push(change.diff, "", applied ? `applied to ${change.file}; run 'pulumi up --stack prod' to roll it out` : `not applied: run 'mlops profile ${stack} --apply' to write it to ${change.file}`);
+    else
+      lines.push(
+        change.diff,
+        "",
+        applied
+          ? `applied to ${change.file}; run 'pulumi up --stack prod' to roll it out`
+          : `not applied: run 'mlops profile ${stack} --apply' to write it to ${change.file}`,
+      );
   }
   if (report) lines.push(`recorded on release ${owner!.id}; report ${report.html}`);
   return {
-    json: { stack, modelVersion: status.modelVersion, release: owner?.id ?? null, profile, change: change ? { file: change.file, changes: change.changes, diff: change.diff } : null, applied, report: report ?? null },
+    json: {
+      stack,
+      modelVersion: status.modelVersion,
+      release: owner?.id ?? null,
+      profile,
+      change: change ? { file: change.file, changes: change.changes, diff: change.diff } : null,
+      applied,
+      report: report ?? null,
+    },
     text: lines.join("\n"),
   };
 }

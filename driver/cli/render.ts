@@ -35,7 +35,10 @@ export interface StatusJson {
     approval: { by: string; at: string; modelVersion: string; digest: string } | null;
     steps: Record<string, string>;
   }>;
-  stacks: Record<string, { modelName: string | null; modelVersion: string | null; digest: string | null; scoringUri: string | null; healthy: boolean; detail: string }>;
+  stacks: Record<
+    string,
+    { modelName: string | null; modelVersion: string | null; digest: string | null; scoringUri: string | null; healthy: boolean; detail: string }
+  >;
 }
 
 export function statusJson(target: string, releases: Release[], stacks: StackStatus[]): StatusJson {
@@ -78,9 +81,7 @@ export function renderStatus(releases: Release[], stacks: StackStatus[]): string
   if (releases.length === 0) lines.push("  (none yet: run 'npx mlops release')");
   for (const r of releases.slice(-20)) {
     const failed = STEPS.find((s) => r.steps[s].status === "failed" || r.steps[s].status === "running");
-    lines.push(
-      `  ${r.id}  ${r.state.padEnd(17)} ${r.model ? `v${r.model.version}` : "-"}${failed ? `  at ${failed}` : ""}`.trimEnd(),
-    );
+    lines.push(`  ${r.id}  ${r.state.padEnd(17)} ${r.model ? `v${r.model.version}` : "-"}${failed ? `  at ${failed}` : ""}`.trimEnd());
   }
   return lines.join("\n");
 }

@@ -5,7 +5,11 @@
  */
 import { z } from "zod";
 
-const positive = (what = "must be > 0") => z.number({ error: `${what}` }).finite({ error: what }).gt(0, { error: what });
+const positive = (what = "must be > 0") =>
+  z
+    .number({ error: `${what}` })
+    .finite({ error: what })
+    .gt(0, { error: what });
 const fraction = z
   .number({ error: "must be a number from 0 to 1 (0.01 = 1%)" })
   .min(0, { error: "must be a number from 0 to 1 (0.01 = 1%)" })
@@ -40,7 +44,12 @@ export const profileSchema = z
     targetRps: positive("must be > 0 (requests per second)").default(20),
     /** share of one instance's measured capacity to plan with: 0.7 keeps 30% spare */
     headroom: z.number({ error: "must be > 0 and <= 1" }).gt(0, { error: "must be > 0 and <= 1" }).max(1, { error: "must be > 0 and <= 1" }).default(0.7),
-    minInstances: z.number().int({ error: "must be an integer >= 1" }).min(1, { error: "must be an integer >= 1" }).max(100, { error: "must be <= 100" }).default(2),
+    minInstances: z
+      .number()
+      .int({ error: "must be an integer >= 1" })
+      .min(1, { error: "must be an integer >= 1" })
+      .max(100, { error: "must be <= 100" })
+      .default(2),
     /** peak memory × this = memory request */
     memoryMargin: z.number({ error: "must be >= 1" }).min(1, { error: "must be >= 1" }).max(10, { error: "must be <= 10" }).default(1.5),
     /** request × this = limit */

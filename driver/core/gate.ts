@@ -53,8 +53,7 @@ function checkMetric(metric: string, rule: MetricRule, value: number | undefined
     if (rule.min_relative_change !== undefined) {
       // A champion at 0 has no relative scale: MLflow then asks for a plain improvement of at least 1e-10.
       // Otherwise the change is divided by |champion|, so a negative champion keeps the comparison's direction.
-      const ok =
-        base === 0 ? (better ? value >= ZERO_BASELINE_STEP : value <= -ZERO_BASELINE_STEP) : gain / Math.abs(base) >= rule.min_relative_change;
+      const ok = base === 0 ? (better ? value >= ZERO_BASELINE_STEP : value <= -ZERO_BASELINE_STEP) : gain / Math.abs(base) >= rule.min_relative_change;
       checks.push({
         metric,
         kind: "relative-change",
@@ -73,15 +72,9 @@ function checkMetric(metric: string, rule: MetricRule, value: number | undefined
  * Evaluates the candidate's metrics. When the candidate *is* the champion (same run), the champion
  * comparison is skipped: a rerun with nothing changed is not asked to beat itself.
  */
-export function evaluateGate(
-  config: GateConfig,
-  candidate: { runId: string; metrics: Metrics },
-  champion: RegisteredModel | undefined,
-): GateResult {
+export function evaluateGate(config: GateConfig, candidate: { runId: string; metrics: Metrics }, champion: RegisteredModel | undefined): GateResult {
   const compareTo = champion && champion.runId !== candidate.runId ? champion : undefined;
-  const checks = Object.entries(config.metrics).flatMap(([metric, rule]) =>
-    checkMetric(metric, rule, candidate.metrics[metric], compareTo),
-  );
+  const checks = Object.entries(config.metrics).flatMap(([metric, rule]) => checkMetric(metric, rule, candidate.metrics[metric], compareTo));
   const failed = checks.filter((c) => !c.passed);
   const championInfo = champion ? { version: champion.version, runId: champion.runId, metrics: champion.metrics } : undefined;
   const against = !champion
@@ -90,7 +83,13 @@ export function evaluateGate(
       ? `champion v${champion.version}`
       : `candidate is champion v${champion.version} itself, comparison skipped`;
   if (config.mode === "disabled") {
-    return { mode: config.mode, outcome: "disabled", checks, champion: championInfo, summary: `gate disabled (${failed.length} of ${checks.length} checks would fail)` };
+    return {
+      mode: config.mode,
+      outcome: "disabled",
+      checks,
+      champion: championInfo,
+      summary: `gate disabled (${failed.length} of ${checks.length} checks would fail)`,
+    };
   }
   if (failed.length === 0) {
     return {

@@ -176,10 +176,7 @@ export function withAllSteps(release: Release): Release {
 }
 
 export function newRelease(id: string, target: string, modelName: string, now: string): Release {
-  const steps = Object.fromEntries(STEPS.map((s) => [s, { status: "pending", attempts: 0 } satisfies StepRecord])) as Record<
-    StepName,
-    StepRecord
-  >;
+  const steps = Object.fromEntries(STEPS.map((s) => [s, { status: "pending", attempts: 0 } satisfies StepRecord])) as Record<StepName, StepRecord>;
   return {
     schema: 1,
     id,

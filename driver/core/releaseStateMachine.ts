@@ -38,14 +38,7 @@ import {
 } from "./errors.js";
 import { evaluateGate } from "./gate.js";
 import type { Progress, Target } from "./ports.js";
-import {
-  CANDIDATE_STEPS,
-  PRODUCTION_STEPS,
-  newRelease,
-  type Release,
-  type RegisteredModel,
-  type StepName,
-} from "./release.js";
+import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type Release, type RegisteredModel, type StepName } from "./release.js";
 
 export interface ReleaseMachineDeps {
   target: Target;
@@ -104,7 +97,9 @@ export class ReleaseStateMachine {
       const release = newRelease(this.newId(), this.t.name, this.deps.config.model.name, this.stamp());
       release.source = await this.t.source.fingerprint();
       await this.save(release);
-      this.deps.progress.info(`release ${release.id} started (commit ${release.source.gitCommit.slice(0, 12)}${release.source.gitDirty ? ", uncommitted changes" : ""})`);
+      this.deps.progress.info(
+        `release ${release.id} started (commit ${release.source.gitCommit.slice(0, 12)}${release.source.gitDirty ? ", uncommitted changes" : ""})`,
+      );
       await this.runCandidate(release).catch((e: unknown) => {
         throw endedRelease(release.id, e);
       });
@@ -118,7 +113,9 @@ export class ReleaseStateMachine {
       const release = await this.t.store.load(id);
       switch (release.state) {
         case "rejected":
-          throw new InvalidStateError(`release ${id} was rejected (${this.failedStep(release)}); that is final: change the code or data and run 'mlops release'`);
+          throw new InvalidStateError(
+            `release ${id} was rejected (${this.failedStep(release)}); that is final: change the code or data and run 'mlops release'`,
+          );
         case "released":
           this.deps.progress.info(`release ${id} is already released; nothing to do`);
           return release;
@@ -274,9 +271,7 @@ export class ReleaseStateMachine {
       const now = await t.source.fingerprint();
       const was = r.source!;
       if (now.codeDigest !== was.codeDigest || now.dataDigest !== was.dataDigest || now.envDigest !== was.envDigest) {
-        throw new InvalidStateError(
-          `the ML code, data or environment changed since release ${r.id} started; start a new release with 'mlops release'`,
-        );
+        throw new InvalidStateError(`the ML code, data or environment changed since release ${r.id} started; start a new release with 'mlops release'`);
       }
       const reused = await t.training.findReusable(was);
       r.training = reused ?? (await t.training.train(was, progress));
@@ -326,7 +321,9 @@ export class ReleaseStateMachine {
         throw e;
       });
       if (d.modelVersion !== r.model!.version || d.digest !== r.model!.digest) {
-        throw new DeploymentError(`${stack} reports version ${d.modelVersion} (${d.digest.slice(0, 12)}) after deploying v${r.model!.version}; check 'mlops status'`);
+        throw new DeploymentError(
+          `${stack} reports version ${d.modelVersion} (${d.digest.slice(0, 12)}) after deploying v${r.model!.version}; check 'mlops status'`,
+        );
       }
       r.deployments[stack] = d;
       return d.detail;

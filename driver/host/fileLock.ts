@@ -11,10 +11,7 @@ export interface FileLock {
   release(): Promise<void>;
 }
 
-export async function acquireFileLock(
-  lockPath: string,
-  opts: { what: string; timeoutMs: number; onWait?: (holderPid: number) => void },
-): Promise<FileLock> {
+export async function acquireFileLock(lockPath: string, opts: { what: string; timeoutMs: number; onWait?: (holderPid: number) => void }): Promise<FileLock> {
   await mkdir(path.dirname(lockPath), { recursive: true });
   const deadline = Date.now() + opts.timeoutMs;
   let told = false;
@@ -38,7 +35,9 @@ export async function acquireFileLock(
       continue;
     }
     if (Date.now() > deadline) {
-      throw new EnvironmentError(`${opts.what} is locked by process ${holder || "?"} (${lockPath}); wait for it to finish or remove the file if that process is gone`);
+      throw new EnvironmentError(
+        `${opts.what} is locked by process ${holder || "?"} (${lockPath}); wait for it to finish or remove the file if that process is gone`,
+      );
     }
     if (!told && holder > 0) {
       opts.onWait?.(holder);

@@ -77,7 +77,12 @@ export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<b
 export async function logTail(file: string, lines = 5): Promise<string> {
   try {
     const text = await readFile(file, "utf8");
-    return text.trimEnd().split("\n").filter((l) => l.trim() !== "").slice(-lines).join("\n");
+    return text
+      .trimEnd()
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .slice(-lines)
+      .join("\n");
   } catch {
     return "";
   }

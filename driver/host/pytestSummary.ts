@@ -13,7 +13,8 @@ export interface PytestCounts {
 }
 
 const COUNT = /(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)\b/g;
-const SUMMARY = /^(?:=+ )?(?:(?:\d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)(?:, )?)+|no tests ran)(?: in ([\d.]+)s)?(?: \([^)]*\))?(?: =+)?$/;
+const SUMMARY =
+  /^(?:=+ )?(?:(?:\d+ (?:passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)(?:, )?)+|no tests ran)(?: in ([\d.]+)s)?(?: \([^)]*\))?(?: =+)?$/;
 
 /** The counts of the last summary line in `output`, or undefined if pytest printed none. */
 export function parsePytestSummary(output: string): PytestCounts | undefined {

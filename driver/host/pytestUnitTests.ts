@@ -38,11 +38,15 @@ export class PytestUnitTests implements TestPort {
     const code = r.exitCode ?? -1;
     if (code === 2 || (counts && counts.errors > 0 && counts.passed + counts.failed === 0)) {
       const why = firstPytestError(output) ?? counts?.line ?? "interrupted";
-      throw new UnitTestsFailedError(`the ML unit tests could not run (pytest exit ${code}): ${why.slice(0, 300)}; fix ml/tests or the code they import, then start a new release`);
+      throw new UnitTestsFailedError(
+        `the ML unit tests could not run (pytest exit ${code}): ${why.slice(0, 300)}; fix ml/tests or the code they import, then start a new release`,
+      );
     }
     if (code === 3 || code === 4 || (code !== 0 && code !== 1 && code !== 5) || (code === 1 && !counts)) {
       const why = firstPytestError(output) ?? outputTail.split("\n").slice(-1)[0] ?? "";
-      throw new EnvironmentError(`pytest could not run in the Python environment (exit ${code}): ${why.slice(0, 300)}; run it by hand: cd ml && ${env.python} -m pytest tests`);
+      throw new EnvironmentError(
+        `pytest could not run in the Python environment (exit ${code}): ${why.slice(0, 300)}; run it by hand: cd ml && ${env.python} -m pytest tests`,
+      );
     }
     return { passed: counts?.passed ?? 0, failed: (counts?.failed ?? 0) + (counts?.errors ?? 0), durationMs, outputTail };
   }

@@ -68,7 +68,9 @@ export async function checkPythonVersion(wanted: string, interpreter = basePytho
   }
   const have = r.stdout.trim();
   if (have !== wanted) {
-    throw new EnvironmentError(`${askedBy} asks for Python ${wanted} but ${interpreter} is Python ${have}; install Python ${wanted} or set MLOPS_PYTHON to a Python ${wanted} interpreter`);
+    throw new EnvironmentError(
+      `${askedBy} asks for Python ${wanted} but ${interpreter} is Python ${have}; install Python ${wanted} or set MLOPS_PYTHON to a Python ${wanted} interpreter`,
+    );
   }
 }
 
@@ -109,7 +111,18 @@ export async function ensurePythonEnv(o: EnsureEnvOptions): Promise<PythonEnv> {
   });
   try {
     if (await ready()) return envOf(dir, digest);
-    await build(dir, digest, { python: conda.python, requirementsText: pipRequirementsText(conda, condaFile), packages: conda.requirements.length, source: condaFile, expectedMinutes: EXPECTED_MINUTES }, o.progress);
+    await build(
+      dir,
+      digest,
+      {
+        python: conda.python,
+        requirementsText: pipRequirementsText(conda, condaFile),
+        packages: conda.requirements.length,
+        source: condaFile,
+        expectedMinutes: EXPECTED_MINUTES,
+      },
+      o.progress,
+    );
     return envOf(dir, digest);
   } finally {
     await lock.release();
@@ -212,7 +225,12 @@ async function build(dir: string, digest: string, spec: BuildSpec, progress: Pro
     // leave no marker: the next run discards this directory and starts over
     throw new EnvironmentError(`pip could not install ${spec.source}'s packages: ${err.slice(0, 300)} (full log: ${logFile})`);
   }
-  const marker: Marker = { envDigest: digest, python: spec.python, createdAt: new Date().toISOString(), installSeconds: Math.round((Date.now() - started) / 1000) };
+  const marker: Marker = {
+    envDigest: digest,
+    python: spec.python,
+    createdAt: new Date().toISOString(),
+    installSeconds: Math.round((Date.now() - started) / 1000),
+  };
   await writeFile(path.join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
   progress.info(`Python environment ready in ${secs(started)}`);
 }

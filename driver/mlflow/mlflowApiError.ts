@@ -11,7 +11,6 @@ export class MlflowApiError extends MlopsError {
   }
 }
 
-export const isNotFound = (e: unknown): boolean =>
-  e instanceof MlflowApiError && (e.errorCode === "RESOURCE_DOES_NOT_EXIST" || e.status === 404);
+export const isNotFound = (e: unknown): boolean => e instanceof MlflowApiError && (e.errorCode === "RESOURCE_DOES_NOT_EXIST" || e.status === 404);
 
 export const isAlreadyExists = (e: unknown): boolean => e instanceof MlflowApiError && e.errorCode === "RESOURCE_ALREADY_EXISTS";

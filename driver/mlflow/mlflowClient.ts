@@ -222,7 +222,8 @@ export class MlflowClient {
 
   /** An unknown alias is undefined: MLflow answers it with 400 INVALID_PARAMETER_VALUE "... not found". */
   async getModelVersionByAlias(name: string, alias: string): Promise<MlflowModelVersion | undefined> {
-    const unknownAlias = (e: unknown) => isNotFound(e) || (e instanceof MlflowApiError && e.errorCode === "INVALID_PARAMETER_VALUE" && /not found/i.test(e.message));
+    const unknownAlias = (e: unknown) =>
+      isNotFound(e) || (e instanceof MlflowApiError && e.errorCode === "INVALID_PARAMETER_VALUE" && /not found/i.test(e.message));
     return (await this.find<{ model_version: MlflowModelVersion }>(`${API}/registered-models/alias`, { name, alias }, unknownAlias))?.model_version;
   }
 

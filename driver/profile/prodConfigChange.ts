@@ -53,7 +53,8 @@ function setScalar(doc: Document, keyPath: string[], value: string | number, cha
 
 /** Plans the change to `text` (the contents of `Pulumi.<stack>.yaml`); nothing is written. */
 export function planConfigChange(text: string, stack: string, rec: SizingRecommendation, fileName = `Pulumi.${stack}.yaml`): ConfigChange {
-  if (!rec.feasible) throw new ConfigError(`the profile found no load level within the SLO, so there is no sizing to apply to ${fileName}; see the profile's reasoning`);
+  if (!rec.feasible)
+    throw new ConfigError(`the profile found no load level within the SLO, so there is no sizing to apply to ${fileName}; see the profile's reasoning`);
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new ConfigError(`${fileName} is not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
   const serving = doc.getIn(["config", SERVING], true);
@@ -71,7 +72,8 @@ export function planConfigChange(text: string, stack: string, rec: SizingRecomme
     const max = Number(doc.getIn(["config", SERVING, "scale", "maxInstances"]));
     if (!(max >= rec.instances)) set(["scale", "maxInstances"], rec.instances);
   } else if (scaleType === "Default" || scaleType === undefined) {
-    if (doc.getIn(["config", SERVING, "scale"]) === undefined) throw new ConfigError(`${fileName} has no ${SERVING}.scale; add scale: {type: Default, instanceCount: 1} and run again`);
+    if (doc.getIn(["config", SERVING, "scale"]) === undefined)
+      throw new ConfigError(`${fileName} has no ${SERVING}.scale; add scale: {type: Default, instanceCount: 1} and run again`);
     set(["scale", "instanceCount"], rec.instances);
   } else {
     throw new ConfigError(`${SERVING}.scale.type in ${fileName} is ${String(scaleType)}; expected Default or TargetUtilization`);
@@ -91,7 +93,9 @@ function validateStackText(text: string, stack: string, fileName: string): void 
     parseStackConfig(stack, raw);
   } catch (e) {
     if (e instanceof StackConfigError) {
-      throw new ConfigError(`the recommended sizing would make ${fileName} invalid (${e.problems.join("; ")}); size the AKS nodes up or lower profile.limitFactor`);
+      throw new ConfigError(
+        `the recommended sizing would make ${fileName} invalid (${e.problems.join("; ")}); size the AKS nodes up or lower profile.limitFactor`,
+      );
     }
     throw e;
   }

@@ -26,7 +26,9 @@ export interface ProfileEndpointOptions {
 export async function profileEndpoint(o: ProfileEndpointOptions): Promise<ProfileReport> {
   const c = o.config;
   const total = c.warmupSeconds + c.concurrency.length * c.secondsPerLevel;
-  o.progress.info(`profiling ${o.url}: concurrency ${c.concurrency.join(", ")}, ${c.secondsPerLevel}s each (at most ${Math.ceil(total)}s); SLO p95 ${c.slo.p95Ms} ms, p99 ${c.slo.p99Ms} ms`);
+  o.progress.info(
+    `profiling ${o.url}: concurrency ${c.concurrency.join(", ")}, ${c.secondsPerLevel}s each (at most ${Math.ceil(total)}s); SLO p95 ${c.slo.p95Ms} ms, p99 ${c.slo.p99Ms} ms`,
+  );
   const run = await runProfile({
     request: { url: o.url, body: o.body, ...(o.headers ? { headers: o.headers } : {}) },
     settings: { concurrency: c.concurrency, secondsPerLevel: c.secondsPerLevel, warmupSeconds: c.warmupSeconds, slo: c.slo },

@@ -44,7 +44,16 @@ export function recommendSizing(input: SizingInput): SizingRecommendation {
         ? `no level met the SLO (concurrency ${first.concurrency}: ${first.verdict}); nothing safe to recommend: make the model faster or relax profile.slo`
         : "no level was measured; nothing to recommend",
     );
-    return { feasible: false, sustainableRps: 0, atConcurrency: 0, instances: 0, requests: { ...current.requests }, limits: { ...current.limits }, inputs, reasoning };
+    return {
+      feasible: false,
+      sustainableRps: 0,
+      atConcurrency: 0,
+      instances: 0,
+      requests: { ...current.requests },
+      limits: { ...current.limits },
+      inputs,
+      reasoning,
+    };
   }
 
   const best = within.reduce((a, b) => (b.throughputRps > a.throughputRps ? b : a));
@@ -67,7 +76,9 @@ export function recommendSizing(input: SizingInput): SizingRecommendation {
     const cpu = formatCpu(res.cpuCores);
     const memory = formatMemory(res.peakRssBytes * memoryMargin);
     reasoning.push(`cpu request: ${res.cpuCores.toFixed(3)} cores measured at concurrency ${best.concurrency}, rounded up to ${cpu}`);
-    reasoning.push(`memory request: peak RSS ${formatBytes(res.peakRssBytes)} × ${memoryMargin} = ${formatBytes(res.peakRssBytes * memoryMargin)}, rounded up to ${memory}`);
+    reasoning.push(
+      `memory request: peak RSS ${formatBytes(res.peakRssBytes)} × ${memoryMargin} = ${formatBytes(res.peakRssBytes * memoryMargin)}, rounded up to ${memory}`,
+    );
     requests = { cpu, memory };
   } else {
     requests = { ...current.requests };

@@ -18,7 +18,10 @@ function toolsRoot(repoRoot: string): string | undefined {
 }
 
 function older(a: string, b: string): boolean {
-  const pa = a.replace(/^v/, "").split(/[.-]/).map((x) => parseInt(x, 10) || 0);
+  const pa = a
+    .replace(/^v/, "")
+    .split(/[.-]/)
+    .map((x) => parseInt(x, 10) || 0);
   const pb = b.split(".").map((x) => parseInt(x, 10));
   for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) < (pb[i] ?? 0);
   return false;
@@ -39,12 +42,16 @@ export function pulumiCommand(repoRoot: string): Promise<PulumiCommand> {
       } catch (e) {
         const msg = (e as Error)?.message ?? String(e);
         if (/Minimum version|Major version/.test(msg)) {
-          throw new EnvironmentError(`the pulumi CLI ${root ? `in ${root}/bin ` : ""}is not a version the Automation API supports (${msg.split(".")[0]}); install Pulumi >= ${MIN_PULUMI_VERSION} and run again`);
+          throw new EnvironmentError(
+            `the pulumi CLI ${root ? `in ${root}/bin ` : ""}is not a version the Automation API supports (${msg.split(".")[0]}); install Pulumi >= ${MIN_PULUMI_VERSION} and run again`,
+          );
         }
         throw new EnvironmentError(
           root
             ? `${root}/bin/pulumi does not run; rebuild it with scripts/build-pulumi.sh or remove it to use pulumi from PATH`
-            : "the pulumi CLI was not found on PATH; install Pulumi >= " + MIN_PULUMI_VERSION + " (or build it with scripts/build-pulumi.sh into .tools/bin) and run again",
+            : "the pulumi CLI was not found on PATH; install Pulumi >= " +
+                MIN_PULUMI_VERSION +
+                " (or build it with scripts/build-pulumi.sh into .tools/bin) and run again",
         );
       }
       const version = cmd.version?.toString() ?? "";

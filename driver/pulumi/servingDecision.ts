@@ -73,7 +73,7 @@ export function decideServing(current: ServingConfig, modelName: string, version
     };
   }
 
-  const color = holder?.[0] ?? COLORS.find((c) => c !== activeName && !(deployments[c]?.weight)) ?? COLORS.find((c) => c !== activeName)!;
+  const color = holder?.[0] ?? COLORS.find((c) => c !== activeName && !deployments[c]?.weight) ?? COLORS.find((c) => c !== activeName)!;
   const next: Record<string, DeploymentConfig> = {};
   for (const [name, d] of Object.entries(deployments)) next[name] = { version: d.version, weight: 0 };
   next[color] = { version, weight: 100 };

@@ -21,18 +21,34 @@ const statusClass = (s: string): string => (s === "failed" || s === "FAILED" ? "
 
 export function renderHtml(m: ReportModel): string {
   const b: string[] = [];
-  b.push(`<h1>${e(m.title)}</h1>`, table(["", ""], m.summary.map(([k, v]) => [k, v]), "kv"));
-  b.push(`<h2>Steps</h2><table><thead><tr><th>step</th><th>status</th><th>detail</th></tr></thead><tbody>${m.steps
-    .map((s) => `<tr><td>${e(s.step)}</td><td class="${statusClass(s.status)}">${e(s.status)}</td><td>${e(s.detail)}</td></tr>`)
-    .join("")}</tbody></table>`);
+  b.push(
+    `<h1>${e(m.title)}</h1>`,
+    table(
+      ["", ""],
+      m.summary.map(([k, v]) => [k, v]),
+      "kv",
+    ),
+  );
+  b.push(
+    `<h2>Steps</h2><table><thead><tr><th>step</th><th>status</th><th>detail</th></tr></thead><tbody>${m.steps
+      .map((s) => `<tr><td>${e(s.step)}</td><td class="${statusClass(s.status)}">${e(s.status)}</td><td>${e(s.detail)}</td></tr>`)
+      .join("")}</tbody></table>`,
+  );
   b.push(`<h2>Challenger vs champion</h2>`);
   if (m.metrics.length) {
     b.push(`<figure>${metricPanels(m.metrics, { challenger: "challenger", champion: m.championLabel.replace(/ \(none\)$/, "") })}</figure>`);
-    b.push(table(["metric", "challenger", m.championLabel], m.metrics.map((x) => [x.name, fmtNum(x.challenger), x.champion === undefined ? "-" : fmtNum(x.champion)])));
+    b.push(
+      table(
+        ["metric", "challenger", m.championLabel],
+        m.metrics.map((x) => [x.name, fmtNum(x.challenger), x.champion === undefined ? "-" : fmtNum(x.champion)]),
+      ),
+    );
     if (m.gateChecks.length) {
-      b.push(`<table><thead><tr><th>gate check</th><th>result</th><th>detail</th></tr></thead><tbody>${m.gateChecks
-        .map((c) => `<tr><td>${e(c.metric)}</td><td class="${c.passed ? "ok" : "bad"}">${c.passed ? "passed" : "FAILED"}</td><td>${e(c.detail)}</td></tr>`)
-        .join("")}</tbody></table>`);
+      b.push(
+        `<table><thead><tr><th>gate check</th><th>result</th><th>detail</th></tr></thead><tbody>${m.gateChecks
+          .map((c) => `<tr><td>${e(c.metric)}</td><td class="${c.passed ? "ok" : "bad"}">${c.passed ? "passed" : "FAILED"}</td><td>${e(c.detail)}</td></tr>`)
+          .join("")}</tbody></table>`,
+      );
     }
   } else b.push(`<p>No training metrics recorded.</p>`);
   b.push(`<h2>Load profile</h2>`);
@@ -64,7 +80,15 @@ export function renderHtml(m: ReportModel): string {
     b.push(table(["", ""], m.sizing.rows, "kv"), `<ul>${m.sizing.reasoning.map((r) => `<li>${e(r)}</li>`).join("")}</ul>`);
     const c = m.sizing.change;
     if (c?.diff) {
-      const lines = c.diff.split("\n").map((l) => (l.startsWith("+") && !l.startsWith("+++") ? `<span class="add">${e(l)}</span>` : l.startsWith("-") && !l.startsWith("---") ? `<span class="del">${e(l)}</span>` : e(l)));
+      const lines = c.diff
+        .split("\n")
+        .map((l) =>
+          l.startsWith("+") && !l.startsWith("+++")
+            ? `<span class="add">${e(l)}</span>`
+            : l.startsWith("-") && !l.startsWith("---")
+              ? `<span class="del">${e(l)}</span>`
+              : e(l),
+        );
       b.push(`<p>The change to <code>${e(c.file)}</code> (applied only by <code>mlops profile int --apply</code>):</p><pre>${lines.join("\n")}</pre>`);
     } else if (c) b.push(`<p><code>${e(c.file)}</code> already holds this sizing.</p>`);
   }

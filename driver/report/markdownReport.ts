@@ -9,11 +9,38 @@ function table(head: string[], rows: string[][]): string {
 }
 
 export function renderMarkdown(m: ReportModel): string {
-  const out: string[] = [`# ${escapeMdCell(m.title)}`, "", table(["", ""], m.summary), "", "## Steps", "", table(["step", "status", "detail"], m.steps.map((s) => [s.step, s.status, s.detail]))];
+  const out: string[] = [
+    `# ${escapeMdCell(m.title)}`,
+    "",
+    table(["", ""], m.summary),
+    "",
+    "## Steps",
+    "",
+    table(
+      ["step", "status", "detail"],
+      m.steps.map((s) => [s.step, s.status, s.detail]),
+    ),
+  ];
   out.push("", "## Challenger vs champion", "");
   if (m.metrics.length) {
-    out.push(table(["metric", "challenger", m.championLabel], m.metrics.map((x) => [x.name + (x.lowerIsBetter ? " (lower is better)" : x.lowerIsBetter === false ? " (higher is better)" : ""), fmtNum(x.challenger), x.champion === undefined ? "-" : fmtNum(x.champion)])));
-    if (m.gateChecks.length) out.push("", table(["gate check", "result", "detail"], m.gateChecks.map((c) => [c.metric, c.passed ? "passed" : "FAILED", c.detail])));
+    out.push(
+      table(
+        ["metric", "challenger", m.championLabel],
+        m.metrics.map((x) => [
+          x.name + (x.lowerIsBetter ? " (lower is better)" : x.lowerIsBetter === false ? " (higher is better)" : ""),
+          fmtNum(x.challenger),
+          x.champion === undefined ? "-" : fmtNum(x.champion),
+        ]),
+      ),
+    );
+    if (m.gateChecks.length)
+      out.push(
+        "",
+        table(
+          ["gate check", "result", "detail"],
+          m.gateChecks.map((c) => [c.metric, c.passed ? "passed" : "FAILED", c.detail]),
+        ),
+      );
   } else out.push("No training metrics recorded.");
   out.push("", "## Load profile", "");
   if (m.profile) {

@@ -56,7 +56,12 @@ export function buildReportModel(r: Release, change?: ConfigChange): ReportModel
   };
   const metrics: MetricPair[] = Object.entries(r.training?.metrics ?? {}).map(([name, v]) => {
     const lib = lowerIsBetter(name);
-    return { name, challenger: v, ...(champ?.metrics[name] !== undefined ? { champion: champ.metrics[name] } : {}), ...(lib !== undefined ? { lowerIsBetter: lib } : {}) };
+    return {
+      name,
+      challenger: v,
+      ...(champ?.metrics[name] !== undefined ? { champion: champ.metrics[name] } : {}),
+      ...(lib !== undefined ? { lowerIsBetter: lib } : {}),
+    };
   });
   const out: ReportModel = {
     title: `Release ${r.id}: ${model}`,
@@ -112,7 +117,15 @@ export function buildReportModel(r: Release, change?: ConfigChange): ReportModel
     out.rollout = {
       title: `${ro.from}${ro.fromVersion ? ` (v${ro.fromVersion})` : ""} -> ${ro.to} (v${ro.toVersion})`,
       outcome: `${ro.outcome}: ${ro.detail}`,
-      rows: ro.steps.map((s) => [s.percent === 0 ? "pre-check" : `${s.percent}%`, String(s.requests), String(s.errors), pct(s.errorRate), s.healthy ? "yes" : "no", s.passed ? "passed" : "FAILED", s.detail]),
+      rows: ro.steps.map((s) => [
+        s.percent === 0 ? "pre-check" : `${s.percent}%`,
+        String(s.requests),
+        String(s.errors),
+        pct(s.errorRate),
+        s.healthy ? "yes" : "no",
+        s.passed ? "passed" : "FAILED",
+        s.detail,
+      ]),
     };
   }
   return out;

@@ -13,7 +13,7 @@ export function niceScale(max: number, ticks = 5): { top: number; step: number }
   if (!(max > 0) || !Number.isFinite(max)) return { top: 1, step: 0.2 };
   const raw = max / ticks;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag);
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   return { top: Number((Math.ceil(max / step - 1e-9) * step).toPrecision(12)), step };
 }
 
@@ -51,7 +51,9 @@ export function metricPanels(metrics: readonly MetricPair[], labels = { challeng
       { v: m.challenger, label: labels.challenger, color: COLORS[0]! },
     ];
     parts.push(`<g>`);
-    parts.push(`<text x="${x0 + pw / 2}" y="22" text-anchor="middle" font-size="14" font-weight="600" ${FONT}>${escapeXml(m.name)}${m.lowerIsBetter ? " (lower is better)" : m.lowerIsBetter === false ? " (higher is better)" : ""}</text>`);
+    parts.push(
+      `<text x="${x0 + pw / 2}" y="22" text-anchor="middle" font-size="14" font-weight="600" ${FONT}>${escapeXml(m.name)}${m.lowerIsBetter ? " (lower is better)" : m.lowerIsBetter === false ? " (higher is better)" : ""}</text>`,
+    );
     parts.push(`<line x1="${x0 + 20}" y1="${plotTop + plotH}" x2="${x0 + pw - 20}" y2="${plotTop + plotH}" stroke="#6b7280"/>`);
     bars.forEach((b, j) => {
       const bx = x0 + 40 + j * 80;
@@ -59,8 +61,12 @@ export function metricPanels(metrics: readonly MetricPair[], labels = { challeng
         parts.push(`<text x="${bx + 20}" y="${plotTop + plotH - 6}" text-anchor="middle" font-size="11" fill="#6b7280" ${FONT}>none</text>`);
       } else {
         const h = Math.max(1, (Math.abs(b.v) / top) * plotH);
-        parts.push(`<rect x="${bx}" y="${(plotTop + plotH - h).toFixed(1)}" width="40" height="${h.toFixed(1)}" fill="${b.color}"><title>${escapeXml(`${b.label} ${m.name} = ${b.v}`)}</title></rect>`);
-        parts.push(`<text x="${bx + 20}" y="${(plotTop + plotH - h - 5).toFixed(1)}" text-anchor="middle" font-size="12" ${FONT}>${escapeXml(fmtNum(b.v))}</text>`);
+        parts.push(
+          `<rect x="${bx}" y="${(plotTop + plotH - h).toFixed(1)}" width="40" height="${h.toFixed(1)}" fill="${b.color}"><title>${escapeXml(`${b.label} ${m.name} = ${b.v}`)}</title></rect>`,
+        );
+        parts.push(
+          `<text x="${bx + 20}" y="${(plotTop + plotH - h - 5).toFixed(1)}" text-anchor="middle" font-size="12" ${FONT}>${escapeXml(fmtNum(b.v))}</text>`,
+        );
       }
       parts.push(`<text x="${bx + 20}" y="${plotTop + plotH + 16}" text-anchor="middle" font-size="11" fill="#374151" ${FONT}>${escapeXml(b.label)}</text>`);
     });
@@ -121,7 +127,9 @@ export function lineChart(spec: LineChartSpec): string {
     const pts = s.values.map((v, i) => `${xs(i).toFixed(1)},${ys(v).toFixed(1)}`).join(" ");
     if (s.values.length > 1) p.push(`<polyline points="${pts}" fill="none" stroke="${color}" stroke-width="2"/>`);
     s.values.forEach((v, i) => {
-      p.push(`<circle cx="${xs(i).toFixed(1)}" cy="${ys(v).toFixed(1)}" r="3.5" fill="${color}"><title>${escapeXml(`${s.name} at ${spec.x[i]}: ${fmtNum(v)}`)}</title></circle>`);
+      p.push(
+        `<circle cx="${xs(i).toFixed(1)}" cy="${ys(v).toFixed(1)}" r="3.5" fill="${color}"><title>${escapeXml(`${s.name} at ${spec.x[i]}: ${fmtNum(v)}`)}</title></circle>`,
+      );
     });
     const ly = legendY + k * 18;
     p.push(`<rect x="${m.l + pw + 8}" y="${ly - 5}" width="12" height="3" fill="${color}"/>`);

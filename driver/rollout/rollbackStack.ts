@@ -36,7 +36,9 @@ export async function rollbackStack(target: Target, stack: StackName, progress: 
     }
     const previous = await target.registry.getVersion(d.modelName, d.previous.modelVersion);
     if (!previous || previous.digest !== d.previous.digest) {
-      throw new NotFoundError(`${d.modelName} v${d.previous.modelVersion} (${d.previous.digest.slice(0, 12)}) is no longer in the registry; it cannot be put back`);
+      throw new NotFoundError(
+        `${d.modelName} v${d.previous.modelVersion} (${d.previous.digest.slice(0, 12)}) is no longer in the registry; it cannot be put back`,
+      );
     }
     progress.info(`rolling ${stack} back from v${status.modelVersion} to v${previous.version}`);
     const env = target.environments;

@@ -52,7 +52,17 @@ export async function runStagedRollout(run: RolloutRun): Promise<RolloutRecord> 
   // Before any traffic: the new deployment must answer its health check.
   const preAt = now().toISOString();
   const pre = await control.health();
-  record({ percent: 0, startedAt: preAt, endedAt: now().toISOString(), healthy: pre.ok, requests: 0, errors: 0, errorRate: 0, passed: pre.ok, detail: `pre-check: ${pre.detail}` });
+  record({
+    percent: 0,
+    startedAt: preAt,
+    endedAt: now().toISOString(),
+    healthy: pre.ok,
+    requests: 0,
+    errors: 0,
+    errorRate: 0,
+    passed: pre.ok,
+    detail: `pre-check: ${pre.detail}`,
+  });
   if (!pre.ok) return rollBack(`${run.to} (v${run.toVersion}) failed its health check before taking traffic: ${pre.detail}`);
 
   for (const percent of settings.steps) {
@@ -81,7 +91,17 @@ export async function runStagedRollout(run: RolloutRun): Promise<RolloutRecord> 
         detail: problems.length ? problems.join("; ") : `${e.requests} requests, ${e.errors} errors (${pct(e.rate)}), healthy`,
       };
     } catch (err) {
-      step = { percent, startedAt, endedAt: now().toISOString(), healthy: false, requests: 0, errors: 0, errorRate: 0, passed: false, detail: `check could not run: ${(err as Error).message}` };
+      step = {
+        percent,
+        startedAt,
+        endedAt: now().toISOString(),
+        healthy: false,
+        requests: 0,
+        errors: 0,
+        errorRate: 0,
+        passed: false,
+        detail: `check could not run: ${(err as Error).message}`,
+      };
     }
     record(step);
     if (!step.passed) return rollBack(`step ${percent}% failed: ${step.detail}`);

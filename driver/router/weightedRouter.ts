@@ -31,7 +31,8 @@ export interface RunningRouter {
 }
 
 export function validateWeights(weights: unknown, upstreams: Record<string, string>): Record<string, number> {
-  if (weights === null || typeof weights !== "object" || Array.isArray(weights)) throw new RangeError("weights must be an object such as {\"blue\": 90, \"green\": 10}");
+  if (weights === null || typeof weights !== "object" || Array.isArray(weights))
+    throw new RangeError('weights must be an object such as {"blue": 90, "green": 10}');
   const out: Record<string, number> = {};
   for (const [name, w] of Object.entries(weights as Record<string, unknown>)) {
     if (!(name in upstreams)) throw new RangeError(`unknown upstream '${name}'; known: ${Object.keys(upstreams).join(", ")}`);
@@ -100,18 +101,15 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
       if (!res.headersSent) sendJson(res, status, { error: `upstream ${name} ${why}` });
       else res.destroy();
     };
-    const up = http.request(
-      { host: base.hostname, port: base.port, method: req.method, path: req.url, headers, agent, timeout: timeoutMs },
-      (upRes) => {
-        const status = upRes.statusCode ?? 502;
-        done = true;
-        if (status >= 500) c.serverErrors += 1;
-        else if (status >= 400) c.clientErrors += 1;
-        else c.ok += 1;
-        res.writeHead(status, { ...upRes.headers, "x-mlops-upstream": name });
-        upRes.pipe(res);
-      },
-    );
+    const up = http.request({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers, agent, timeout: timeoutMs }, (upRes) => {
+      const status = upRes.statusCode ?? 502;
+      done = true;
+      if (status >= 500) c.serverErrors += 1;
+      else if (status >= 400) c.clientErrors += 1;
+      else c.ok += 1;
+      res.writeHead(status, { ...upRes.headers, "x-mlops-upstream": name });
+      upRes.pipe(res);
+    });
     up.on("timeout", () => {
       fail(504, "timed out");
       up.destroy();

@@ -93,7 +93,10 @@ export function pinDrift(a: { file: string; env: CondaEnv }, b: { file: string; 
   const pa = exactPins(a.env);
   const pb = exactPins(b.env);
   for (const name of MODEL_BYTES_PACKAGES) {
-    for (const [file, pins] of [[a.file, pa], [b.file, pb]] as const) {
+    for (const [file, pins] of [
+      [a.file, pa],
+      [b.file, pb],
+    ] as const) {
       if (!pins.has(name)) out.push(`${name}: not pinned with == in ${file}`);
     }
   }

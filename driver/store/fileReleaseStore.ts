@@ -67,7 +67,10 @@ export class FileReleaseStore implements ReleaseStore {
     } catch {
       return [];
     }
-    const ids = names.filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5)).filter((id) => ID.test(id));
+    const ids = names
+      .filter((n) => n.endsWith(".json"))
+      .map((n) => n.slice(0, -5))
+      .filter((id) => ID.test(id));
     const releases = await Promise.all(ids.map((id) => this.load(id)));
     return releases.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
@@ -91,9 +94,7 @@ export class FileReleaseStore implements ReleaseStore {
         holder = undefined; // half-written or vanished: treat as stale
       }
       if (holder && holder.host === mine.host && alive(holder.pid)) {
-        throw new ReleaseLockedError(
-          `another mlops command is running (${holder.purpose}, pid ${holder.pid}, since ${holder.since}); wait for it to finish`,
-        );
+        throw new ReleaseLockedError(`another mlops command is running (${holder.purpose}, pid ${holder.pid}, since ${holder.since}); wait for it to finish`);
       }
       if (holder && holder.host !== mine.host) {
         throw new ReleaseLockedError(

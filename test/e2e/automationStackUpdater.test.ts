@@ -30,7 +30,12 @@ describe(`Automation API stack updater with the real pulumi CLI${SKIP_ENGINE ? "
     symlinkSync(path.join(REPO, ".tools"), path.join(dir, ".tools"));
     writeFileSync(path.join(dir, "Pulumi.yaml"), "name: mlops\nruntime: nodejs\n");
     mkdirSync(path.join(dir, "state"));
-    env = { PULUMI_BACKEND_URL: `file://${dir}/state`, PULUMI_CONFIG_PASSPHRASE: "test", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_HOME: path.join(dir, "home") };
+    env = {
+      PULUMI_BACKEND_URL: `file://${dir}/state`,
+      PULUMI_CONFIG_PASSPHRASE: "test",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_HOME: path.join(dir, "home"),
+    };
     execFileSync(cli, ["stack", "init", "int", "--non-interactive"], { cwd: dir, env: { ...process.env, ...env }, stdio: "ignore" });
   });
   after(() => dir && rmSync(dir, { recursive: true, force: true }));
@@ -63,13 +68,23 @@ describe(`stack config edit against the real pulumi CLI${SKIP_ENGINE ? " [skippe
     try {
       writeFileSync(path.join(dir, "Pulumi.yaml"), "name: mlops\nruntime: nodejs\n");
       copyFileSync(path.join(REPO, "Pulumi.int.yaml"), path.join(dir, "Pulumi.int.yaml"));
-      const env = { ...process.env, PULUMI_BACKEND_URL: `file://${dir}/state`, PULUMI_CONFIG_PASSPHRASE: "test", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_HOME: path.join(dir, "home") };
+      const env = {
+        ...process.env,
+        PULUMI_BACKEND_URL: `file://${dir}/state`,
+        PULUMI_CONFIG_PASSPHRASE: "test",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_HOME: path.join(dir, "home"),
+      };
       execFileSync("mkdir", ["-p", `${dir}/state`]);
       execFileSync(cli, ["stack", "init", "int", "--non-interactive"], { cwd: dir, env, stdio: "ignore" });
       // a model rename, then two blue/green flips: the CLI's file and ours must hold the same config each time
       let ours = original;
       let serving = readServingYaml(original);
-      for (const [model, version] of [["other-model", "1"], ["other-model", "2"], ["other-model", "3"]] as const) {
+      for (const [model, version] of [
+        ["other-model", "1"],
+        ["other-model", "2"],
+        ["other-model", "3"],
+      ] as const) {
         const next = decideServing(serving, model, version).serving;
         for (const cmd of servingPathCommands(serving, next)) execFileSync(cli, [...cmd, "--stack", "int"], { cwd: dir, env, stdio: "ignore" });
         ours = editServingYaml(ours, next);

@@ -34,7 +34,11 @@ async function mlops(repo: string, ...args: string[]): Promise<{ code: number; s
   }
 }
 
-const csvRows = (file: string): string[][] => readFileSync(file, "utf8").trimEnd().split("\n").map((l) => l.split(","));
+const csvRows = (file: string): string[][] =>
+  readFileSync(file, "utf8")
+    .trimEnd()
+    .split("\n")
+    .map((l) => l.split(","));
 
 /** The one line mlops prints for an error (progress lines start with [mlops]). */
 const errorLines = (stderr: string): string[] => stderr.split("\n").filter((l) => l.startsWith("mlops: "));
@@ -81,16 +85,27 @@ describe("mlops score-batch on the local target, end to end (real release, azmli
   it("bad rows are counted and reported with their row number and column; the good rows are scored, none as a silent zero", async () => {
     const good = "59,2,32.1,101,157,93.2,38,4,4.8598,87";
     const input = path.join(repo.root, "mixed.csv");
-    await writeFile(input, [FEATURES, good, "1,2,3", good.replace("32.1", "abc"), good.replace("101", "NaN"), good.replace("157", "-inf"), good].join("\n") + "\n");
+    await writeFile(
+      input,
+      [FEATURES, good, "1,2,3", good.replace("32.1", "abc"), good.replace("101", "NaN"), good.replace("157", "-inf"), good].join("\n") + "\n",
+    );
     const output = path.join(repo.root, "mixed-scored.csv");
     const r = await mlops(repo.root, "score-batch", "--stack", "int", "--input", input, "--output", output);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/scored 2 of 6 rows with diabetes-ridge v1 .* 4 failed/);
-    expect(csvRows(output).slice(1).map((c) => c[1])).to.deep.equal(["1", "6"]);
-    expect(csvRows(output).slice(1).every((c) => Number(c[2]) !== 0 && Number.isFinite(Number(c[2])))).to.equal(true);
+    expect(
+      csvRows(output)
+        .slice(1)
+        .map((c) => c[1]),
+    ).to.deep.equal(["1", "6"]);
+    expect(
+      csvRows(output)
+        .slice(1)
+        .every((c) => Number(c[2]) !== 0 && Number.isFinite(Number(c[2]))),
+    ).to.equal(true);
     const errors = readFileSync(`${output}.errors.csv`, "utf8").trimEnd().split("\n").slice(1);
     expect(errors).to.deep.equal([
-      "mixed.csv,2,,\"expected 10 values, found 3\"",
+      'mixed.csv,2,,"expected 10 values, found 3"',
       "mixed.csv,3,bmi,'abc' is not a number",
       "mixed.csv,4,bp,'NaN' is not a finite number",
       "mixed.csv,5,s1,'-inf' is not a finite number",
@@ -127,10 +142,14 @@ describe("mlops score-batch on the local target, end to end (real release, azmli
     const row = "59,2,32.1,101,157,93.2,38,4,4.8598,87\n";
     await writeFile(input, FEATURES + "\n" + row.repeat(400_000));
     const output = path.join(repo.root, "killed.csv");
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "mlops.js"), "--repo", repo.root, "score-batch", "--stack", "int", "--input", input, "--output", output], {
-      env: { ...process.env, MLOPS_VENV_ROOT: SHARED_VENV_ROOT },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, "bin", "mlops.js"), "--repo", repo.root, "score-batch", "--stack", "int", "--input", input, "--output", output],
+      {
+        env: { ...process.env, MLOPS_VENV_ROOT: SHARED_VENV_ROOT },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
     const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
@@ -139,7 +158,12 @@ describe("mlops score-batch on the local target, end to end (real release, azmli
     for (let i = 0; i < 600 && !pid; i++) {
       await new Promise((r) => setTimeout(r, 100));
       if (readdirSync(repo.root).some((f) => f.startsWith("killed.csv.partial-"))) {
-        pid = Number(readdirSync(repo.root).find((f) => f.startsWith("killed.csv.partial-"))!.split("-").pop());
+        pid = Number(
+          readdirSync(repo.root)
+            .find((f) => f.startsWith("killed.csv.partial-"))!
+            .split("-")
+            .pop(),
+        );
       }
     }
     expect(pid, stderr).to.be.a("number");

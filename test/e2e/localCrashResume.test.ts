@@ -104,7 +104,10 @@ describe("local target: kill -9 mid-step, then resume (end to end, real processe
     const versions = await mlflow.searchModelVersions(`name='${repo.config.model.name}'`);
     expect(versions.map((v) => v.version)).to.deep.equal(["1"]);
     expect(inferenceServersOn(PORTS.int)).to.have.length(1);
-    const deployment = JSON.parse(await readFile(path.join(repo.root, ".mlops", "stacks", "int", "deployment.json"), "utf8")) as { modelVersion: string; pid: number };
+    const deployment = JSON.parse(await readFile(path.join(repo.root, ".mlops", "stacks", "int", "deployment.json"), "utf8")) as {
+      modelVersion: string;
+      pid: number;
+    };
     expect(deployment.modelVersion).to.equal("1");
     expect(inferenceServersOn(PORTS.int)).to.deep.equal([deployment.pid]);
   });

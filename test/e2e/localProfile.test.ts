@@ -68,7 +68,10 @@ describe("local target: profile-int against a real azmlinfsrv", function () {
       expect(within(la.throughputRps, lb.throughputRps, tol.rps), `rps c=${la.concurrency}: ${la.throughputRps} vs ${lb.throughputRps}`).to.equal(true);
     }
     if (process.env.MLOPS_E2E_VERBOSE) {
-      for (const r of [a, b]) process.stderr.write(`    ${r.run.levels.map((l) => `c=${l.concurrency} ${l.throughputRps}rps p50 ${l.p50Ms} p95 ${l.p95Ms} p99 ${l.p99Ms}`).join(" | ")}\n`);
+      for (const r of [a, b])
+        process.stderr.write(
+          `    ${r.run.levels.map((l) => `c=${l.concurrency} ${l.throughputRps}rps p50 ${l.p50Ms} p95 ${l.p95Ms} p99 ${l.p99Ms}`).join(" | ")}\n`,
+        );
     }
   });
 });

@@ -152,7 +152,10 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
 
     const wet = await mlops(repo.root, "--json", "profile", "int", "--apply");
     expect(wet.code, wet.stderr).to.equal(0);
-    const out = JSON.parse(wet.stdout) as { applied: boolean; change: { file: string; changes: Array<{ key: string; from: string | number; to: string | number }>; diff: string } };
+    const out = JSON.parse(wet.stdout) as {
+      applied: boolean;
+      change: { file: string; changes: Array<{ key: string; from: string | number; to: string | number }>; diff: string };
+    };
     const after = await readFile(file, "utf8");
     expect(out.change.file).to.match(/Pulumi\.prod\.yaml$/);
     // the repo's Pulumi.prod.yaml asks for 1Gi per instance; one azmlinfsrv worker needs a fraction of that
@@ -160,8 +163,14 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
     expect(out.applied).to.equal(true);
     if (process.env.MLOPS_E2E_VERBOSE) process.stderr.write(`    profile --apply wrote:\n${out.change.diff.replace(/^/gm, "      ")}\n`);
     // exactly the printed diff: the lines it removes are gone, the lines it adds are there, nothing else moved
-    const removed = out.change.diff.split("\n").filter((l) => /^-[^-]/.test(l)).map((l) => l.slice(1));
-    const added = out.change.diff.split("\n").filter((l) => /^\+[^+]/.test(l)).map((l) => l.slice(1));
+    const removed = out.change.diff
+      .split("\n")
+      .filter((l) => /^-[^-]/.test(l))
+      .map((l) => l.slice(1));
+    const added = out.change.diff
+      .split("\n")
+      .filter((l) => /^\+[^+]/.test(l))
+      .map((l) => l.slice(1));
     const b = before.split("\n");
     const a = after.split("\n");
     expect(a.length).to.equal(b.length);
@@ -184,7 +193,11 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
     );
     timings.failedRolloutMs = Date.now() - t0;
     expect(err?.code, err?.message).to.equal("deployment");
-    expect(err!.message).to.match(new RegExp(`^v${versions.v2} failed its prod canary and was rolled back \\(step 10% failed: error rate .*; all traffic back on blue \\(v${versions.v1}\\)\\); prod keeps serving v${versions.v1}`));
+    expect(err!.message).to.match(
+      new RegExp(
+        `^v${versions.v2} failed its prod canary and was rolled back \\(step 10% failed: error rate .*; all traffic back on blue \\(v${versions.v1}\\)\\); prod keeps serving v${versions.v1}`,
+      ),
+    );
     expect(err!.message).to.not.include("\n");
 
     const failed = await target.store.load(r.id);
@@ -238,7 +251,9 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
     const running = Object.fromEntries(services.map((s) => [s.name, s.running]));
     expect(running).to.deep.include({ "router-prod": true, "inference-prod-blue": true, "inference-prod-green": true });
     expect(services.find((s) => s.name === "router-prod")!.detail).to.equal("weighted router: blue 0%, green 100%");
-    expect((await target.environments.describe("prod")).detail).to.match(/^serving v\d+ through the router on port 5672 \(blue 0%: v\d+ pid \d+ \(rollback target\); green 100%/);
+    expect((await target.environments.describe("prod")).detail).to.match(
+      /^serving v\d+ through the router on port 5672 \(blue 0%: v\d+ pid \d+ \(rollback target\); green 100%/,
+    );
   });
 
   it("mlops rollback prod (CLI) flips PROD back to v1 at once, makes v1 champion again and records it", async () => {
@@ -267,7 +282,9 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
   it("a second rollback refuses: no release records what PROD served before v1", async () => {
     const out = await mlops(repo.root, "rollback", "prod");
     expect(out.code).to.equal(7);
-    expect(out.stderr.trim().split("\n").at(-1)).to.equal(`mlops: no release records what prod served before v${versions.v1}; deploy the version you want with a release instead`);
+    expect(out.stderr.trim().split("\n").at(-1)).to.equal(
+      `mlops: no release records what prod served before v${versions.v1}; deploy the version you want with a release instead`,
+    );
   });
 
   it("mlops down stops the router and both slots and keeps the record", async () => {

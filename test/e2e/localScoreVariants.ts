@@ -15,7 +15,8 @@ function withLatencyBuffer(original: string, index: string): string {
   const anchor = "model = None\n";
   const init = "def init() -> None:\n    global model\n";
   const ret = '    return {"predictions": predictions}\n';
-  for (const a of [anchor, init, ret]) if (!original.includes(a)) throw new Error(`ml/score.py changed shape; update test/e2e/localScoreVariants.ts (missing ${JSON.stringify(a)})`);
+  for (const a of [anchor, init, ret])
+    if (!original.includes(a)) throw new Error(`ml/score.py changed shape; update test/e2e/localScoreVariants.ts (missing ${JSON.stringify(a)})`);
   return original
     .replace(
       anchor,

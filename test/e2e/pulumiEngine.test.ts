@@ -29,7 +29,16 @@ import { servedFromOutputs } from "../../driver/targets/azure/azureEnvironments.
 import { FakeTarget, silentProgress } from "../support/fakeTarget.js";
 import type { FakeAzure } from "../unit/azure/support/fakeAzure.js";
 import { RecordingProgress, REPO_ROOT } from "./localRepoFixture.js";
-import { engineTarget, MODEL, seedIntWorkspace, sha256, SKIP_ENGINE as SKIP, startEngineFixture, type EngineFixture, type TimedUpdater } from "./pulumiEngineFixture.js";
+import {
+  engineTarget,
+  MODEL,
+  seedIntWorkspace,
+  sha256,
+  SKIP_ENGINE as SKIP,
+  startEngineFixture,
+  type EngineFixture,
+  type TimedUpdater,
+} from "./pulumiEngineFixture.js";
 
 describe(`azure target's Pulumi adapter with the real engine (file backend, passphrase, provider-free fixture)${SKIP ? " [skipped: MLOPS_SKIP_PULUMI_ENGINE=1]" : ""}`, function () {
   this.timeout(600_000);
@@ -138,7 +147,11 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
       expect(int.traffic).to.deep.equal({ green: 100 });
       expect(int.trafficConverged).to.equal(true);
       expect(fileServing("int").deployments).to.deep.equal({ blue: { version: 1, weight: 0 }, green: { version: 2, weight: 100 } });
-      expect(r.deployments.int).to.deep.include({ modelVersion: "2", scoringUri: `${azure.url}/score/int`, previous: { modelVersion: "1", digest: fake.versions[0]!.digest } });
+      expect(r.deployments.int).to.deep.include({
+        modelVersion: "2",
+        scoringUri: `${azure.url}/score/int`,
+        previous: { modelVersion: "1", digest: fake.versions[0]!.digest },
+      });
       expect(r.validations.int).to.deep.include({ healthy: true, predictions: 2 });
       const requests = azure.requests.filter((q) => q.path === "/score/int");
       expect(requests).to.have.length(1);
@@ -150,7 +163,9 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
     });
 
     it("promote without an approval is refused and prod's stack stays untouched", async () => {
-      const err = await machine().promote(releaseId).catch((e: unknown) => e);
+      const err = await machine()
+        .promote(releaseId)
+        .catch((e: unknown) => e);
       expect(err).to.be.instanceOf(ApprovalError);
       expect((err as Error).message).to.match(/is not approved; an approver listed in Pulumi\.prod\.yaml must run 'mlops approve/);
       expect(await prodSnapshot()).to.deep.equal(prodBaseline);
@@ -175,7 +190,9 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
       expect(r.validations.prod).to.deep.include({ healthy: true, predictions: 2 });
       expect(scored.at(-1)).to.deep.equal({ stack: "prod", deployment: "blue", version: "2" });
       const copy = azure.requests.find((q) => q.method === "PUT" && q.path.endsWith(`/workspaces/mlops-prod-ws/models/${MODEL}/versions/2`));
-      expect((copy?.body as { properties: { tags: Record<string, string> } }).properties.tags["mlops.copied_from"]).to.match(/mlops-int-ws\/models\/diabetes-ridge\/versions\/2$/);
+      expect((copy?.body as { properties: { tags: Record<string, string> } }).properties.tags["mlops.copied_from"]).to.match(
+        /mlops-int-ws\/models\/diabetes-ridge\/versions\/2$/,
+      );
       expect(fake.championVersion).to.equal("2");
       expect(fake.counts.train).to.equal(1);
     });
@@ -192,7 +209,10 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
       // model and the traffic on the convergence update (audit item 2: the endpoint's traffic changes before the deployment)
       expect(upsOf("int") - intUps).to.equal(2);
       expect(r.deployments.int).to.deep.include({ modelVersion: "3", previous: { modelVersion: "2", digest: fake.versions[1]!.digest } });
-      expect((await outputsOf("int")).servedModel).to.deep.equal({ name: MODEL, deployments: { blue: { version: "3", weight: 100 }, green: { version: "2", weight: 0 } } });
+      expect((await outputsOf("int")).servedModel).to.deep.equal({
+        name: MODEL,
+        deployments: { blue: { version: "3", weight: 100 }, green: { version: "2", weight: 0 } },
+      });
       expect(await prodSnapshot()).to.deep.equal(baseline);
 
       await machine().approve(r.id, "Bob");
@@ -230,7 +250,9 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
       expect(err).to.be.instanceOf(DeploymentError);
       const message = (err as Error).message;
       expect(message).to.not.include("\n");
-      expect(message).to.match(/^pulumi up on stack 'prod' failed: stack 'prod' refuses diabetes-ridge v9 \(deployment blue\): stack 'int' has not served it \(it served diabetes-ridge v1, v2, v3\)/);
+      expect(message).to.match(
+        /^pulumi up on stack 'prod' failed: stack 'prod' refuses diabetes-ridge v9 \(deployment blue\): stack 'int' has not served it \(it served diabetes-ridge v1, v2, v3\)/,
+      );
       expect(await outputsOf("prod")).to.deep.equal(outputs);
       const h = await historyOf("prod");
       expect(h.length).to.equal(history + 1);

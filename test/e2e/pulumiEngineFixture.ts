@@ -83,7 +83,11 @@ export class TimedUpdater implements StackUpdater {
 export async function ensureEngine(): Promise<void> {
   try {
     // PULUMI_TOOLS_BIN pinned: the adapter looks for the CLI in <repo>/.tools/bin.
-    await run("bash", [path.join(REPO_ROOT, "scripts", "build-pulumi.sh")], { cwd: REPO_ROOT, maxBuffer: 16 << 20, env: { ...process.env, PULUMI_TOOLS_BIN: TOOLS_BIN } });
+    await run("bash", [path.join(REPO_ROOT, "scripts", "build-pulumi.sh")], {
+      cwd: REPO_ROOT,
+      maxBuffer: 16 << 20,
+      env: { ...process.env, PULUMI_TOOLS_BIN: TOOLS_BIN },
+    });
   } catch (e) {
     const err = e as { stderr?: string; message?: string };
     const why = (err.stderr ?? err.message ?? String(e)).trim().split("\n").filter(Boolean).pop() ?? "unknown error";
@@ -165,7 +169,9 @@ export async function startEngineFixture(): Promise<EngineFixture> {
     stacks,
     stackFile,
     fileServing: (stack) =>
-      (parse(stackFile(stack)) as { config: Record<string, { model: string; deployments: Record<string, { version: unknown; weight: number }> }> }).config["mlops:serving"]!,
+      (parse(stackFile(stack)) as { config: Record<string, { model: string; deployments: Record<string, { version: unknown; weight: number }> }> }).config[
+        "mlops:serving"
+      ]!,
     outputsOf: async (stack) => Object.fromEntries(Object.entries(await stacks[stack].outputs()).map(([k, v]) => [k, v.value as unknown])),
     upsOf: (stack) => updater.ups.filter((u) => u.stack === stack).length,
     stop: async (label) => {
@@ -236,7 +242,9 @@ export function engineTarget(f: EngineFixture, fake: FakeTarget, config: Release
     workspace: (stack) => {
       let c = clients.get(stack);
       if (!c) {
-        c = updater.outputs(stack).then((out) => new WorkspaceClients(workspaceFromOutputs(stack, out), { credential, settings, blobUrlFor: (account) => `${azure.url}/${account}` }));
+        c = updater
+          .outputs(stack)
+          .then((out) => new WorkspaceClients(workspaceFromOutputs(stack, out), { credential, settings, blobUrlFor: (account) => `${azure.url}/${account}` }));
         clients.set(stack, c);
       }
       return c;

@@ -42,7 +42,11 @@ describe(`azure staged PROD rollout with the real engine (10 -> 50 -> 100, probe
   const failing = new Set<string>();
 
   /** The applied `traffic` output of each successful `up` of a stack since log index `from`. */
-  const appliedTraffic = (stack: string, from: number) => f.updater.appliedLog.slice(from).filter((a) => a.stack === stack).map((a) => a.outputs.traffic);
+  const appliedTraffic = (stack: string, from: number) =>
+    f.updater.appliedLog
+      .slice(from)
+      .filter((a) => a.stack === stack)
+      .map((a) => a.outputs.traffic);
   const newRelease = (code: string, rmse: number) => {
     fake.fp = { ...fake.fp, codeDigest: code };
     fake.metrics = { rmse, mae: rmse - 10, r2: 0.45 + (54 - rmse) / 100 };
@@ -119,7 +123,12 @@ describe(`azure staged PROD rollout with the real engine (10 -> 50 -> 100, probe
 
     const ro = released.deployments.prod!.rollout!;
     expect(ro).to.deep.include({ from: "blue", to: "green", fromVersion: "1", toVersion: "2", outcome: "completed" });
-    expect(ro.steps.map((s) => [s.percent, s.passed, s.healthy])).to.deep.equal([[0, true, true], [10, true, true], [50, true, true], [100, true, true]]);
+    expect(ro.steps.map((s) => [s.percent, s.passed, s.healthy])).to.deep.equal([
+      [0, true, true],
+      [10, true, true],
+      [50, true, true],
+      [100, true, true],
+    ]);
     for (const s of ro.steps.slice(1)) {
       expect(s.requests, s.detail).to.be.at.least(rollout.minRequests);
       expect(s.errors, s.detail).to.equal(0);
@@ -132,7 +141,9 @@ describe(`azure staged PROD rollout with the real engine (10 -> 50 -> 100, probe
     expect(green.every((s) => s.version === "2")).to.equal(true);
     expect(scored.at(-1)).to.deep.include({ stack: "prod", deployment: "green", version: "2" }); // the validation after the rollout
     expect(fake.championVersion).to.equal("2");
-    process.stderr.write(`    staged rollout e2e: promote v2 (copy, 4 ups, 3 x ${rollout.observeSeconds} s observed, validation) took ${(ms / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `    staged rollout e2e: promote v2 (copy, 4 ups, 3 x ${rollout.observeSeconds} s observed, validation) took ${(ms / 1000).toFixed(1)} s\n`,
+    );
   });
 
   it("'mlops rollback prod' puts blue (v1, kept at weight 0) back to 100 with one up, validates it and crowns v1 again", async () => {
@@ -157,9 +168,13 @@ describe(`azure staged PROD rollout with the real engine (10 -> 50 -> 100, probe
     expect(r.state, JSON.stringify(r.steps)).to.equal("awaiting-approval"); // int serves v3 fine
     await machine().approve(r.id, "alice");
     const [mark, prodUps] = [f.updater.appliedLog.length, f.upsOf("prod")];
-    const err = await machine().promote(r.id).catch((e: unknown) => e);
+    const err = await machine()
+      .promote(r.id)
+      .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(RolloutRolledBackError);
-    expect((err as Error).message).to.match(/^prod rollout of diabetes-ridge v3 rolled back: step 10% failed: unhealthy: green: .*error rate 100% .*; all traffic back on blue \(v1\)$/);
+    expect((err as Error).message).to.match(
+      /^prod rollout of diabetes-ridge v3 rolled back: step 10% failed: unhealthy: green: .*error rate 100% .*; all traffic back on blue \(v1\)$/,
+    );
 
     // green v3 at 0, then 10, then back to 0: three ups, and the engine routes everything to blue v1 again
     expect(f.upsOf("prod") - prodUps).to.equal(3);
@@ -176,7 +191,10 @@ describe(`azure staged PROD rollout with the real engine (10 -> 50 -> 100, probe
     expect(saved.failedRollouts).to.have.length(1);
     const failed = saved.failedRollouts![0]!;
     expect(failed).to.deep.include({ stack: "prod", from: "blue", to: "green", fromVersion: "1", toVersion: "3", outcome: "rolled-back" });
-    expect(failed.steps.map((s) => [s.percent, s.passed])).to.deep.equal([[0, true], [10, false]]);
+    expect(failed.steps.map((s) => [s.percent, s.passed])).to.deep.equal([
+      [0, true],
+      [10, false],
+    ]);
     expect(failed.steps[1]!.errors).to.be.greaterThan(0);
     expect(fake.championVersion).to.equal("1"); // unchanged
   });

@@ -114,7 +114,10 @@ export class SdkOracle {
 
   static async start(progress?: Progress): Promise<SdkOracle> {
     const env = await oracleEnv(progress);
-    const proc = spawn(env.python, [path.join(ORACLE_DIR, "judge.py")], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" } });
+    const proc = spawn(env.python, [path.join(ORACLE_DIR, "judge.py")], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" },
+    });
     const oracle = new SdkOracle(proc);
     const v = await oracle.ask({ op: "versions" });
     if (v.azureAiMl !== "1.35.2") throw new Error(`sdk oracle runs azure-ai-ml ${String(v.azureAiMl)}, expected the pinned 1.35.2`);
@@ -125,7 +128,10 @@ export class SdkOracle {
     if (this.exited) return Promise.reject(new Error(`sdk oracle ${this.exited}: ${this.stderr.trim().split("\n").slice(-3).join(" | ")}`));
     return new Promise((resolve, reject) => {
       this.pending.push({
-        resolve: (answer) => (answer.ok === true ? resolve(answer) : reject(new Error(`sdk oracle failed on ${String(request.op)}: ${String(answer.error)}\n${String(answer.trace ?? "")}`))),
+        resolve: (answer) =>
+          answer.ok === true
+            ? resolve(answer)
+            : reject(new Error(`sdk oracle failed on ${String(request.op)}: ${String(answer.error)}\n${String(answer.trace ?? "")}`)),
         reject,
       });
       this.proc.stdin.write(`${JSON.stringify(request)}\n`);

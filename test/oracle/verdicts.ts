@@ -71,7 +71,8 @@ export function sdkDefects(v: Verdict, body: unknown, o: JudgeOptions): string[]
   // 2022-10-01 defines no field of these bodies that 2025-12-01 lacks (VERSION_DIFFERENCES, checked by a test), so
   // a key unknown to the SDK is a defect in either version; a key only 2025-12-01 knows is one the driver's
   // 2022-10-01 client does not define.
-  const unknown2022 = o.apiVersion === "2022-10-01" && v.kind in BODY_CLASS_2022 ? new Set(unknownTo2022(v.kind as keyof typeof BODY_CLASS_2022, body)) : new Set<string>();
+  const unknown2022 =
+    o.apiVersion === "2022-10-01" && v.kind in BODY_CLASS_2022 ? new Set(unknownTo2022(v.kind as keyof typeof BODY_CLASS_2022, body)) : new Set<string>();
   for (const k of v.unknownKeys) {
     out.push(`unknown key ${k} (${v.restModel}, api-version 2025-12-01${unknown2022.has(k) ? " and 2022-10-01" : ""})`);
   }

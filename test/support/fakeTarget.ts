@@ -44,17 +44,7 @@ export class MemoryStore implements ReleaseStore {
 }
 
 export type Effect =
-  | "tests"
-  | "train"
-  | "champion"
-  | "register"
-  | "deploy-int"
-  | "validate-int"
-  | "profile-int"
-  | "deploy-prod"
-  | "validate-prod"
-  | "crown"
-  | "approval";
+  "tests" | "train" | "champion" | "register" | "deploy-int" | "validate-int" | "profile-int" | "deploy-prod" | "validate-prod" | "crown" | "approval";
 
 export const silentProgress: Progress = { stepStarted() {}, stepFinished() {}, info() {} };
 
@@ -105,7 +95,8 @@ export class FakeTarget implements Target {
   source = { fingerprint: async () => ({ ...this.fp }) };
 
   tests = {
-    runUnitTests: async () => this.effect("tests", () => ({ ...this.testResult, durationMs: 120, outputTail: `${this.testResult.failed} failed, ${this.testResult.passed} passed` })),
+    runUnitTests: async () =>
+      this.effect("tests", () => ({ ...this.testResult, durationMs: 120, outputTail: `${this.testResult.failed} failed, ${this.testResult.passed} passed` })),
   };
 
   training = {
@@ -118,7 +109,13 @@ export class FakeTarget implements Target {
     train: async (fp: SourceFingerprint) =>
       this.effect("train", () => {
         const n = this.runs.length + 1;
-        const result: TrainingResult = { runId: `run${n}`, metrics: { ...this.metrics }, modelSha256: `sha${n}`.padEnd(64, "0"), artifactUri: `runs:/run${n}/model`, reused: false };
+        const result: TrainingResult = {
+          runId: `run${n}`,
+          metrics: { ...this.metrics },
+          modelSha256: `sha${n}`.padEnd(64, "0"),
+          artifactUri: `runs:/run${n}/model`,
+          reused: false,
+        };
         this.runs.push({ ...result, fp: { ...fp } });
         return result;
       }),
@@ -129,7 +126,14 @@ export class FakeTarget implements Target {
     findByRun: async (name: string, runId: string) => this.versions.find((v) => v.name === name && v.runId === runId),
     register: async (name: string, t: TrainingResult, tags: Record<string, string>) =>
       this.effect("register", () => {
-        const v: RegisteredModel = { name, version: String(this.versions.length + 1), digest: this.registryDigest ?? t.modelSha256, runId: t.runId, metrics: t.metrics, tags };
+        const v: RegisteredModel = {
+          name,
+          version: String(this.versions.length + 1),
+          digest: this.registryDigest ?? t.modelSha256,
+          runId: t.runId,
+          metrics: t.metrics,
+          tags,
+        };
         this.versions.push(v);
         return v;
       }),
@@ -152,7 +156,19 @@ export class FakeTarget implements Target {
             ...(cur ? { fromVersion: cur.version } : {}),
             toVersion: m.version,
             outcome: "rolled-back",
-            steps: [{ percent: 10, startedAt: "now", endedAt: "now", requests: 10, errors: 3, errorRate: 0.3, healthy: true, passed: false, detail: "error rate 30% > 1%" }],
+            steps: [
+              {
+                percent: 10,
+                startedAt: "now",
+                endedAt: "now",
+                requests: 10,
+                errors: 3,
+                errorRate: 0.3,
+                healthy: true,
+                passed: false,
+                detail: "error rate 30% > 1%",
+              },
+            ],
             detail: "step 10% failed: error rate 30% > 1%",
           };
           throw new RolloutRolledBackError(`v${m.version} failed its prod canary and was rolled back`, rollout);
@@ -178,14 +194,36 @@ export class FakeTarget implements Target {
       this.effect(`validate-${stack}`, () => {
         const ok = !this.broken.has(`${stack}:${d.modelVersion}`) && this.serving[stack]?.version === d.modelVersion;
         const of = this.validationOf[stack];
-        return { stack, modelVersion: of?.version ?? d.modelVersion, digest: of?.digest ?? d.digest, healthy: ok, predictions: 2, latencyMs: 3, validatedAt: "now", detail: ok ? "2 predictions in range" : "scoring returned 500" };
+        return {
+          stack,
+          modelVersion: of?.version ?? d.modelVersion,
+          digest: of?.digest ?? d.digest,
+          healthy: ok,
+          predictions: 2,
+          latencyMs: 3,
+          validatedAt: "now",
+          detail: ok ? "2 predictions in range" : "scoring returned 500",
+        };
       }),
     rollBack: async (stack: StackName, to: RegisteredModel): Promise<DeploymentRecord> => {
       this.counts[`rollBack-${stack}`] = (this.counts[`rollBack-${stack}`] ?? 0) + 1;
       this.serving[stack] = { version: to.version, digest: to.digest };
-      return { stack, modelName: to.name, modelVersion: to.version, digest: to.digest, scoringUri: `http://127.0.0.1/${stack}/score`, deployedAt: "now", detail: `flipped back to v${to.version}` };
+      return {
+        stack,
+        modelName: to.name,
+        modelVersion: to.version,
+        digest: to.digest,
+        scoringUri: `http://127.0.0.1/${stack}/score`,
+        deployedAt: "now",
+        detail: `flipped back to v${to.version}`,
+      };
     },
-    describe: async (stack: StackName): Promise<StackStatus> => ({ stack, healthy: true, detail: "fake", ...(this.serving[stack] ? { modelVersion: this.serving[stack]!.version } : {}) }),
+    describe: async (stack: StackName): Promise<StackStatus> => ({
+      stack,
+      healthy: true,
+      detail: "fake",
+      ...(this.serving[stack] ? { modelVersion: this.serving[stack]!.version } : {}),
+    }),
   };
 
   /** set to make the profiler fail (endpoint unreachable) */
@@ -194,11 +232,32 @@ export class FakeTarget implements Target {
     profile: async (stack: StackName, d: DeploymentRecord): Promise<ProfileReport> =>
       this.effect(`profile-${stack}` as Effect, () => {
         if (this.profileFails) throw new DeploymentError(`profiling ${stack} failed: endpoint unreachable`);
-        const level = { concurrency: 1, durationS: 1, requests: 50, throughputRps: 50, p50Ms: 18, p95Ms: 22, p99Ms: 30, maxMs: 35, non2xx: 0, errors: 0, errorRate: 0, withinSlo: true, verdict: "within SLO" };
+        const level = {
+          concurrency: 1,
+          durationS: 1,
+          requests: 50,
+          throughputRps: 50,
+          p50Ms: 18,
+          p95Ms: 22,
+          p99Ms: 30,
+          maxMs: 35,
+          non2xx: 0,
+          errors: 0,
+          errorRate: 0,
+          withinSlo: true,
+          verdict: "within SLO",
+        };
         return {
           stack,
           modelVersion: d.modelVersion,
-          run: { url: d.scoringUri, startedAt: "now", endedAt: "now", slo: { p95Ms: 200, p99Ms: 500, maxErrorRate: 0.01 }, levels: [level], stoppedBecause: "all 1 levels within the SLO" },
+          run: {
+            url: d.scoringUri,
+            startedAt: "now",
+            endedAt: "now",
+            slo: { p95Ms: 200, p99Ms: 500, maxErrorRate: 0.01 },
+            levels: [level],
+            stoppedBecause: "all 1 levels within the SLO",
+          },
           target: { targetRps: 20, headroom: 0.7 },
           recommendation: {
             feasible: true,

@@ -8,7 +8,10 @@ export interface FixedDelayServer {
   close: () => Promise<void>;
 }
 
-export async function startFixedDelayServer(delayMs: number, opts: { status?: (n: number) => number; closeEachResponse?: boolean } = {}): Promise<FixedDelayServer> {
+export async function startFixedDelayServer(
+  delayMs: number,
+  opts: { status?: (n: number) => number; closeEachResponse?: boolean } = {},
+): Promise<FixedDelayServer> {
   let n = 0;
   const server = http.createServer((req, res) => {
     req.resume();

@@ -47,7 +47,12 @@ export async function defaultAzureDoctorDeps(repoRoot: string, env: NodeJS.Proce
   };
 }
 
-export async function azureDoctor(repoRoot: string, stacks: readonly StackName[], deps: AzureDoctorDeps, onResult?: (r: CheckResult) => void): Promise<CheckResult[]> {
+export async function azureDoctor(
+  repoRoot: string,
+  stacks: readonly StackName[],
+  deps: AzureDoctorDeps,
+  onResult?: (r: CheckResult) => void,
+): Promise<CheckResult[]> {
   const ctx: AzureDoctorContext = { repoRoot, stacks, deps, configs: new Map(), deployed: new Map(), notDeployed: new Map() };
   return runChecks(AZURE_CHECKS, ctx, onResult);
 }

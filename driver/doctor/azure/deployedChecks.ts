@@ -45,7 +45,10 @@ interface ExtensionView {
 }
 
 /** A check run for every deployed stack (a stack not deployed yields nothing: the stack check said why); an ARM error is one FAIL for that stack. Reusable by checks added to AZURE_CHECKS. */
-export function perDeployedStack(name: string, each: (ctx: AzureDoctorContext, stack: StackName, d: DeployedStack) => Promise<CheckResult | CheckResult[]>): Check<AzureDoctorContext> {
+export function perDeployedStack(
+  name: string,
+  each: (ctx: AzureDoctorContext, stack: StackName, d: DeployedStack) => Promise<CheckResult | CheckResult[]>,
+): Check<AzureDoctorContext> {
   return {
     name,
     async run(ctx) {
@@ -77,13 +80,22 @@ export const extensionCheck = perDeployedStack("aml-extension", async (ctx, stac
   const { arm } = ctx.deps.armClients(d.subscriptionId);
   const all = await arm.list<ExtensionView>(`${cluster}/providers/Microsoft.KubernetesConfiguration/extensions`, EXTENSIONS_API);
   const ext = all.find((e) => e.properties?.extensionType?.toLowerCase() === AZUREML_EXTENSION_TYPE);
-  if (!ext) return fail(name, `no Microsoft.AzureML.Kubernetes extension on ${cluster.split("/").pop()}`, `run 'pulumi up --stack ${stack}'; if it keeps failing see 'az k8s-extension show --cluster-type managedClusters ...'`);
+  if (!ext)
+    return fail(
+      name,
+      `no Microsoft.AzureML.Kubernetes extension on ${cluster.split("/").pop()}`,
+      `run 'pulumi up --stack ${stack}'; if it keeps failing see 'az k8s-extension show --cluster-type managedClusters ...'`,
+    );
   const p = ext.properties!;
   const errors = (p.statuses ?? []).filter((s) => s.level === "Error").map((s) => s.message ?? s.displayStatus ?? s.code ?? "error");
   const warnings = (p.statuses ?? []).filter((s) => s.level === "Warning").map((s) => s.message ?? s.displayStatus ?? s.code ?? "warning");
   const what = `extension '${ext.name}' ${p.provisioningState ?? "state unknown"}${p.currentVersion ? ` (version ${p.currentVersion})` : ""}`;
   if (p.provisioningState !== "Succeeded" || errors.length) {
-    return fail(name, `${what}${errors.length ? `: ${errors.join(" | ").slice(0, 300)}` : ""}`, "the extension's pods are unhealthy: check cluster capacity (>= 4 vCPU/14 GB free) and 'kubectl get pods -n azureml'; then 'pulumi up' again");
+    return fail(
+      name,
+      `${what}${errors.length ? `: ${errors.join(" | ").slice(0, 300)}` : ""}`,
+      "the extension's pods are unhealthy: check cluster capacity (>= 4 vCPU/14 GB free) and 'kubectl get pods -n azureml'; then 'pulumi up' again",
+    );
   }
   if (warnings.length) return warn(name, `${what}; warnings: ${warnings.join(" | ").slice(0, 300)}`, "see 'kubectl get pods -n azureml'");
   return ok(name, what);
@@ -101,9 +113,19 @@ export const computeCheck = perDeployedStack("k8s-compute", async (ctx, stack, d
   const c = await computeOf(ctx, d);
   if (!c) return fail(name, "no inferenceComputeName output", `run 'pulumi up --stack ${stack}' with the current program`);
   const p = c.properties;
-  if (p?.computeType !== "Kubernetes") return fail(name, `compute ${c.name} is ${p?.computeType ?? "of unknown type"}, not Kubernetes`, "online endpoints need computeType Kubernetes (the legacy AKS attach is rejected)");
+  if (p?.computeType !== "Kubernetes")
+    return fail(
+      name,
+      `compute ${c.name} is ${p?.computeType ?? "of unknown type"}, not Kubernetes`,
+      "online endpoints need computeType Kubernetes (the legacy AKS attach is rejected)",
+    );
   const errs = (p.provisioningErrors ?? []).map((e) => e.error?.message ?? e.error?.code ?? "error").join(" | ");
-  if (p.provisioningState !== "Succeeded") return fail(name, `compute ${c.name} is ${p.provisioningState}${errs ? `: ${errs.slice(0, 300)}` : ""}`, `fix the cause above (often the extension), then 'pulumi up --stack ${stack}'`);
+  if (p.provisioningState !== "Succeeded")
+    return fail(
+      name,
+      `compute ${c.name} is ${p.provisioningState}${errs ? `: ${errs.slice(0, 300)}` : ""}`,
+      `fix the cause above (often the extension), then 'pulumi up --stack ${stack}'`,
+    );
   const cluster = clusterIdOf(d);
   if (cluster && p.resourceId && p.resourceId.toLowerCase() !== cluster.toLowerCase()) {
     return fail(name, `compute ${c.name} is attached to ${p.resourceId}, not this stack's cluster`, `detach it and 'pulumi up --stack ${stack}'`);
@@ -124,7 +146,9 @@ export const instanceTypesCheck = perDeployedStack("instance-types", async (ctx,
   const name = stackCheck("instance-types", stack);
   const c = await computeOf(ctx, d);
   const k = (c?.properties as { properties?: KubernetesProperties } | undefined)?.properties;
-  const known = new Set(["defaultinstancetype", ...Object.keys(k?.instanceTypes ?? {}), ...(k?.defaultInstanceType ? [k.defaultInstanceType] : [])].map((x) => x.toLowerCase()));
+  const known = new Set(
+    ["defaultinstancetype", ...Object.keys(k?.instanceTypes ?? {}), ...(k?.defaultInstanceType ? [k.defaultInstanceType] : [])].map((x) => x.toLowerCase()),
+  );
   const wanted = new Map<string, { by: string[]; failed: string[] }>();
   const want = (it: string, by: string, failed?: string): void => {
     const e = wanted.get(it.toLowerCase()) ?? { by: [], failed: [] };
@@ -146,10 +170,18 @@ export const instanceTypesCheck = perDeployedStack("instance-types", async (ctx,
   const create = `create the InstanceType resource in the cluster (MS Learn "Create and manage instance types"; audit item 8), then 'pulumi up --stack ${stack}'`;
   const broken = missing.filter(([, e]) => e.failed.length);
   if (broken.length) {
-    return fail(name, `${broken.map(([it, e]) => `${it} (${e.failed.join(", ")})`).join("; ")}: not on compute ${c?.name ?? "?"} (${seen}), the likely cause`, create);
+    return fail(
+      name,
+      `${broken.map(([it, e]) => `${it} (${e.failed.join(", ")})`).join("; ")}: not on compute ${c?.name ?? "?"} (${seen}), the likely cause`,
+      create,
+    );
   }
   if (missing.length) {
-    return warn(name, `${missing.map(([it, e]) => `${it} (${e.by.join(", ")})`).join(", ")} not in compute ${c?.name ?? "?"}'s map (${seen}); ${caveat}`, `check 'kubectl get instancetype'; if it is missing, ${create}`);
+    return warn(
+      name,
+      `${missing.map(([it, e]) => `${it} (${e.by.join(", ")})`).join(", ")} not in compute ${c?.name ?? "?"}'s map (${seen}); ${caveat}`,
+      `check 'kubectl get instancetype'; if it is missing, ${create}`,
+    );
   }
   return ok(name, `${[...wanted.keys()].join(", ") || "no instance type used yet"} listed (${seen}); ${caveat}`);
 });
@@ -163,15 +195,35 @@ export const endpointCheck = perDeployedStack("endpoint", async (ctx, stack, d) 
   const p = e.properties;
   const out: CheckResult[] = [];
   if (!(KUBERNETES_AUTH_MODES as readonly string[]).includes(p.authMode)) {
-    out.push(fail(name, `endpoint ${endpoint} uses authMode ${p.authMode}, which Kubernetes online endpoints do not support (Key or AMLToken; AADToken is managed-only)`, `set mlops:serving.authMode to Key or AMLToken in Pulumi.${stack}.yaml and 'pulumi up --stack ${stack}'`));
+    out.push(
+      fail(
+        name,
+        `endpoint ${endpoint} uses authMode ${p.authMode}, which Kubernetes online endpoints do not support (Key or AMLToken; AADToken is managed-only)`,
+        `set mlops:serving.authMode to Key or AMLToken in Pulumi.${stack}.yaml and 'pulumi up --stack ${stack}'`,
+      ),
+    );
   }
-  if (p.provisioningState !== "Succeeded") out.push(fail(name, `endpoint ${endpoint} is ${p.provisioningState ?? "in an unknown state"}`, `see the endpoint in Azure ML studio; 'pulumi up --stack ${stack}' again after fixing the cause`));
+  if (p.provisioningState !== "Succeeded")
+    out.push(
+      fail(
+        name,
+        `endpoint ${endpoint} is ${p.provisioningState ?? "in an unknown state"}`,
+        `see the endpoint in Azure ML studio; 'pulumi up --stack ${stack}' again after fixing the cause`,
+      ),
+    );
   const computeName = str(d.outputs.inferenceComputeName);
   if (computeName && p.compute && !p.compute.toLowerCase().endsWith(`/computes/${computeName.toLowerCase()}`)) {
     out.push(fail(name, `endpoint ${endpoint} runs on ${p.compute}, not on ${computeName}`, `'pulumi up --stack ${stack}' to put it back`));
   }
   const bad = (await deploymentsOf(ctx, d)).filter((x) => x.properties.provisioningState !== "Succeeded");
-  for (const x of bad) out.push(fail(name, `deployment ${x.name} is ${x.properties.provisioningState ?? "in an unknown state"}`, `see 'az ml online-deployment get-logs -e ${endpoint} -n ${x.name}'; fix and 'pulumi up --stack ${stack}'`));
+  for (const x of bad)
+    out.push(
+      fail(
+        name,
+        `deployment ${x.name} is ${x.properties.provisioningState ?? "in an unknown state"}`,
+        `see 'az ml online-deployment get-logs -e ${endpoint} -n ${x.name}'; fix and 'pulumi up --stack ${stack}'`,
+      ),
+    );
   if (out.length === 0) out.push(ok(name, `endpoint ${endpoint} Succeeded, authMode ${p.authMode}, on ${computeName ?? p.compute ?? "its compute"}`));
   return out;
 });
@@ -184,8 +236,16 @@ export const trainingCapacityCheck = perDeployedStack("training-capacity", async
   if (!wanted) return warn(name, `not compared: Pulumi.${stack}.yaml does not validate (see the stack-config check)`, "fix the stack file first");
   const { ml } = ctx.deps.armClients(d.subscriptionId);
   const observed = observedCapacityOf(await ml.computeOperations.get(d.resourceGroup, d.workspace, computeName));
-  if (observed.computeType !== "AmlCompute") return fail(name, `compute ${computeName} is ${observed.computeType ?? "of unknown type"}, not AmlCompute`, `'pulumi up --stack ${stack}' creates the training cluster`);
+  if (observed.computeType !== "AmlCompute")
+    return fail(
+      name,
+      `compute ${computeName} is ${observed.computeType ?? "of unknown type"}, not AmlCompute`,
+      `'pulumi up --stack ${stack}' creates the training cluster`,
+    );
   const drift = capacityReport(stack, computeName, d, compareCapacity(wanted, observed));
   if (drift) return warn(name, drift.what, drift.todo);
-  return ok(name, `compute ${computeName}: ${observed.vmSize} ${observed.vmPriority ?? "Dedicated"}, ${observed.minNodes ?? 0}-${observed.maxNodes} nodes, idle ${observed.idleScaleDown}, as the stack file says`);
+  return ok(
+    name,
+    `compute ${computeName}: ${observed.vmSize} ${observed.vmPriority ?? "Dedicated"}, ${observed.minNodes ?? 0}-${observed.maxNodes} nodes, idle ${observed.idleScaleDown}, as the stack file says`,
+  );
 });

@@ -29,11 +29,20 @@ export const credentialCheck: Check<AzureDoctorContext> = {
     try {
       await probeCredential(credential, settings.armScope, settings.credentialTimeoutMs);
     } catch (e) {
-      return fail("credential", (e as Error).message.split(";")[0]!, "run 'az login' (laptop) or use an AzureCLI@2 task with the workload-identity service connection (CI)");
+      return fail(
+        "credential",
+        (e as Error).message.split(";")[0]!,
+        "run 'az login' (laptop) or use an AzureCLI@2 task with the workload-identity service connection (CI)",
+      );
     }
     const token = (await credential.getToken(settings.armScope))?.token ?? "";
     const id = identityFromToken(token);
-    if (!id) return warn("credential", "a token was issued but it is not a JWT with tid/oid claims: who it is cannot be told", "check the login with 'az account show'");
+    if (!id)
+      return warn(
+        "credential",
+        "a token was issued but it is not a JWT with tid/oid claims: who it is cannot be told",
+        "check the login with 'az account show'",
+      );
     ctx.identity = id;
     const who = id.kind === "user" ? `user ${id.name}` : `application ${id.name} (service principal or managed identity)`;
     const left = id.expiresAt ? Math.round((id.expiresAt.getTime() - ctx.deps.now().getTime()) / 60_000) : undefined;
@@ -100,15 +109,28 @@ export const subscriptionCheck: Check<AzureDoctorContext> = {
     const { arm } = ctx.deps.armClients(id);
     const a = await arm.get<{ displayName?: string; state?: string; tenantId?: string }>(`/subscriptions/${id}`, SUBSCRIPTIONS_API);
     if (a.status === 404 || a.status === 403 || a.status === 401) {
-      return fail("subscription", `${id} (from ${source}) is not visible to ${ctx.identity.name} (HTTP ${a.status}${a.error?.code ? ` ${a.error.code}` : ""})`, "log in to the tenant that holds it ('az login --tenant <tenant>') or pick another subscription");
+      return fail(
+        "subscription",
+        `${id} (from ${source}) is not visible to ${ctx.identity.name} (HTTP ${a.status}${a.error?.code ? ` ${a.error.code}` : ""})`,
+        "log in to the tenant that holds it ('az login --tenant <tenant>') or pick another subscription",
+      );
     }
-    if (a.status !== 200 || !a.body) return fail("subscription", `GET subscription ${id}: HTTP ${a.status} ${a.error?.message ?? ""}`.trim(), "retry; check Azure status if it persists");
+    if (a.status !== 200 || !a.body)
+      return fail("subscription", `GET subscription ${id}: HTTP ${a.status} ${a.error?.message ?? ""}`.trim(), "retry; check Azure status if it persists");
     const b = a.body;
     if (b.state && b.state !== "Enabled") {
-      return fail("subscription", `${b.displayName ?? id} is ${b.state}`, "an Enabled subscription is needed to create resources; see its billing in the Azure portal");
+      return fail(
+        "subscription",
+        `${b.displayName ?? id} is ${b.state}`,
+        "an Enabled subscription is needed to create resources; see its billing in the Azure portal",
+      );
     }
     if (b.tenantId && b.tenantId.toLowerCase() !== ctx.identity.tenantId.toLowerCase()) {
-      return fail("subscription", `${id} belongs to tenant ${b.tenantId}, the token to tenant ${ctx.identity.tenantId}`, `run 'az login --tenant ${b.tenantId}'`);
+      return fail(
+        "subscription",
+        `${id} belongs to tenant ${b.tenantId}, the token to tenant ${ctx.identity.tenantId}`,
+        `run 'az login --tenant ${b.tenantId}'`,
+      );
     }
     const detail = `${b.displayName ?? "subscription"} (${id}), from ${source}, ${b.state ?? "state unknown"}${note}`;
     return note ? warn("subscription", detail, "unset AZURE_SUBSCRIPTION_ID or make it equal") : ok("subscription", detail);

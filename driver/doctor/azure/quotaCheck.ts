@@ -61,9 +61,9 @@ function fits(line: UsageLine | undefined, need: number): { ok: boolean; free: n
 async function aksQuota(ctx: AzureDoctorContext, location: string, stacks: [StackName, StackConfig][]): Promise<CheckResult[]> {
   const { arm } = ctx.deps.armClients(ctx.subscriptionId!);
   const name = `quota-aks[${location}]`;
-  const skus = (await arm.list<Sku>(`/subscriptions/${ctx.subscriptionId}/providers/Microsoft.Compute/skus`, SKUS_API, { $filter: `location eq '${location}'` })).filter(
-    (s) => s.resourceType === "virtualMachines",
-  );
+  const skus = (
+    await arm.list<Sku>(`/subscriptions/${ctx.subscriptionId}/providers/Microsoft.Compute/skus`, SKUS_API, { $filter: `location eq '${location}'` })
+  ).filter((s) => s.resourceType === "virtualMachines");
   const usages = await arm.list<UsageLine>(`/subscriptions/${ctx.subscriptionId}/providers/Microsoft.Compute/locations/${location}/usages`, COMPUTE_USAGES_API);
   const cores = usages.find((u) => u.name?.value?.toLowerCase() === "cores");
   const byFamily = new Map<string, { need: number; surge: number; size: string; stacks: string[] }>();
@@ -71,10 +71,23 @@ async function aksQuota(ctx: AzureDoctorContext, location: string, stacks: [Stac
   let totalSurge = 0;
   for (const [stack, c] of stacks) {
     const sku = skus.find((s) => norm(s.name) === norm(c.aks.vmSize));
-    if (!sku) return [fail(name, `VM size ${c.aks.vmSize} (mlops:aks.vmSize of '${stack}') is not offered in ${location}`, "pick a size the region offers ('az vm list-skus -l <region> --size <size>')")];
+    if (!sku)
+      return [
+        fail(
+          name,
+          `VM size ${c.aks.vmSize} (mlops:aks.vmSize of '${stack}') is not offered in ${location}`,
+          "pick a size the region offers ('az vm list-skus -l <region> --size <size>')",
+        ),
+      ];
     const restricted = sku.restrictions?.find((r) => r.type === "Location");
     if (restricted) {
-      return [fail(name, `VM size ${sku.name} is restricted for this subscription in ${location} (${restricted.reasonCode ?? "restricted"})`, "pick another size or region, or ask Azure support to lift the restriction")];
+      return [
+        fail(
+          name,
+          `VM size ${sku.name} is restricted for this subscription in ${location} (${restricted.reasonCode ?? "restricted"})`,
+          "pick another size or region, or ask Azure support to lift the restriction",
+        ),
+      ];
     }
     const vcpu = vcpusOf(sku) ?? 0;
     const deployed = ctx.deployed.has(stack);
@@ -95,7 +108,13 @@ async function aksQuota(ctx: AzureDoctorContext, location: string, stacks: [Stac
     const f = fits(line, e.need);
     const what = `${e.size} (${line?.name?.localizedValue ?? fam}): need ${e.need} vCPU for ${e.stacks.join(", ")}; family ${f.text}; regional ${total.text}`;
     if (!f.ok || !total.ok) {
-      out.push(fail(name, what, `request a quota increase for ${line?.name?.localizedValue ?? fam} in ${location} (Azure portal > Quotas > Compute), or a smaller mlops:aks.vmSize/nodeCount`));
+      out.push(
+        fail(
+          name,
+          what,
+          `request a quota increase for ${line?.name?.localizedValue ?? fam} in ${location} (Azure portal > Quotas > Compute), or a smaller mlops:aks.vmSize/nodeCount`,
+        ),
+      );
     } else if (e.need + e.surge > f.free || totalNeed + totalSurge > total.free) {
       out.push(warn(name, `${what}; no room for the upgrade surge node (+${e.surge} vCPU)`, "raise the quota by one node per cluster before an AKS upgrade"));
     } else out.push(ok(name, what));
@@ -114,7 +133,14 @@ async function amlQuota(ctx: AzureDoctorContext, location: string, stacks: [Stac
   const families = new Map<string, { need: number; stacks: string[]; size: string }>();
   for (const [stack, c] of stacks) {
     const size = sizes.find((s) => norm(s.name) === norm(c.training.vmSize));
-    if (!size) return [fail(name, `${c.training.vmSize} (mlops:training.vmSize of '${stack}') is not a size Azure ML offers in ${location}`, "pick one from 'az ml compute list-sizes -l <region>'")];
+    if (!size)
+      return [
+        fail(
+          name,
+          `${c.training.vmSize} (mlops:training.vmSize of '${stack}') is not a size Azure ML offers in ${location}`,
+          "pick one from 'az ml compute list-sizes -l <region>'",
+        ),
+      ];
     const need = (size.vCPUs ?? 0) * c.training.maxNodes;
     totals[c.training.vmPriority] += need;
     if (c.training.vmPriority === "Dedicated") {
@@ -132,7 +158,13 @@ async function amlQuota(ctx: AzureDoctorContext, location: string, stacks: [Stac
     const famLimit = line?.limit ?? 0;
     const totalLimit = total?.limit ?? 0;
     if ((famLimit >= 0 && e.need > famLimit) || (totalLimit >= 0 && totals.Dedicated > totalLimit)) {
-      out.push(fail(name, what, `request an Azure ML quota increase for ${line?.name?.value ?? fam} in ${location} (Azure ML studio > Quota), or lower mlops:training.maxNodes`));
+      out.push(
+        fail(
+          name,
+          what,
+          `request an Azure ML quota increase for ${line?.name?.value ?? fam} in ${location} (Azure ML studio > Quota), or lower mlops:training.maxNodes`,
+        ),
+      );
     } else if (!fits(line, e.need).ok || !fits(total, totals.Dedicated).ok) {
       out.push(warn(name, `${what}; other clusters use part of it, so a full scale-out would queue`, "lower maxNodes or raise the quota"));
     } else out.push(ok(name, what));

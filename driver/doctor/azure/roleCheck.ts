@@ -60,9 +60,27 @@ function needsOf(ctx: AzureDoctorContext, stack: StackName): Need[] | undefined 
   const st = `${rg}/providers/Microsoft.Storage/storageAccounts/${names.storageAccount}`;
   return [
     { what: "create and change the resources (pulumi up)", roles: ["Contributor", "Owner"], scope: d ? rg : sub, blocking: true, assign: "Contributor" },
-    { what: "create role assignments (components/roles.ts)", roles: ["Owner", "User Access Administrator", "Role Based Access Control Administrator"], scope: d ? rg : sub, blocking: true, assign: "Role Based Access Control Administrator" },
-    { what: "Azure ML assets, jobs, endpoint keys", roles: ["AzureML Data Scientist", "Contributor", "Owner"], scope: ws, blocking: !!d, assign: "AzureML Data Scientist" },
-    { what: "blobs in the workspace storage (snapshots, records, model copy)", roles: ["Storage Blob Data Contributor", "Storage Blob Data Owner"], scope: st, blocking: !!d, assign: "Storage Blob Data Contributor" },
+    {
+      what: "create role assignments (components/roles.ts)",
+      roles: ["Owner", "User Access Administrator", "Role Based Access Control Administrator"],
+      scope: d ? rg : sub,
+      blocking: true,
+      assign: "Role Based Access Control Administrator",
+    },
+    {
+      what: "Azure ML assets, jobs, endpoint keys",
+      roles: ["AzureML Data Scientist", "Contributor", "Owner"],
+      scope: ws,
+      blocking: !!d,
+      assign: "AzureML Data Scientist",
+    },
+    {
+      what: "blobs in the workspace storage (snapshots, records, model copy)",
+      roles: ["Storage Blob Data Contributor", "Storage Blob Data Owner"],
+      scope: st,
+      blocking: !!d,
+      assign: "Storage Blob Data Contributor",
+    },
   ];
 }
 
@@ -83,7 +101,10 @@ export const rolesCheck: Check<AzureDoctorContext> = {
     ctx.roleAssignments = assignments;
     const custom = new Set<string>();
     for (const guid of new Set(assignments.map((a) => a.roleDefinitionGuid).filter((g) => g && !NAME_OF.has(g)))) {
-      const d = await arm.get<{ properties?: { roleType?: string } }>(`/subscriptions/${ctx.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${guid}`, ROLE_ASSIGNMENTS_API);
+      const d = await arm.get<{ properties?: { roleType?: string } }>(
+        `/subscriptions/${ctx.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${guid}`,
+        ROLE_ASSIGNMENTS_API,
+      );
       if (d.status !== 200 || d.body?.properties?.roleType !== "BuiltInRole") custom.add(guid);
     }
     const out: CheckResult[] = [];
@@ -110,10 +131,26 @@ export const rolesCheck: Check<AzureDoctorContext> = {
       const blocking = missing.filter((m) => m.blocking);
       const fixes = missing.map((m) => `az role assignment create --assignee-object-id ${ctx.identity!.objectId} --role "${m.assign}" --scope ${m.scope}`);
       if (blocking.length && !customNearby) {
-        out.push(fail(name, `${ctx.identity.name} holds ${held}; missing: ${blocking.map((m) => `${m.roles.join(" or ")} at ${m.scope} (${m.what})`).join("; ")}`, fixes.join(" && ")));
+        out.push(
+          fail(
+            name,
+            `${ctx.identity.name} holds ${held}; missing: ${blocking.map((m) => `${m.roles.join(" or ")} at ${m.scope} (${m.what})`).join("; ")}`,
+            fixes.join(" && "),
+          ),
+        );
       } else if (missing.length) {
-        const why = customNearby ? " (a custom role at a covering scope may grant it: check its actions)" : missing.every((m) => !m.blocking) ? " (the resources do not exist yet: assign after the first up)" : "";
-        out.push(warn(name, `${ctx.identity.name} holds ${held}; missing: ${missing.map((m) => `${m.roles.join(" or ")} for ${m.what}`).join("; ")}${why}`, fixes.join(" && ")));
+        const why = customNearby
+          ? " (a custom role at a covering scope may grant it: check its actions)"
+          : missing.every((m) => !m.blocking)
+            ? " (the resources do not exist yet: assign after the first up)"
+            : "";
+        out.push(
+          warn(
+            name,
+            `${ctx.identity.name} holds ${held}; missing: ${missing.map((m) => `${m.roles.join(" or ")} for ${m.what}`).join("; ")}${why}`,
+            fixes.join(" && "),
+          ),
+        );
       } else out.push(ok(name, `${ctx.identity.name} holds ${held}`));
     }
     return out;

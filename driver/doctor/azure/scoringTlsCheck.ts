@@ -48,19 +48,33 @@ export const scoringTlsCheck: Check<AzureDoctorContext> = {
       if (u.protocol !== "https:") {
         out.push(
           prod
-            ? fail(name, `${u.origin} serves over ${u.protocol.replace(":", "")}: the endpoint key would cross the network in clear text`, `give PROD TLS (sslCname + certificate on the Azure ML extension, docs/azure-target.md) and 'pulumi up --stack ${stack}'`)
+            ? fail(
+                name,
+                `${u.origin} serves over ${u.protocol.replace(":", "")}: the endpoint key would cross the network in clear text`,
+                `give PROD TLS (sslCname + certificate on the Azure ML extension, docs/azure-target.md) and 'pulumi up --stack ${stack}'`,
+              )
             : warn(name, `${u.origin} serves over http (allowInsecureConnections): development/test only`, ""),
         );
         continue;
       }
       const r = await tlsHandshake(u.hostname, Number(u.port || 443));
       if ("error" in r) {
-        out.push(fail(name, `${u.origin}: TLS handshake failed (${r.error})`, "check the certificate on the inference router (sslSecret/protected settings) and that its name matches the scoring host"));
+        out.push(
+          fail(
+            name,
+            `${u.origin}: TLS handshake failed (${r.error})`,
+            "check the certificate on the inference router (sslSecret/protected settings) and that its name matches the scoring host",
+          ),
+        );
         continue;
       }
       const days = Math.floor((r.validTo.getTime() - ctx.deps.now().getTime()) / 86_400_000);
       const what = `${u.origin}: TLS ok, certificate ${r.subject} valid until ${r.validTo.toISOString().slice(0, 10)} (no request sent)`;
-      out.push(days < CERT_WARN_DAYS ? warn(name, `${what}; expires in ${days} days`, "renew the certificate and update the extension's TLS settings") : ok(name, what));
+      out.push(
+        days < CERT_WARN_DAYS
+          ? warn(name, `${what}; expires in ${days} days`, "renew the certificate and update the extension's TLS settings")
+          : ok(name, what),
+      );
     }
     return out;
   },

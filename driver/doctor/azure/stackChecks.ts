@@ -18,9 +18,13 @@ export const stackConfigCheck: Check<AzureDoctorContext> = {
       try {
         const c = readStackConfigFile(ctx.repoRoot, stack);
         ctx.configs.set(stack, c);
-        return ok(name, `Pulumi.${stack}.yaml is valid: ${c.location}, AKS ${c.aks.nodeCount} x ${c.aks.vmSize}, training ${c.training.minNodes}-${c.training.maxNodes} x ${c.training.vmSize} (${c.training.vmPriority})`);
+        return ok(
+          name,
+          `Pulumi.${stack}.yaml is valid: ${c.location}, AKS ${c.aks.nodeCount} x ${c.aks.vmSize}, training ${c.training.minNodes}-${c.training.maxNodes} x ${c.training.vmSize} (${c.training.vmPriority})`,
+        );
       } catch (e) {
-        if (e instanceof StackConfigError) return fail(name, e.problems[0] ?? e.message, `fix Pulumi.${stack}.yaml (${e.problems.length} problem(s); docs/infrastructure.md lists the keys)`);
+        if (e instanceof StackConfigError)
+          return fail(name, e.problems[0] ?? e.message, `fix Pulumi.${stack}.yaml (${e.problems.length} problem(s); docs/infrastructure.md lists the keys)`);
         throw e;
       }
     });
@@ -48,11 +52,20 @@ export const stackOutputsCheck: Check<AzureDoctorContext> = {
         out.push(warn(name, "no workspaceId output: not deployed yet", `run 'pulumi up --stack ${stack}' once the checks above are ok`));
         continue;
       }
-      const d = { outputs: values, subscriptionId: m[1]!, resourceGroup: str(values.resourceGroupName) ?? m[2]!, workspace: str(values.workspaceName) ?? m[3]! };
+      const d = {
+        outputs: values,
+        subscriptionId: m[1]!,
+        resourceGroup: str(values.resourceGroupName) ?? m[2]!,
+        workspace: str(values.workspaceName) ?? m[3]!,
+      };
       ctx.deployed.set(stack, d);
       if (ctx.subscriptionId && d.subscriptionId.toLowerCase() !== ctx.subscriptionId.toLowerCase()) {
         out.push(
-          fail(name, `deployed in subscription ${d.subscriptionId}, but ${ctx.subscriptionSource ?? "the configuration"} now points pulumi at ${ctx.subscriptionId}: the next up would create a second environment there`, `set ARM_SUBSCRIPTION_ID=${d.subscriptionId} (or 'az account set --subscription ${d.subscriptionId}')`),
+          fail(
+            name,
+            `deployed in subscription ${d.subscriptionId}, but ${ctx.subscriptionSource ?? "the configuration"} now points pulumi at ${ctx.subscriptionId}: the next up would create a second environment there`,
+            `set ARM_SUBSCRIPTION_ID=${d.subscriptionId} (or 'az account set --subscription ${d.subscriptionId}')`,
+          ),
         );
         continue;
       }

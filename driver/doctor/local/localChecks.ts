@@ -54,7 +54,11 @@ export const nodeCheck: Check<LocalDoctorContext> = {
     const major = Number(v.split(".")[0]);
     return major >= MIN_NODE_MAJOR
       ? ok("node", `Node.js ${v}`)
-      : fail("node", `Node.js ${v} is older than ${MIN_NODE_MAJOR}`, "run mlops through npx or the npm scripts, which use the project's own Node 22 (npm ci installs it)");
+      : fail(
+          "node",
+          `Node.js ${v} is older than ${MIN_NODE_MAJOR}`,
+          "run mlops through npx or the npm scripts, which use the project's own Node 22 (npm ci installs it)",
+        );
   },
 };
 
@@ -85,11 +89,23 @@ export const venvCheck: Check<LocalDoctorContext> = {
     }
     if (marker?.envDigest === digest && existsSync(path.join(dir, "bin", "python"))) {
       ctx.venvBuilt = true;
-      return ok("venv", `built for ${CONDA_FILE} digest ${digest.slice(0, 12)} in ${dir}${marker.createdAt ? ` (${marker.createdAt.slice(0, 10)}, pip took ${marker.installSeconds ?? "?"} s)` : ""}`);
+      return ok(
+        "venv",
+        `built for ${CONDA_FILE} digest ${digest.slice(0, 12)} in ${dir}${marker.createdAt ? ` (${marker.createdAt.slice(0, 10)}, pip took ${marker.installSeconds ?? "?"} s)` : ""}`,
+      );
     }
     ctx.venvBuilt = false;
-    if (existsSync(dir)) return warn("venv", `${dir} is incomplete (no completion marker for digest ${digest.slice(0, 12)})`, "it is discarded and rebuilt on the next 'mlops test' or release (~5 min)");
-    return warn("venv", `not built yet for ${CONDA_FILE} digest ${digest.slice(0, 12)} (would be ${dir})`, "the first 'mlops test' or release builds it (~5 min; set MLOPS_VENV_ROOT to share venvs between checkouts)");
+    if (existsSync(dir))
+      return warn(
+        "venv",
+        `${dir} is incomplete (no completion marker for digest ${digest.slice(0, 12)})`,
+        "it is discarded and rebuilt on the next 'mlops test' or release (~5 min)",
+      );
+    return warn(
+      "venv",
+      `not built yet for ${CONDA_FILE} digest ${digest.slice(0, 12)} (would be ${dir})`,
+      "the first 'mlops test' or release builds it (~5 min; set MLOPS_VENV_ROOT to share venvs between checkouts)",
+    );
   },
 };
 
@@ -110,7 +126,11 @@ export const portsCheck: Check<LocalDoctorContext> = {
       out.push(
         ours
           ? ok(name, `${port} held by the project's own ${ours.name}${ours.pid ? ` (pid ${ours.pid})` : ""}`)
-          : fail(name, `${port} (mlops.yaml local.ports.${key}) is in use by another process`, `stop that process ('ss -ltnp | grep :${port}') or set local.ports.${key} in mlops.yaml to a free port`),
+          : fail(
+              name,
+              `${port} (mlops.yaml local.ports.${key}) is in use by another process`,
+              `stop that process ('ss -ltnp | grep :${port}') or set local.ports.${key} in mlops.yaml to a free port`,
+            ),
       );
     }
     return out;
@@ -137,7 +157,13 @@ export const diskCheck: Check<LocalDoctorContext> = {
       const anc = existingAncestor(w.dir);
       const why = unusableDir(anc);
       if (why) {
-        unusable.push(fail(`disk[${w.what}]`, `${w.dir} cannot be created or written: ${anc} ${why}`, `move ${anc} aside (or fix its permissions)${w.what === "venv" ? ", or set MLOPS_VENV_ROOT to a writable directory" : ""}`));
+        unusable.push(
+          fail(
+            `disk[${w.what}]`,
+            `${w.dir} cannot be created or written: ${anc} ${why}`,
+            `move ${anc} aside (or fix its permissions)${w.what === "venv" ? ", or set MLOPS_VENV_ROOT to a writable directory" : ""}`,
+          ),
+        );
         continue;
       }
       const { free, device } = await ctx.deps.freeSpace(anc);
@@ -147,13 +173,16 @@ export const diskCheck: Check<LocalDoctorContext> = {
       e.dirs.push(w.dir);
       byDevice.set(device, e);
     }
-    return [...unusable, ...[...byDevice.values()].map((e) => {
-      const name = `disk[${e.whats.join(" + ")}]`;
-      const what = `${gb(e.free)} free for ${e.dirs.join(", ")}; needs about ${gb(e.need)}`;
-      if (e.free < e.need) return fail(name, what, "free disk space, or set MLOPS_VENV_ROOT to a filesystem with room");
-      if (e.free < 2 * e.need) return warn(name, `${what} (less than twice that)`, "free some space before long runs");
-      return ok(name, what);
-    })];
+    return [
+      ...unusable,
+      ...[...byDevice.values()].map((e) => {
+        const name = `disk[${e.whats.join(" + ")}]`;
+        const what = `${gb(e.free)} free for ${e.dirs.join(", ")}; needs about ${gb(e.need)}`;
+        if (e.free < e.need) return fail(name, what, "free disk space, or set MLOPS_VENV_ROOT to a filesystem with room");
+        if (e.free < 2 * e.need) return warn(name, `${what} (less than twice that)`, "free some space before long runs");
+        return ok(name, what);
+      }),
+    ];
   },
 };
 

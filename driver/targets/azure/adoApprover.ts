@@ -59,7 +59,13 @@ export function adoRunFromEnv(env: NodeJS.ProcessEnv = process.env): AdoRun {
     );
   }
   const get = (k: keyof AdoRun) => env[VARS[k]]!.trim();
-  return { collectionUri: get("collectionUri").replace(/\/*$/, "/"), project: get("project"), buildId: get("buildId"), stage: get("stage"), accessToken: get("accessToken") };
+  return {
+    collectionUri: get("collectionUri").replace(/\/*$/, "/"),
+    project: get("project"),
+    buildId: get("buildId"),
+    stage: get("stage"),
+    accessToken: get("accessToken"),
+  };
 }
 
 interface TimelineRecord {
@@ -89,7 +95,10 @@ interface Approval {
 function getJson<T>(run: AdoRun, url: string, what: string, fetchImpl: typeof fetch): Promise<T> {
   // Azure DevOps answers a refused token with 203/302 + a sign-in page, or 401
   const refusedHint = "the job's build service needs read access to the pipeline and the environment, and the step must map SYSTEM_ACCESSTOKEN";
-  return ciGetJson<T>({ service: "Azure DevOps", url, token: run.accessToken, what, refusedHint, address: `SYSTEM_COLLECTIONURI (${run.collectionUri})` }, fetchImpl);
+  return ciGetJson<T>(
+    { service: "Azure DevOps", url, token: run.accessToken, what, refusedHint, address: `SYSTEM_COLLECTIONURI (${run.collectionUri})` },
+    fetchImpl,
+  );
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -105,7 +114,9 @@ export async function resolveAdoApprover(run: AdoRun, fetchImpl: typeof fetch = 
     fetchImpl,
   );
   if (!isObject(timeline) || (timeline.records !== undefined && timeline.records !== null && !Array.isArray(timeline.records))) {
-    throw new ApprovalError(`Azure DevOps answered ${timelineWhat} with JSON that is not a timeline (no records list); check SYSTEM_COLLECTIONURI (${run.collectionUri}); nothing was recorded`);
+    throw new ApprovalError(
+      `Azure DevOps answered ${timelineWhat} with JSON that is not a timeline (no records list); check SYSTEM_COLLECTIONURI (${run.collectionUri}); nothing was recorded`,
+    );
   }
   const records = ((timeline.records as unknown[] | null | undefined) ?? []).filter(isObject) as unknown as TimelineRecord[];
   const stage = records.find((r) => r.type === "Stage" && (r.identifier === run.stage || (!r.identifier && r.name === run.stage)));
@@ -121,7 +132,9 @@ export async function resolveAdoApprover(run: AdoRun, fetchImpl: typeof fetch = 
   const answer = await getJson(run, `${base}/_apis/pipelines/approvals?${q}`, approvalsWhat, fetchImpl);
   const list: unknown = Array.isArray(answer) ? answer : isObject(answer) ? (answer.value ?? []) : undefined;
   if (!Array.isArray(list)) {
-    throw new ApprovalError(`Azure DevOps answered ${approvalsWhat} with JSON that is not a list of approvals; check SYSTEM_COLLECTIONURI (${run.collectionUri}); nothing was recorded`);
+    throw new ApprovalError(
+      `Azure DevOps answered ${approvalsWhat} with JSON that is not a list of approvals; check SYSTEM_COLLECTIONURI (${run.collectionUri}); nothing was recorded`,
+    );
   }
   const approvals = list.filter(isObject).map((a) => ({ ...a, steps: Array.isArray(a.steps) ? a.steps.filter(isObject) : [] })) as unknown as Approval[];
   const approved = approvals.filter((a) => a.status === "approved");
@@ -131,7 +144,9 @@ export async function resolveAdoApprover(run: AdoRun, fetchImpl: typeof fetch = 
   const first = steps[0];
   if (!first) {
     const states = approvals.map((a) => a.status ?? "unknown").join(", ") || "none returned";
-    throw new ApprovalError(`the approval check of stage '${run.stage}' (build ${run.buildId}) has no approved step with an approver (status: ${states}); nothing was recorded`);
+    throw new ApprovalError(
+      `the approval check of stage '${run.stage}' (build ${run.buildId}) has no approved step with an approver (status: ${states}); nothing was recorded`,
+    );
   }
   const who = first.s.actualApprover!;
   return {

@@ -93,7 +93,10 @@ export async function splitBatchPredictions(lines: Readable, output: string, err
       summary.failureKinds[kind] = (summary.failureKinds[kind] ?? 0) + 1;
       err.write(`${csvCell(file)},${row},${column},${csvCell(text)}\n`);
     }
-    await Promise.all([new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r()))), new Promise<void>((r, j) => err.end((e?: Error | null) => (e ? j(e) : r())))]);
+    await Promise.all([
+      new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r()))),
+      new Promise<void>((r, j) => err.end((e?: Error | null) => (e ? j(e) : r()))),
+    ]);
     await rename(tmpOut, output);
     await rename(tmpErr, errors);
   } finally {
@@ -137,7 +140,8 @@ export class AzureBatchScoring implements BatchScoringPort {
     const out = await this.o.outputs(stack);
     const endpointName = typeof out.batchEndpointName === "string" ? out.batchEndpointName : "";
     const served = typeof out.batchModelVersion === "string" ? out.batchModelVersion : "";
-    if (!endpointName) throw new EnvironmentError(`stack '${stack}' has no batchEndpointName output; run 'pulumi up --stack ${stack}' with the current program`);
+    if (!endpointName)
+      throw new EnvironmentError(`stack '${stack}' has no batchEndpointName output; run 'pulumi up --stack ${stack}' with the current program`);
     if (served !== req.model.version) {
       throw new NotFoundError(
         served
@@ -147,7 +151,10 @@ export class AzureBatchScoring implements BatchScoringPort {
     }
     const ws = await this.o.workspace(stack);
     const files = inputFiles(req.input);
-    const id = `${new Date().toISOString().replace(/[-:.TZ]/g, "").slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+    const id = `${new Date()
+      .toISOString()
+      .replace(/[-:.TZ]/g, "")
+      .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
     const prefix = `mlops-batch/${id}`;
     const container = await ws.container();
     const totalBytes = files.reduce((n, f) => n + statSync(f.abs).size, 0);
@@ -158,7 +165,10 @@ export class AzureBatchScoring implements BatchScoringPort {
     const { resourceGroup, workspace } = ws.ref;
     const endpoint = await ws.ml.batchEndpoints.get(resourceGroup, workspace, endpointName);
     const scoringUri = endpoint.properties.scoringUri;
-    if (!scoringUri) throw new EnvironmentError(`batch endpoint ${endpointName} (stack '${stack}') has no scoring URI yet (provisioning: ${endpoint.properties.provisioningState ?? "unknown"}); retry later`);
+    if (!scoringUri)
+      throw new EnvironmentError(
+        `batch endpoint ${endpointName} (stack '${stack}') has no scoring URI yet (provisioning: ${endpoint.properties.provisioningState ?? "unknown"}); retry later`,
+      );
     const jobName = `mlops-batch-${id}`;
     const body = batchInvokeBody({ inputUri: await ws.datastoreUri(`${prefix}/input/`), outputUri: await ws.datastoreUri(`${prefix}/output/`), jobName });
     const auth = await bearerHeaders(this.o.credential, AML_SCOPE)();
@@ -183,7 +193,8 @@ export class AzureBatchScoring implements BatchScoringPort {
     const done = await waitForJob(ws, started_, progress, { minMs: 5_000, maxMs: 30_000, timeoutMs: 6 * 3600_000, ...this.o.poll });
     if (done.status !== "Completed") throw new DeploymentError(`batch job ${started_} ended ${done.status}; logs: ${done.studioUrl}`);
     const dl = await container.getBlockBlobClient(`${prefix}/output/${BATCH_OUTPUT_FILE}`).download();
-    if (!dl.readableStreamBody) throw new DeploymentError(`batch job ${started_} completed without ${prefix}/output/${BATCH_OUTPUT_FILE}; logs: ${done.studioUrl}`);
+    if (!dl.readableStreamBody)
+      throw new DeploymentError(`batch job ${started_} completed without ${prefix}/output/${BATCH_OUTPUT_FILE}; logs: ${done.studioUrl}`);
     const split = await splitBatchPredictions(dl.readableStreamBody as Readable, req.output, req.errors);
     const seconds = (Date.now() - started) / 1000;
     onProgress({ rows: split.rows, scored: split.scored, failed: split.failed, bytes: totalBytes, totalBytes, seconds });

@@ -76,7 +76,11 @@ export class AzureEnvironments implements EnvironmentsPort {
     const { updater } = this.o;
     if (stack === "prod") {
       const copied = await copyModelToWorkspace(model, await this.o.workspace("int"), await this.o.workspace("prod"), progress);
-      progress.info(copied === "copied" ? `prod workspace now holds ${model.name} v${model.version} (verified copy)` : `prod workspace already holds ${model.name} v${model.version} with the same sha256`);
+      progress.info(
+        copied === "copied"
+          ? `prod workspace now holds ${model.name} v${model.version} (verified copy)`
+          : `prod workspace already holds ${model.name} v${model.version} with the same sha256`,
+      );
     }
     // What the last `up` applied (the servedModel output) is the truth; the file may lag behind it when a CI
     // run's edit was not committed. Fall back to the file before the first update.
@@ -110,9 +114,14 @@ export class AzureEnvironments implements EnvironmentsPort {
       }
       const after = await this.refOf(stack);
       if (!serving(after)) {
-        throw new DeploymentError(`after the staged rollout, stack '${stack}' routes ${JSON.stringify(after.traffic)} instead of ${decision.color}=100; run 'pulumi up --stack ${stack}' and check the endpoint`);
+        throw new DeploymentError(
+          `after the staged rollout, stack '${stack}' routes ${JSON.stringify(after.traffic)} instead of ${decision.color}=100; run 'pulumi up --stack ${stack}' and check the endpoint`,
+        );
       }
-      detail = `${decision.detail}; staged ${staged.record.steps.filter((x) => x.percent > 0).map((x) => `${x.percent}%`).join(" -> ")} in ${staged.ups} pulumi up(s), every check passed; commit Pulumi.${stack}.yaml as the record of what serves ${stack}`;
+      detail = `${decision.detail}; staged ${staged.record.steps
+        .filter((x) => x.percent > 0)
+        .map((x) => `${x.percent}%`)
+        .join(" -> ")} in ${staged.ups} pulumi up(s), every check passed; commit Pulumi.${stack}.yaml as the record of what serves ${stack}`;
     } else if (!decision.changed && serving(before)) {
       detail = decision.detail;
     } else {
@@ -193,7 +202,9 @@ export class AzureEnvironments implements EnvironmentsPort {
         ...(model?.digest ? { digest: model.digest } : {}),
         ...(ref.scoringUri ? { scoringUri: ref.scoringUri } : {}),
         healthy: Boolean(version) && ref.trafficConverged !== false,
-        detail: version ? `${active} serves v${version}${ref.trafficConverged === false ? " (traffic not converged: run pulumi up again)" : ""}` : "no deployment takes traffic",
+        detail: version
+          ? `${active} serves v${version}${ref.trafficConverged === false ? " (traffic not converged: run pulumi up again)" : ""}`
+          : "no deployment takes traffic",
       };
     } catch (e) {
       return { stack, healthy: false, detail: (e as Error).message.split("\n")[0]! };

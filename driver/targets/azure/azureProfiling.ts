@@ -33,14 +33,16 @@ export class AzureProfiling implements ProfilingPort {
   /** The stack's configured endpoint; refuses anything else (a stale record, a non-HTTP scheme). */
   private async endpoint(stack: StackName, deployment: DeploymentRecord): Promise<string> {
     const uri = (await this.o.updater.outputs(stack)).scoringUri;
-    if (typeof uri !== "string" || !uri) throw new EnvironmentError(`stack '${stack}' has no scoringUri output; run 'pulumi up --stack ${stack}' before profiling`);
+    if (typeof uri !== "string" || !uri)
+      throw new EnvironmentError(`stack '${stack}' has no scoringUri output; run 'pulumi up --stack ${stack}' before profiling`);
     let url: URL;
     try {
       url = new URL(uri);
     } catch {
       throw new EnvironmentError(`stack '${stack}' has a scoringUri output that is not a URL; check the endpoint`);
     }
-    if (url.protocol !== "https:" && url.protocol !== "http:") throw new EnvironmentError(`stack '${stack}' scoringUri is ${url.protocol} not http(s); refusing to profile it`);
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new EnvironmentError(`stack '${stack}' scoringUri is ${url.protocol} not http(s); refusing to profile it`);
     if (deployment.scoringUri && deployment.scoringUri !== uri) {
       throw new EnvironmentError(
         `the ${stack} deployment record names ${new URL(deployment.scoringUri).origin} but the stack's endpoint is ${url.origin}; only the stack's own endpoint is profiled: redeploy or check 'mlops status'`,

@@ -105,7 +105,9 @@ export class AzureRegistry implements RegistryPort {
   async register(modelName: string, training: TrainingResult, tags: Record<string, string>): Promise<RegisteredModel> {
     const actual = await sha256OfBlob(this.ws, jobModelBlob(training.runId));
     if (actual !== training.modelSha256) {
-      throw new DeploymentError(`the model file of job ${training.runId} has sha256 ${actual.slice(0, 12)}, not ${training.modelSha256.slice(0, 12)} as trained; refusing to register it`);
+      throw new DeploymentError(
+        `the model file of job ${training.runId} has sha256 ${actual.slice(0, 12)}, not ${training.modelSha256.slice(0, 12)} as trained; refusing to register it`,
+      );
     }
     await this.ensureContainer(modelName);
     const version = await this.nextVersion(modelName);
@@ -133,7 +135,9 @@ export class AzureRegistry implements RegistryPort {
     const v = await this.ws.ml.modelVersions.get(this.rg, this.wsName, a.modelName, a.modelVersion);
     const digest = v.properties.tags?.[SHA_TAG];
     if (digest !== a.digest) {
-      throw new DeploymentError(`${a.modelName} v${a.modelVersion} in Azure ML has sha256 ${(digest ?? "none").slice(0, 12)}, not the approved ${a.digest.slice(0, 12)}; refusing to record the approval`);
+      throw new DeploymentError(
+        `${a.modelName} v${a.modelVersion} in Azure ML has sha256 ${(digest ?? "none").slice(0, 12)}, not the approved ${a.digest.slice(0, 12)}; refusing to record the approval`,
+      );
     }
     await this.ws.ml.modelVersions.createOrUpdate(this.rg, this.wsName, a.modelName, a.modelVersion, {
       properties: {

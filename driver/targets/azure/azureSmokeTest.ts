@@ -35,15 +35,22 @@ export async function runSmoke(scoringUri: string, headers: Record<string, strin
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
-    const why = (e as Error)?.name === "TimeoutError" ? `no answer in ${timeoutMs / 1000}s` : ((e as { cause?: { code?: string } })?.cause?.code ?? "connection failed");
+    const why =
+      (e as Error)?.name === "TimeoutError" ? `no answer in ${timeoutMs / 1000}s` : ((e as { cause?: { code?: string } })?.cause?.code ?? "connection failed");
     return { ok: false, predictions: 0, latencyMs: Date.now() - t0, detail: `scoring request to ${origin} failed: ${why}` };
   }
   const text = await res.text();
   const latencyMs = Date.now() - t0;
-  if (!res.ok) return { ok: false, predictions: 0, latencyMs, detail: `scoring request to ${origin} answered HTTP ${res.status}: ${text.replace(/\s+/g, " ").slice(0, 160)}` };
+  if (!res.ok)
+    return {
+      ok: false,
+      predictions: 0,
+      latencyMs,
+      detail: `scoring request to ${origin} answered HTTP ${res.status}: ${text.replace(/\s+/g, " ").slice(0, 160)}`,
+    };
   const body = parseScoreBody(text);
   const problem = checkPredictions(body, req);
-  const n = Array.isArray((body as { predictions?: unknown })?.predictions) ? ((body as { predictions: unknown[] }).predictions.length) : 0;
+  const n = Array.isArray((body as { predictions?: unknown })?.predictions) ? (body as { predictions: unknown[] }).predictions.length : 0;
   if (problem) return { ok: false, predictions: n, latencyMs, detail: `smoke test failed: ${problem}` };
   const [lo, hi] = req.prediction_range;
   return { ok: true, predictions: n, latencyMs, detail: `${n} predictions within [${lo}, ${hi}] in ${latencyMs} ms` };

@@ -51,7 +51,9 @@ export async function stagedRollout(i: StagedRolloutInput): Promise<{ record: Ro
   const to = decision.color;
   const toVersion = decision.serving.deployments[to]!.version;
   const base = splitServing(decision.serving, from.color, to, 0);
-  progress.info(`staged rollout on ${stack}: ${to} gets v${toVersion} at weight 0 next to ${from.color} (v${from.version}) at 100; then ${i.settings.steps.map((s) => `${s}%`).join(" -> ")}`);
+  progress.info(
+    `staged rollout on ${stack}: ${to} gets v${toVersion} at weight 0 next to ${from.color} (v${from.version}) at 100; then ${i.settings.steps.map((s) => `${s}%`).join(" -> ")}`,
+  );
   const staged = await applyServing(updater, stack, base, progress);
   const control = new AzureRolloutControl({ stack, updater, serving: base, from: from.color, to, probe: await i.probe(), progress });
   let record: RolloutRecord;

@@ -70,7 +70,8 @@ export class AzureTraining implements TrainingPort {
   async train(source: SourceFingerprint, progress: Progress): Promise<TrainingResult> {
     const { ws, o } = this;
     const compute = ws.ref.trainingCompute;
-    if (!compute) throw new TrainingError(`stack '${ws.ref.stack}' has no trainingComputeName output; run 'pulumi up --stack ${ws.ref.stack}' with the current program`);
+    if (!compute)
+      throw new TrainingError(`stack '${ws.ref.stack}' has no trainingComputeName output; run 'pulumi up --stack ${ws.ref.stack}' with the current program`);
 
     // A job for exactly this source still running (an earlier, interrupted release): wait for it instead.
     const running = (await this.sameDigestJobs(source)).find((j) => !isTerminal(j.properties.status));
@@ -105,8 +106,7 @@ export class AzureTraining implements TrainingPort {
     });
     if (finished.status !== "Completed") {
       // the error text is in Run History's run details, not in the ARM job (see runHistory.ts)
-      const why =
-        finished.status === "Canceled" ? "it was cancelled" : ((await ws.failedRunError(jobName)) ?? "no error text in the run's details");
+      const why = finished.status === "Canceled" ? "it was cancelled" : ((await ws.failedRunError(jobName)) ?? "no error text in the run's details");
       throw new TrainingError(`training job ${jobName} ended ${finished.status}: ${why}; logs: ${finished.studioUrl}`);
     }
     return { ...(await this.result(jobName, finished.studioUrl)), reused: false };

@@ -31,7 +31,8 @@ export class BlobReleaseStore implements ReleaseStore {
   }
 
   private blobName(id: string): string {
-    if (!ID.test(id)) throw new UsageError(`'${id}' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status --target azure'`);
+    if (!ID.test(id))
+      throw new UsageError(`'${id}' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status --target azure'`);
     return `${this.prefix}releases/${id}.json`;
   }
 
@@ -48,7 +49,9 @@ export class BlobReleaseStore implements ReleaseStore {
     } catch (e) {
       const s = statusOf(e);
       if (s === 412 || s === 409) {
-        throw new ReleaseLockedError(`release ${release.id} was changed by another mlops run since this one read it; nothing was overwritten, run the command again`);
+        throw new ReleaseLockedError(
+          `release ${release.id} was changed by another mlops run since this one read it; nothing was overwritten, run the command again`,
+        );
       }
       throw e;
     }
@@ -105,7 +108,13 @@ export class BlobReleaseStore implements ReleaseStore {
     // the CI run holding the lock: an Azure DevOps build id, or a GitHub Actions run
     const build = process.env.BUILD_BUILDID?.trim() || (process.env.GITHUB_RUN_ID?.trim() ? `github-run-${process.env.GITHUB_RUN_ID.trim()}` : undefined);
     await blob.setMetadata(
-      { host: hostname(), pid: String(process.pid), purpose: purpose.replace(/[^\x20-\x7e]/g, "?"), since: new Date().toISOString(), ...(build ? { build } : {}) },
+      {
+        host: hostname(),
+        pid: String(process.pid),
+        purpose: purpose.replace(/[^\x20-\x7e]/g, "?"),
+        since: new Date().toISOString(),
+        ...(build ? { build } : {}),
+      },
       { conditions: { leaseId: lease.leaseId } },
     );
     const renew = setInterval(() => {

@@ -45,21 +45,33 @@ export interface ObservedCapacity {
 export function compareCapacity(wanted: TrainingCapacity, actual: ObservedCapacity): CapacityDrift[] {
   const drift: CapacityDrift[] = [];
   if ((actual.vmSize ?? "").toLowerCase() !== wanted.vmSize.toLowerCase()) drift.push({ key: "vmSize", wanted: wanted.vmSize, actual: actual.vmSize });
-  if ((actual.vmPriority ?? "Dedicated").toLowerCase() !== wanted.vmPriority.toLowerCase()) drift.push({ key: "vmPriority", wanted: wanted.vmPriority, actual: actual.vmPriority });
+  if ((actual.vmPriority ?? "Dedicated").toLowerCase() !== wanted.vmPriority.toLowerCase())
+    drift.push({ key: "vmPriority", wanted: wanted.vmPriority, actual: actual.vmPriority });
   if ((actual.minNodes ?? 0) !== wanted.minNodes) drift.push({ key: "minNodes", wanted: wanted.minNodes, actual: actual.minNodes });
   if (actual.maxNodes !== wanted.maxNodes) drift.push({ key: "maxNodes", wanted: wanted.maxNodes, actual: actual.maxNodes });
-  if (isoSeconds(actual.idleScaleDown) !== isoSeconds(wanted.idleScaleDown)) drift.push({ key: "idleScaleDown", wanted: wanted.idleScaleDown, actual: actual.idleScaleDown });
+  if (isoSeconds(actual.idleScaleDown) !== isoSeconds(wanted.idleScaleDown))
+    drift.push({ key: "idleScaleDown", wanted: wanted.idleScaleDown, actual: actual.idleScaleDown });
   return drift;
 }
 
 /** One warning line naming the stack, what Azure kept and what to do; undefined when nothing drifted. */
-export function capacityWarning(stack: string, computeName: string, ws: { resourceGroup: string; workspace: string }, drift: CapacityDrift[]): string | undefined {
+export function capacityWarning(
+  stack: string,
+  computeName: string,
+  ws: { resourceGroup: string; workspace: string },
+  drift: CapacityDrift[],
+): string | undefined {
   const r = capacityReport(stack, computeName, ws, drift);
   return r && `${r.what}: ${r.todo}`;
 }
 
 /** What Azure kept (naming the stack) and what to do, apart; undefined when nothing drifted. */
-export function capacityReport(stack: string, computeName: string, ws: { resourceGroup: string; workspace: string }, drift: CapacityDrift[]): { what: string; todo: string } | undefined {
+export function capacityReport(
+  stack: string,
+  computeName: string,
+  ws: { resourceGroup: string; workspace: string },
+  drift: CapacityDrift[],
+): { what: string; todo: string } | undefined {
   if (drift.length === 0) return undefined;
   const show = (v: string | number | undefined) => (v === undefined ? "(none)" : String(v));
   const diffs = drift.map((d) => `${d.key} ${show(d.actual)} (stack file: ${d.wanted})`).join(", ");
@@ -75,8 +87,14 @@ export function capacityReport(stack: string, computeName: string, ws: { resourc
     ].filter(Boolean);
     todo.push(`run 'az ml compute update --name ${computeName} --resource-group ${ws.resourceGroup} --workspace-name ${ws.workspace} ${args.join(" ")}'`);
   }
-  if (fixed.length) todo.push(`${fixed.map((d) => d.key).join(" and ")} cannot change on an existing cluster: delete compute '${computeName}' (when no job runs) and run 'pulumi up --stack ${stack}' to recreate it`);
-  return { what: `stack '${stack}': the training cluster '${computeName}' in Azure kept ${diffs}; pulumi up does not update an existing AmlCompute (Azure/bicep#17617)`, todo: todo.join("; ") };
+  if (fixed.length)
+    todo.push(
+      `${fixed.map((d) => d.key).join(" and ")} cannot change on an existing cluster: delete compute '${computeName}' (when no job runs) and run 'pulumi up --stack ${stack}' to recreate it`,
+    );
+  return {
+    what: `stack '${stack}': the training cluster '${computeName}' in Azure kept ${diffs}; pulumi up does not update an existing AmlCompute (Azure/bicep#17617)`,
+    todo: todo.join("; "),
+  };
 }
 
 interface AmlComputeBody {
@@ -125,7 +143,9 @@ export async function checkTrainingCapacity(o: {
   try {
     observed = await readTrainingCapacity(o.ws, name);
   } catch (e) {
-    o.progress.info(`warning: stack '${o.stack}': could not read the training cluster '${name}' back to check its capacity (${(e as Error).name}); check it in the Azure portal`);
+    o.progress.info(
+      `warning: stack '${o.stack}': could not read the training cluster '${name}' back to check its capacity (${(e as Error).name}); check it in the Azure portal`,
+    );
     return [];
   }
   const drift = compareCapacity(o.wanted, observed);

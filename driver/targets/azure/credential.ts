@@ -42,12 +42,16 @@ export function pipelineServiceConnection(env: NodeJS.ProcessEnv = process.env):
   const get = (name: string): string | undefined => env[name]?.trim() || undefined;
   const serviceConnectionId = get(PIPELINE_VARIABLES.serviceConnectionId);
   if (!serviceConnectionId) return undefined;
-  const missing = [PIPELINE_VARIABLES.clientId, PIPELINE_VARIABLES.tenantId, PIPELINE_VARIABLES.systemAccessToken, PIPELINE_VARIABLES.oidcRequestUri].filter((n) => !get(n));
+  const missing = [PIPELINE_VARIABLES.clientId, PIPELINE_VARIABLES.tenantId, PIPELINE_VARIABLES.systemAccessToken, PIPELINE_VARIABLES.oidcRequestUri].filter(
+    (n) => !get(n),
+  );
   if (missing.length) {
     const hint = missing.includes(PIPELINE_VARIABLES.systemAccessToken)
       ? "map it in the step: 'env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)'"
       : "run mlops inside an AzureCLI@2 task whose service connection uses workload identity federation";
-    throw new ConfigError(`Azure Pipelines service connection ${serviceConnectionId}: ${missing.join(", ")} not set; ${hint} (docs/azure-target.md, "Service connection and credential")`);
+    throw new ConfigError(
+      `Azure Pipelines service connection ${serviceConnectionId}: ${missing.join(", ")} not set; ${hint} (docs/azure-target.md, "Service connection and credential")`,
+    );
   }
   return {
     serviceConnectionId,
@@ -96,7 +100,12 @@ export function githubOidcLogin(env: NodeJS.ProcessEnv = process.env): GitHubOid
       : "map them in the job's env: 'ARM_CLIENT_ID: ${{ vars.AZURE_CLIENT_ID }}', 'ARM_TENANT_ID: ${{ vars.AZURE_TENANT_ID }}'";
     throw new ConfigError(`GitHub Actions OIDC login: ${missing.join(", ")} not set; ${hint} (docs/github-actions.md, "Azure login")`);
   }
-  return { requestUrl, requestToken: get(GITHUB_OIDC_VARIABLES.requestToken)!, clientId: get(GITHUB_OIDC_VARIABLES.clientId)!, tenantId: get(GITHUB_OIDC_VARIABLES.tenantId)! };
+  return {
+    requestUrl,
+    requestToken: get(GITHUB_OIDC_VARIABLES.requestToken)!,
+    clientId: get(GITHUB_OIDC_VARIABLES.clientId)!,
+    tenantId: get(GITHUB_OIDC_VARIABLES.tenantId)!,
+  };
 }
 
 /** GitHub's OIDC endpoint refused or failed; the message carries the HTTP status only, never a token. */
@@ -119,7 +128,10 @@ export function githubOidcAssertion(login: GitHubOidcLogin, fetchImpl: typeof fe
       if (attempt) await new Promise((r) => setTimeout(r, 1000 * attempt));
       let res: Response;
       try {
-        res = await fetchImpl(url, { headers: { authorization: `Bearer ${login.requestToken}`, accept: "application/json" }, signal: AbortSignal.timeout(30_000) });
+        res = await fetchImpl(url, {
+          headers: { authorization: `Bearer ${login.requestToken}`, accept: "application/json" },
+          signal: AbortSignal.timeout(30_000),
+        });
       } catch (e) {
         last = (e as Error).name || "network error";
         continue;
@@ -193,8 +205,7 @@ export async function probeCredential(credential: TokenCredential, scope: string
     const inner = (e as { errors?: unknown[] })?.errors;
     // every source unavailable: nobody is logged in; anything else: a source exists but Azure refused it
     const unavailable =
-      name === "CredentialUnavailableError" ||
-      (Array.isArray(inner) && inner.every((x) => (x as Error)?.name === "CredentialUnavailableError"));
+      name === "CredentialUnavailableError" || (Array.isArray(inner) && inner.every((x) => (x as Error)?.name === "CredentialUnavailableError"));
     throw new EnvironmentError(
       unavailable
         ? `no Azure credential: ${kind} found no workload identity, managed identity or Azure CLI login; ${NO_CREDENTIAL_HINT}`

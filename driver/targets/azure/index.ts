@@ -60,7 +60,10 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
     return c;
   };
   // every `up` is followed by a read-back of the training cluster (PUT does not update an AmlCompute)
-  const updater = withCapacityCheck(baseUpdater, { readWanted: (stack) => readStackConfigFile(opts.repoRoot, stack).training, workspace: (stack) => workspace(stack as StackName) });
+  const updater = withCapacityCheck(baseUpdater, {
+    readWanted: (stack) => readStackConfigFile(opts.repoRoot, stack).training,
+    workspace: (stack) => workspace(stack as StackName),
+  });
   const int = await workspace("int");
 
   const store = new BlobReleaseStore({ container: () => int.container() });
@@ -69,8 +72,16 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
   return {
     name: "azure",
     source: new FileSourceFingerprinter(opts.repoRoot),
-    tests: new PytestUnitTests(opts.repoRoot, () => ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot: venvRootFor(opts.repoRoot), progress: opts.progress })),
-    training: new AzureTraining({ repoRoot: opts.repoRoot, experimentName: opts.config.model.experiment, ws: int, settings, ...(deps.now ? { now: deps.now } : {}) }),
+    tests: new PytestUnitTests(opts.repoRoot, () =>
+      ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot: venvRootFor(opts.repoRoot), progress: opts.progress }),
+    ),
+    training: new AzureTraining({
+      repoRoot: opts.repoRoot,
+      experimentName: opts.config.model.experiment,
+      ws: int,
+      settings,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
     registry: new AzureRegistry(int),
     environments: new AzureEnvironments({
       repoRoot: opts.repoRoot,

@@ -12,7 +12,13 @@ import { armWorkspaceId } from "./azureSettings.js";
 import type { WorkspaceClients } from "./workspaceClients.js";
 
 export async function putJob(ws: WorkspaceClients, name: string, body: JobBase, armEndpoint: string): Promise<JobBase> {
-  const a = await new ArmRest(ws.ml, armEndpoint).send<JobBase>("PUT", `${armWorkspaceId(ws.ref)}/jobs/${encodeURIComponent(name)}`, ws.ml.apiVersion, {}, body);
+  const a = await new ArmRest(ws.ml, armEndpoint).send<JobBase>(
+    "PUT",
+    `${armWorkspaceId(ws.ref)}/jobs/${encodeURIComponent(name)}`,
+    ws.ml.apiVersion,
+    {},
+    body,
+  );
   if (a.status !== 200 && a.status !== 201) {
     throw new RestError(`PUT job ${name}: ${a.error?.message ?? `HTTP ${a.status}`}`.split("\n")[0]!, {
       statusCode: a.status,

@@ -16,8 +16,12 @@ import type { WorkspaceClients } from "./workspaceClients.js";
 
 export const prodModelPrefix = (name: string, version: string): string => `mlops/models/${name}/${version}/${MODEL_SUBDIR}/`;
 
-
-export async function copyModelToWorkspace(model: RegisteredModel, from: WorkspaceClients, to: WorkspaceClients, progress: Progress): Promise<"present" | "copied"> {
+export async function copyModelToWorkspace(
+  model: RegisteredModel,
+  from: WorkspaceClients,
+  to: WorkspaceClients,
+  progress: Progress,
+): Promise<"present" | "copied"> {
   const target = new AzureRegistry(to);
   const existing = await target.getVersion(model.name, model.version);
   if (existing) {
@@ -39,12 +43,19 @@ export async function copyModelToWorkspace(model: RegisteredModel, from: Workspa
   const pkl = files.find((f) => f.rel === MODEL_FILE);
   if (!pkl) throw new DeploymentError(`no ${MODEL_FILE} under ${srcPrefix} in the INT datastore; the artifact of ${model.name} v${model.version} is gone`);
   if (sha256Hex(pkl.data) !== model.digest) {
-    throw new DeploymentError(`INT's ${MODEL_FILE} of ${model.name} v${model.version} has sha256 ${sha256Hex(pkl.data).slice(0, 12)}, not the approved ${model.digest.slice(0, 12)}; refusing to copy it`);
+    throw new DeploymentError(
+      `INT's ${MODEL_FILE} of ${model.name} v${model.version} has sha256 ${sha256Hex(pkl.data).slice(0, 12)}, not the approved ${model.digest.slice(0, 12)}; refusing to copy it`,
+    );
   }
-  progress.info(`copying ${model.name} v${model.version} (${files.length} files, sha256 ${model.digest.slice(0, 12)}) from ${from.ref.workspace} to ${to.ref.workspace}`);
+  progress.info(
+    `copying ${model.name} v${model.version} (${files.length} files, sha256 ${model.digest.slice(0, 12)}) from ${from.ref.workspace} to ${to.ref.workspace}`,
+  );
   for (const f of files) await dst.getBlockBlobClient(`${dstPrefix}${f.rel}`).uploadData(f.data);
   const back = await dst.getBlobClient(`${dstPrefix}${MODEL_FILE}`).downloadToBuffer();
-  if (sha256Hex(back) !== model.digest) throw new DeploymentError(`the copy of ${MODEL_FILE} in ${to.ref.workspace} has sha256 ${sha256Hex(back).slice(0, 12)} after upload; refusing to register it`);
+  if (sha256Hex(back) !== model.digest)
+    throw new DeploymentError(
+      `the copy of ${MODEL_FILE} in ${to.ref.workspace} has sha256 ${sha256Hex(back).slice(0, 12)} after upload; refusing to register it`,
+    );
 
   await target.ensureContainer(model.name);
   await to.ml.modelVersions.createOrUpdate(to.ref.resourceGroup, to.ref.workspace, model.name, model.version, {

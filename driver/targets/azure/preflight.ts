@@ -61,7 +61,9 @@ export async function preflight(o: PreflightOptions): Promise<StackOutputValues>
     }
     const selfManaged = !/^https:\/\/api\.pulumi\.com|Pulumi Cloud/.test(backend) && /^[a-z0-9]+:\/\//i.test(backend);
     if (selfManaged && !passphraseConfigured(env) && (await usesPassphrase(o.repoRoot, "int"))) {
-      throw new EnvironmentError(`the Pulumi backend ${backend} keeps secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) from your secret store; see docs/azure-target.md`);
+      throw new EnvironmentError(
+        `the Pulumi backend ${backend} keeps secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) from your secret store; see docs/azure-target.md`,
+      );
     }
   }
   return o.updater.outputs("int");

@@ -11,7 +11,10 @@ import { mlflowBaseUrl, type WorkspaceRef } from "./azureSettings.js";
 
 const MAX_CHARS = 300;
 
-export function runDetailsUrl(ref: Pick<WorkspaceRef, "subscriptionId" | "resourceGroup" | "workspace" | "mlflowTrackingUri">, runId: string): string | undefined {
+export function runDetailsUrl(
+  ref: Pick<WorkspaceRef, "subscriptionId" | "resourceGroup" | "workspace" | "mlflowTrackingUri">,
+  runId: string,
+): string | undefined {
   if (!ref.mlflowTrackingUri) return undefined;
   let origin: string;
   try {

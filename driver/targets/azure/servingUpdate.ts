@@ -17,7 +17,10 @@ export interface ServingUpdate {
   traffic: Record<string, number>;
 }
 
-const show = (t: Record<string, number>): string => Object.entries(t).map(([k, v]) => `${k}=${v}`).join(" ") || "none";
+const show = (t: Record<string, number>): string =>
+  Object.entries(t)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ") || "none";
 
 export async function applyServing(updater: StackUpdater, stack: string, next: ServingConfig, progress: Progress): Promise<ServingUpdate> {
   const want = trafficOf(next);
@@ -37,7 +40,9 @@ export async function applyServing(updater: StackUpdater, stack: string, next: S
       continue;
     }
     if (after.trafficConverged === false || !sameTraffic(after.traffic, want)) {
-      throw new DeploymentError(`after pulumi up, stack '${stack}' routes ${show(after.traffic)} instead of ${show(want)}; run 'pulumi up --stack ${stack}' and check the endpoint`);
+      throw new DeploymentError(
+        `after pulumi up, stack '${stack}' routes ${show(after.traffic)} instead of ${show(want)}; run 'pulumi up --stack ${stack}' and check the endpoint`,
+      );
     }
     return { ups, traffic: after.traffic };
   }

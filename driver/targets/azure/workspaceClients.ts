@@ -70,7 +70,9 @@ export class WorkspaceClients {
       }
       const p = found?.properties;
       if (!found || !p?.accountName || !p.containerName) {
-        throw new EnvironmentError(`workspace ${workspace} (stack '${stack}') has no default Azure Blob datastore; recreate the workspace with 'pulumi up --stack ${stack}'`);
+        throw new EnvironmentError(
+          `workspace ${workspace} (stack '${stack}') has no default Azure Blob datastore; recreate the workspace with 'pulumi up --stack ${stack}'`,
+        );
       }
       const urlFor = this.deps.blobUrlFor ?? publicBlobUrl;
       return {

@@ -111,7 +111,9 @@ export class BlueGreenProd {
     await removeFile(paths.slotService(slot));
     const port = this.slotPort(slot);
     if (!(await waitPortFree(port, 15_000))) {
-      throw new EnvironmentError(`port ${port} (${slotPortKey(slot)}) is in use by another process; stop it or set local.ports.${slotPortKey(slot)} in mlops.yaml`);
+      throw new EnvironmentError(
+        `port ${port} (${slotPortKey(slot)}) is in use by another process; stop it or set local.ports.${slotPortKey(slot)} in mlops.yaml`,
+      );
     }
     const proc = await this.d.start({ env, stack: "prod", label: `prod (${slot})`, logName: `prod-${slot}`, modelDir, port, progress });
     const server: SlotServer = {
@@ -193,7 +195,10 @@ export class BlueGreenProd {
     const bg = isBlueGreen(current) ? current : undefined;
     const active = bg?.slot;
     const activeServer = active ? await readSlotServer(paths, active) : undefined;
-    const activeUp = !!active && serves(activeServer, { name: current!.modelName, version: current!.modelVersion, digest: current!.digest }) && (await slotHealthy(activeServer));
+    const activeUp =
+      !!active &&
+      serves(activeServer, { name: current!.modelName, version: current!.modelVersion, digest: current!.digest }) &&
+      (await slotHealthy(activeServer));
 
     if (bg && activeUp && serves(activeServer, model)) return this.unchanged(bg, model, router);
 
@@ -217,17 +222,37 @@ export class BlueGreenProd {
     const { model, slot, server, router, previous } = n;
     const at = new Date().toISOString();
     await this.setServing(router.client, slot);
-    const why = !current ? "first deploy: nothing served prod before" : `v${current.modelVersion} was not running (mlops down or a reboot), nothing to shift traffic from`;
+    const why = !current
+      ? "first deploy: nothing served prod before"
+      : `v${current.modelVersion} was not running (mlops down or a reboot), nothing to shift traffic from`;
     const rollout: RolloutRecord = {
       from: active ?? "none",
       to: slot,
       ...(current ? { fromVersion: current.modelVersion } : {}),
       toVersion: model.version,
       outcome: "completed",
-      steps: [{ percent: 100, startedAt: at, endedAt: new Date().toISOString(), healthy: true, requests: 0, errors: 0, errorRate: 0, passed: true, detail: `${why}; 100% after the health and smoke checks` }],
+      steps: [
+        {
+          percent: 100,
+          startedAt: at,
+          endedAt: new Date().toISOString(),
+          healthy: true,
+          requests: 0,
+          errors: 0,
+          errorRate: 0,
+          passed: true,
+          detail: `${why}; 100% after the health and smoke checks`,
+        },
+      ],
       detail: `${why}; ${slot} (v${model.version}) took 100% after its health and smoke checks, no canary`,
     };
-    const rec = await this.record({ server, router, ...(previous ? { previous } : {}), rollout, detail: `prod serves ${model.name} v${model.version} on ${slot} behind the router at ${router.record.url} (${ready}; ${why}, 100% at once)` });
+    const rec = await this.record({
+      server,
+      router,
+      ...(previous ? { previous } : {}),
+      rollout,
+      detail: `prod serves ${model.name} v${model.version} on ${slot} behind the router at ${router.record.url} (${ready}; ${why}, 100% at once)`,
+    });
     return publicRecord(rec);
   }
 
@@ -238,7 +263,9 @@ export class BlueGreenProd {
     const active = bg.slot;
     const smoke = await readSmokeRequest(paths.repoRoot, this.d.smokeRequest);
     const r = this.d.rollout;
-    progress.info(`rolling out v${model.version} on ${slot} beside v${bg.modelVersion} on ${active}: ${r.steps.map((s) => `${s}%`).join(" -> ")}, ${r.observeSeconds}s each with ${r.probeRps} probe req/s`);
+    progress.info(
+      `rolling out v${model.version} on ${slot} beside v${bg.modelVersion} on ${active}: ${r.steps.map((s) => `${s}%`).join(" -> ")}, ${r.observeSeconds}s each with ${r.probeRps} probe req/s`,
+    );
     const rollout = await runStagedRollout({
       from: active,
       to: slot,
@@ -315,7 +342,12 @@ export class BlueGreenProd {
     const result = validationResult("prod", deployment);
     const rec = await readDeployment(this.d.paths, "prod");
     if (!isBlueGreen(rec) || rec.modelVersion !== deployment.modelVersion || rec.digest !== deployment.digest) {
-      return result(false, 0, 0, `prod serves ${rec ? `v${rec.modelVersion} (${rec.digest.slice(0, 12)})` : "nothing"}, not v${deployment.modelVersion} (${deployment.digest.slice(0, 12)})`);
+      return result(
+        false,
+        0,
+        0,
+        `prod serves ${rec ? `v${rec.modelVersion} (${rec.digest.slice(0, 12)})` : "nothing"}, not v${deployment.modelVersion} (${deployment.digest.slice(0, 12)})`,
+      );
     }
     const server = await readSlotServer(this.d.paths, rec.slot);
     if (!server || !serves(server, { name: rec.modelName, version: rec.modelVersion, digest: rec.digest }) || !slotRunning(server)) {
@@ -323,7 +355,8 @@ export class BlueGreenProd {
     }
     if (!routerRunning(await readRouterRecord(this.d.paths))) return result(false, 0, 0, `prod's router is not running; redeploy with 'mlops resume'`);
     const onDisk = await readFile(path.join(server.modelDir, MODEL_FILE)).then(sha256Hex, () => "");
-    if (onDisk !== rec.digest) return result(false, 0, 0, `prod's ${MODEL_FILE} on disk hashes to ${onDisk.slice(0, 12) || "(missing)"}, not ${rec.digest.slice(0, 12)}`);
+    if (onDisk !== rec.digest)
+      return result(false, 0, 0, `prod's ${MODEL_FILE} on disk hashes to ${onDisk.slice(0, 12) || "(missing)"}, not ${rec.digest.slice(0, 12)}`);
     const health = `${routerUrl(rec.port)}/`;
     if (!(await httpOk(health))) return result(false, 0, 0, `prod does not answer GET ${health} through the router; see ${server.logFile}`);
     const smoke = await readSmokeRequest(this.d.paths.repoRoot, this.d.smokeRequest);
@@ -338,7 +371,11 @@ export class BlueGreenProd {
     const base = { stack: "prod" as const, modelName: rec.modelName, modelVersion: rec.modelVersion, digest: rec.digest, scoringUri: rec.scoringUri };
     if (!isBlueGreen(rec)) {
       const running = isOurProcess(rec.pid, INFERENCE_MARKER);
-      return { ...base, healthy: false, detail: `v${rec.modelVersion} deployed by an earlier driver (single server${running ? `, pid ${rec.pid}` : ", stopped"}); the next prod deploy moves it behind the router` };
+      return {
+        ...base,
+        healthy: false,
+        detail: `v${rec.modelVersion} deployed by an earlier driver (single server${running ? `, pid ${rec.pid}` : ", stopped"}); the next prod deploy moves it behind the router`,
+      };
     }
     const router = await readRouterRecord(this.d.paths);
     const weights = routerRunning(router) ? await this.weights(router.url) : undefined;
@@ -346,7 +383,9 @@ export class BlueGreenProd {
     for (const s of ["blue", "green"] as const) {
       const srv = await readSlotServer(this.d.paths, s);
       const up = slotRunning(srv);
-      parts.push(`${s} ${weights ? `${weights[s] ?? 0}%` : "-"}: ${srv && up ? `v${srv.modelVersion} pid ${srv.pid}${s !== rec.slot && (weights?.[s] ?? 0) === 0 ? " (rollback target)" : ""}` : "stopped"}`);
+      parts.push(
+        `${s} ${weights ? `${weights[s] ?? 0}%` : "-"}: ${srv && up ? `v${srv.modelVersion} pid ${srv.pid}${s !== rec.slot && (weights?.[s] ?? 0) === 0 ? " (rollback target)" : ""}` : "stopped"}`,
+      );
     }
     const serving = await readSlotServer(this.d.paths, rec.slot);
     const healthy = !!weights && weights[rec.slot] === 100 && (await slotHealthy(serving)) && (await httpOk(`${routerUrl(rec.port)}/`));

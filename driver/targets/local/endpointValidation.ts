@@ -31,9 +31,15 @@ export async function checkEndpoint(o: EndpointCheckOptions): Promise<EndpointCh
   const latencies: number[] = [];
   for (let i = 0; i < 5; i++) {
     const r = await postScore(o.scoringUri, o.smoke.payload).catch(noAnswer);
-    if (r.status !== 200) return { ok: false, predictions: 0, latencyMs: 0, detail: `POST /score answered ${r.status || "nothing"}: ${JSON.stringify(r.body).slice(0, 160)}` };
+    if (r.status !== 200)
+      return { ok: false, predictions: 0, latencyMs: 0, detail: `POST /score answered ${r.status || "nothing"}: ${JSON.stringify(r.body).slice(0, 160)}` };
     if (o.expectUpstream && r.upstream !== o.expectUpstream) {
-      return { ok: false, predictions: 0, latencyMs: r.latencyMs, detail: `POST /score was answered by ${r.upstream ?? "no slot (no x-mlops-upstream)"}, not ${o.expectUpstream}, which serves this version` };
+      return {
+        ok: false,
+        predictions: 0,
+        latencyMs: r.latencyMs,
+        detail: `POST /score was answered by ${r.upstream ?? "no slot (no x-mlops-upstream)"}, not ${o.expectUpstream}, which serves this version`,
+      };
     }
     const wrong = checkPredictions(r.body, o.smoke);
     if (wrong) return { ok: false, predictions: 0, latencyMs: r.latencyMs, detail: wrong };
@@ -41,8 +47,10 @@ export async function checkEndpoint(o: EndpointCheckOptions): Promise<EndpointCh
   }
   const median = [...latencies].sort((a, b) => a - b)[2]!;
   const bad = await postScore(o.scoringUri, MALFORMED_PAYLOAD).catch(noAnswer);
-  if (bad.status < 400 || bad.status >= 500) return { ok: false, predictions: rows, latencyMs: median, detail: `a malformed request got ${bad.status || "no answer"}, expected 4xx` };
-  if (!(await httpOk(o.healthUri))) return { ok: false, predictions: rows, latencyMs: median, detail: "the stack stopped answering health after a malformed request" };
+  if (bad.status < 400 || bad.status >= 500)
+    return { ok: false, predictions: rows, latencyMs: median, detail: `a malformed request got ${bad.status || "no answer"}, expected 4xx` };
+  if (!(await httpOk(o.healthUri)))
+    return { ok: false, predictions: rows, latencyMs: median, detail: "the stack stopped answering health after a malformed request" };
   const [lo, hi] = o.smoke.prediction_range;
   return {
     ok: true,

@@ -49,7 +49,9 @@ export class LocalBatchScoring implements BatchScoringPort {
     const dl = await downloadModelVersion(client, mv, dir);
     if (dl.modelSha256 !== model.digest) {
       await rm(dir, { recursive: true, force: true });
-      throw new DeploymentError(`${model.name} v${model.version}'s ${MODEL_FILE} hashes to ${dl.modelSha256.slice(0, 12) || "(missing)"}, not the registered ${model.digest.slice(0, 12)}; refusing to score with it`);
+      throw new DeploymentError(
+        `${model.name} v${model.version}'s ${MODEL_FILE} hashes to ${dl.modelSha256.slice(0, 12) || "(missing)"}, not the registered ${model.digest.slice(0, 12)}; refusing to score with it`,
+      );
     }
     return dir;
   }
@@ -89,7 +91,11 @@ export class LocalBatchScoring implements BatchScoringPort {
     }
     if (r.exitCode === 2 && failure) throw new DataError(`${failure}; nothing was written`);
     if (r.exitCode !== 0 || !done) {
-      const tail = String(r.stderr ?? "").trim().split("\n").slice(-1)[0] ?? "";
+      const tail =
+        String(r.stderr ?? "")
+          .trim()
+          .split("\n")
+          .slice(-1)[0] ?? "";
       throw new DeploymentError(`${BATCH_SCRIPT} failed (exit ${r.exitCode ?? r.signal}): ${tail.slice(0, 300) || "no message"}; nothing was written`);
     }
     return done;

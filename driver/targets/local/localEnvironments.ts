@@ -41,8 +41,6 @@ export interface LocalEnvironmentsDeps {
   readyTimeoutMs?: number;
 }
 
-
-
 export const portInUseError = (port: number, stack: string) =>
   new EnvironmentError(`port ${port} (${stack}) is in use by another process; stop it or set local.ports.${stack} in mlops.yaml`);
 
@@ -94,7 +92,9 @@ export class LocalEnvironments implements EnvironmentsPort {
     const modelDir = await fetchVerifiedModel({ paths, client: await this.d.mlflow(), stack, model, progress });
 
     if (ours) {
-      progress.info(`stopping ${stack}'s inference server (v${current!.modelVersion}, pid ${current!.pid}); ${stack} does not answer until the new one is ready`);
+      progress.info(
+        `stopping ${stack}'s inference server (v${current!.modelVersion}, pid ${current!.pid}); ${stack} does not answer until the new one is ready`,
+      );
       await stopInferenceServer(current!.pid);
     }
     if (!(await waitPortFree(port, 15_000))) throw portInUseError(port, stack);
@@ -107,7 +107,16 @@ export class LocalEnvironments implements EnvironmentsPort {
       if (ours && current && existsSync(current.modelDir)) {
         progress.info(`restarting ${stack} with the previous v${current.modelVersion}`);
         try {
-          const back = await this.start({ stack, label: stack, logName: stack, env, modelDir: current.modelDir, port, progress, onSpawned: this.recordStarting(stack, port, current.modelDir) });
+          const back = await this.start({
+            stack,
+            label: stack,
+            logName: stack,
+            env,
+            modelDir: current.modelDir,
+            port,
+            progress,
+            onSpawned: this.recordStarting(stack, port, current.modelDir),
+          });
           await writeJsonAtomic(paths.deploymentFile(stack), { ...current, pid: back.pid });
         } catch {
           progress.info(`the previous v${current.modelVersion} did not start either; ${stack} is down (see 'mlops status')`);
@@ -173,11 +182,18 @@ export class LocalEnvironments implements EnvironmentsPort {
     const result = validationResult(stack, deployment);
     const rec = await readDeployment(this.d.paths, stack);
     if (!rec || rec.modelVersion !== deployment.modelVersion || rec.digest !== deployment.digest) {
-      return result(false, 0, 0, `${stack} serves ${rec ? `v${rec.modelVersion} (${rec.digest.slice(0, 12)})` : "nothing"}, not v${deployment.modelVersion} (${deployment.digest.slice(0, 12)})`);
+      return result(
+        false,
+        0,
+        0,
+        `${stack} serves ${rec ? `v${rec.modelVersion} (${rec.digest.slice(0, 12)})` : "nothing"}, not v${deployment.modelVersion} (${deployment.digest.slice(0, 12)})`,
+      );
     }
-    if (!isOurProcess(rec.pid, INFERENCE_MARKER)) return result(false, 0, 0, `${stack}'s inference server (pid ${rec.pid}) is not running; redeploy with 'mlops resume'`);
+    if (!isOurProcess(rec.pid, INFERENCE_MARKER))
+      return result(false, 0, 0, `${stack}'s inference server (pid ${rec.pid}) is not running; redeploy with 'mlops resume'`);
     const onDisk = await readFile(path.join(rec.modelDir, MODEL_FILE)).then(sha256Hex, () => "");
-    if (onDisk !== rec.digest) return result(false, 0, 0, `${stack}'s ${MODEL_FILE} on disk hashes to ${onDisk.slice(0, 12) || "(missing)"}, not ${rec.digest.slice(0, 12)}`);
+    if (onDisk !== rec.digest)
+      return result(false, 0, 0, `${stack}'s ${MODEL_FILE} on disk hashes to ${onDisk.slice(0, 12) || "(missing)"}, not ${rec.digest.slice(0, 12)}`);
     const health = `http://127.0.0.1:${rec.port}/`;
     if (!(await httpOk(health))) return result(false, 0, 0, `${stack} does not answer GET ${health}; see ${rec.logFile}`);
 
@@ -200,7 +216,11 @@ export class LocalEnvironments implements EnvironmentsPort {
       digest: rec.digest,
       scoringUri: rec.scoringUri,
       healthy,
-      detail: healthy ? `serving v${rec.modelVersion} on port ${rec.port} (pid ${rec.pid})` : running ? `pid ${rec.pid} runs but does not answer health on port ${rec.port}; see ${rec.logFile}` : `v${rec.modelVersion} deployed but its server is stopped ('mlops down' or a reboot); 'mlops resume' or a new release starts it`,
+      detail: healthy
+        ? `serving v${rec.modelVersion} on port ${rec.port} (pid ${rec.pid})`
+        : running
+          ? `pid ${rec.pid} runs but does not answer health on port ${rec.port}; see ${rec.logFile}`
+          : `v${rec.modelVersion} deployed but its server is stopped ('mlops down' or a reboot); 'mlops resume' or a new release starts it`,
     };
   }
 }

@@ -117,7 +117,9 @@ export class LocalRegistry implements RegistryPort {
     if (!mv) throw new NotFoundError(`${a.modelName} v${a.modelVersion} is not in the local registry; it cannot be approved`);
     const digest = tagRecord(mv.tags)[TAG.modelSha256];
     if (digest !== a.digest) {
-      throw new ApprovalError(`${a.modelName} v${a.modelVersion} has digest ${String(digest).slice(0, 12)} in the registry, not the approved ${a.digest.slice(0, 12)}; refusing to record the approval`);
+      throw new ApprovalError(
+        `${a.modelName} v${a.modelVersion} has digest ${String(digest).slice(0, 12)} in the registry, not the approved ${a.digest.slice(0, 12)}; refusing to record the approval`,
+      );
     }
     const p = `mlops.approval.${a.stack}`;
     await client.setModelVersionTag(a.modelName, a.modelVersion, `${p}.by`, a.by);

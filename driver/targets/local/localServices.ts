@@ -38,7 +38,11 @@ export async function localServicesStatus(repoRoot: string, config: ReleaseConfi
     ...(m ? { url: m.url, pid: m.pid, logFile: m.logFile } : {}),
     running: mRunning,
     healthy: mHealthy,
-    detail: mHealthy ? `tracking server and registry at ${m!.url}` : mRunning ? `pid ${m!.pid} does not answer /health` : "not running (starts when a release needs it)",
+    detail: mHealthy
+      ? `tracking server and registry at ${m!.url}`
+      : mRunning
+        ? `pid ${m!.pid} does not answer /health`
+        : "not running (starts when a release needs it)",
   });
   out.push(...(await intServiceStatus(config, paths)), ...(await prodServicesStatus(config, paths)));
   return out;
@@ -56,7 +60,13 @@ async function intServiceStatus(config: ReleaseConfig, paths: LocalPaths): Promi
       ...(d ? { url: d.scoringUri, pid: d.pid, logFile: d.logFile } : {}),
       running,
       healthy,
-      detail: !d ? "nothing deployed" : healthy ? `serving ${d.modelName} v${d.modelVersion}` : running ? `pid ${d.pid} does not answer health` : `v${d.modelVersion} deployed, server stopped`,
+      detail: !d
+        ? "nothing deployed"
+        : healthy
+          ? `serving ${d.modelName} v${d.modelVersion}`
+          : running
+            ? `pid ${d.pid} does not answer health`
+            : `v${d.modelVersion} deployed, server stopped`,
     });
   }
   return out;
@@ -83,7 +93,12 @@ async function prodServicesStatus(config: ReleaseConfig, paths: LocalPaths): Pro
   const ports = config.local.ports;
   const router = await readRouterRecord(paths);
   const running = routerRunning(router);
-  const weights = running ? await new RouterClient(router.url, 3_000).state().then((s) => s.weights, () => undefined) : undefined;
+  const weights = running
+    ? await new RouterClient(router.url, 3_000).state().then(
+        (s) => s.weights,
+        () => undefined,
+      )
+    : undefined;
   const out: LocalServiceStatus[] = [
     {
       name: "router-prod",
@@ -91,7 +106,11 @@ async function prodServicesStatus(config: ReleaseConfig, paths: LocalPaths): Pro
       ...(router ? { url: router.url, pid: router.pid, logFile: router.logFile } : {}),
       running,
       healthy: !!weights,
-      detail: weights ? `weighted router: ${SLOTS.map((s) => `${s} ${weights[s] ?? 0}%`).join(", ")}` : running ? `pid ${router.pid} does not answer its admin API` : "not running (starts with the first prod deploy)",
+      detail: weights
+        ? `weighted router: ${SLOTS.map((s) => `${s} ${weights[s] ?? 0}%`).join(", ")}`
+        : running
+          ? `pid ${router.pid} does not answer its admin API`
+          : "not running (starts with the first prod deploy)",
     },
   ];
   for (const slot of SLOTS) {
@@ -104,7 +123,13 @@ async function prodServicesStatus(config: ReleaseConfig, paths: LocalPaths): Pro
       ...(srv ? { url: scoringUri(srv.port), pid: srv.pid, logFile: srv.logFile } : {}),
       running: up,
       healthy,
-      detail: !srv ? "idle (no server)" : healthy ? `v${srv.modelVersion}${weights ? `, ${weights[slot] ?? 0}% of prod's traffic` : ""}` : up ? `pid ${srv.pid} does not answer health` : `v${srv.modelVersion} recorded, server stopped`,
+      detail: !srv
+        ? "idle (no server)"
+        : healthy
+          ? `v${srv.modelVersion}${weights ? `, ${weights[slot] ?? 0}% of prod's traffic` : ""}`
+          : up
+            ? `pid ${srv.pid} does not answer health`
+            : `v${srv.modelVersion} recorded, server stopped`,
     });
   }
   return out;
@@ -117,7 +142,8 @@ async function stopProdServices(paths: LocalPaths): Promise<string[]> {
   if (r) lines.push(r);
   for (const slot of SLOTS) {
     const srv = await readSlotServer(paths, slot);
-    if (srv && (await stopInferenceServer(srv.pid))) lines.push(`stopped prod's ${slot} inference server (pid ${srv.pid}, port ${srv.port}, v${srv.modelVersion})`);
+    if (srv && (await stopInferenceServer(srv.pid)))
+      lines.push(`stopped prod's ${slot} inference server (pid ${srv.pid}, port ${srv.port}, v${srv.modelVersion})`);
   }
   return lines;
 }

@@ -93,7 +93,9 @@ export class LocalTraining implements TrainingPort {
     const last = (stderr.at(-1) ?? "").slice(0, 400);
     if (r.exitCode === 2) throw new DataError(`${last || "ml/data.txt is invalid"}; fix the data and start a new release`);
     if (r.exitCode !== 0) {
-      throw new TrainingError(`ml/pipeline.py failed (exit ${r.exitCode ?? r.signal}): ${last || "no message"}; log: ${path.relative(repoRoot, path.join(out, "pipeline.log"))}`);
+      throw new TrainingError(
+        `ml/pipeline.py failed (exit ${r.exitCode ?? r.signal}): ${last || "no message"}; log: ${path.relative(repoRoot, path.join(out, "pipeline.log"))}`,
+      );
     }
     const result = await readRunJson(path.join(out, "run.json"));
     for (const [k, v] of runTags(source, result.model_sha256, result.metrics)) await client.setRunTag(result.run_id, k, v);

@@ -10,7 +10,6 @@ import type { MlflowModelVersion } from "../../mlflow/types.js";
 
 export const MODEL_FILE = "model.pkl";
 
-
 /** sha256 of the version's model.pkl, as the registry serves it. */
 export async function registeredModelSha256(client: MlflowClient, name: string, version: string): Promise<string> {
   return sha256Hex(await client.downloadModelVersionArtifact(name, version, MODEL_FILE));

@@ -43,11 +43,25 @@ export const entryScriptOf = (paths: LocalPaths): string => path.join(paths.repo
 /** startReadyServer with what every stack shares bound once. */
 export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string; readyTimeoutMs?: number }): StartServer {
   return (o) =>
-    startReadyServer({ ...o, paths: shared.paths, entryScript: entryScriptOf(shared.paths), smokeRequest: shared.smokeRequest, readyTimeoutMs: shared.readyTimeoutMs ?? 120_000 });
+    startReadyServer({
+      ...o,
+      paths: shared.paths,
+      entryScript: entryScriptOf(shared.paths),
+      smokeRequest: shared.smokeRequest,
+      readyTimeoutMs: shared.readyTimeoutMs ?? 120_000,
+    });
 }
 
 export async function startReadyServer(o: ReadyServerOptions): Promise<InferenceServerProcess> {
-  const proc = startInferenceServer({ paths: o.paths, env: o.env, stack: o.stack, entryScript: o.entryScript, modelDir: o.modelDir, port: o.port, logName: o.logName });
+  const proc = startInferenceServer({
+    paths: o.paths,
+    env: o.env,
+    stack: o.stack,
+    entryScript: o.entryScript,
+    modelDir: o.modelDir,
+    port: o.port,
+    logName: o.logName,
+  });
   try {
     await o.onSpawned?.(proc);
     await waitForHttp({
@@ -61,7 +75,9 @@ export async function startReadyServer(o: ReadyServerOptions): Promise<Inference
     const smoke = await readSmokeRequest(o.paths.repoRoot, o.smokeRequest);
     const r = await postScore(proc.scoringUri, smoke.payload);
     if (r.status !== 200) {
-      throw new DeploymentError(`${o.label}'s inference server answers ${r.status} to the smoke request: ${JSON.stringify(r.body).slice(0, 160)}; see ${proc.logFile}`);
+      throw new DeploymentError(
+        `${o.label}'s inference server answers ${r.status} to the smoke request: ${JSON.stringify(r.body).slice(0, 160)}; see ${proc.logFile}`,
+      );
     }
     return proc;
   } catch (e) {

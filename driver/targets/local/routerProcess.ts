@@ -49,12 +49,22 @@ export interface RunningRouterProcess {
  * The router on `port` in front of `upstreams`, started if it is not running. A new router keeps the weights
  * of the state file when its upstreams are the same, else starts with no traffic anywhere (0/0).
  */
-export async function ensureRouter(o: { paths: LocalPaths; port: number; upstreams: Record<string, string>; progress: Progress }): Promise<RunningRouterProcess> {
+export async function ensureRouter(o: {
+  paths: LocalPaths;
+  port: number;
+  upstreams: Record<string, string>;
+  progress: Progress;
+}): Promise<RunningRouterProcess> {
   const { paths, port, upstreams } = o;
   const url = routerUrl(port);
   const rec = await readRouterRecord(paths);
   if (routerRunning(rec)) {
-    const same = rec.port === port && (await readRouterStateFile(rec.stateFile).then((s) => JSON.stringify(s.upstreams) === JSON.stringify(upstreams), () => false));
+    const same =
+      rec.port === port &&
+      (await readRouterStateFile(rec.stateFile).then(
+        (s) => JSON.stringify(s.upstreams) === JSON.stringify(upstreams),
+        () => false,
+      ));
     if (same && (await httpOk(`${url}${ADMIN_PREFIX}/state`))) return { record: rec, client: new RouterClient(url), started: false };
     o.progress.info(`restarting prod's router (pid ${rec.pid}): its port or upstreams differ from mlops.yaml, or it does not answer`);
     await stopProcessGroup(rec.pid);
@@ -75,7 +85,14 @@ export async function ensureRouter(o: { paths: LocalPaths; port: number; upstrea
   const record: RouterProcessRecord = { pid: p.pid, port, url, stateFile, logFile, startedAt: new Date().toISOString() };
   await writeJsonAtomic(paths.routerService, record);
   try {
-    await waitForHttp({ url: `${url}${ADMIN_PREFIX}/state`, what: `prod's router on 127.0.0.1:${port}`, timeoutMs: 30_000, pid: p.pid, logFile, progress: o.progress });
+    await waitForHttp({
+      url: `${url}${ADMIN_PREFIX}/state`,
+      what: `prod's router on 127.0.0.1:${port}`,
+      timeoutMs: 30_000,
+      pid: p.pid,
+      logFile,
+      progress: o.progress,
+    });
   } catch (e) {
     await stopProcessGroup(p.pid);
     throw e;

@@ -12,7 +12,13 @@ import type { LocalPaths } from "./localPaths.js";
 import { downloadModelVersion, MODEL_FILE } from "./modelArtifacts.js";
 
 /** Returns the model directory holding the verified files. */
-export async function fetchVerifiedModel(o: { paths: LocalPaths; client: MlflowClient; stack: StackName; model: RegisteredModel; progress: Progress }): Promise<string> {
+export async function fetchVerifiedModel(o: {
+  paths: LocalPaths;
+  client: MlflowClient;
+  stack: StackName;
+  model: RegisteredModel;
+  progress: Progress;
+}): Promise<string> {
   const { paths, client, stack, model, progress } = o;
   const mv = await client.getModelVersion(model.name, model.version);
   if (!mv) throw new NotFoundError(`${model.name} v${model.version} is not in the local registry; start a new release`);
@@ -20,7 +26,9 @@ export async function fetchVerifiedModel(o: { paths: LocalPaths; client: MlflowC
   progress.info(`downloading ${model.name} v${model.version} into ${path.relative(paths.repoRoot, modelDir)}`);
   const dl = await downloadModelVersion(client, mv, modelDir);
   if (dl.modelSha256 !== model.digest) {
-    throw new DeploymentError(`${model.name} v${model.version}'s ${MODEL_FILE} hashes to ${dl.modelSha256.slice(0, 12) || "(missing)"}, not the registered ${model.digest.slice(0, 12)}; refusing to deploy it to ${stack}`);
+    throw new DeploymentError(
+      `${model.name} v${model.version}'s ${MODEL_FILE} hashes to ${dl.modelSha256.slice(0, 12) || "(missing)"}, not the registered ${model.digest.slice(0, 12)}; refusing to deploy it to ${stack}`,
+    );
   }
   const trainedFrom = model.tags["mlops.code_digest"];
   if (trainedFrom && trainedFrom !== (await codeDigest(paths.repoRoot))) {

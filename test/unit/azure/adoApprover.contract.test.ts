@@ -46,12 +46,25 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
     ado.addStageApproval("Prod", approvedBy(alice));
     const run = adoRunFromEnv(env());
     const a = await resolveAdoApprover(run);
-    expect(a).to.deep.include({ uniqueName: "Alice.Smith@contoso.com", id: alice.id, displayName: "Alice Smith", approvalId: "6f7c1a2e-1111-4222-8333-444455556666" });
+    expect(a).to.deep.include({
+      uniqueName: "Alice.Smith@contoso.com",
+      id: alice.id,
+      displayName: "Alice Smith",
+      approvalId: "6f7c1a2e-1111-4222-8333-444455556666",
+    });
     expect(ado.requests.map((r) => [r.path, r.query, r.authorization])).to.deep.equal([
       ["/fabrikam/proj-1/_apis/build/builds/4711/timeline", { "api-version": "7.1" }, `Bearer ${TOKEN}`],
-      ["/fabrikam/proj-1/_apis/pipelines/approvals", { approvalIds: "6f7c1a2e-1111-4222-8333-444455556666", $expand: "steps", "api-version": "7.1-preview.1" }, `Bearer ${TOKEN}`],
+      [
+        "/fabrikam/proj-1/_apis/pipelines/approvals",
+        { approvalIds: "6f7c1a2e-1111-4222-8333-444455556666", $expand: "steps", "api-version": "7.1-preview.1" },
+        `Bearer ${TOKEN}`,
+      ],
     ]);
-    expect(adoApprovalComment(a, run)).to.contain("Alice Smith <Alice.Smith@contoso.com>").and.contain("approval 6f7c1a2e").and.contain("build 4711").and.not.contain(TOKEN);
+    expect(adoApprovalComment(a, run))
+      .to.contain("Alice Smith <Alice.Smith@contoso.com>")
+      .and.contain("approval 6f7c1a2e")
+      .and.contain("build 4711")
+      .and.not.contain(TOKEN);
     // UPNs match case-insensitively; an approver listed by Azure DevOps identity id is recorded by that id
     expect(approverName(a, ["alice.smith@CONTOSO.com"])).to.equal("Alice.Smith@contoso.com");
     expect(approverName(a, [alice.id.toUpperCase()])).to.equal(alice.id);
@@ -95,7 +108,9 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
     try {
       const r = await runCli(repo.root, env(), "approve", "r-1", "--target", "azure", "--from-azure-devops");
       expect(r.code).to.equal(2);
-      expect(r.stderr.trimEnd().split("\n")).to.deep.equal(["mlops: 'r-1' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status'"]);
+      expect(r.stderr.trimEnd().split("\n")).to.deep.equal([
+        "mlops: 'r-1' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status'",
+      ]);
       expect(ado.requests).to.deep.equal([]);
     } finally {
       repo.cleanup();

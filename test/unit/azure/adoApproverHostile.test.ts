@@ -16,7 +16,9 @@ const refusal = (fetchImpl: typeof fetch): Promise<string> => refusalOf(() => re
 
 describe("mlops approve --from-azure-devops: answers that are not Azure DevOps' (one line each, nothing recorded)", function () {
   it("a body that is not JSON", async () => {
-    expect(await refusal(json("{not json"))).to.equal("Azure DevOps answered the timeline of build 4711 with a body that is not JSON; check SYSTEM_COLLECTIONURI (https://ado.example/fabrikam/); nothing was recorded");
+    expect(await refusal(json("{not json"))).to.equal(
+      "Azure DevOps answered the timeline of build 4711 with a body that is not JSON; check SYSTEM_COLLECTIONURI (https://ado.example/fabrikam/); nothing was recorded",
+    );
   });
 
   it("JSON of another shape: null, records that is not a list, approvals that are not a list", async () => {
@@ -29,8 +31,10 @@ describe("mlops approve --from-azure-devops: answers that are not Azure DevOps' 
         { id: "a1", parentId: "c1", type: "Checkpoint.Approval" },
       ],
     });
-    const thenApprovals = (body: string): typeof fetch => async (url) =>
-      new Response(String(url).includes("/timeline") ? timeline : body, { status: 200, headers: { "content-type": "application/json" } });
+    const thenApprovals =
+      (body: string): typeof fetch =>
+      async (url) =>
+        new Response(String(url).includes("/timeline") ? timeline : body, { status: 200, headers: { "content-type": "application/json" } });
     expect(await refusal(thenApprovals('{"value":"x"}'))).to.match(/^Azure DevOps answered approvals a1 with JSON that is not a list of approvals/);
     expect(await refusal(thenApprovals('"x"'))).to.match(/^Azure DevOps answered approvals a1 with JSON that is not a list of approvals/);
   });
@@ -53,6 +57,8 @@ describe("mlops approve --from-azure-devops: answers that are not Azure DevOps' 
     const refused: typeof fetch = async () => {
       throw Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }) });
     };
-    expect(await refusal(refused)).to.equal("could not read the timeline of build 4711 from Azure DevOps (ECONNREFUSED); check SYSTEM_COLLECTIONURI (https://ado.example/fabrikam/); nothing was recorded");
+    expect(await refusal(refused)).to.equal(
+      "could not read the timeline of build 4711 from Azure DevOps (ECONNREFUSED); check SYSTEM_COLLECTIONURI (https://ado.example/fabrikam/); nothing was recorded",
+    );
   });
 });

@@ -9,7 +9,10 @@ import { bearerHeaders } from "../../../driver/targets/azure/credential.js";
 
 class CountingCredential implements TokenCredential {
   calls = 0;
-  constructor(private readonly lifetimeMs: number, private readonly clock: () => number) {}
+  constructor(
+    private readonly lifetimeMs: number,
+    private readonly clock: () => number,
+  ) {}
   async getToken(): Promise<AccessToken> {
     this.calls += 1;
     return { token: `t${this.calls}`, expiresOnTimestamp: this.clock() + this.lifetimeMs };

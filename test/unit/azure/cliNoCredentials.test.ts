@@ -22,8 +22,11 @@ describe("mlops release --target azure without credentials (CLI subprocess)", fu
       const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }; // no AZURE_*, no az login, no pulumi login
       const t0 = Date.now();
       const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const p = execFile(process.execPath, [path.join(REPO, "bin", "mlops.js"), "--repo", repo.root, "release", "--target", "azure"], { env, cwd: repo.root }, (err, stdout, stderr) =>
-          resolve({ code: p.exitCode ?? (err as { code?: number } | null)?.code ?? null, stdout, stderr }),
+        const p = execFile(
+          process.execPath,
+          [path.join(REPO, "bin", "mlops.js"), "--repo", repo.root, "release", "--target", "azure"],
+          { env, cwd: repo.root },
+          (err, stdout, stderr) => resolve({ code: p.exitCode ?? (err as { code?: number } | null)?.code ?? null, stdout, stderr }),
         );
       });
       const elapsed = Date.now() - t0;

@@ -22,7 +22,12 @@ describe("training cluster capacity read back after up", function () {
     expect(isoSeconds("P1DT1H")).to.equal(90000);
     expect(isoSeconds("garbage")).to.equal(undefined);
     expect(compareCapacity(wanted, { vmSize: "Standard_D3_v2", vmPriority: "Dedicated", minNodes: 0, maxNodes: 4, idleScaleDown: "PT2M" })).to.deep.equal([]);
-    expect(compareCapacity(wanted, { vmSize: "Standard_DS2_v2", vmPriority: "Dedicated", minNodes: 1, maxNodes: 2, idleScaleDown: "PT30M" }).map((d) => [d.key, d.actual])).to.deep.equal([
+    expect(
+      compareCapacity(wanted, { vmSize: "Standard_DS2_v2", vmPriority: "Dedicated", minNodes: 1, maxNodes: 2, idleScaleDown: "PT30M" }).map((d) => [
+        d.key,
+        d.actual,
+      ]),
+    ).to.deep.equal([
       ["vmSize", "Standard_DS2_v2"],
       ["minNodes", 1],
       ["maxNodes", 2],
@@ -60,7 +65,9 @@ describe("training cluster capacity read back after up", function () {
       await updater.up("int", progress);
       const gets = fake.requests.filter((r) => r.method === "GET" && r.path.endsWith("/computes/train-cluster"));
       expect(gets).to.have.length(1);
-      expect(gets[0]!.path).to.equal("/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/computes/train-cluster");
+      expect(gets[0]!.path).to.equal(
+        "/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/computes/train-cluster",
+      );
       expect(gets[0]!.query["api-version"]).to.equal("2022-10-01");
       const warnings = progress.lines.filter((l) => l.startsWith("warning:"));
       expect(warnings).to.deep.equal([

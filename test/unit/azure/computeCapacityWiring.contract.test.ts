@@ -29,7 +29,11 @@ describe("azure target: capacity read-back wired after up (contract test)", func
   it("contract test: a release that deploys INT warns that the training cluster kept minNodes 1 / maxNodes 2 while Pulumi.int.yaml says 0 / 4", async () => {
     fake.computes.set("ws-int/train-cluster", {
       computeType: "AmlCompute",
-      properties: { vmSize: "STANDARD_D3_V2", vmPriority: "Dedicated", scaleSettings: { minNodeCount: 1, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: "PT2M" } },
+      properties: {
+        vmSize: "STANDARD_D3_V2",
+        vmPriority: "Dedicated",
+        scaleSettings: { minNodeCount: 1, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: "PT2M" },
+      },
     });
     const base = await readReleaseConfig(repo.root);
     const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
@@ -43,7 +47,11 @@ describe("azure target: capacity read-back wired after up (contract test)", func
     expect(r.state).to.equal("awaiting-approval"); // a warning, not a failure
     const warnings = progress.lines.filter((l) => /training cluster/.test(l));
     expect(warnings).to.have.length(1);
-    expect(warnings[0]).to.match(/^warning: stack 'int': the training cluster 'train-cluster' in Azure kept minNodes 1 \(stack file: 0\), maxNodes 2 \(stack file: 4\);/);
-    expect(warnings[0]).to.contain("az ml compute update --name train-cluster --resource-group rg-int --workspace-name ws-int --min-instances 0 --max-instances 4");
+    expect(warnings[0]).to.match(
+      /^warning: stack 'int': the training cluster 'train-cluster' in Azure kept minNodes 1 \(stack file: 0\), maxNodes 2 \(stack file: 4\);/,
+    );
+    expect(warnings[0]).to.contain(
+      "az ml compute update --name train-cluster --resource-group rg-int --workspace-name ws-int --min-instances 0 --max-instances 4",
+    );
   });
 });

@@ -46,11 +46,20 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
     const approvers = await resolveGitHubApprovers(githubRunFromEnv(env()));
     expect(approvers).to.deep.equal([{ login: "alice-smith", id: 5811, comment: "ship it" }]);
     expect(gh.apiCalls).to.deep.equal([
-      { method: "GET", path: "/repos/octo-org/mlops/actions/runs/4711/approvals", query: {}, authorization: `Bearer ${TOKEN}`, accept: "application/vnd.github+json", apiVersion: "2022-11-28" },
+      {
+        method: "GET",
+        path: "/repos/octo-org/mlops/actions/runs/4711/approvals",
+        query: {},
+        authorization: `Bearer ${TOKEN}`,
+        accept: "application/vnd.github+json",
+        apiVersion: "2022-11-28",
+      },
     ]);
     const approval = await approvalFromGitHub(env(), "release r-1");
     expect(approval.approvers).to.deep.equal([["github:alice-smith", "github-id:5811"]]);
-    expect(approval.comment).to.equal("approved in GitHub by @alice-smith (user 5811); environment mlops-prod, run 4711 attempt 1 of octo-org/mlops; @alice-smith's comment: ship it; release r-1");
+    expect(approval.comment).to.equal(
+      "approved in GitHub by @alice-smith (user 5811); environment mlops-prod, run 4711 attempt 1 of octo-org/mlops; @alice-smith's comment: ship it; release r-1",
+    );
     expect(approval.comment).to.not.contain(TOKEN).and.not.contain("bob-pusher");
     // logins match case-insensitively (GitHub logins are); a reviewer listed by user id is recorded by that id
     expect(listedName(approval.approvers, ["GitHub:Alice-Smith"])).to.equal("github:alice-smith");
@@ -78,26 +87,41 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
       "no approval of environment 'mlops-prod' found in run 4711 of octo-org/mlops: give the environment required reviewers (docs/github-actions.md, \"Approvals\"); nothing was recorded",
     );
     gh.review("mlops-prod", "rejected", mallory).review("mlops-prod", "pending", alice);
-    const rejected = await resolveGitHubApprovers(githubRunFromEnv(env())).then(() => undefined, (e: unknown) => e as Error);
-    expect(rejected?.message).to.equal("no approved review of environment 'mlops-prod' in run 4711 of octo-org/mlops (reviews: rejected by mallory, pending by alice-smith); nothing was recorded");
+    const rejected = await resolveGitHubApprovers(githubRunFromEnv(env())).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(rejected?.message).to.equal(
+      "no approved review of environment 'mlops-prod' in run 4711 of octo-org/mlops (reviews: rejected by mallory, pending by alice-smith); nothing was recorded",
+    );
   });
 
   it("contract test: a refused token (401), a token without actions: read (403) and a missing GITHUB_TOKEN are one line each, with the fix", async () => {
     gh.review("mlops-prod", "approved", alice);
-    const bad = await resolveGitHubApprovers({ ...githubRunFromEnv(env()), token: "wrong" }).then(() => undefined, (e: unknown) => e as Error);
+    const bad = await resolveGitHubApprovers({ ...githubRunFromEnv(env()), token: "wrong" }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(bad).to.be.instanceOf(ApprovalError);
     expect(bad?.message).to.equal(
       "GitHub refused to show the review history of run 4711 of octo-org/mlops (HTTP 401); give the job 'permissions: actions: read' and map 'GITHUB_TOKEN: ${{ github.token }}' into the step's env; nothing was recorded",
     );
     gh.tokenWithoutActionsRead = "ghs_contents-only";
-    const forbidden = await resolveGitHubApprovers({ ...githubRunFromEnv(env()), token: "ghs_contents-only" }).then(() => undefined, (e: unknown) => e as Error);
-    expect(forbidden?.message).to.match(/^GitHub refused to show the review history of run 4711 of octo-org\/mlops \(HTTP 403\); give the job 'permissions: actions: read'/).and.not.contain("ghs_contents-only");
-    expect(() => githubRunFromEnv({ ...env(), GITHUB_TOKEN: "" })).to.throw(ConfigError, /^--from-github needs GITHUB_TOKEN: .*'GITHUB_TOKEN: \$\{\{ github\.token \}\}' in the step's env$/);
+    const forbidden = await resolveGitHubApprovers({ ...githubRunFromEnv(env()), token: "ghs_contents-only" }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(forbidden?.message)
+      .to.match(/^GitHub refused to show the review history of run 4711 of octo-org\/mlops \(HTTP 403\); give the job 'permissions: actions: read'/)
+      .and.not.contain("ghs_contents-only");
+    expect(() => githubRunFromEnv({ ...env(), GITHUB_TOKEN: "" })).to.throw(
+      ConfigError,
+      /^--from-github needs GITHUB_TOKEN: .*'GITHUB_TOKEN: \$\{\{ github\.token \}\}' in the step's env$/,
+    );
     expect(() => githubRunFromEnv({ ...env(), MLOPS_GITHUB_ENVIRONMENT: undefined })).to.throw(ConfigError, /MLOPS_GITHUB_ENVIRONMENT/);
   });
 
   const cli = runCli;
-
 
   it("CLI: with no approval found, mlops approve --from-github exits 5 with one line and touches nothing", async () => {
     const repo = tempRepo();
@@ -168,7 +192,9 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
       gh.review("mlops-prod", "approved", mallory);
       const err = await approveFromGitHub(updater, r.id).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(ApprovalError);
-      expect((err as Error).message).to.equal("'github:mallory' may not approve releases into prod; approvers listed in Pulumi.prod.yaml: alice.smith@contoso.com, github:alice-smith");
+      expect((err as Error).message).to.equal(
+        "'github:mallory' may not approve releases into prod; approvers listed in Pulumi.prod.yaml: alice.smith@contoso.com, github:alice-smith",
+      );
       const again = await (await machine(updater)).t.store.load(r.id);
       expect(again.state).to.equal("awaiting-approval");
       expect(again.approval).to.equal(undefined);

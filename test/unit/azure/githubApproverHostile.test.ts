@@ -21,7 +21,7 @@ describe("mlops approve --from-github: answers that are not GitHub's (one line e
   });
 
   it("null entries, entries of another shape, or an object instead of a list find no approval", async () => {
-    for (const body of ["[null, 3, \"x\", {\"environments\": \"mlops-prod\"}]", "{\"total_count\": 1}", "null"]) {
+    for (const body of ['[null, 3, "x", {"environments": "mlops-prod"}]', '{"total_count": 1}', "null"]) {
       expect(await refusal(json(body)), body).to.match(/^no approval of environment 'mlops-prod' found in run 4711 of octo-org\/mlops/);
     }
   });

@@ -65,7 +65,11 @@ describe("contract: the GitHub Actions credential against fake GitHub OIDC + Ent
     expect(github.oidcCalls.length).to.be.above(oidcBefore);
     for (const call of github.oidcCalls) {
       // the runner's own query kept, the audience Entra's federated credential expects, the job's request token
-      expect(call).to.deep.include({ method: "GET", query: { "api-version": "2.0", audience: "api://AzureADTokenExchange" }, authorization: `Bearer ${REQUEST_TOKEN}` });
+      expect(call).to.deep.include({
+        method: "GET",
+        query: { "api-version": "2.0", audience: "api://AzureADTokenExchange" },
+        authorization: `Bearer ${REQUEST_TOKEN}`,
+      });
     }
     expect(entra.tokenRequests).to.have.length(2);
     const [r1, r2] = entra.tokenRequests;
@@ -81,7 +85,10 @@ describe("contract: the GitHub Actions credential against fake GitHub OIDC + Ent
     const stale = new ClientAssertionCredential(TENANT, CLIENT, async () => once, loopback());
     expect((await stale.getToken(ARM))?.token).to.equal(`access-for-${once}`);
     await sleep(3200);
-    const err = await stale.getToken(ARM).then(() => undefined, (e: unknown) => e as Error);
+    const err = await stale.getToken(ARM).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(err?.message).to.match(/AADSTS700024/);
   });
 
@@ -93,12 +100,23 @@ describe("contract: the GitHub Actions credential against fake GitHub OIDC + Ent
     expect(github.oidcCalls.length, "then asked again").to.be.at.least(2);
 
     const refused = await defaultCredential({ ...jobEnv(), ACTIONS_ID_TOKEN_REQUEST_TOKEN: "revoked" }, loopback());
-    const err = await refused.getToken("https://storage.azure.com/.default").then(() => undefined, (e: unknown) => e as Error);
-    expect(err?.message).to.contain("GitHub's OIDC endpoint refused the job's request token (HTTP 401)").and.not.contain("revoked").and.not.contain(REQUEST_TOKEN);
+    const err = await refused.getToken("https://storage.azure.com/.default").then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message)
+      .to.contain("GitHub's OIDC endpoint refused the job's request token (HTTP 401)")
+      .and.not.contain("revoked")
+      .and.not.contain(REQUEST_TOKEN);
     // preflight's probe turns it into one line naming the credential and the GitHub set-up to check
-    const probe = await probeCredential(refused, ARM, 5000).then(() => undefined, (e: unknown) => e as Error);
+    const probe = await probeCredential(refused, ARM, 5000).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(probe?.message.split("\n")).to.have.length(1);
-    expect(probe?.message).to.match(/^an Azure credential was found but getting a token failed \(ClientAssertionCredential: /).and.contain("docs/github-actions.md");
+    expect(probe?.message)
+      .to.match(/^an Azure credential was found but getting a token failed \(ClientAssertionCredential: /)
+      .and.contain("docs/github-actions.md");
   });
 
   it("outside GitHub Actions, or in a job without id-token: write, the credential is DefaultAzureCredential", async () => {

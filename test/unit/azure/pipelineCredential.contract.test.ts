@@ -74,7 +74,10 @@ describe("contract: the CI credential against fake Azure DevOps OIDC + Entra end
     const old = new WorkloadIdentityCredential({ tenantId: TENANT, clientId: CLIENT, tokenFilePath: file, ...loopback() });
     expect((await old.getToken(ARM))?.token).to.equal("access-for-assertion-1");
     await sleep(3200);
-    const err = await old.getToken(ARM).then(() => undefined, (e: unknown) => e as Error);
+    const err = await old.getToken(ARM).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
     expect(err?.message).to.match(/AADSTS700024/);
     expect(entra.oidcCalls).to.have.length(0);
   });

@@ -42,13 +42,22 @@ describe("azure preflight: the first missing thing, one line", function () {
 
   it("a pulumi CLI older than the supported minimum is named with its version", async () => {
     fakePulumi(repo.root, "v3.50.0");
-    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: {} }).catch((e: unknown) => e);
+    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: {} }).catch(
+      (e: unknown) => e,
+    );
     expect((err as Error).message).to.equal("the pulumi CLI is version 3.50.0, older than 3.100.0; upgrade it and run again");
   });
 
   it("no backend configured (no PULUMI_BACKEND_URL, no login) is reported with the fix", async () => {
     fakePulumi(repo.root, "v3.200.0");
-    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { HOME: repo.root } }).catch((e: unknown) => e);
+    const err = await preflight({
+      repoRoot: repo.root,
+      credential: new FakeCredential(),
+      settings,
+      updater,
+      checkPulumi: true,
+      env: { HOME: repo.root },
+    }).catch((e: unknown) => e);
     expect((err as Error).message).to.equal(
       "no Pulumi backend is configured: set PULUMI_BACKEND_URL (e.g. azblob://<container>?storage_account=<account>) or run 'pulumi login'; see docs/azure-target.md",
     );
@@ -59,14 +68,25 @@ describe("azure preflight: the first missing thing, one line", function () {
     const env = { HOME: repo.root, PULUMI_BACKEND_URL: "azblob://state?storage_account=acct" };
     const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env }).catch((e: unknown) => e);
     expect((err as Error).message).to.match(/^the Pulumi backend azblob:\/\/state keeps secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE/);
-    expect(await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...env, PULUMI_CONFIG_PASSPHRASE: "x" } })).to.deep.equal(outputs);
+    expect(
+      await preflight({
+        repoRoot: repo.root,
+        credential: new FakeCredential(),
+        settings,
+        updater,
+        checkPulumi: true,
+        env: { ...env, PULUMI_CONFIG_PASSPHRASE: "x" },
+      }),
+    ).to.deep.equal(outputs);
     expect(configuredBackend(env)).to.equal("azblob://state"); // the query (account name) is not echoed
   });
 
   it("Automation API errors map to typed one-line errors: stack lock, missing stack", () => {
     const lock = mapPulumiError(pulumiError(ConcurrentUpdateError, "error: [409] Conflict: Another update is currently in progress."), "int", "up");
     expect(lock).to.be.instanceOf(ReleaseLockedError);
-    expect(lock.message).to.equal("stack 'int' is locked by another update (pulumi up); wait for it to finish, or run 'pulumi cancel --stack int' if that update is gone");
+    expect(lock.message).to.equal(
+      "stack 'int' is locked by another update (pulumi up); wait for it to finish, or run 'pulumi cancel --stack int' if that update is gone",
+    );
     const missing = mapPulumiError(pulumiError(StackNotFoundError, "error: no stack named 'prod' found"), "prod", "stack select");
     expect(missing).to.be.instanceOf(EnvironmentError);
     expect(missing.message).to.match(/^Pulumi stack 'prod' does not exist in the configured backend; create it with 'pulumi stack init prod'/);

@@ -30,29 +30,68 @@ describe("azure preflight in Azure Pipelines: a state-backend login that lasts",
   const base = () => ({ HOME: repo.root, TF_BUILD: "True", PULUMI_BACKEND_URL: "azblob://state", PULUMI_CONFIG_PASSPHRASE: "p" });
 
   it("an azblob backend without AZURE_STORAGE_KEY in a pipeline job is one line naming the variable and its source", async () => {
-    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: base() }).catch((e: unknown) => e);
+    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: base() }).catch(
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(EnvironmentError);
     expect((err as Error).message.split("\n")).to.have.length(1);
     expect((err as Error).message).to.match(/^in Azure Pipelines the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY/);
   });
 
   it("in GitHub Actions too: an azblob backend without the key is one line naming the variables and the GitHub set-up", async () => {
-    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...base(), TF_BUILD: "", GITHUB_ACTIONS: "true" } }).catch((e: unknown) => e);
+    const err = await preflight({
+      repoRoot: repo.root,
+      credential: new FakeCredential(),
+      settings,
+      updater,
+      checkPulumi: true,
+      env: { ...base(), TF_BUILD: "", GITHUB_ACTIONS: "true" },
+    }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(EnvironmentError);
-    expect((err as Error).message).to.match(/^in GitHub Actions the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT \(variable\) and AZURE_STORAGE_KEY \(secret\).*docs\/github-actions\.md$/);
-    const withKey = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...base(), TF_BUILD: "", GITHUB_ACTIONS: "true", AZURE_STORAGE_ACCOUNT: "acct", AZURE_STORAGE_KEY: "k" } });
+    expect((err as Error).message).to.match(
+      /^in GitHub Actions the azblob Pulumi backend needs AZURE_STORAGE_ACCOUNT \(variable\) and AZURE_STORAGE_KEY \(secret\).*docs\/github-actions\.md$/,
+    );
+    const withKey = await preflight({
+      repoRoot: repo.root,
+      credential: new FakeCredential(),
+      settings,
+      updater,
+      checkPulumi: true,
+      env: { ...base(), TF_BUILD: "", GITHUB_ACTIONS: "true", AZURE_STORAGE_ACCOUNT: "acct", AZURE_STORAGE_KEY: "k" },
+    });
     expect(withKey).to.deep.equal(outputs);
   });
 
   it("a key without AZURE_STORAGE_ACCOUNT is not a shared-key login either (gocloud needs both)", async () => {
-    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...base(), AZURE_STORAGE_KEY: "k" } }).catch((e: unknown) => e);
+    const err = await preflight({
+      repoRoot: repo.root,
+      credential: new FakeCredential(),
+      settings,
+      updater,
+      checkPulumi: true,
+      env: { ...base(), AZURE_STORAGE_KEY: "k" },
+    }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(EnvironmentError);
   });
 
   it("with the key mapped (or outside a pipeline) the INT outputs are read", async () => {
-    const withKey = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...base(), AZURE_STORAGE_ACCOUNT: "acct", AZURE_STORAGE_KEY: "k" } });
+    const withKey = await preflight({
+      repoRoot: repo.root,
+      credential: new FakeCredential(),
+      settings,
+      updater,
+      checkPulumi: true,
+      env: { ...base(), AZURE_STORAGE_ACCOUNT: "acct", AZURE_STORAGE_KEY: "k" },
+    });
     expect(withKey).to.deep.equal(outputs);
-    const laptop = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: { ...base(), TF_BUILD: "" } });
+    const laptop = await preflight({
+      repoRoot: repo.root,
+      credential: new FakeCredential(),
+      settings,
+      updater,
+      checkPulumi: true,
+      env: { ...base(), TF_BUILD: "" },
+    });
     expect(laptop).to.deep.equal(outputs);
   });
 });

@@ -9,7 +9,11 @@ import { REPO } from "./support/harness.js";
 import { applyPathCommand, configOf } from "../../support/pulumiConfigPath.js";
 
 type Obj = Record<string, unknown>;
-const comments = (text: string): string[] => text.split("\n").filter((l) => l.trim().startsWith("#")).map((l) => l.trim());
+const comments = (text: string): string[] =>
+  text
+    .split("\n")
+    .filter((l) => l.trim().startsWith("#"))
+    .map((l) => l.trim());
 
 describe("stack config edit (Pulumi.<stack>.yaml mlops:serving)", () => {
   const original = readFileSync(path.join(REPO, "Pulumi.int.yaml"), "utf8");
@@ -57,5 +61,4 @@ describe("stack config edit (Pulumi.<stack>.yaml mlops:serving)", () => {
     for (const cmd of servingPathCommands(readServingYaml(original), renamed)) applyPathCommand(expected, cmd);
     expect(configOf(renamedText)).to.deep.equal(expected);
   });
-
 });

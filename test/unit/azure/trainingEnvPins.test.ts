@@ -29,9 +29,16 @@ describe("Azure training job environment (ml/azure-training-conda.yml) against t
   });
 
   it("reports a drift of a shared pin, of Python, and a model-deciding package left unpinned", () => {
-    const a = { file: "a.yml", env: parseCondaEnv("dependencies: [python=3.11, pip, {pip: [scikit-learn==1.9.1, numpy==2.4.6, joblib==1.6.0, pandas==3.1.1]}]") };
+    const a = {
+      file: "a.yml",
+      env: parseCondaEnv("dependencies: [python=3.11, pip, {pip: [scikit-learn==1.9.1, numpy==2.4.6, joblib==1.6.0, pandas==3.1.1]}]"),
+    };
     const b = { file: "b.yml", env: parseCondaEnv("dependencies: [python=3.12, pip, {pip: [scikit-learn==1.9.0, numpy>=2, joblib==1.6.0, pandas==3.1.1]}]") };
-    expect(pinDrift(a, b)).to.deep.equal(["python: a.yml has 3.11, b.yml has 3.12", "numpy: not pinned with == in b.yml", "scikit-learn: a.yml pins 1.9.1, b.yml pins 1.9.0"]);
+    expect(pinDrift(a, b)).to.deep.equal([
+      "python: a.yml has 3.11, b.yml has 3.12",
+      "numpy: not pinned with == in b.yml",
+      "scikit-learn: a.yml pins 1.9.1, b.yml pins 1.9.0",
+    ]);
   });
 
   describe("wiring", function () {

@@ -28,7 +28,9 @@ describe("batch scoring in the stacks (components/batchEndpoint.ts, Pulumi mocks
 
   for (const stack of ["int", "prod"] as const) {
     it(`${stack}: serves the version with the most traffic, on the training cluster, with batch_score.py and score.py as one code version`, async () => {
-      const built = await buildForTest(stack, { configOverrides: servingWith(stack, { blue: { version: "3", weight: 10 }, green: { version: "4", weight: 90 } }) });
+      const built = await buildForTest(stack, {
+        configOverrides: servingWith(stack, { blue: { version: "3", weight: 10 }, green: { version: "4", weight: 90 } }),
+      });
       const endpoint = built.one(T.endpoint).inputs;
       expect(endpoint.properties.authMode).to.equal("AADToken");
       expect(endpoint.endpointName).to.match(/^bep-mlops-[a-z]+-[0-9a-f]{8}$/);
@@ -36,14 +38,30 @@ describe("batch scoring in the stacks (components/batchEndpoint.ts, Pulumi mocks
       const training = built.ofType(T.compute).find((c) => c.inputs.properties.computeType === "AmlCompute")!;
       expect(d.properties.compute).to.equal(await unwrap(built.stack.components.training.compute.id));
       expect(d.properties.compute).to.contain(`/computes/${training.inputs.computeName}`);
-      expect(d.properties.model).to.deep.equal({ referenceType: "Id", assetId: `${await unwrap(built.stack.outputs.workspaceId)}/models/diabetes-ridge/versions/4` });
-      expect(d.properties.codeConfiguration).to.deep.equal({ codeId: await unwrap(built.stack.components.batch.codeVersion.id), scoringScript: "batch_score.py" });
+      expect(d.properties.model).to.deep.equal({
+        referenceType: "Id",
+        assetId: `${await unwrap(built.stack.outputs.workspaceId)}/models/diabetes-ridge/versions/4`,
+      });
+      expect(d.properties.codeConfiguration).to.deep.equal({
+        codeId: await unwrap(built.stack.components.batch.codeVersion.id),
+        scoringScript: "batch_score.py",
+      });
       expect(d.properties.environmentId).to.equal(await unwrap(built.stack.components.serving.environmentVersion.id));
-      expect(d.properties).to.include({ outputAction: "AppendRow", outputFileName: "predictions.csv", miniBatchSize: 10, maxConcurrencyPerInstance: 1, errorThreshold: -1 });
+      expect(d.properties).to.include({
+        outputAction: "AppendRow",
+        outputFileName: "predictions.csv",
+        miniBatchSize: 10,
+        maxConcurrencyPerInstance: 1,
+        errorThreshold: -1,
+      });
       expect(d.properties.resources).to.deep.equal({ instanceCount: 1 });
       expect(d.properties.retrySettings).to.deep.equal({ maxRetries: 3, timeout: "PT300S" });
       const code = built.ofType(T.code).find((c) => c.inputs.name === "mlops-batch-score")!.inputs;
-      const blobs = built.ofType(T.blob).filter((b) => String(b.inputs.blobName).startsWith("batch-code/")).map((b) => b.inputs.blobName).sort();
+      const blobs = built
+        .ofType(T.blob)
+        .filter((b) => String(b.inputs.blobName).startsWith("batch-code/"))
+        .map((b) => b.inputs.blobName)
+        .sort();
       expect(blobs).to.deep.equal([`batch-code/${code.version}/batch_score.py`, `batch-code/${code.version}/score.py`]);
       expect(code.properties.codeUri).to.match(new RegExp(`/mlops-code/batch-code/${code.version}$`));
       expect(built.stack.outputs.batchModelVersion).to.equal("4");
@@ -98,7 +116,14 @@ describe("batch scoring in the stacks (components/batchEndpoint.ts, Pulumi mocks
     expect(message).to.contain("stack 'int': mlops:batch.miniBatchSize");
     expect(message).to.contain("mlops:batch.retryTimeout");
     delete raw.batch;
-    expect(parseStackConfig("int", raw).batch).to.deep.equal({ instanceCount: 1, miniBatchSize: 10, maxConcurrencyPerInstance: 1, errorThreshold: -1, maxRetries: 3, retryTimeout: "PT300S" });
+    expect(parseStackConfig("int", raw).batch).to.deep.equal({
+      instanceCount: 1,
+      miniBatchSize: 10,
+      maxConcurrencyPerInstance: 1,
+      errorThreshold: -1,
+      maxRetries: 3,
+      retryTimeout: "PT300S",
+    });
     raw.batch = { instanceCount: 9 };
     expect(() => parseStackConfig("int", raw)).to.throw("mlops:batch.instanceCount (9) must be <= mlops:training.maxNodes (4)");
   });

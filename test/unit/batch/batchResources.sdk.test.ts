@@ -11,7 +11,11 @@ import { sdkDefects } from "../../oracle/verdicts.js";
 import { buildForTest, stackFileConfig, SUBSCRIPTION_ID } from "../infra/harness.js";
 
 const KINDS = {
-  "azure-native:machinelearningservices:BatchEndpoint": { kind: "batchEndpoint", path: (i: Record<string, string>) => `batchEndpoints/${i.endpointName}`, pathParams: ["resourceGroupName", "workspaceName", "endpointName"] },
+  "azure-native:machinelearningservices:BatchEndpoint": {
+    kind: "batchEndpoint",
+    path: (i: Record<string, string>) => `batchEndpoints/${i.endpointName}`,
+    pathParams: ["resourceGroupName", "workspaceName", "endpointName"],
+  },
   "azure-native:machinelearningservices:BatchDeployment": {
     kind: "batchDeployment",
     path: (i: Record<string, string>) => `batchEndpoints/${i.endpointName}/deployments/${i.deploymentName}`,
@@ -49,7 +53,10 @@ describe("batch endpoint and deployment the Pulumi program declares, judged by t
     const verdict = await oracle().judge(
       "batchDeployment",
       { location: "westeurope", properties: { outputAction: "AppendRows", retrySettings: { maxRetries: 3, timeout: "300" }, miniBatchSze: 10 } },
-      { id: `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w/batchEndpoints/e/deployments/main`, name: "main" },
+      {
+        id: `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w/batchEndpoints/e/deployments/main`,
+        name: "main",
+      },
     );
     const defects = sdkDefects(verdict, {}, { apiVersion: "2025-12-01", request: true }).join("\n");
     expect(defects).to.contain("miniBatchSze");

@@ -83,31 +83,51 @@ describe("score-batch: arguments and model resolution", () => {
     t.serving.int = { version: "2", digest: "b".repeat(64) };
     await scoreBatchCommand({ target: t, modelName: "m", plan: plan({ version: "1" }), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) });
     expect(calls[0]!.model.digest).to.equal("a".repeat(64));
-    await expectCode(scoreBatchCommand({ target: t, modelName: "m", plan: plan({ version: "9" }), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) }), EXIT.notFound, /m v9 is not in the fake registry/);
+    await expectCode(
+      scoreBatchCommand({ target: t, modelName: "m", plan: plan({ version: "9" }), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) }),
+      EXIT.notFound,
+      /m v9 is not in the fake registry/,
+    );
   });
 
   it("a stack with nothing deployed is not found (exit 7) and nothing is scored", async () => {
     const { t, calls } = targetWithBatch();
-    await expectCode(scoreBatchCommand({ target: t, modelName: "m", plan: plan({ stack: "prod" }), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) }), EXIT.notFound, /nothing is deployed to prod/);
+    await expectCode(
+      scoreBatchCommand({ target: t, modelName: "m", plan: plan({ stack: "prod" }), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) }),
+      EXIT.notFound,
+      /nothing is deployed to prod/,
+    );
     expect(calls).to.have.length(0);
   });
 
   it("refuses to score when the stack's recorded digest is not the registry's (exit 1), before any row is read", async () => {
     const { t, calls } = targetWithBatch();
     t.environments.describe = async (stack) => ({ stack, healthy: true, detail: "fake", modelName: "m", modelVersion: "2", digest: "c".repeat(64) });
-    await expectCode(scoreBatchCommand({ target: t, modelName: "m", plan: plan(), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) }), EXIT.failure, /records m v2 with sha256 cccccccccccc, the registry bbbbbbbbbbbb; refusing/);
+    await expectCode(
+      scoreBatchCommand({ target: t, modelName: "m", plan: plan(), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) }),
+      EXIT.failure,
+      /records m v2 with sha256 cccccccccccc, the registry bbbbbbbbbbbb; refusing/,
+    );
     expect(calls).to.have.length(0);
   });
 
   it("a target without batch scoring is not ready (exit 8)", async () => {
     const t = new FakeTarget();
     t.versions.push({ name: "m", version: "1", digest: "a".repeat(64), runId: "r1", metrics: {}, tags: {} });
-    await expectCode(scoreBatchCommand({ target: t, modelName: "m", plan: plan({ version: "1" }), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) }), EXIT.environment, /cannot score in batch/);
+    await expectCode(
+      scoreBatchCommand({ target: t, modelName: "m", plan: plan({ version: "1" }), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) }),
+      EXIT.environment,
+      /cannot score in batch/,
+    );
   });
 
   it("when no row at all could be scored the command fails with exit 2 naming the errors file", async () => {
     const { t } = targetWithBatch();
     (t as unknown as { batch: unknown }).batch = { scoreBatch: async () => ({ ...SUMMARY, scored: 0, failed: 10 }) };
-    await expectCode(scoreBatchCommand({ target: t, modelName: "m", plan: plan({ version: "1" }), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) }), EXIT.badInput, /none of the 10 rows .* could be scored; the reasons are in .*out\.csv\.errors\.csv/);
+    await expectCode(
+      scoreBatchCommand({ target: t, modelName: "m", plan: plan({ version: "1" }), progress: silentProgress, bar: new BatchProgressBar({ quiet: true }) }),
+      EXIT.badInput,
+      /none of the 10 rows .* could be scored; the reasons are in .*out\.csv\.errors\.csv/,
+    );
   });
 });

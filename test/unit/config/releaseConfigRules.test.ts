@@ -124,9 +124,7 @@ describe("mlops.yaml rules (driver/config), each guarded at its edge", () => {
 
   it("several problems are reported together, in one line", () => {
     const msg = refusal({ ...ok, model: { name: " x" }, rollout: { probeRps: 999 } });
-    expect(msg).to.equal(
-      "mlops.yaml: model.name: letters, digits, '.', '_' or '-'; rollout.probeRps: must be from 0 to 200; fix the values and run again",
-    );
+    expect(msg).to.equal("mlops.yaml: model.name: letters, digits, '.', '_' or '-'; rollout.probeRps: must be from 0 to 200; fix the values and run again");
   });
 
   it("one problem is reported with 'fix the value'", () => {

@@ -160,7 +160,9 @@ describe("release core defensive checks, against fakes that disagree", () => {
         const rec = await t.store.load(r.id);
         rec.approval![key] = value;
         await t.store.save(rec);
-        expect((await rejects(m.promote(r.id))).message).to.match(/^the approval on release .* is for .*, not for diabetes-ridge v1; approve this version again/);
+        expect((await rejects(m.promote(r.id))).message).to.match(
+          /^the approval on release .* is for .*, not for diabetes-ridge v1; approve this version again/,
+        );
         expect(t.counts["deploy-prod"]).to.equal(undefined);
       });
     }

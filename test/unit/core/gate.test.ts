@@ -63,13 +63,17 @@ describe("mlops.yaml release config", () => {
   });
 
   it("names the key and the allowed values for an unknown gate mode", () => {
-    expect(() => parseReleaseConfig({ ...ok, gate: { ...ok.gate, mode: "on" } })).to.throw(ConfigError, /mlops.yaml: gate.mode: .*"disabled"\|"dry_run"\|"enabled"/);
+    expect(() => parseReleaseConfig({ ...ok, gate: { ...ok.gate, mode: "on" } })).to.throw(
+      ConfigError,
+      /mlops.yaml: gate.mode: .*"disabled"\|"dry_run"\|"enabled"/,
+    );
   });
 
   it("rejects a negative margin and an unknown key", () => {
-    expect(() =>
-      parseReleaseConfig({ ...ok, gate: { metrics: { rmse: { greater_is_better: false, min_relative_change: -1 } } } }),
-    ).to.throw(ConfigError, /gate.metrics.rmse.min_relative_change/);
+    expect(() => parseReleaseConfig({ ...ok, gate: { metrics: { rmse: { greater_is_better: false, min_relative_change: -1 } } } })).to.throw(
+      ConfigError,
+      /gate.metrics.rmse.min_relative_change/,
+    );
     expect(() => parseReleaseConfig({ ...ok, gate: { metrics: { rmse: { greater_is_better: false, treshold: 1 } } } })).to.throw(ConfigError, /treshold/);
   });
 

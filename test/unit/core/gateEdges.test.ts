@@ -17,7 +17,8 @@ import type { GateOutcome, RegisteredModel } from "../../../driver/core/release.
 const champion = (m: number): RegisteredModel => ({ name: "m", version: "4", digest: "d", runId: "champ", metrics: { m }, tags: {} });
 
 function verdict(rule: MetricRule, candidate: number, base?: number): GateOutcome {
-  return evaluateGate({ mode: "enabled", metrics: { m: rule } }, { runId: "cand", metrics: { m: candidate } }, base === undefined ? undefined : champion(base)).outcome;
+  return evaluateGate({ mode: "enabled", metrics: { m: rule } }, { runId: "cand", metrics: { m: candidate } }, base === undefined ? undefined : champion(base))
+    .outcome;
 }
 
 interface Row {
@@ -39,28 +40,106 @@ const rows: Row[] = [
   { edge: "lower-is-better value just over the threshold", rule: down({ threshold: 60 }), candidate: 60.00000000000001, mlflow: "rejected" },
   // the absolute margin, compared as candidate >= baseline + change: 0.45 + 0.05 is 0.5 in floats, while
   // 0.5 - 0.45 is 0.04999999999999999 (< 0.05), so a gate computing the gain first rejects this tie
-  { edge: "higher-is-better absolute margin exactly met (0.45 + 0.05 = 0.5)", rule: up({ min_absolute_change: 0.05 }), candidate: 0.5, champion: 0.45, mlflow: "passed" },
-  { edge: "higher-is-better absolute margin just missed", rule: up({ min_absolute_change: 0.05 }), candidate: 0.49999999999999994, champion: 0.45, mlflow: "rejected" },
+  {
+    edge: "higher-is-better absolute margin exactly met (0.45 + 0.05 = 0.5)",
+    rule: up({ min_absolute_change: 0.05 }),
+    candidate: 0.5,
+    champion: 0.45,
+    mlflow: "passed",
+  },
+  {
+    edge: "higher-is-better absolute margin just missed",
+    rule: up({ min_absolute_change: 0.05 }),
+    candidate: 0.49999999999999994,
+    champion: 0.45,
+    mlflow: "rejected",
+  },
   { edge: "lower-is-better absolute margin exactly met (54 - 0.5)", rule: down({ min_absolute_change: 0.5 }), candidate: 53.5, champion: 54, mlflow: "passed" },
   // 0.3 - 0.1 is 0.19999999999999998 in floats: 0.2 is not <= it
-  { edge: "lower-is-better absolute margin missed by float rounding (0.3 - 0.1)", rule: down({ min_absolute_change: 0.1 }), candidate: 0.2, champion: 0.3, mlflow: "rejected" },
+  {
+    edge: "lower-is-better absolute margin missed by float rounding (0.3 - 0.1)",
+    rule: down({ min_absolute_change: 0.1 }),
+    candidate: 0.2,
+    champion: 0.3,
+    mlflow: "rejected",
+  },
   // the relative margin, exactly at it and just past it
   { edge: "higher-is-better relative margin exactly at 10% (50 -> 55)", rule: up({ min_relative_change: 0.1 }), candidate: 55, champion: 50, mlflow: "passed" },
-  { edge: "higher-is-better relative margin just short of 10% (50 -> 54.99)", rule: up({ min_relative_change: 0.1 }), candidate: 54.99, champion: 50, mlflow: "rejected" },
-  { edge: "lower-is-better relative margin exactly at 10% (50 -> 45)", rule: down({ min_relative_change: 0.1 }), candidate: 45, champion: 50, mlflow: "passed" },
-  { edge: "lower-is-better relative margin just short of 10% (50 -> 45.01)", rule: down({ min_relative_change: 0.1 }), candidate: 45.01, champion: 50, mlflow: "rejected" },
+  {
+    edge: "higher-is-better relative margin just short of 10% (50 -> 54.99)",
+    rule: up({ min_relative_change: 0.1 }),
+    candidate: 54.99,
+    champion: 50,
+    mlflow: "rejected",
+  },
+  {
+    edge: "lower-is-better relative margin exactly at 10% (50 -> 45)",
+    rule: down({ min_relative_change: 0.1 }),
+    candidate: 45,
+    champion: 50,
+    mlflow: "passed",
+  },
+  {
+    edge: "lower-is-better relative margin just short of 10% (50 -> 45.01)",
+    rule: down({ min_relative_change: 0.1 }),
+    candidate: 45.01,
+    champion: 50,
+    mlflow: "rejected",
+  },
   // a negative champion: the change is divided by |baseline|; dividing by the signed baseline would pass the worse model
-  { edge: "negative champion, higher-is-better, better candidate (-0.2 -> -0.1)", rule: up({ min_relative_change: 0.1 }), candidate: -0.1, champion: -0.2, mlflow: "passed" },
-  { edge: "negative champion, higher-is-better, worse candidate (-0.2 -> -0.3)", rule: up({ min_relative_change: 0.1 }), candidate: -0.3, champion: -0.2, mlflow: "rejected" },
-  { edge: "negative champion, lower-is-better, better candidate (-10 -> -11)", rule: down({ min_relative_change: 0.1 }), candidate: -11, champion: -10, mlflow: "passed" },
-  { edge: "negative champion, lower-is-better, worse candidate (-10 -> -9)", rule: down({ min_relative_change: 0.1 }), candidate: -9, champion: -10, mlflow: "rejected" },
+  {
+    edge: "negative champion, higher-is-better, better candidate (-0.2 -> -0.1)",
+    rule: up({ min_relative_change: 0.1 }),
+    candidate: -0.1,
+    champion: -0.2,
+    mlflow: "passed",
+  },
+  {
+    edge: "negative champion, higher-is-better, worse candidate (-0.2 -> -0.3)",
+    rule: up({ min_relative_change: 0.1 }),
+    candidate: -0.3,
+    champion: -0.2,
+    mlflow: "rejected",
+  },
+  {
+    edge: "negative champion, lower-is-better, better candidate (-10 -> -11)",
+    rule: down({ min_relative_change: 0.1 }),
+    candidate: -11,
+    champion: -10,
+    mlflow: "passed",
+  },
+  {
+    edge: "negative champion, lower-is-better, worse candidate (-10 -> -9)",
+    rule: down({ min_relative_change: 0.1 }),
+    candidate: -9,
+    champion: -10,
+    mlflow: "rejected",
+  },
   // a champion metric of zero: no relative scale, MLflow asks for an improvement of at least 1e-10
   { edge: "zero champion, higher-is-better, a tie with a 0% margin", rule: up({ min_relative_change: 0 }), candidate: 0, champion: 0, mlflow: "rejected" },
-  { edge: "zero champion, higher-is-better, improvement under 1e-10", rule: up({ min_relative_change: 0.5 }), candidate: 1e-11, champion: 0, mlflow: "rejected" },
-  { edge: "zero champion, higher-is-better, improvement of exactly 1e-10", rule: up({ min_relative_change: 0.5 }), candidate: 1e-10, champion: 0, mlflow: "passed" },
+  {
+    edge: "zero champion, higher-is-better, improvement under 1e-10",
+    rule: up({ min_relative_change: 0.5 }),
+    candidate: 1e-11,
+    champion: 0,
+    mlflow: "rejected",
+  },
+  {
+    edge: "zero champion, higher-is-better, improvement of exactly 1e-10",
+    rule: up({ min_relative_change: 0.5 }),
+    candidate: 1e-10,
+    champion: 0,
+    mlflow: "passed",
+  },
   { edge: "zero champion, higher-is-better, worse candidate", rule: up({ min_relative_change: 0.1 }), candidate: -0.01, champion: 0, mlflow: "rejected" },
   { edge: "zero champion, lower-is-better, better candidate", rule: down({ min_relative_change: 0.1 }), candidate: -0.01, champion: 0, mlflow: "passed" },
-  { edge: "zero champion, lower-is-better, improvement of exactly 1e-10", rule: down({ min_relative_change: 0.5 }), candidate: -1e-10, champion: 0, mlflow: "passed" },
+  {
+    edge: "zero champion, lower-is-better, improvement of exactly 1e-10",
+    rule: down({ min_relative_change: 0.5 }),
+    candidate: -1e-10,
+    champion: 0,
+    mlflow: "passed",
+  },
   { edge: "zero champion, lower-is-better, a tie", rule: down({ min_relative_change: 0.1 }), candidate: 0, champion: 0, mlflow: "rejected" },
   { edge: "zero champion, lower-is-better, worse candidate", rule: down({ min_relative_change: 0.1 }), candidate: 0.01, champion: 0, mlflow: "rejected" },
   // a tie with a 0% relative margin over a non-zero champion passes

@@ -1,12 +1,6 @@
 import { expect } from "chai";
 import { parseReleaseConfig, type ReleaseConfig } from "../../../driver/config/releaseConfig.js";
-import {
-  ApprovalError,
-  GateRejectedError,
-  InvalidStateError,
-  ReleaseLockedError,
-  UnitTestsFailedError,
-} from "../../../driver/core/errors.js";
+import { ApprovalError, GateRejectedError, InvalidStateError, ReleaseLockedError, UnitTestsFailedError } from "../../../driver/core/errors.js";
 import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
 import { STEPS } from "../../../driver/core/release.js";
 import { FakeTarget, ProcessDied, silentProgress, type Effect } from "../../support/fakeTarget.js";
@@ -334,7 +328,9 @@ describe("release state machine (core, with fake ports)", () => {
     t.fp = { ...t.fp, envDigest: "env2" };
     const err = await rejects(m.promote(r.id));
     expect(err).to.be.instanceOf(InvalidStateError);
-    expect(err.message).to.match(/^the Python environment \(ml\/conda.yml or ml\/azure-training-conda.yml\) changed since release .* started; prod would serve code that int did not validate/);
+    expect(err.message).to.match(
+      /^the Python environment \(ml\/conda.yml or ml\/azure-training-conda.yml\) changed since release .* started; prod would serve code that int did not validate/,
+    );
     expect(t.serving.prod).to.equal(undefined);
     t.fp = { ...t.fp, envDigest: was };
     expect((await m.promote(r.id)).state).to.equal("released");

@@ -18,9 +18,21 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       expect(fails(rs)).to.deep.equal([]);
       expect(warns(rs)).to.deep.equal(["stack[int]", "stack[prod]"]);
       expect(doctorExitCode(rs)).to.equal(0);
-      expect(rs.map((r) => r.check)).to.include.members(["credential", "subscription", "pulumi-cli", "backend", "providers", "quota-aks[westeurope]", "quota-training[westeurope]", "roles[int]", "roles[prod]"]);
+      expect(rs.map((r) => r.check)).to.include.members([
+        "credential",
+        "subscription",
+        "pulumi-cli",
+        "backend",
+        "providers",
+        "quota-aks[westeurope]",
+        "quota-training[westeurope]",
+        "roles[int]",
+        "roles[prod]",
+      ]);
       expect(rs.map((r) => r.check).some((c) => /^(aml-extension|k8s-compute|endpoint|scoring-tls)/.test(c))).to.equal(false);
-      expect(byCheck(rs, "credential").detail).to.equal(`user alice@contoso.example, object id 99999999-8888-7777-6666-555555555555, tenant ${TENANT}, token valid 60 more min`);
+      expect(byCheck(rs, "credential").detail).to.equal(
+        `user alice@contoso.example, object id 99999999-8888-7777-6666-555555555555, tenant ${TENANT}, token valid 60 more min`,
+      );
       expect(byCheck(rs, "quota-aks[westeurope]").detail).to.match(/need 16 vCPU for int: 1 x 4, prod: 3 x 4/);
       expect(byCheck(rs, "quota-training[westeurope]").detail).to.match(/need 32 vCPU at maxNodes/);
       // read-only: only GETs (and no token in any output)
@@ -40,7 +52,13 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
           .replace(/resourceGroups\/[^/]+/, "resourceGroups/{rg}")
           .replace(/(workspaces|managedClusters|onlineEndpoints|computes|providers)\/(?!Microsoft)[^/]+/g, "$1/{name}")
           .replace(/locations\/[^/]+/, "locations/{loc}");
-        seen.set(op.replace(/providers\/Microsoft\.(MachineLearningServices|ContainerService|KubernetesConfiguration|Insights|OperationalInsights|Storage|KeyVault|ContainerRegistry)$/, "providers/{namespace}"), r.query["api-version"]!);
+        seen.set(
+          op.replace(
+            /providers\/Microsoft\.(MachineLearningServices|ContainerService|KubernetesConfiguration|Insights|OperationalInsights|Storage|KeyVault|ContainerRegistry)$/,
+            "providers/{namespace}",
+          ),
+          r.query["api-version"]!,
+        );
       }
       expect(Object.fromEntries(seen)).to.deep.include({
         "/subscriptions/{sub}": "2022-12-01",
@@ -56,7 +74,9 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       expect(ext.query["api-version"]).to.equal("2023-05-01");
       const roles = h.fake.requests.find((r) => r.path.endsWith("/roleAssignments"))!;
       expect(roles.query.$filter).to.equal("assignedTo('99999999-8888-7777-6666-555555555555')");
-      expect(h.credential.scopes.filter((s) => s !== "https://storage.azure.com/.default").every((s) => s === "https://management.azure.com/.default")).to.equal(true);
+      expect(
+        h.credential.scopes.filter((s) => s !== "https://storage.azure.com/.default").every((s) => s === "https://management.azure.com/.default"),
+      ).to.equal(true);
     });
 
     it("after up: the extension, compute, instance types, endpoint and TLS scoring URI all checked; exit 0", async () => {
@@ -67,7 +87,9 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
         expect(byCheck(rs, `aml-extension[${s}]`).detail).to.equal("extension 'azureml' Succeeded (version 1.1.64)");
         expect(byCheck(rs, `k8s-compute[${s}]`).status).to.equal("ok");
         expect(byCheck(rs, `instance-types[${s}]`).detail).to.match(/^defaultinstancetype listed .*needs 'kubectl get instancetype'/);
-        expect(byCheck(rs, `training-capacity[${s}]`).detail).to.match(/^compute cpu-cluster: STANDARD_D3_V2 Dedicated, 0-4 nodes, idle PT120S, as the stack file says$/);
+        expect(byCheck(rs, `training-capacity[${s}]`).detail).to.match(
+          /^compute cpu-cluster: STANDARD_D3_V2 Dedicated, 0-4 nodes, idle PT120S, as the stack file says$/,
+        );
         expect(byCheck(rs, `endpoint[${s}]`).detail).to.match(/Succeeded, authMode Key, on aks-inference$/);
         // the loopback certificate lives 2 days: TLS ok, expiry warned
         expect(byCheck(rs, `scoring-tls[${s}]`).detail).to.match(/TLS ok, certificate 127\.0\.0\.1 valid until .*no request sent/);
@@ -80,15 +102,24 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       const rs = JSON.parse(JSON.stringify(await h.run(["int"]))) as unknown[];
       expect(rs.length).to.be.greaterThan(5);
       for (const r of rs) expect(Object.keys(r as object).sort()).to.deep.equal(["check", "detail", "fix", "status"]);
-      expect(rs).to.deep.include({ check: "stack[int]", status: "warn", detail: "outputs not readable (Pulumi stack 'int' does not exist in the configured backend)", fix: "before the first 'pulumi up' this is expected; the checks after up are skipped" });
+      expect(rs).to.deep.include({
+        check: "stack[int]",
+        status: "warn",
+        detail: "outputs not readable (Pulumi stack 'int' does not exist in the configured backend)",
+        fix: "before the first 'pulumi up' this is expected; the checks after up are skipped",
+      });
     });
 
     it("text: one line per check, 'ok  ' / 'warn' / 'FAIL' then the check name, and a summary", async () => {
       h.arm.providers.set("microsoft.keyvault", "NotRegistered");
       const text = renderText(await h.run(["int"]));
       const lines = text.split("\n");
-      expect(lines.filter((l) => l).every((l) => /^(ok  |warn|FAIL) [a-z-]+(\[[a-z0-9]+\])?: /.test(l) || /^\d+ checks: \d+ FAIL, \d+ warn$/.test(l))).to.equal(true);
-      expect(lines).to.include("FAIL providers: not registered: Microsoft.KeyVault (NotRegistered); az provider register --namespace Microsoft.KeyVault (needs Contributor on the subscription; takes a few minutes)");
+      expect(lines.filter((l) => l).every((l) => /^(ok  |warn|FAIL) [a-z-]+(\[[a-z0-9]+\])?: /.test(l) || /^\d+ checks: \d+ FAIL, \d+ warn$/.test(l))).to.equal(
+        true,
+      );
+      expect(lines).to.include(
+        "FAIL providers: not registered: Microsoft.KeyVault (NotRegistered); az provider register --namespace Microsoft.KeyVault (needs Contributor on the subscription; takes a few minutes)",
+      );
     });
   });
 
@@ -119,7 +150,14 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
         const f = path.join(h.repo.root, `Pulumi.${s}.yaml`);
         writeFileSync(f, readFileSync(f, "utf8").replace("config:\n", `config:\n  azure-native:subscriptionId: ${other}\n`));
       }
-      expectFail(await h.run(), "subscription", new RegExp(`^${other} \\(from azure-native:subscriptionId in Pulumi\\.int\\.yaml\\) is not visible to alice@contoso\\.example \\(HTTP 404 SubscriptionNotFound\\)`), /az login --tenant/);
+      expectFail(
+        await h.run(),
+        "subscription",
+        new RegExp(
+          `^${other} \\(from azure-native:subscriptionId in Pulumi\\.int\\.yaml\\) is not visible to alice@contoso\\.example \\(HTTP 404 SubscriptionNotFound\\)`,
+        ),
+        /az login --tenant/,
+      );
     });
 
     it("subscription: disabled", async () => {
@@ -149,7 +187,9 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
 
     it("pulumi-cli: not found", async () => {
       h.deps.pulumiCliVersion = async () => {
-        throw new EnvironmentError("the pulumi CLI was not found on PATH; install Pulumi >= 3.100.0 (or build it with scripts/build-pulumi.sh into .tools/bin) and run again");
+        throw new EnvironmentError(
+          "the pulumi CLI was not found on PATH; install Pulumi >= 3.100.0 (or build it with scripts/build-pulumi.sh into .tools/bin) and run again",
+        );
       };
       expectFail(await h.run(), "pulumi-cli", /^the pulumi CLI was not found on PATH$/, /^install Pulumi >= 3\.100\.0/);
     });
@@ -180,7 +220,12 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
 
     it("backend: the state container does not exist", async () => {
       h.arm.stateContainer = "absent";
-      expectFail(await h.run(), "backend", new RegExp(`container '${STATE_CONTAINER}' does not exist \\(ContainerNotFound\\)`), /az storage container create -n pulumi-state --account-name stateacct/);
+      expectFail(
+        await h.run(),
+        "backend",
+        new RegExp(`container '${STATE_CONTAINER}' does not exist \\(ContainerNotFound\\)`),
+        /az storage container create -n pulumi-state --account-name stateacct/,
+      );
     });
 
     it("backend: the identity has no blob data role on the state account", async () => {
@@ -197,7 +242,10 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
     it("backend: an account key lasts (Shared Key auth is what reaches the container)", async () => {
       h.env.AZURE_STORAGE_KEY = Buffer.from("not-a-real-key").toString("base64");
       const r = byCheck(await h.run(), "backend");
-      expect([r.status, r.detail]).to.deep.equal(["ok", `azblob ${STATE_ACCOUNT}/${STATE_CONTAINER} reachable with account key (AZURE_STORAGE_KEY; does not expire, rotate it from Key Vault)`]);
+      expect([r.status, r.detail]).to.deep.equal([
+        "ok",
+        `azblob ${STATE_ACCOUNT}/${STATE_CONTAINER} reachable with account key (AZURE_STORAGE_KEY; does not expire, rotate it from Key Vault)`,
+      ]);
       expect(h.arm.stateAuth).to.deep.equal(["sharedkey"]);
     });
 
@@ -218,17 +266,32 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       h.deployBoth();
       const other = "12345678-1234-1234-1234-123456789012";
       h.outputs.set("prod", { ...h.outputs.get("prod"), workspaceId: wsIdOf("prod").replace(SUB, other) });
-      expectFail(await h.run(), "stack[prod]", new RegExp(`deployed in subscription ${other}, but ARM_SUBSCRIPTION_ID now points pulumi at ${SUB}`), new RegExp(`ARM_SUBSCRIPTION_ID=${other}`));
+      expectFail(
+        await h.run(),
+        "stack[prod]",
+        new RegExp(`deployed in subscription ${other}, but ARM_SUBSCRIPTION_ID now points pulumi at ${SUB}`),
+        new RegExp(`ARM_SUBSCRIPTION_ID=${other}`),
+      );
     });
 
     it("providers: one not registered", async () => {
       h.arm.providers.set("microsoft.kubernetesconfiguration", "NotRegistered");
-      expectFail(await h.run(), "providers", /^not registered: Microsoft\.KubernetesConfiguration \(NotRegistered\)$/, /^az provider register --namespace Microsoft\.KubernetesConfiguration/);
+      expectFail(
+        await h.run(),
+        "providers",
+        /^not registered: Microsoft\.KubernetesConfiguration \(NotRegistered\)$/,
+        /^az provider register --namespace Microsoft\.KubernetesConfiguration/,
+      );
     });
 
     it("quota: the AKS VM family has too few vCPUs left (trial subscription: 6)", async () => {
       h.arm.computeUsages[1] = { name: { value: "standardDSv3Family", localizedValue: "Standard DSv3 Family vCPUs" }, currentValue: 0, limit: 6 };
-      expectFail(await h.run(), "quota-aks[westeurope]", /Standard_D4s_v3 \(Standard DSv3 Family vCPUs\): need 16 vCPU .*family 0\/6 used/, /request a quota increase for Standard DSv3 Family vCPUs in westeurope/);
+      expectFail(
+        await h.run(),
+        "quota-aks[westeurope]",
+        /Standard_D4s_v3 \(Standard DSv3 Family vCPUs\): need 16 vCPU .*family 0\/6 used/,
+        /request a quota increase for Standard DSv3 Family vCPUs in westeurope/,
+      );
     });
 
     it("quota: the total regional vCPUs are used up", async () => {
@@ -247,8 +310,17 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
     });
 
     it("quota: Azure ML's own family quota is below the training clusters' maxNodes (separate from VM quota)", async () => {
-      h.arm.mlUsages[1] = { name: { value: "Standard Dv2 Family Cluster Dedicated vCPUs", localizedValue: "Standard Dv2 Family Cluster Dedicated vCPUs" }, currentValue: 0, limit: 24 };
-      expectFail(await h.run(), "quota-training[westeurope]", /need 32 vCPU at maxNodes .*family 0\/24 used/, /Azure ML quota increase for Standard Dv2 Family Cluster Dedicated vCPUs/);
+      h.arm.mlUsages[1] = {
+        name: { value: "Standard Dv2 Family Cluster Dedicated vCPUs", localizedValue: "Standard Dv2 Family Cluster Dedicated vCPUs" },
+        currentValue: 0,
+        limit: 24,
+      };
+      expectFail(
+        await h.run(),
+        "quota-training[westeurope]",
+        /need 32 vCPU at maxNodes .*family 0\/24 used/,
+        /Azure ML quota increase for Standard Dv2 Family Cluster Dedicated vCPUs/,
+      );
       expect(byCheck(await h.run(), "quota-aks[westeurope]").status).to.equal("ok"); // the Compute quota of that family is untouched
     });
 
@@ -260,7 +332,12 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
     it("roles: Reader only: no right to deploy or to create role assignments, with the az commands to fix it", async () => {
       h.arm.roleAssignments = [{ scope: `/subscriptions/${SUB}`, role: ROLE.Reader }];
       const rs = await h.run(["int"]);
-      expectFail(rs, "roles[int]", /holds none of the needed roles; missing: Contributor or Owner at \/subscriptions\/.* \(create and change the resources/, /az role assignment create --assignee-object-id 99999999-8888-7777-6666-555555555555 --role "Contributor" --scope \/subscriptions\//);
+      expectFail(
+        rs,
+        "roles[int]",
+        /holds none of the needed roles; missing: Contributor or Owner at \/subscriptions\/.* \(create and change the resources/,
+        /az role assignment create --assignee-object-id 99999999-8888-7777-6666-555555555555 --role "Contributor" --scope \/subscriptions\//,
+      );
     });
 
     it("roles: Contributor + RBAC Administrator at the subscription, no blob data role: before up a warning, after up a FAIL", async () => {
@@ -272,7 +349,11 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       expect(before.status).to.equal("warn");
       expect(before.detail).to.match(/missing: Storage Blob Data Contributor or Storage Blob Data Owner for blobs .*assign after the first up/);
       h.deployBoth();
-      expectFail(await h.run(["int"]), "roles[int]", /missing: Storage Blob Data Contributor or Storage Blob Data Owner at \/subscriptions\/.*\/resourceGroups\/rg-mlops-int\/providers\/Microsoft\.Storage\/storageAccounts\/mlopsintst[0-9a-f]{8}/);
+      expectFail(
+        await h.run(["int"]),
+        "roles[int]",
+        /missing: Storage Blob Data Contributor or Storage Blob Data Owner at \/subscriptions\/.*\/resourceGroups\/rg-mlops-int\/providers\/Microsoft\.Storage\/storageAccounts\/mlopsintst[0-9a-f]{8}/,
+      );
     });
 
     it("roles: a custom role at a covering scope turns a missing role into a warning (its actions are not expanded)", async () => {
@@ -302,8 +383,17 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
     it("aml-extension: Failed, with the extension's own error status", async () => {
       h.deployBoth();
       const ext = h.arm.extensions.get(clusterIdOf("prod").toLowerCase())![0]!;
-      ext.properties = { extensionType: "Microsoft.AzureML.Kubernetes", provisioningState: "Failed", statuses: [{ code: "InstallationFailed", level: "Error", message: "ExtensionOperationFailed: pod healthcheck failed" }] };
-      expectFail(await h.run(), "aml-extension[prod]", /extension 'azureml' Failed: ExtensionOperationFailed: pod healthcheck failed/, /kubectl get pods -n azureml/);
+      ext.properties = {
+        extensionType: "Microsoft.AzureML.Kubernetes",
+        provisioningState: "Failed",
+        statuses: [{ code: "InstallationFailed", level: "Error", message: "ExtensionOperationFailed: pod healthcheck failed" }],
+      };
+      expectFail(
+        await h.run(),
+        "aml-extension[prod]",
+        /extension 'azureml' Failed: ExtensionOperationFailed: pod healthcheck failed/,
+        /kubectl get pods -n azureml/,
+      );
     });
 
     it("aml-extension: not Succeeded even without an error status (e.g. still Creating)", async () => {
@@ -325,7 +415,12 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       h.deployBoth();
       const deps = [...h.arm.deployments.entries()].find(([k]) => k.startsWith(wsIdOf("prod").toLowerCase()))![1];
       Object.assign(deps[0]!.properties as Record<string, unknown>, { instanceType: "gpu-large", provisioningState: "Failed" });
-      expectFail(await h.run(["prod"]), "instance-types[prod]", /^gpu-large \(deployment blue is Failed\): not on compute aks-inference \(the compute lists defaultinstancetype\), the likely cause$/, /create the InstanceType resource in the cluster/);
+      expectFail(
+        await h.run(["prod"]),
+        "instance-types[prod]",
+        /^gpu-large \(deployment blue is Failed\): not on compute aks-inference \(the compute lists defaultinstancetype\), the likely cause$/,
+        /create the InstanceType resource in the cluster/,
+      );
     });
 
     it("instance-types: a name missing from the compute's map with a healthy deployment is a warning (ARM may not mirror the cluster)", async () => {
@@ -367,7 +462,11 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       const bad = await untrustedTlsServer();
       try {
         h.outputs.set("prod", { ...h.outputs.get("prod"), scoringUri: bad.url });
-        expectFail(await h.run(["prod"]), "scoring-tls[prod]", /TLS handshake failed \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/);
+        expectFail(
+          await h.run(["prod"]),
+          "scoring-tls[prod]",
+          /TLS handshake failed \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/,
+        );
       } finally {
         await bad.close();
       }
@@ -385,13 +484,19 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
   describe("training cluster read back after up (audit: PUT does not update an existing AmlCompute)", () => {
     it("training-capacity: Azure kept other scale settings than the stack file: a warning naming them and the az command that applies them", async () => {
       h.deployBoth();
-      const c = h.arm.computes.get(`${wsIdOf("prod")}/computes/cpu-cluster`.toLowerCase())! as { properties: { properties: { scaleSettings: Record<string, unknown> } } };
+      const c = h.arm.computes.get(`${wsIdOf("prod")}/computes/cpu-cluster`.toLowerCase())! as {
+        properties: { properties: { scaleSettings: Record<string, unknown> } };
+      };
       Object.assign(c.properties.properties.scaleSettings, { minNodeCount: 1, maxNodeCount: 2 });
       const rs = await h.run(["prod"]);
       const r = byCheck(rs, "training-capacity[prod]");
       expect(r.status).to.equal("warn");
-      expect(r.detail).to.equal("stack 'prod': the training cluster 'cpu-cluster' in Azure kept minNodes 1 (stack file: 0), maxNodes 2 (stack file: 4); pulumi up does not update an existing AmlCompute (Azure/bicep#17617)");
-      expect(r.fix).to.equal("run 'az ml compute update --name cpu-cluster --resource-group rg-mlops-prod --workspace-name mlw-mlops-prod --min-instances 0 --max-instances 4'");
+      expect(r.detail).to.equal(
+        "stack 'prod': the training cluster 'cpu-cluster' in Azure kept minNodes 1 (stack file: 0), maxNodes 2 (stack file: 4); pulumi up does not update an existing AmlCompute (Azure/bicep#17617)",
+      );
+      expect(r.fix).to.equal(
+        "run 'az ml compute update --name cpu-cluster --resource-group rg-mlops-prod --workspace-name mlw-mlops-prod --min-instances 0 --max-instances 4'",
+      );
       expect(doctorExitCode(rs)).to.equal(0);
     });
 
@@ -401,7 +506,9 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       c.properties.properties.vmSize = "STANDARD_DS2_V2";
       const r = byCheck(await h.run(["int"]), "training-capacity[int]");
       expect(r.status).to.equal("warn");
-      expect(r.fix).to.match(/^vmSize cannot change on an existing cluster: delete compute 'cpu-cluster' \(when no job runs\) and run 'pulumi up --stack int' to recreate it$/);
+      expect(r.fix).to.match(
+        /^vmSize cannot change on an existing cluster: delete compute 'cpu-cluster' \(when no job runs\) and run 'pulumi up --stack int' to recreate it$/,
+      );
     });
   });
 });

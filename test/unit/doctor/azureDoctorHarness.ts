@@ -33,7 +33,11 @@ export class DoctorHarness {
     this.fake = await new FakeAzure().start();
     this.arm = new FakeArmDoctor(this.fake);
     this.repo = tempRepo();
-    this.env = { PULUMI_BACKEND_URL: `azblob://${STATE_CONTAINER}?storage_account=${STATE_ACCOUNT}`, PULUMI_CONFIG_PASSPHRASE: "not-a-real-one", ARM_SUBSCRIPTION_ID: SUB };
+    this.env = {
+      PULUMI_BACKEND_URL: `azblob://${STATE_CONTAINER}?storage_account=${STATE_ACCOUNT}`,
+      PULUMI_CONFIG_PASSPHRASE: "not-a-real-one",
+      ARM_SUBSCRIPTION_ID: SUB,
+    };
     const settings = { ...readAzureSettings({}), armEndpoint: this.fake.url, credentialTimeoutMs: 2000 };
     this.deps = {
       credential: this.credential,
@@ -85,14 +89,35 @@ export async function untrustedTlsServer(): Promise<{ url: string; close: () => 
   const dir = mkdtempSync(path.join(tmpdir(), "mlops-untrusted-"));
   const key = path.join(dir, "key.pem");
   const cert = path.join(dir, "cert.pem");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=untrusted.example", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "30",
+      "-subj",
+      "/CN=untrusted.example",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
+    { stdio: "ignore" },
+  );
   const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end("no"));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/score`,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -45,10 +45,28 @@ describe("mlops doctor (CLI subprocess)", function () {
   it("local, --json: an array of {check, status, detail, fix} on stdout; exit 8 exactly when a check FAILed", async () => {
     const f = path.join(repo.root, "mlops.yaml");
     const ports = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    writeFileSync(f, readFileSync(f, "utf8").replace(/^local:[\s\S]*?(?=^\S|$(?![\s\S]))/m, "") + `\nlocal:\n  ports: {mlflow: ${ports[0]}, int: ${ports[1]}, prod: ${ports[2]}, prodBlue: ${ports[3]}, prodGreen: ${ports[4]}}\n`);
-    const r = await mlops(["--repo", repo.root, "doctor", "--json"], { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MLOPS_VENV_ROOT: path.join(home, "venvs") }, repo.root);
+    writeFileSync(
+      f,
+      readFileSync(f, "utf8").replace(/^local:[\s\S]*?(?=^\S|$(?![\s\S]))/m, "") +
+        `\nlocal:\n  ports: {mlflow: ${ports[0]}, int: ${ports[1]}, prod: ${ports[2]}, prodBlue: ${ports[3]}, prodGreen: ${ports[4]}}\n`,
+    );
+    const r = await mlops(
+      ["--repo", repo.root, "doctor", "--json"],
+      { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MLOPS_VENV_ROOT: path.join(home, "venvs") },
+      repo.root,
+    );
     const rs = JSON.parse(r.stdout) as { check: string; status: string; detail: string; fix: string }[];
-    expect(rs.map((x) => x.check)).to.deep.equal(["node", "python", "venv", "port[mlflow]", "port[int]", "port[prod]", "port[prodBlue]", "port[prodGreen]", "disk[venv + MLflow store and logs]"]);
+    expect(rs.map((x) => x.check)).to.deep.equal([
+      "node",
+      "python",
+      "venv",
+      "port[mlflow]",
+      "port[int]",
+      "port[prod]",
+      "port[prodBlue]",
+      "port[prodGreen]",
+      "disk[venv + MLflow store and logs]",
+    ]);
     for (const x of rs) expect(Object.keys(x).sort()).to.deep.equal(["check", "detail", "fix", "status"]);
     expect(rs.find((x) => x.check === "venv")!.status).to.equal("warn"); // a fresh venv root: not built yet
     expect(r.code).to.equal(rs.some((x) => x.status === "FAIL") ? 8 : 0);
@@ -68,7 +86,11 @@ describe("mlops doctor (CLI subprocess)", function () {
   });
 
   it("--stack other than int/prod is bad input: exit 2 and one line", async () => {
-    const r = await mlops(["--repo", repo.root, "doctor", "--target", "azure", "--stack", "qa"], { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home }, repo.root);
+    const r = await mlops(
+      ["--repo", repo.root, "doctor", "--target", "azure", "--stack", "qa"],
+      { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
+      repo.root,
+    );
     expect(r.code).to.equal(2);
     expect(r.stderr.trimEnd()).to.equal("mlops: --stack 'qa' is not a stack; use one of: int, prod");
   });

@@ -40,7 +40,11 @@ describe("mlops doctor (local target)", function () {
     root = mkdtempSync(path.join(tmpdir(), "mlops-doctor-"));
     cpSync(path.join(REPO, "ml", "conda.yml"), path.join(root, "ml", "conda.yml"), { recursive: true });
     ports = { mlflow: await freePort(), int: await freePort(), prod: await freePort(), prodBlue: await freePort(), prodGreen: await freePort() };
-    config = parseReleaseConfig({ model: { name: "m", experiment: "e" }, gate: { metrics: { rmse: { greater_is_better: false, threshold: 1 } } }, local: { ports } });
+    config = parseReleaseConfig({
+      model: { name: "m", experiment: "e" },
+      gate: { metrics: { rmse: { greater_is_better: false, threshold: 1 } } },
+      local: { ports },
+    });
     deps = {
       nodeVersion: "22.23.3",
       python: fakePython(root, "3.11"),
@@ -59,7 +63,10 @@ describe("mlops doctor (local target)", function () {
     const dir = path.join(root, "venvs", digest.slice(0, 16));
     mkdirSync(path.join(dir, "bin"), { recursive: true });
     writeFileSync(path.join(dir, "bin", "python"), "");
-    writeFileSync(path.join(dir, ".mlops-complete.json"), JSON.stringify({ envDigest: digest, python: "3.11", createdAt: "2026-12-02T03:00:00Z", installSeconds: 61 }));
+    writeFileSync(
+      path.join(dir, ".mlops-complete.json"),
+      JSON.stringify({ envDigest: digest, python: "3.11", createdAt: "2026-12-02T03:00:00Z", installSeconds: 61 }),
+    );
     const rs = await run();
     expect(rs.map((r) => `${r.status} ${r.check}`)).to.deep.equal([
       "ok node",
@@ -102,7 +109,10 @@ describe("mlops doctor (local target)", function () {
     const digest = await envDigest(root);
     mkdirSync(path.join(root, "venvs", digest.slice(0, 16)), { recursive: true });
     const r = await one("venv");
-    expect([r.status, r.detail]).to.deep.equal(["warn", `${path.join(root, "venvs", digest.slice(0, 16))} is incomplete (no completion marker for digest ${digest.slice(0, 12)})`]);
+    expect([r.status, r.detail]).to.deep.equal([
+      "warn",
+      `${path.join(root, "venvs", digest.slice(0, 16))} is incomplete (no completion marker for digest ${digest.slice(0, 12)})`,
+    ]);
   });
 
   it("ports: FAIL for a port another process holds, ok for one the project's own service holds", async () => {

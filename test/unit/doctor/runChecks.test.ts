@@ -13,7 +13,12 @@ describe("doctor check runner", () => {
     ];
     const rs = await runChecks(checks, { n: 0 }, (r) => seen.push(r.check));
     expect(seen).to.deep.equal(["a", "b", "c[int]", "c[prod]"]);
-    expect(rs[1]).to.deep.equal({ check: "b", status: "FAIL", detail: "the check itself failed: socket hang up", fix: "run again with MLOPS_DEBUG=1 and report it if it persists" });
+    expect(rs[1]).to.deep.equal({
+      check: "b",
+      status: "FAIL",
+      detail: "the check itself failed: socket hang up",
+      fix: "run again with MLOPS_DEBUG=1 and report it if it persists",
+    });
     expect(rs[2]!.detail).to.equal("n=1");
     expect(doctorExitCode(rs)).to.equal(8);
     expect(doctorExitCode([ok("x", "y"), warn("z", "w")])).to.equal(0);
@@ -22,6 +27,10 @@ describe("doctor check runner", () => {
   it("renders 'ok  ', 'warn', 'FAIL' lines with the fix after a semicolon, and a summary", () => {
     expect(renderLine(ok("node", "Node.js 22"))).to.equal("ok   node: Node.js 22");
     expect(renderLine(fail("port[int]", "5601 in use", "free it"))).to.equal("FAIL port[int]: 5601 in use; free it");
-    expect(renderText([ok("a", "x"), warn("b", "y", "z"), fail("c", "d", "e")]).split("\n").at(-1)).to.equal("3 checks: 1 FAIL, 1 warn");
+    expect(
+      renderText([ok("a", "x"), warn("b", "y", "z"), fail("c", "d", "e")])
+        .split("\n")
+        .at(-1),
+    ).to.equal("3 checks: 1 FAIL, 1 warn");
   });
 });

@@ -46,7 +46,10 @@ describe("GitHub Actions workflows pass actionlint (with shellcheck on run: step
   const bin = actionlintBinary();
   const shellcheck = shellcheckVersion();
   before(function () {
-    const missing = [...(bin ? [] : ["actionlint (run 'bash scripts/build-actionlint.sh': Go module proxy, into .tools/bin)"]), ...(shellcheck ? [] : ["shellcheck (apt-get install shellcheck)"])];
+    const missing = [
+      ...(bin ? [] : ["actionlint (run 'bash scripts/build-actionlint.sh': Go module proxy, into .tools/bin)"]),
+      ...(shellcheck ? [] : ["shellcheck (apt-get install shellcheck)"]),
+    ];
     if (missing.length === 0) return;
     if (inCi) throw new Error(`CI must lint the workflows, but ${missing.join(" and ")} is missing`);
     console.log(`      PENDING: ${missing.join(" and ")} not installed; the workflows were not linted`);
@@ -59,7 +62,9 @@ describe("GitHub Actions workflows pass actionlint (with shellcheck on run: step
     const r = actionlint(bin!, REPO, files);
     expect(r.stdout + r.stderr).to.equal("");
     expect(r.status).to.equal(0);
-    console.log(`      (actionlint ${spawnSync(bin!, ["-version"], { encoding: "utf8" }).stdout.split("\n")[0]}, shellcheck ${shellcheck}: ${files.length} workflows clean)`);
+    console.log(
+      `      (actionlint ${spawnSync(bin!, ["-version"], { encoding: "utf8" }).stdout.split("\n")[0]}, shellcheck ${shellcheck}: ${files.length} workflows clean)`,
+    );
   });
 
   it("the linter catches what it is here for: a shellcheck finding, an undefined job output, untrusted input in a script", () => {
@@ -82,20 +87,24 @@ describe("GitHub Actions workflows pass actionlint (with shellcheck on run: step
         "    needs: release",
         "    runs-on: ubuntu-24.04",
         "    steps:",
-        "      - run: echo \"${{ needs.release.outputs.outcome }}\"",
-        "      - run: echo \"${{ github.event.pull_request.title }}\"",
+        '      - run: echo "${{ needs.release.outputs.outcome }}"',
+        '      - run: echo "${{ github.event.pull_request.title }}"',
         "",
       ].join("\n"),
     );
     const r = actionlint(bin!, dir, [".github/workflows/bad.yml"]);
     expect(r.status).to.equal(1);
-    expect(r.stdout).to.match(/SC2086/).and.match(/\[shellcheck\]/);
+    expect(r.stdout)
+      .to.match(/SC2086/)
+      .and.match(/\[shellcheck\]/);
     expect(r.stdout).to.match(/property "outcome" is not defined/);
     expect(r.stdout).to.match(/"github\.event\.pull_request\.title" is potentially untrusted/);
   });
 
   it("the composite action's bash steps pass shellcheck", () => {
-    const action = parse(readFileSync(path.join(REPO, ".github", "actions", "setup", "action.yml"), "utf8")) as { runs: { steps: { run?: string; shell?: string }[] } };
+    const action = parse(readFileSync(path.join(REPO, ".github", "actions", "setup", "action.yml"), "utf8")) as {
+      runs: { steps: { run?: string; shell?: string }[] };
+    };
     const scripts = action.runs.steps.filter((s) => s.run);
     expect(scripts.length).to.be.greaterThan(0);
     const dir = mkdtempSync(path.join(tmpdir(), "mlops-shellcheck-"));

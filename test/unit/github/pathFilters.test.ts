@@ -29,7 +29,18 @@ describe("release.yml path filters (GitHub semantics)", () => {
   });
 
   it("an edit anywhere under driver/, ml/, components/, config/, policy/ or in the release workflow starts a release", () => {
-    for (const f of ["driver/targets/azure/index.ts", "ml/tests/test_train.py", "components/scoringEndpoint.ts", "config/stackConfig.ts", "policy/policies.ts", "Pulumi.prod.yaml", "package-lock.json", "bin/mlops.js", ".github/workflows/release.yml", ".github/actions/setup/action.yml"]) {
+    for (const f of [
+      "driver/targets/azure/index.ts",
+      "ml/tests/test_train.py",
+      "components/scoringEndpoint.ts",
+      "config/stackConfig.ts",
+      "policy/policies.ts",
+      "Pulumi.prod.yaml",
+      "package-lock.json",
+      "bin/mlops.js",
+      ".github/workflows/release.yml",
+      ".github/actions/setup/action.yml",
+    ]) {
       expect(triggers(f), f).to.equal(true);
     }
   });
@@ -37,6 +48,7 @@ describe("release.yml path filters (GitHub semantics)", () => {
   it("every tracked file that changes what is released starts a release; docs, tests and azure-pipelines.yml do not", () => {
     const files = execFileSync("git", ["ls-files"], { cwd: REPO, encoding: "utf8" }).split("\n").filter(Boolean);
     expect(files.filter((f) => !NOT_RELEASED.some((r) => r.test(f)) && !triggers(f))).to.deep.equal([]);
-    for (const f of ["docs/github-actions.md", "test/unit/github/pathFilters.test.ts", "azure-pipelines.yml", "README.md"]) expect(triggers(f), f).to.equal(false);
+    for (const f of ["docs/github-actions.md", "test/unit/github/pathFilters.test.ts", "azure-pipelines.yml", "README.md"])
+      expect(triggers(f), f).to.equal(false);
   });
 });

@@ -45,7 +45,11 @@ esac`,
 function releaseStep(mode: "rejected" | "ok" | "broken") {
   const log = path.join(mkdtempSync(path.join(tmpdir(), "mlops-npx-")), "calls");
   writeFileSync(log, "");
-  const r = runStep(step(release().jobs.release!, "release").run!, { PATH: `${fakeNpx}:${path.dirname(process.execPath)}:/usr/bin:/bin`, FAKE_MODE: mode, FAKE_LOG: log });
+  const r = runStep(step(release().jobs.release!, "release").run!, {
+    PATH: `${fakeNpx}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+    FAKE_MODE: mode,
+    FAKE_LOG: log,
+  });
   return { ...r, calls: readFileSync(log, "utf8").trim().split("\n") };
 }
 
@@ -61,7 +65,8 @@ describe("release.yml: the chain, run as GitHub runs it", () => {
     expect(w.jobs.prod!.environment).to.equal("mlops-prod");
     expect(w.jobs.release!.outputs).to.deep.equal({ "release-id": "${{ steps.release.outputs.release-id }}", outcome: "${{ steps.release.outputs.outcome }}" });
     // the release id reaches PROD's scripts through env, never pasted into a script
-    for (const s of w.jobs.prod!.steps!.filter((x) => x.run?.includes("RELEASE_ID"))) expect(s.env!.RELEASE_ID).to.equal("${{ needs.release.outputs.release-id }}");
+    for (const s of w.jobs.prod!.steps!.filter((x) => x.run?.includes("RELEASE_ID")))
+      expect(s.env!.RELEASE_ID).to.equal("${{ needs.release.outputs.release-id }}");
     for (const j of Object.values(w.jobs)) for (const s of j.steps ?? []) expect(s.run ?? "", `${s.name}: no \${{ }} inside a script`).to.not.contain("${{");
   });
 
@@ -79,7 +84,10 @@ describe("release.yml: the chain, run as GitHub runs it", () => {
     expect(r.status, r.stderr).to.equal(0);
     expect(r.outputs).to.deep.equal({ "release-id": "rel-20261202-0412-ab12", outcome: "rejected" });
     expect(r.stdout).to.contain("::warning title=metric gate rejected the candidate::release rel-20261202-0412-ab12: auc 0.812 is below the floor 0.85;");
-    expect(r.summary).to.contain("### Release rel-20261202-0412-ab12: rejected by the metric gate").and.contain("auc 0.812 is below the floor 0.85").and.contain("npx mlops status rel-20261202-0412-ab12 --target azure");
+    expect(r.summary)
+      .to.contain("### Release rel-20261202-0412-ab12: rejected by the metric gate")
+      .and.contain("auc 0.812 is below the floor 0.85")
+      .and.contain("npx mlops status rel-20261202-0412-ab12 --target azure");
     // the id is taken from the core's verdict line: keep them in step
     expect(readFileSync(path.join(REPO, "driver/core/releaseStateMachine.ts"), "utf8")).to.contain("(a recorded outcome, see 'mlops status ${r.id}')");
   });
@@ -95,7 +103,13 @@ describe("release.yml: the chain, run as GitHub runs it", () => {
     const origin = path.join(root, "origin.git");
     const work = path.join(root, "work");
     const other = path.join(root, "other");
-    const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
+    const git = (cwd: string, ...args: string[]) =>
+      execFileSync("git", args, {
+        cwd,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" },
+      });
     git(root, "init", "-q", "--bare", "-b", "main", origin);
     git(root, "clone", "-q", origin, work);
     writeFileSync(path.join(work, "Pulumi.int.yaml"), "config:\n  mlops:serving: {}\n");
@@ -117,7 +131,9 @@ describe("release.yml: the chain, run as GitHub runs it", () => {
       writeFileSync(path.join(work, `Pulumi.${stack}.yaml`), `config:\n  mlops:serving: {deployments: {blue: {version: 3}}}\n`);
       const r = runStep(s.run!, { RELEASE_ID: "rel-7", GITHUB_REF_NAME: "main", GIT_CONFIG_GLOBAL: "/dev/null" }, work);
       expect(r.status, r.stderr).to.equal(0);
-      expect(git(origin, "log", "-1", "--format=%s%n%an", "main").trim()).to.equal(`mlops: ${stack === "int" ? "INT" : "PROD"} serves release rel-7 [skip ci]\ngithub-actions[bot]`);
+      expect(git(origin, "log", "-1", "--format=%s%n%an", "main").trim()).to.equal(
+        `mlops: ${stack === "int" ? "INT" : "PROD"} serves release rel-7 [skip ci]\ngithub-actions[bot]`,
+      );
       expect(git(origin, "show", `main:Pulumi.${stack}.yaml`)).to.contain("version: 3");
     }
     expect(git(origin, "log", "--format=%s", "main").trim().split("\n")).to.deep.equal([
@@ -126,13 +142,17 @@ describe("release.yml: the chain, run as GitHub runs it", () => {
       "a push during the release",
       "init",
     ]);
-    expect(step(release().jobs.release!, "commit Pulumi.int.yaml (record of what INT serves)").if).to.equal("steps.release.outputs.outcome == 'awaiting-approval'");
+    expect(step(release().jobs.release!, "commit Pulumi.int.yaml (record of what INT serves)").if).to.equal(
+      "steps.release.outputs.outcome == 'awaiting-approval'",
+    );
   });
 
   it("PROD records the reviewer who approved mlops-prod: approve --from-github with the job token, actions: read, the job's environment name", () => {
     const prod = release().jobs.prod!;
     const s = step(prod, "mlops approve --from-github + promote");
-    expect(s.run).to.match(/npx mlops approve "\$RELEASE_ID" --target azure --from-github/).and.match(/npx mlops promote "\$RELEASE_ID" --target azure/);
+    expect(s.run)
+      .to.match(/npx mlops approve "\$RELEASE_ID" --target azure --from-github/)
+      .and.match(/npx mlops promote "\$RELEASE_ID" --target azure/);
     expect(s.env).to.deep.include({ GITHUB_TOKEN: "${{ github.token }}", MLOPS_GITHUB_ENVIRONMENT: prod.environment as string });
     expect(prod.permissions).to.deep.equal({ contents: "write", "id-token": "write", actions: "read" });
   });
@@ -151,7 +171,11 @@ describe("Azure by OpenID Connect only (docs/github-actions.md, 'Azure login')",
     for (const [job, client] of azureJobs().map((j, i) => [j, i < 2 ? "${{ vars.AZURE_CLIENT_ID }}" : "${{ vars.AZURE_PREVIEW_CLIENT_ID }}"] as const)) {
       expect(job.permissions!["id-token"]).to.equal("write");
       const login = job.steps!.find((s) => s.uses?.startsWith("azure/login@"))!;
-      expect(login.with).to.deep.equal({ "client-id": client, "tenant-id": "${{ vars.AZURE_TENANT_ID }}", "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}" });
+      expect(login.with).to.deep.equal({
+        "client-id": client,
+        "tenant-id": "${{ vars.AZURE_TENANT_ID }}",
+        "subscription-id": "${{ vars.AZURE_SUBSCRIPTION_ID }}",
+      });
       expect(job.env).to.deep.include({
         ARM_USE_OIDC: "true",
         [GITHUB_OIDC_VARIABLES.clientId]: client,
@@ -162,7 +186,10 @@ describe("Azure by OpenID Connect only (docs/github-actions.md, 'Azure login')",
   });
 
   it("no stored Azure secret, no federated-token file; the backend's secrets only in the steps that run mlops or pulumi", () => {
-    const text = [readFileSync(path.join(REPO, ".github/workflows/release.yml"), "utf8"), readFileSync(path.join(REPO, ".github/workflows/pull-request.yml"), "utf8")].join("\n");
+    const text = [
+      readFileSync(path.join(REPO, ".github/workflows/release.yml"), "utf8"),
+      readFileSync(path.join(REPO, ".github/workflows/pull-request.yml"), "utf8"),
+    ].join("\n");
     expect(text).to.not.match(/AZURE_FEDERATED_TOKEN_FILE|ARM_CLIENT_SECRET|AZURE_CLIENT_SECRET|creds:/);
     for (const job of azureJobs()) {
       expect(JSON.stringify(job.env), "job-level env holds no secret").to.not.contain("secrets.");
@@ -199,7 +226,9 @@ esac`,
       "preview --stack int --diff --policy-pack policy --non-interactive --color never --suppress-progress --suppress-outputs",
       "preview --stack prod --diff --policy-pack policy --non-interactive --color never --suppress-progress --suppress-outputs",
     ]);
-    expect(r.summary).to.contain("### pulumi preview --stack int\n\n```diff\nPreviewing update (int):\n  ~ azure-native:machinelearningservices:OnlineDeployment blue update [diff: ~model]\nResources: 1 to update, 30 unchanged\n```");
+    expect(r.summary).to.contain(
+      "### pulumi preview --stack int\n\n```diff\nPreviewing update (int):\n  ~ azure-native:machinelearningservices:OnlineDeployment blue update [diff: ~model]\nResources: 1 to update, 30 unchanged\n```",
+    );
     expect(r.summary).to.contain("### pulumi preview --stack prod: failed (exit 255)").and.contain("error: policy prod-inference-over-tls violated");
     expect(preview.if).to.equal("github.event.pull_request.head.repo.full_name == github.repository");
     expect(pr().jobs.test!.uses).to.equal("./.github/workflows/test.yml");
@@ -214,7 +243,9 @@ describe("the pulumi CLI in the workflows", () => {
     const line = install.split("\n").find((l) => /^\s*version=\$\(/.test(l))!;
     expect(install).to.contain('--version "$version"');
     const derived = execFileSync("bash", ["-c", `${line.trim()}\nprintf '%s' "$version"`], { cwd: REPO, encoding: "utf8" });
-    const lock = (JSON.parse(readFileSync(path.join(REPO, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> }).packages["node_modules/@pulumi/pulumi"]!.version;
+    const lock = (JSON.parse(readFileSync(path.join(REPO, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> }).packages[
+      "node_modules/@pulumi/pulumi"
+    ]!.version;
     expect(derived).to.equal(lock);
     const jobsWithPulumi = azureJobs().map((j: Job) => j.steps!.find((s) => s.uses === "./.github/actions/setup")?.with?.pulumi);
     expect(jobsWithPulumi).to.deep.equal(["true", "true", "true"]);

@@ -48,13 +48,19 @@ describe("Python environment from a pinned requirements file (test-only environm
 
   it("refuses a python3 that is not the version asked for, naming the requirements file and both versions", async () => {
     const req = path.join(root, "oracle", "requirements.txt");
-    const err = (await ensureRequirementsEnv({ requirementsFile: req, python: "3.2", venvRoot: path.join(root, "v2"), progress: quiet }).catch((e: Error) => e)) as Error;
+    const err = (await ensureRequirementsEnv({ requirementsFile: req, python: "3.2", venvRoot: path.join(root, "v2"), progress: quiet }).catch(
+      (e: Error) => e,
+    )) as Error;
     expect(err.name).to.equal("EnvironmentError");
-    expect(err.message).to.equal(`oracle/requirements.txt asks for Python 3.2 but python3 is Python ${python}; install Python 3.2 or set MLOPS_PYTHON to a Python 3.2 interpreter`);
+    expect(err.message).to.equal(
+      `oracle/requirements.txt asks for Python 3.2 but python3 is Python ${python}; install Python 3.2 or set MLOPS_PYTHON to a Python 3.2 interpreter`,
+    );
   });
 
   it("names a requirements file that does not exist", async () => {
-    const err = (await ensureRequirementsEnv({ requirementsFile: path.join(root, "nope.txt"), python, venvRoot: path.join(root, "v3"), progress: quiet }).catch((e: Error) => e)) as Error;
+    const err = (await ensureRequirementsEnv({ requirementsFile: path.join(root, "nope.txt"), python, venvRoot: path.join(root, "v3"), progress: quiet }).catch(
+      (e: Error) => e,
+    )) as Error;
     expect(err.message).to.equal(`${path.join(root, "nope.txt")} not found; it lists the packages of this Python environment`);
   });
 });

@@ -171,10 +171,7 @@ export async function prepareMocks(stackName: string, options: BuildForTestOptio
     return result;
   };
   const secrets = options.secretConfig ?? defaultSecretConfig(stackName);
-  pulumi.runtime.setAllConfig(
-    asConfigStrings({ ...stackFileConfig(stackName), ...(options.configOverrides ?? {}), ...secrets }),
-    Object.keys(secrets),
-  );
+  pulumi.runtime.setAllConfig(asConfigStrings({ ...stackFileConfig(stackName), ...(options.configOverrides ?? {}), ...secrets }), Object.keys(secrets));
   return resources;
 }
 

@@ -12,15 +12,69 @@ const goodVault = (environment: string, purge?: boolean) => ({
 });
 
 const cases: Array<{ policy: ResourceValidationPolicy; type: string; pass: Record<string, unknown>; fail: Record<string, unknown>; message: RegExp }> = [
-  { policy: p.storageSecureTransport, type: p.TYPES.storageAccount, pass: goodStorage, fail: { ...goodStorage, enableHttpsTrafficOnly: false }, message: /enableHttpsTrafficOnly/ },
-  { policy: p.storageMinimumTls, type: p.TYPES.storageAccount, pass: goodStorage, fail: { ...goodStorage, minimumTlsVersion: "TLS1_0" }, message: /TLS1_2 or newer, not TLS1_0/ },
-  { policy: p.storageNoPublicBlobAccess, type: p.TYPES.storageAccount, pass: goodStorage, fail: { ...goodStorage, allowBlobPublicAccess: true }, message: /allowBlobPublicAccess: false/ },
-  { policy: p.storageNoPublicBlobAccess, type: p.TYPES.blobContainer, pass: { publicAccess: "None" }, fail: { publicAccess: "Blob" }, message: /publicAccess must be None/ },
-  { policy: p.keyVaultRbacAuthorization, type: p.TYPES.keyVault, pass: goodVault("int"), fail: { ...goodVault("int"), properties: { enableRbacAuthorization: false } }, message: /enableRbacAuthorization/ },
-  { policy: p.keyVaultPurgeProtectionInProd, type: p.TYPES.keyVault, pass: goodVault("prod", true), fail: goodVault("prod"), message: /environment=prod must set properties\.enablePurgeProtection/ },
-  { policy: p.acrAdminUserDisabled, type: p.TYPES.containerRegistry, pass: { adminUserEnabled: false, tags: TAGS }, fail: { adminUserEnabled: true, tags: TAGS }, message: /adminUserEnabled: false/ },
-  { policy: p.aksManagedIdentity, type: p.TYPES.managedCluster, pass: { identity: { type: "SystemAssigned" }, tags: TAGS }, fail: { servicePrincipalProfile: { clientId: "app-id", secret: "s" }, tags: TAGS }, message: /identity\.type must be SystemAssigned or UserAssigned/ },
-  { policy: p.mlComputeKubernetesNotAks, type: p.TYPES.mlCompute, pass: { properties: { computeType: "Kubernetes" }, tags: TAGS }, fail: { properties: { computeType: "AKS" }, tags: TAGS }, message: /Kubernetes, not the legacy AKS/ },
+  {
+    policy: p.storageSecureTransport,
+    type: p.TYPES.storageAccount,
+    pass: goodStorage,
+    fail: { ...goodStorage, enableHttpsTrafficOnly: false },
+    message: /enableHttpsTrafficOnly/,
+  },
+  {
+    policy: p.storageMinimumTls,
+    type: p.TYPES.storageAccount,
+    pass: goodStorage,
+    fail: { ...goodStorage, minimumTlsVersion: "TLS1_0" },
+    message: /TLS1_2 or newer, not TLS1_0/,
+  },
+  {
+    policy: p.storageNoPublicBlobAccess,
+    type: p.TYPES.storageAccount,
+    pass: goodStorage,
+    fail: { ...goodStorage, allowBlobPublicAccess: true },
+    message: /allowBlobPublicAccess: false/,
+  },
+  {
+    policy: p.storageNoPublicBlobAccess,
+    type: p.TYPES.blobContainer,
+    pass: { publicAccess: "None" },
+    fail: { publicAccess: "Blob" },
+    message: /publicAccess must be None/,
+  },
+  {
+    policy: p.keyVaultRbacAuthorization,
+    type: p.TYPES.keyVault,
+    pass: goodVault("int"),
+    fail: { ...goodVault("int"), properties: { enableRbacAuthorization: false } },
+    message: /enableRbacAuthorization/,
+  },
+  {
+    policy: p.keyVaultPurgeProtectionInProd,
+    type: p.TYPES.keyVault,
+    pass: goodVault("prod", true),
+    fail: goodVault("prod"),
+    message: /environment=prod must set properties\.enablePurgeProtection/,
+  },
+  {
+    policy: p.acrAdminUserDisabled,
+    type: p.TYPES.containerRegistry,
+    pass: { adminUserEnabled: false, tags: TAGS },
+    fail: { adminUserEnabled: true, tags: TAGS },
+    message: /adminUserEnabled: false/,
+  },
+  {
+    policy: p.aksManagedIdentity,
+    type: p.TYPES.managedCluster,
+    pass: { identity: { type: "SystemAssigned" }, tags: TAGS },
+    fail: { servicePrincipalProfile: { clientId: "app-id", secret: "s" }, tags: TAGS },
+    message: /identity\.type must be SystemAssigned or UserAssigned/,
+  },
+  {
+    policy: p.mlComputeKubernetesNotAks,
+    type: p.TYPES.mlCompute,
+    pass: { properties: { computeType: "Kubernetes" }, tags: TAGS },
+    fail: { properties: { computeType: "AKS" }, tags: TAGS },
+    message: /Kubernetes, not the legacy AKS/,
+  },
   {
     policy: p.kubernetesEndpointAuth,
     type: p.TYPES.onlineEndpoint,
@@ -28,7 +82,13 @@ const cases: Array<{ policy: ResourceValidationPolicy; type: string; pass: Recor
     fail: { properties: { authMode: "AADToken", compute: "/subscriptions/s/.../computes/aks-inference" }, tags: TAGS },
     message: /^Online endpoint on Kubernetes compute must use authMode Key or AMLToken, not AADToken: set mlops:serving\.authMode to Key or AMLToken\.$/,
   },
-  { policy: p.requiredTags, type: p.TYPES.mlWorkspace, pass: { tags: TAGS }, fail: { tags: { environment: "int" } }, message: /missing required tag\(s\): project, owner/ },
+  {
+    policy: p.requiredTags,
+    type: p.TYPES.mlWorkspace,
+    pass: { tags: TAGS },
+    fail: { tags: { environment: "int" } },
+    message: /missing required tag\(s\): project, owner/,
+  },
 ];
 
 describe("policy pack: each policy passes a compliant resource and flags a non-compliant one", function () {
@@ -75,12 +135,20 @@ describe("policy pack: each policy passes a compliant resource and flags a non-c
 
     it("reports protected settings without both scoringFe.sslCert and scoringFe.sslKey (an empty map is no certificate)", async function () {
       for (const protectedSettings of [{}, { "scoringFe.sslCert": "Y2VydA==" }, { "scoringFe.sslCert": "", "scoringFe.sslKey": "" }]) {
-        const found = await stackViolations(p.prodInferenceOverTls, [prodRg, ext({ allowInsecureConnections: "False", sslCname: "scoring.example.com" }, { configurationProtectedSettings: protectedSettings })]);
+        const found = await stackViolations(p.prodInferenceOverTls, [
+          prodRg,
+          ext({ allowInsecureConnections: "False", sslCname: "scoring.example.com" }, { configurationProtectedSettings: protectedSettings }),
+        ]);
         expect(found, JSON.stringify(protectedSettings)).to.have.length(1);
         expect(found[0]).to.match(/no TLS certificate on the Azure ML extension/);
       }
       const both = { "scoringFe.sslCert": "Y2VydA==", "scoringFe.sslKey": "a2V5" };
-      expect(await stackViolations(p.prodInferenceOverTls, [prodRg, ext({ allowInsecureConnections: "False", sslCname: "scoring.example.com" }, { configurationProtectedSettings: both })])).to.deep.equal([]);
+      expect(
+        await stackViolations(p.prodInferenceOverTls, [
+          prodRg,
+          ext({ allowInsecureConnections: "False", sslCname: "scoring.example.com" }, { configurationProtectedSettings: both }),
+        ]),
+      ).to.deep.equal([]);
     });
 
     it("reports TLS without sslCname or certificate", async function () {
@@ -92,7 +160,12 @@ describe("policy pack: each policy passes a compliant resource and flags a non-c
     it("accepts TLS from a Kubernetes secret or from protected settings", async function () {
       const cname = { allowInsecureConnections: "False", sslCname: "scoring.example.com" };
       expect(await stackViolations(p.prodInferenceOverTls, [prodRg, ext({ ...cname, "scoringFe.sslSecret": "tls" })])).to.deep.equal([]);
-      expect(await stackViolations(p.prodInferenceOverTls, [prodRg, ext(cname, { configurationProtectedSettings: { "scoringFe.sslCert": "x", "scoringFe.sslKey": "y" } })])).to.deep.equal([]);
+      expect(
+        await stackViolations(p.prodInferenceOverTls, [
+          prodRg,
+          ext(cname, { configurationProtectedSettings: { "scoringFe.sslCert": "x", "scoringFe.sslKey": "y" } }),
+        ]),
+      ).to.deep.equal([]);
     });
 
     it("leaves a stack not tagged prod alone (HTTP is allowed for development or test)", async function () {
@@ -108,7 +181,11 @@ describe("policy pack: each policy passes a compliant resource and flags a non-c
   it("policies ignore resource types they are not about", async function () {
     for (const policy of p.policies.filter((x) => x !== p.requiredTags)) {
       if (!("validateStack" in policy)) expect(await violations(policy, "azure-native:resources:ResourceGroup", { tags: TAGS }), policy.name).to.deep.equal([]);
-      else expect(await stackViolations(policy, [{ type: "azure-native:resources:ResourceGroup", name: "rg", props: { tags: { ...TAGS, environment: "prod" } } }]), policy.name).to.deep.equal([]);
+      else
+        expect(
+          await stackViolations(policy, [{ type: "azure-native:resources:ResourceGroup", name: "rg", props: { tags: { ...TAGS, environment: "prod" } } }]),
+          policy.name,
+        ).to.deep.equal([]);
     }
   });
 

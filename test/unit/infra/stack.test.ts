@@ -210,10 +210,22 @@ for (const stackName of ["int", "prod"] as const) {
       const acrId = await unwrap(workspace.containerRegistry.id);
       const storageId = await unwrap(workspace.storageAccount.id);
       const role = (guid: string) => `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
-      const grants = built.ofType(T.role).map((r) => ({ principalId: r.inputs.principalId, roleDefinitionId: r.inputs.roleDefinitionId, scope: r.inputs.scope, principalType: r.inputs.principalType }));
+      const grants = built
+        .ofType(T.role)
+        .map((r) => ({
+          principalId: r.inputs.principalId,
+          roleDefinitionId: r.inputs.roleDefinitionId,
+          scope: r.inputs.scope,
+          principalType: r.inputs.principalType,
+        }));
       expect(grants).to.have.deep.members([
         { principalId: "aks-inference-principal-id", roleDefinitionId: role(BUILT_IN_ROLES.AcrPull), scope: acrId, principalType: "ServicePrincipal" },
-        { principalId: "aks-inference-principal-id", roleDefinitionId: role(BUILT_IN_ROLES.StorageBlobDataReader), scope: storageId, principalType: "ServicePrincipal" },
+        {
+          principalId: "aks-inference-principal-id",
+          roleDefinitionId: role(BUILT_IN_ROLES.StorageBlobDataReader),
+          scope: storageId,
+          principalType: "ServicePrincipal",
+        },
         { principalId: "kubelet-object-id", roleDefinitionId: role(BUILT_IN_ROLES.AcrPull), scope: acrId, principalType: "ServicePrincipal" },
       ]);
     });
@@ -276,7 +288,11 @@ describe("blue/green deployments from mlops:serving", function () {
         containerResourceLimits: { cpu: "1", memory: "1536Mi" },
       });
       expect(d.inputs.properties.scaleSettings).to.deep.equal({
-        scaleType: "TargetUtilization", minInstances: 2, maxInstances: 4, targetUtilizationPercentage: 70, pollingInterval: "PT10S",
+        scaleType: "TargetUtilization",
+        minInstances: 2,
+        maxInstances: 4,
+        targetUtilizationPercentage: 70,
+        pollingInterval: "PT10S",
       });
       expect(d.inputs.properties.requestSettings).to.deep.equal({ requestTimeout: "PT5S", maxConcurrentRequestsPerInstance: 1, maxQueueWait: "PT0.5S" });
       expect(d.inputs.properties.livenessProbe).to.include({ initialDelay: "PT10S", period: "PT10S", timeout: "PT2S", failureThreshold: 30 });
@@ -326,7 +342,10 @@ describe("code asset versioning", function () {
   const scoreB = join(dir, "b", "score.py");
   const conda = join(dir, "conda.yml");
   before(function () {
-    for (const [file, body] of [[scoreA, "def run(x):\n    return 1\n"], [scoreB, "def run(x):\n    return 2\n"]] as const) {
+    for (const [file, body] of [
+      [scoreA, "def run(x):\n    return 1\n"],
+      [scoreB, "def run(x):\n    return 2\n"],
+    ] as const) {
       mkdirp(join(file, ".."));
       writeFileSync(file, body);
     }

@@ -2,12 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import {
-  parseStackConfig,
-  rawConfigFromPulumiConfig,
-  readStackConfigFile,
-  StackConfigError,
-} from "../../../config/stackConfig.js";
+import { parseStackConfig, rawConfigFromPulumiConfig, readStackConfigFile, StackConfigError } from "../../../config/stackConfig.js";
 import { REPO_ROOT, stackFileConfig } from "./harness.js";
 
 /** The `mlops:` values of a real stack file, namespace stripped, as plain objects to mutate. */
@@ -109,7 +104,10 @@ describe("stack config: every bad value is one clear line naming stack, key and 
     const staging = rawOf("int");
     staging.tags.environment = "PROD";
     expect(problemsOf("staging", staging)).to.deep.equal([
-      `stack 'staging': mlops:tags.environment ("PROD") must be exactly "prod" in the stack named prod: the production rules (TLS, purge protection, approvers, policy) key on that value`.replace(" in the stack named prod", ""),
+      `stack 'staging': mlops:tags.environment ("PROD") must be exactly "prod" in the stack named prod: the production rules (TLS, purge protection, approvers, policy) key on that value`.replace(
+        " in the stack named prod",
+        "",
+      ),
     ]);
   });
 
@@ -129,9 +127,7 @@ describe("stack config: every bad value is one clear line naming stack, key and 
   it("rejects min nodes above max nodes", function () {
     const raw = rawOf("prod");
     raw.training.minNodes = 5;
-    expect(problemsOf("prod", raw)).to.deep.equal([
-      "stack 'prod': mlops:training.minNodes (5) must be <= mlops:training.maxNodes (4)",
-    ]);
+    expect(problemsOf("prod", raw)).to.deep.equal(["stack 'prod': mlops:training.minNodes (5) must be <= mlops:training.maxNodes (4)"]);
   });
 
   it("rejects an unknown endpoint auth mode, listing Key | AMLToken", function () {
@@ -145,17 +141,13 @@ describe("stack config: every bad value is one clear line naming stack, key and 
   it("rejects traffic weights that do not sum to 100", function () {
     const raw = rawOf("prod");
     raw.serving.deployments = { blue: { version: "1", weight: 60 }, green: { version: "2", weight: 30 } };
-    expect(problemsOf("prod", raw)).to.deep.equal([
-      "stack 'prod': mlops:serving.deployments weights (blue=60, green=30) must sum to 100, not 90",
-    ]);
+    expect(problemsOf("prod", raw)).to.deep.equal(["stack 'prod': mlops:serving.deployments weights (blue=60, green=30) must sum to 100, not 90"]);
   });
 
   it("rejects a weight outside 0..100", function () {
     const raw = rawOf("prod");
     raw.serving.deployments = { blue: { version: "1", weight: 120 } };
-    expect(problemsOf("prod", raw)[0]).to.equal(
-      "stack 'prod': mlops:serving.deployments.blue.weight (120) must be an integer from 0 to 100",
-    );
+    expect(problemsOf("prod", raw)[0]).to.equal("stack 'prod': mlops:serving.deployments.blue.weight (120) must be an integer from 0 to 100");
   });
 
   for (const bad of ["latest", "v2", "0", "1.5", -1]) {
@@ -224,7 +216,7 @@ describe("stack config: every bad value is one clear line naming stack, key and 
     const raw = rawOf("int");
     raw.training.idleScaleDown = "120";
     expect(problemsOf("int", raw)).to.deep.equal([
-      "stack 'int': mlops:training.idleScaleDown (\"120\") must be an ISO-8601 duration such as \"PT120S\" or \"PT5M\"",
+      'stack \'int\': mlops:training.idleScaleDown ("120") must be an ISO-8601 duration such as "PT120S" or "PT5M"',
     ]);
   });
 
@@ -304,7 +296,9 @@ describe("stack config: what Azure refuses is refused before any resource is tou
     delete raw.aks.tls;
     const lines = problemsOf("prod", raw);
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(/^stack 'prod': mlops:aks\.allowInsecureConnections \(true\) must be false when tags\.environment is prod: .* mlops:aks\.tls\.cname .*mlops:tlsCertificate \+ mlops:tlsPrivateKey/);
+    expect(lines[0]).to.match(
+      /^stack 'prod': mlops:aks\.allowInsecureConnections \(true\) must be false when tags\.environment is prod: .* mlops:aks\.tls\.cname .*mlops:tlsCertificate \+ mlops:tlsPrivateKey/,
+    );
   });
 
   it("refuses a stack tagged prod on another stack name too (the tag decides)", function () {
@@ -354,7 +348,10 @@ describe("stack config: what Azure refuses is refused before any resource is tou
 
   it("accepts the certificate and key as the stack file stores secrets ({secure: ...})", function () {
     const raw = { ...rawOf("prod"), tlsCertificate: { secure: "v1:abc" }, tlsPrivateKey: { secure: "v1:def" } };
-    expect(parseStackConfig("prod", raw, { requireCertificate: true }).aks.tls).to.deep.equal({ cname: "scoring.prod.mlops.example.com", certificateFrom: "secretConfig" });
+    expect(parseStackConfig("prod", raw, { requireCertificate: true }).aks.tls).to.deep.equal({
+      cname: "scoring.prod.mlops.example.com",
+      certificateFrom: "secretConfig",
+    });
   });
 
   it("refuses a certificate without its key, a pass-phrase protected key, and a non-PEM certificate", function () {

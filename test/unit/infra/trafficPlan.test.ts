@@ -103,7 +103,11 @@ describe("traffic plan: reading the previous servingState output", function () {
   it("takes versions for state from before they were recorded from the previous servedModel output", function () {
     const legacy = { liveDeployments: ["blue", 3, "green"], traffic: { blue: 100 } };
     const served = { name: "m", deployments: { blue: { version: "3", weight: 100 }, green: { version: "4", weight: 0 } } };
-    expect(toServingState(legacy, served)).to.deep.equal({ model: "m", deployments: { blue: { version: "3" }, green: { version: "4" } }, traffic: { blue: 100 } });
+    expect(toServingState(legacy, served)).to.deep.equal({
+      model: "m",
+      deployments: { blue: { version: "3" }, green: { version: "4" } },
+      traffic: { blue: 100 },
+    });
   });
 
   it("without servedModel, legacy state names no live deployment (traffic waits one more up)", function () {

@@ -81,7 +81,10 @@ describe("local registry (MLflow Model Registry semantics, against an in-memory 
   });
 
   it("findByRun returns only a version of that run and that model (the server's filter is applied)", async () => {
-    const tags = [{ key: "mlops.model_sha256", value: sha("pickle-bytes") }, { key: "mlops.status", value: "verified" }];
+    const tags = [
+      { key: "mlops.model_sha256", value: sha("pickle-bytes") },
+      { key: "mlops.status", value: "verified" },
+    ];
     await fake.createModelVersion({ name: "m", source: "s", runId: "r1", tags });
     await fake.createModelVersion({ name: "other", source: "s", runId: "r2", tags });
     expect(await registry.findByRun("m", "r2")).to.equal(undefined);
@@ -91,7 +94,15 @@ describe("local registry (MLflow Model Registry semantics, against an in-memory 
   });
 
   it("findByRun verifies a version left pending by a crash before returning it", async () => {
-    await fake.createModelVersion({ name: "m", source: "s", runId: "r1", tags: [{ key: "mlops.model_sha256", value: sha("pickle-bytes") }, { key: "mlops.status", value: "pending" }] });
+    await fake.createModelVersion({
+      name: "m",
+      source: "s",
+      runId: "r1",
+      tags: [
+        { key: "mlops.model_sha256", value: sha("pickle-bytes") },
+        { key: "mlops.status", value: "pending" },
+      ],
+    });
     const m = await registry.findByRun("m", "r1");
     expect(m?.version).to.equal("1");
     expect(fake.tag("1", "mlops.status")).to.equal("verified");
@@ -104,7 +115,9 @@ describe("local registry (MLflow Model Registry semantics, against an in-memory 
     await registry.recordApproval({ stack: "prod", by: "alice", at: "2026-11-27T00:00:00Z", modelName: "m", modelVersion: "1", digest: m.digest });
     expect(fake.tag("1", "mlops.approval.prod.by")).to.equal("alice");
     expect(fake.tag("1", "mlops.approval.prod.digest")).to.equal(m.digest);
-    const err = (await registry.recordApproval({ stack: "prod", by: "bob", at: "x", modelName: "m", modelVersion: "1", digest: sha("else") }).catch((e: Error) => e)) as Error;
+    const err = (await registry
+      .recordApproval({ stack: "prod", by: "bob", at: "x", modelName: "m", modelVersion: "1", digest: sha("else") })
+      .catch((e: Error) => e)) as Error;
     expect(err.name).to.equal("ApprovalError");
   });
 });

@@ -30,7 +30,12 @@ describe("CLI: mlops release refuses invalid stack files before any step", funct
         const file = path.join(repo.root, "Pulumi.prod.yaml");
         writeFileSync(file, readFileSync(file, "utf8").replace("allowInsecureConnections: false", "allowInsecureConnections: true"));
         const r = await release(repo.root, target);
-        expect(r.stderr.trimEnd().split("\n").filter((l) => l.startsWith("mlops:"))).to.deep.equal([
+        expect(
+          r.stderr
+            .trimEnd()
+            .split("\n")
+            .filter((l) => l.startsWith("mlops:")),
+        ).to.deep.equal([
           "mlops: stack 'prod': mlops:aks.allowInsecureConnections (true) must be false when tags.environment is prod: the endpoint key would cross the load balancer in clear text; serve over TLS with mlops:aks.tls.cname and a certificate (mlops:aks.tls.secretName or mlops:tlsCertificate + mlops:tlsPrivateKey); fix Pulumi.prod.yaml",
         ]);
         expect(r.code).to.equal(2);

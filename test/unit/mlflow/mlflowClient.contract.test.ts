@@ -26,7 +26,13 @@ class FakeMlflow {
     req.on("end", () => {
       const u = new URL(req.url ?? "/", "http://x");
       const text = Buffer.concat(chunks).toString("utf8");
-      this.seen.push({ method: req.method ?? "", path: u.pathname, query: Object.fromEntries(u.searchParams), body: text ? JSON.parse(text) : undefined, headers: req.headers });
+      this.seen.push({
+        method: req.method ?? "",
+        path: u.pathname,
+        query: Object.fromEntries(u.searchParams),
+        body: text ? JSON.parse(text) : undefined,
+        headers: req.headers,
+      });
       const r = this.replies.shift() ?? { json: {} };
       res.statusCode = r.status ?? 200;
       res.end(r.raw ?? JSON.stringify(r.json ?? {}));
@@ -77,8 +83,15 @@ describe("MLflow REST client (contract against a loopback fake)", () => {
   });
 
   it("searches runs with POST runs/search: experiment ids, filter, order, active only", async () => {
-    fake.replies = [{ json: { runs: [{ info: { run_id: "r1", experiment_id: "3", status: "FINISHED", artifact_uri: "mlflow-artifacts:/3/r1/artifacts" }, data: {} }] } }];
-    const runs = await client.searchRuns({ experimentIds: ["3"], filter: "tags.`mlops.code_digest` = 'abc'", orderBy: ["attributes.start_time DESC"], maxResults: 5 });
+    fake.replies = [
+      { json: { runs: [{ info: { run_id: "r1", experiment_id: "3", status: "FINISHED", artifact_uri: "mlflow-artifacts:/3/r1/artifacts" }, data: {} }] } },
+    ];
+    const runs = await client.searchRuns({
+      experimentIds: ["3"],
+      filter: "tags.`mlops.code_digest` = 'abc'",
+      orderBy: ["attributes.start_time DESC"],
+      maxResults: 5,
+    });
     expect(runs).to.have.length(1);
     expect(fake.last.method).to.equal("POST");
     expect(fake.last.path).to.equal("/prefix/api/2.0/mlflow/runs/search");
@@ -95,13 +108,20 @@ describe("MLflow REST client (contract against a loopback fake)", () => {
     await client.setRunTag("r1", "mlops.code_digest", "abc");
     expect(fake.last).to.deep.include({ path: "/prefix/api/2.0/mlflow/runs/set-tag", body: { run_id: "r1", key: "mlops.code_digest", value: "abc" } });
     await client.setModelVersionTag("m", "2", "mlops.status", "verified");
-    expect(fake.last).to.deep.include({ path: "/prefix/api/2.0/mlflow/model-versions/set-tag", body: { name: "m", version: "2", key: "mlops.status", value: "verified" } });
+    expect(fake.last).to.deep.include({
+      path: "/prefix/api/2.0/mlflow/model-versions/set-tag",
+      body: { name: "m", version: "2", key: "mlops.status", value: "verified" },
+    });
   });
 
   it("treats RESOURCE_ALREADY_EXISTS on registered-models/create as 'already there', not an error", async () => {
     fake.replies = [{ json: { registered_model: { name: "m" } } }, { status: 400, json: { error_code: "RESOURCE_ALREADY_EXISTS", message: "exists" } }];
     expect(await client.createRegisteredModel("m", [{ key: "k", value: "v" }])).to.deep.equal({ created: true });
-    expect(fake.seen[0]).to.deep.include({ method: "POST", path: "/prefix/api/2.0/mlflow/registered-models/create", body: { name: "m", tags: [{ key: "k", value: "v" }] } });
+    expect(fake.seen[0]).to.deep.include({
+      method: "POST",
+      path: "/prefix/api/2.0/mlflow/registered-models/create",
+      body: { name: "m", tags: [{ key: "k", value: "v" }] },
+    });
     expect(await client.createRegisteredModel("m")).to.deep.equal({ created: false });
   });
 
@@ -115,12 +135,20 @@ describe("MLflow REST client (contract against a loopback fake)", () => {
   it("searches model versions with GET model-versions/search and a filter query", async () => {
     fake.replies = [{ json: { model_versions: [{ name: "m", version: "1", source: "s" }] } }];
     await client.searchModelVersions("name='m' and run_id='r1'");
-    expect(fake.last).to.deep.include({ method: "GET", path: "/prefix/api/2.0/mlflow/model-versions/search", query: { filter: "name='m' and run_id='r1'", max_results: "200" } });
+    expect(fake.last).to.deep.include({
+      method: "GET",
+      path: "/prefix/api/2.0/mlflow/model-versions/search",
+      query: { filter: "name='m' and run_id='r1'", max_results: "200" },
+    });
   });
 
   it("sets and reads the champion alias; an unknown alias (400 'not found') is undefined", async () => {
     await client.setRegisteredModelAlias("m", "champion", "4");
-    expect(fake.last).to.deep.include({ method: "POST", path: "/prefix/api/2.0/mlflow/registered-models/alias", body: { name: "m", alias: "champion", version: "4" } });
+    expect(fake.last).to.deep.include({
+      method: "POST",
+      path: "/prefix/api/2.0/mlflow/registered-models/alias",
+      body: { name: "m", alias: "champion", version: "4" },
+    });
     fake.replies = [
       { json: { model_version: { name: "m", version: "4", source: "s", aliases: ["champion"] } } },
       { status: 400, json: { error_code: "INVALID_PARAMETER_VALUE", message: "Registered model alias champion not found." } },

@@ -44,7 +44,12 @@ describe("MLflow client against a real MLflow server: searches follow next_page_
   before(async () => {
     state = await mkdtemp(path.join(tmpdir(), "mlflow-paging-"));
     paths = localPaths(state, process.env.MLOPS_VENV_ROOT?.trim() || path.join(REPO_ROOT, ".mlops", "venvs"));
-    const rec = await ensureMlflowServer({ paths, port: await freePort(), pythonEnv: () => ensurePythonEnv({ repoRoot: REPO_ROOT, venvRoot: paths.venvRoot, progress: quiet }), progress: quiet });
+    const rec = await ensureMlflowServer({
+      paths,
+      port: await freePort(),
+      pythonEnv: () => ensurePythonEnv({ repoRoot: REPO_ROOT, venvRoot: paths.venvRoot, progress: quiet }),
+      progress: quiet,
+    });
     client = new MlflowClient({ baseUrl: rec.url });
     experimentId = await client.createExperiment("paging");
     await client.createRegisteredModel("paged");

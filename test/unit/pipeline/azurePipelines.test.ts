@@ -76,8 +76,7 @@ describe("azure-pipelines.yml against the YAML schema reference", () => {
 });
 
 describe("azure-pipelines.yml wires the azure target's CI set-up", () => {
-  const azureSteps = () =>
-    load().stages.flatMap((st) => st.jobs.flatMap((j) => jobSteps(j).map((s) => ({ stage: st.stage, job: jobName(j), s }))));
+  const azureSteps = () => load().stages.flatMap((st) => st.jobs.flatMap((j) => jobSteps(j).map((s) => ({ stage: st.stage, job: jobName(j), s }))));
   const mlopsTasks = () => azureSteps().filter(({ s }) => /npx mlops (release|approve|promote)/.test(stepScript(s) ?? ""));
 
   it("every mlops step against Azure runs in AzureCLI@2 with SYSTEM_ACCESSTOKEN mapped (AzurePipelinesCredential) and no federated-token file", () => {

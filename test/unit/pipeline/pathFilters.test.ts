@@ -58,7 +58,16 @@ describe("azure-pipelines.yml path filters (Azure Pipelines semantics)", () => {
   });
 
   it("an edit anywhere under driver/, ml/, components/, config/ or policy/ triggers the pipeline", () => {
-    for (const f of ["driver/targets/azure/index.ts", "ml/tests/test_train.py", "components/scoringEndpoint.ts", "config/stackConfig.ts", "policy/policies.ts", "Pulumi.prod.yaml", "package-lock.json", "bin/mlops.js"]) {
+    for (const f of [
+      "driver/targets/azure/index.ts",
+      "ml/tests/test_train.py",
+      "components/scoringEndpoint.ts",
+      "config/stackConfig.ts",
+      "policy/policies.ts",
+      "Pulumi.prod.yaml",
+      "package-lock.json",
+      "bin/mlops.js",
+    ]) {
       expect(includes(f, text()), f).to.equal(true);
     }
   });

@@ -23,7 +23,8 @@ function outputsOf(job: Job): Map<string, string[]> {
 function checkStepVar(where: string, job: Job, step: string, v: string, problems: string[]): void {
   const outs = outputsOf(job).get(step);
   if (!outs) problems.push(`${where}: job '${jobName(job)}' has no step named '${step}'`);
-  else if (!outs.includes(v)) problems.push(`${where}: step '${step}' of job '${jobName(job)}' sets no output variable '${v}' (##vso[task.setvariable variable=${v};isOutput=true])`);
+  else if (!outs.includes(v))
+    problems.push(`${where}: step '${step}' of job '${jobName(job)}' sets no output variable '${v}' (##vso[task.setvariable variable=${v};isOutput=true])`);
 }
 
 function findJob(p: Pipeline, stageName: string, job: string): { stage?: Stage; job?: Job } {

@@ -49,7 +49,10 @@ const stepCommon = {
   target: z.unknown().optional(),
   enabled: z.boolean().optional(),
   env: env.optional(),
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "a step name is letters, digits and _" }).optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "a step name is letters, digits and _" })
+    .optional(),
   timeoutInMinutes: z.number().optional(),
   retryCountOnTaskFailure: z.number().optional(),
 };
@@ -98,14 +101,12 @@ const taskInputs: Record<string, z.ZodType> = {
     architecture: z.enum(["x86", "x64", "arm64"]).optional(),
   }),
 };
-const taskStep = z
-  .strictObject({ task: str, inputs: z.record(str, z.unknown()).optional(), ...stepCommon })
-  .superRefine((s, ctx) => {
-    const schema = taskInputs[s.task];
-    if (!schema) return ctx.addIssue({ code: "custom", message: `task ${s.task} has no input list in this test; add it from its task reference page` });
-    const r = schema.safeParse(s.inputs ?? {});
-    if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: "custom", path: ["inputs", ...i.path.map(String)], message: i.message });
-  });
+const taskStep = z.strictObject({ task: str, inputs: z.record(str, z.unknown()).optional(), ...stepCommon }).superRefine((s, ctx) => {
+  const schema = taskInputs[s.task];
+  if (!schema) return ctx.addIssue({ code: "custom", message: `task ${s.task} has no input list in this test; add it from its task reference page` });
+  const r = schema.safeParse(s.inputs ?? {});
+  if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: "custom", path: ["inputs", ...i.path.map(String)], message: i.message });
+});
 const step = z.union([scriptStep, checkoutStep, taskStep]);
 const steps = z.array(step);
 
@@ -138,7 +139,10 @@ const jobCommon = {
 // jobs.job: https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/jobs-job
 const job = z.strictObject({ job: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), strategy: z.unknown().optional(), steps, ...jobCommon });
 // jobs.deployment: https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/jobs-deployment
-const environment = z.union([str, z.strictObject({ name: str, resourceName: str.optional(), resourceId: z.number().optional(), resourceType: str.optional(), tags: str.optional() })]);
+const environment = z.union([
+  str,
+  z.strictObject({ name: str, resourceName: str.optional(), resourceId: z.number().optional(), resourceType: str.optional(), tags: str.optional() }),
+]);
 const deployment = z.strictObject({ deployment: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), environment, strategy: runOnce, ...jobCommon });
 // stages.stage: https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/stages-stage
 const stage = z.strictObject({
@@ -189,11 +193,14 @@ export function jobSteps(j: Job): Step[] {
 /** The bash a step runs: `script`, or an AzureCLI@2 bash `inlineScript`. */
 export function stepScript(s: Step): string | undefined {
   if ("script" in s) return s.script;
-  if ("task" in s && s.task === "AzureCLI@2" && (s.inputs as { scriptType?: string }).scriptType === "bash") return (s.inputs as { inlineScript?: string }).inlineScript;
+  if ("task" in s && s.task === "AzureCLI@2" && (s.inputs as { scriptType?: string }).scriptType === "bash")
+    return (s.inputs as { inlineScript?: string }).inlineScript;
   return undefined;
 }
 /** Output variables a step sets (`##vso[task.setvariable variable=<v>;isOutput=true]`). */
 export function stepOutputs(s: Step): string[] {
   const text = stepScript(s) ?? "";
-  return [...text.matchAll(/##vso\[task\.setvariable variable=([A-Za-z0-9_.]+)(;[^\]]*)\]/g)].filter((m) => /isOutput=true/i.test(m[2] ?? "")).map((m) => m[1]!);
+  return [...text.matchAll(/##vso\[task\.setvariable variable=([A-Za-z0-9_.]+)(;[^\]]*)\]/g)]
+    .filter((m) => /isOutput=true/i.test(m[2] ?? ""))
+    .map((m) => m[1]!);
 }

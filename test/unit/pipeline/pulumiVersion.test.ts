@@ -15,11 +15,16 @@ const REPO = path.resolve(import.meta.dirname, "../../..");
 
 describe("pulumi CLI version in the pipeline", () => {
   const lockVersion = (): string =>
-    (JSON.parse(readFileSync(path.join(REPO, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> }).packages["node_modules/@pulumi/pulumi"]!.version;
+    (JSON.parse(readFileSync(path.join(REPO, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> }).packages[
+      "node_modules/@pulumi/pulumi"
+    ]!.version;
 
   it("every CLI install step derives the version from the installed @pulumi/pulumi, which equals package-lock.json's", () => {
     const p = parse(readFileSync(path.join(REPO, "azure-pipelines.yml"), "utf8")) as Pipeline;
-    const installs = p.stages.flatMap((s) => s.jobs.flatMap((j) => jobSteps(j))).map((s) => stepScript(s) ?? "").filter((t) => /get\.pulumi\.com/.test(t));
+    const installs = p.stages
+      .flatMap((s) => s.jobs.flatMap((j) => jobSteps(j)))
+      .map((s) => stepScript(s) ?? "")
+      .filter((t) => /get\.pulumi\.com/.test(t));
     expect(installs).to.have.length(2);
     for (const script of installs) {
       const line = script.split("\n").find((l) => /^\s*version=\$\(/.test(l));

@@ -25,7 +25,8 @@ describe("azure-pipelines.yml scripts pass shellcheck", function () {
   before(function () {
     if (!version) {
       // CI installs it (.ci/run): there a missing linter is a failure, never a silent pass
-      if (process.env.CI) throw new Error("shellcheck is not installed, so the pipeline's bash cannot be linted; .ci/run installs it (apt-get install shellcheck)");
+      if (process.env.CI)
+        throw new Error("shellcheck is not installed, so the pipeline's bash cannot be linted; .ci/run installs it (apt-get install shellcheck)");
       console.log("      SKIPPED: shellcheck is not installed (apt-get install shellcheck); the pipeline's bash was not linted");
       this.skip();
     }
@@ -42,7 +43,10 @@ describe("azure-pipelines.yml scripts pass shellcheck", function () {
           const script = stepScript(s);
           if (!script) continue;
           const file = path.join(dir, `${st.stage}-${jobName(j)}-${++n}.sh`);
-          writeFileSync(file, `#!/usr/bin/env bash\n${script.replace(/\$\(([A-Za-z_][\w.]*)\)/g, (_m, name: string) => `adomacro_${name.replace(/\./g, "_")}`)}`);
+          writeFileSync(
+            file,
+            `#!/usr/bin/env bash\n${script.replace(/\$\(([A-Za-z_][\w.]*)\)/g, (_m, name: string) => `adomacro_${name.replace(/\./g, "_")}`)}`,
+          );
           const r = spawnSync("shellcheck", ["-s", "bash", "-f", "gcc", file], { encoding: "utf8" });
           if (r.status !== 0) findings.push(`${st.stage}/${jobName(j)} step "${s.displayName ?? n}":\n${r.stdout.replaceAll(file, "script")}`);
         }
@@ -53,4 +57,3 @@ describe("azure-pipelines.yml scripts pass shellcheck", function () {
     console.log(`      (shellcheck ${version}: ${n} scripts clean)`);
   });
 });
-

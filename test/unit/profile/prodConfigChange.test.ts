@@ -38,13 +38,19 @@ describe("sizing as the exact Pulumi.prod.yaml change", () => {
 
   it("raises maxInstances with minInstances when autoscaling, and sets instanceCount for a fixed scale", () => {
     expect(planConfigChange(prod, "prod", rec({ instances: 6 })).changes.map((x) => x.key)).to.include("mlops:serving.scale.maxInstances");
-    const fixed = prod.replace(/scale:\n\s+type: TargetUtilization\n\s+minInstances: 2\n\s+maxInstances: 4\n\s+targetUtilizationPercentage: 70/, "scale:\n      type: Default\n      instanceCount: 1");
+    const fixed = prod.replace(
+      /scale:\n\s+type: TargetUtilization\n\s+minInstances: 2\n\s+maxInstances: 4\n\s+targetUtilizationPercentage: 70/,
+      "scale:\n      type: Default\n      instanceCount: 1",
+    );
     expect(planConfigChange(fixed, "prod", rec()).changes.at(-1)).to.deep.equal({ key: "mlops:serving.scale.instanceCount", from: 1, to: 3 });
   });
 
   it("writes nothing for an infeasible profile and refuses limits that no longer fit the AKS node", () => {
     expect(() => planConfigChange(prod, "prod", rec({ feasible: false }))).to.throw(ConfigError, /no load level within the SLO/);
-    expect(() => planConfigChange(prod, "prod", rec({ limits: { cpu: "16", memory: "1Gi" } }))).to.throw(ConfigError, /would make Pulumi.prod.yaml invalid .*must fit on one/);
+    expect(() => planConfigChange(prod, "prod", rec({ limits: { cpu: "16", memory: "1Gi" } }))).to.throw(
+      ConfigError,
+      /would make Pulumi.prod.yaml invalid .*must fit on one/,
+    );
   });
 
   it("an unchanged sizing gives no diff", () => {

@@ -27,7 +27,10 @@ describe("mlops.yaml profile: and rollout: sections", () => {
 
   it("refuses levels that do not increase, an error rate above 1, a headroom of 0 and p99 below p95", () => {
     expect(() => parseReleaseConfig({ ...ok, profile: { concurrency: [4, 2] } })).to.throw(ConfigError, /profile.concurrency: must be strictly increasing/);
-    expect(() => parseReleaseConfig({ ...ok, profile: { slo: { maxErrorRate: 5 } } })).to.throw(ConfigError, /profile.slo.maxErrorRate: must be a number from 0 to 1/);
+    expect(() => parseReleaseConfig({ ...ok, profile: { slo: { maxErrorRate: 5 } } })).to.throw(
+      ConfigError,
+      /profile.slo.maxErrorRate: must be a number from 0 to 1/,
+    );
     expect(() => parseReleaseConfig({ ...ok, profile: { headroom: 0 } })).to.throw(ConfigError, /profile.headroom: must be > 0 and <= 1/);
     expect(() => parseReleaseConfig({ ...ok, profile: { slo: { p95Ms: 300, p99Ms: 100 } } })).to.throw(ConfigError, /profile.slo.p99Ms: must be >= p95Ms/);
     expect(() => parseReleaseConfig({ ...ok, profile: { secondsPerLevel: -1 } })).to.throw(ConfigError, /profile.secondsPerLevel: must be > 0/);

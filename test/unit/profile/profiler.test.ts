@@ -53,7 +53,10 @@ describe("profiler (autocannon against a loopback endpoint)", function () {
   it("counts non-2xx responses in the error rate", async () => {
     const failing = await startFixedDelayServer(5, { status: (n) => (n % 4 === 0 ? 500 : 200) });
     try {
-      const run = await runProfile({ request: { url: `${failing.url}/score`, body: "{}" }, settings: { ...settings, concurrency: [1], secondsPerLevel: 1, warmupSeconds: 0 } });
+      const run = await runProfile({
+        request: { url: `${failing.url}/score`, body: "{}" },
+        settings: { ...settings, concurrency: [1], secondsPerLevel: 1, warmupSeconds: 0 },
+      });
       const l = run.levels[0]!;
       expect(l.non2xx).to.be.greaterThan(0);
       expect(l.errorRate).to.be.within(0.2, 0.3);
@@ -67,7 +70,10 @@ describe("profiler (autocannon against a loopback endpoint)", function () {
   it("times a server that closes the connection after every response correctly (as azmlinfsrv's gunicorn does)", async () => {
     const closing = await startFixedDelayServer(10, { closeEachResponse: true });
     try {
-      const run = await runProfile({ request: { url: `${closing.url}/score`, body: "{}" }, settings: { ...settings, concurrency: [1, 2], secondsPerLevel: 1, warmupSeconds: 0 } });
+      const run = await runProfile({
+        request: { url: `${closing.url}/score`, body: "{}" },
+        settings: { ...settings, concurrency: [1, 2], secondsPerLevel: 1, warmupSeconds: 0 },
+      });
       for (const l of run.levels) {
         // the 10 ms delay is a floor; no ceiling on p50 (load raises it): the timing is checked by Little's law
         expect(l.p50Ms, `c=${l.concurrency}`).to.be.at.least(9);
@@ -80,7 +86,10 @@ describe("profiler (autocannon against a loopback endpoint)", function () {
   });
 
   it("counts connection errors when nothing listens", async () => {
-    const run = await runProfile({ request: { url: "http://127.0.0.1:1/score", body: "{}", timeoutS: 1 }, settings: { ...settings, concurrency: [1], secondsPerLevel: 0.5, warmupSeconds: 0 } });
+    const run = await runProfile({
+      request: { url: "http://127.0.0.1:1/score", body: "{}", timeoutS: 1 },
+      settings: { ...settings, concurrency: [1], secondsPerLevel: 0.5, warmupSeconds: 0 },
+    });
     expect(run.levels[0]!.errors).to.be.greaterThan(0);
     expect(run.levels[0]!.withinSlo).to.equal(false);
   });

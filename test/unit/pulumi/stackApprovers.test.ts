@@ -27,7 +27,10 @@ describe("stack approvers (the one approvals adapter of both targets)", () => {
 
   it("an invalid stack file is a ConfigError naming the stack, its file and its first problem", async () => {
     await writeFile(path.join(dir, "Pulumi.prod.yaml"), "config:\n  mlops:approvers: 7\n");
-    const e = await new StackFileApprovers(dir).approvers("prod").then(() => undefined, (x: unknown) => x);
+    const e = await new StackFileApprovers(dir).approvers("prod").then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(e).to.be.instanceOf(ConfigError);
     expect((e as Error).message).to.match(/^stack 'prod': .*\(Pulumi\.prod\.yaml\); fix it and retry$/);
     expect((e as Error).message).to.not.contain("\n");

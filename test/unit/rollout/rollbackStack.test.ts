@@ -7,7 +7,8 @@ import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
 
 const config = parseReleaseConfig({ model: { name: "m" }, gate: { mode: "disabled", metrics: { rmse: { greater_is_better: false } } } });
 let seq = 0;
-const machine = (t: FakeTarget) => new ReleaseStateMachine({ target: t, config, progress: silentProgress, newId: () => `rel-20261127-1000${String(seq++).padStart(2, "0")}-beef` });
+const machine = (t: FakeTarget) =>
+  new ReleaseStateMachine({ target: t, config, progress: silentProgress, newId: () => `rel-20261127-1000${String(seq++).padStart(2, "0")}-beef` });
 
 async function releaseToProd(t: FakeTarget): Promise<string> {
   const m = machine(t);

@@ -15,9 +15,7 @@ class FakeControl implements RolloutControl {
   weight = 0;
   weights: number[] = [];
   c: UpstreamCounters = emptyCounters();
-  constructor(
-    private readonly opts: { errorRateAt?: (percent: number) => number; healthy?: (percent: number) => boolean; failSetAt?: number } = {},
-  ) {}
+  constructor(private readonly opts: { errorRateAt?: (percent: number) => number; healthy?: (percent: number) => boolean; failSetAt?: number } = {}) {}
   async setNewWeight(p: number): Promise<void> {
     if (p === this.opts.failSetAt) throw new Error("router unreachable");
     this.weight = p;
@@ -37,7 +35,8 @@ class FakeControl implements RolloutControl {
   }
 }
 
-const run = (control: RolloutControl) => runStagedRollout({ from: "blue", to: "green", fromVersion: "3", toVersion: "4", settings, control, now: () => new Date("2026-01-01T00:00:00Z") });
+const run = (control: RolloutControl) =>
+  runStagedRollout({ from: "blue", to: "green", fromVersion: "3", toVersion: "4", settings, control, now: () => new Date("2026-01-01T00:00:00Z") });
 
 describe("staged rollout (fake traffic plane)", () => {
   it("walks 10% -> 50% -> 100% with a check after each step and completes", async () => {
@@ -114,7 +113,15 @@ describe("staged rollout through the weighted router (loopback)", () => {
     const green = await server(500);
     const router = await startWeightedRouter({ port: 0, state: { upstreams: { blue: blue.url, green: green.url }, weights: { blue: 100, green: 0 } } });
     try {
-      const control = new RouterRolloutControl({ router: new RouterClient(router.url), from: "blue", to: "green", newHealthUrl: `${green.url}/`, scorePath: "/score", probeBody: "{}", probeRps: 20 });
+      const control = new RouterRolloutControl({
+        router: new RouterClient(router.url),
+        from: "blue",
+        to: "green",
+        newHealthUrl: `${green.url}/`,
+        scorePath: "/score",
+        probeBody: "{}",
+        probeRps: 20,
+      });
       const r = await runStagedRollout({ from: "blue", to: "green", fromVersion: "3", toVersion: "4", settings: { ...settings, observeSeconds: 1 }, control });
       expect(r.outcome).to.equal("rolled-back");
       expect(r.steps.at(-1)).to.include({ percent: 10, requests: 2, errors: 2 });

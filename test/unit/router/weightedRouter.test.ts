@@ -40,7 +40,11 @@ describe("smooth weighted round-robin picker", () => {
     const p = new SmoothWeightedPicker({ blue: 90, green: 10 });
     const picks = Array.from({ length: 100 }, () => p.pick());
     expect(picks.filter((x) => x === "green")).to.have.length(10);
-    for (let i = 0; i < 10; i++) expect(picks.slice(i * 10, i * 10 + 10).filter((x) => x === "green"), `window ${i}`).to.have.length(1);
+    for (let i = 0; i < 10; i++)
+      expect(
+        picks.slice(i * 10, i * 10 + 10).filter((x) => x === "green"),
+        `window ${i}`,
+      ).to.have.length(1);
   });
 
   it("splits 50/50 alternately and never picks a zero weight", () => {
@@ -64,7 +68,10 @@ describe("weighted router (loopback, two upstreams)", () => {
     while (closers.length) await closers.pop()!();
   });
 
-  async function setup(greenStatus = 200, weights = { blue: 90, green: 10 }): Promise<{ router: RunningRouter; blue: Awaited<ReturnType<typeof upstream>>; green: Awaited<ReturnType<typeof upstream>> }> {
+  async function setup(
+    greenStatus = 200,
+    weights = { blue: 90, green: 10 },
+  ): Promise<{ router: RunningRouter; blue: Awaited<ReturnType<typeof upstream>>; green: Awaited<ReturnType<typeof upstream>> }> {
     const blue = await upstream("blue");
     const green = await upstream("green", greenStatus);
     const router = await startWeightedRouter({ port: 0, state: { upstreams: { blue: blue.url, green: green.url }, weights } });
@@ -114,7 +121,10 @@ describe("weighted router (loopback, two upstreams)", () => {
 
   it("answers 502 when the chosen upstream is down, and 503 when no upstream has weight", async () => {
     const blue = await upstream("blue");
-    const router = await startWeightedRouter({ port: 0, state: { upstreams: { blue: blue.url, green: "http://127.0.0.1:1" }, weights: { blue: 0, green: 100 } } });
+    const router = await startWeightedRouter({
+      port: 0,
+      state: { upstreams: { blue: blue.url, green: "http://127.0.0.1:1" }, weights: { blue: 0, green: 100 } },
+    });
     closers.push(blue.close, router.close);
     expect((await post(router.url)).status).to.equal(502);
     expect(router.stats().counters.green!.failed).to.equal(1);

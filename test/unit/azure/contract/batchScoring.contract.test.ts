@@ -91,7 +91,11 @@ describe("azure batch scoring (contract tests against a loopback ARM / Blob / ba
     const input = path.join(dir, "rows.csv");
     writeFileSync(input, [HEADER, ROW].join("\n") + "\n");
     const err = await scoring("2")
-      .scoreBatch({ model: MODEL, stack: "int", input, output: path.join(dir, "o.csv"), errors: path.join(dir, "o.csv.errors.csv") }, () => undefined, new RecordingProgress())
+      .scoreBatch(
+        { model: MODEL, stack: "int", input, output: path.join(dir, "o.csv"), errors: path.join(dir, "o.csv.errors.csv") },
+        () => undefined,
+        new RecordingProgress(),
+      )
       .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(MlopsError);
     expect((err as MlopsError).exitCode).to.equal(EXIT.notFound);

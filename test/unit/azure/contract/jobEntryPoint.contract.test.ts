@@ -93,7 +93,13 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
 
   /** Submit through the driver, then run the submitted job the way Azure ML's runtime does. */
   async function runJob(): Promise<JobRun> {
-    const training = new AzureTraining({ repoRoot: repo.root, experimentName: "diabetes", ws: clientsFor(fake, "int"), settings: settingsFor(fake), poll: { timeoutMs: 300_000 } });
+    const training = new AzureTraining({
+      repoRoot: repo.root,
+      experimentName: "diabetes",
+      ws: clientsFor(fake, "int"),
+      settings: settingsFor(fake),
+      poll: { timeoutMs: 300_000 },
+    });
     const result = training.train(source, progress);
     let submitFailed: unknown;
     result.catch((e: unknown) => (submitFailed = e)); // awaited by the test
@@ -102,7 +108,14 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
       await new Promise((r) => setTimeout(r, 10));
     }
     const [jobName, job] = [...fake.jobs.entries()][0]!;
-    const props = job.body.properties as { command: string; codeId: string; environmentId: string; experimentName: string; environmentVariables: Record<string, string>; outputs: Record<string, { uri: string }> };
+    const props = job.body.properties as {
+      command: string;
+      codeId: string;
+      environmentId: string;
+      experimentName: string;
+      environmentVariables: Record<string, string>;
+      outputs: Record<string, { uri: string }>;
+    };
 
     // the code asset: the snapshot the driver uploaded, as the job's working directory
     const code = fake.assets.get(`${job.ws}${props.codeId.split(`/workspaces/${job.ws}`)[1]}`)!;
@@ -149,7 +162,12 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
     expect(job.exitCode, job.stderr).to.equal(0);
     const r = await job.result;
 
-    const runJson = JSON.parse(readFileSync(path.join(job.outputDir, "run.json"), "utf8")) as { run_id: string; metrics: Record<string, number>; model_sha256: string; artifact_path: string | null };
+    const runJson = JSON.parse(readFileSync(path.join(job.outputDir, "run.json"), "utf8")) as {
+      run_id: string;
+      metrics: Record<string, number>;
+      model_sha256: string;
+      artifact_path: string | null;
+    };
     const modelSha = sha256(readFileSync(path.join(job.outputDir, "model", "model.pkl")));
     expect(runJson.run_id).to.equal(job.jobName); // MLflow resumed the job's run
     expect(r.runId).to.equal(job.jobName);
@@ -167,7 +185,11 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
 
     // the pins shared with ml/conda.yml decide the bytes: its environment fits the same split to the same model.pkl
     const local = path.join(work, "local");
-    const fit = await execa(scoringEnv.python, ["train.py", "--train", path.join(job.outputDir, "split", "train.csv"), "--out", local, "--no-mlflow"], { cwd: job.codeDir, reject: false, stdin: "ignore" });
+    const fit = await execa(scoringEnv.python, ["train.py", "--train", path.join(job.outputDir, "split", "train.csv"), "--out", local, "--no-mlflow"], {
+      cwd: job.codeDir,
+      reject: false,
+      stdin: "ignore",
+    });
     expect(fit.exitCode, fit.stderr).to.equal(0);
     expect(sha256(readFileSync(path.join(local, "model", "model.pkl")))).to.equal(modelSha);
 
@@ -176,13 +198,21 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
     const calls = fake.requests.filter((q) => q.path.startsWith("/mlflow/"));
     const byJob = calls.filter((q) => q.headers.authorization !== AAD_MLFLOW_TOKEN);
     expect(byJob.length).to.be.greaterThan(0);
-    expect(byJob.every((q) => q.path.startsWith("/mlflow/v2.0/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/api/2.0/mlflow/"))).to.equal(true);
+    expect(
+      byJob.every((q) =>
+        q.path.startsWith(
+          "/mlflow/v2.0/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/api/2.0/mlflow/",
+        ),
+      ),
+    ).to.equal(true);
     const ops = new Set(byJob.map((q) => `${q.method} ${q.path.split("/api/2.0/mlflow/")[1]}`));
     expect([...ops]).to.include.members(["GET experiments/get-by-name", "GET runs/get", "POST runs/log-batch"]);
     expect(ops.has("POST runs/create"), "no second run: the job's run is resumed").to.equal(false);
     // the driver's read: the workspace URI (v1.0) with its ARM-audience token
     const driverRead = calls.filter((q) => !byJob.includes(q));
-    expect(driverRead.map((q) => q.path.split("/api/2.0/mlflow/")[0])).to.include("/mlflow/v1.0/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int");
+    expect(driverRead.map((q) => q.path.split("/api/2.0/mlflow/")[0])).to.include(
+      "/mlflow/v1.0/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int",
+    );
   });
 
   it("contract test: in ml/conda.yml's environment (no azureml-mlflow) the job fails on the azureml:// tracking URI and the release stops at train", async () => {

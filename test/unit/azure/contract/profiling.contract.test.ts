@@ -30,7 +30,15 @@ describe("azure profiling (contract test against the loopback fake scoring endpo
       { credential: new FakeCredential(), updater: new FakeStackUpdater(repo.root, fake), settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
     );
   }
-  const record = (scoringUri: string): DeploymentRecord => ({ stack: "int", modelName: "diabetes-ridge", modelVersion: "1", digest: "d".repeat(64), scoringUri, deployedAt: "", detail: "" });
+  const record = (scoringUri: string): DeploymentRecord => ({
+    stack: "int",
+    modelName: "diabetes-ridge",
+    modelVersion: "1",
+    digest: "d".repeat(64),
+    scoringUri,
+    deployedAt: "",
+    detail: "",
+  });
 
   it("contract test: loads the stack's scoringUri with the endpoint key, records p50/p95/p99, throughput and error rate per level, keeps PROD's requests/limits and never shows the key", async () => {
     const progress = new RecordingProgress();
@@ -69,7 +77,9 @@ describe("azure profiling (contract test against the loopback fake scoring endpo
     const t = await target(progress);
     const err = await t.profiling!.profile("int", record("https://127.0.0.1:9/score/elsewhere"), progress).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(EnvironmentError);
-    expect((err as Error).message).to.match(/^the int deployment record names https:\/\/127\.0\.0\.1:9 but the stack's endpoint is https:\/\/127\.0\.0\.1:\d+; only the stack's own endpoint is profiled/);
+    expect((err as Error).message).to.match(
+      /^the int deployment record names https:\/\/127\.0\.0\.1:9 but the stack's endpoint is https:\/\/127\.0\.0\.1:\d+; only the stack's own endpoint is profiled/,
+    );
     expect(fake.requests.filter((q) => q.path.startsWith("/score/"))).to.have.length(0);
   });
 

@@ -15,7 +15,13 @@ describe("azure registry, promotion copy and release store (contract tests)", fu
   let fake: FakeAzure;
   const model = Buffer.from("pickled model bytes");
   const job = "mlops-train-20261127-090000-abcd";
-  const training: TrainingResult = { runId: job, metrics: { rmse: 50 }, modelSha256: sha(model), artifactUri: `azureml://jobs/${job}/outputs/training/paths/model`, reused: false };
+  const training: TrainingResult = {
+    runId: job,
+    metrics: { rmse: 50 },
+    modelSha256: sha(model),
+    artifactUri: `azureml://jobs/${job}/outputs/training/paths/model`,
+    reused: false,
+  };
   beforeEach(async () => {
     fake = await new FakeAzure().start();
     fake.putBlob(accountOf("ws-int"), `mlops/jobs/${job}/model/model.pkl`, model);
@@ -66,7 +72,9 @@ describe("azure registry, promotion copy and release store (contract tests)", fu
     await reg.recordApproval({ stack: "prod", by: "alice", at: "2026-11-27T10:00:00Z", modelName: m.name, modelVersion: "1", digest: m.digest });
     const v = await reg.getVersion("diabetes-ridge", "1");
     expect(v!.tags).to.deep.include({ "mlops.approved.prod.by": "alice", "mlops.approved.prod.sha256": m.digest });
-    const err = await reg.recordApproval({ stack: "prod", by: "bob", at: "x", modelName: m.name, modelVersion: "1", digest: "f".repeat(64) }).catch((e: unknown) => e);
+    const err = await reg
+      .recordApproval({ stack: "prod", by: "bob", at: "x", modelName: m.name, modelVersion: "1", digest: "f".repeat(64) })
+      .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(DeploymentError);
   });
 
@@ -79,7 +87,9 @@ describe("azure registry, promotion copy and release store (contract tests)", fu
     expect(fake.blob(accountOf("ws-prod"), "mlops/models/diabetes-ridge/1/model/MLmodel")).to.not.equal(undefined);
     const put = fake.requests.find((q) => q.method === "PUT" && q.path.includes("/workspaces/ws-prod/models/diabetes-ridge/versions/1"))!;
     const p = (put.body as { properties: { modelUri: string; tags: Record<string, string> } }).properties;
-    expect(p.modelUri).to.equal("azureml://subscriptions/sub-prod/resourcegroups/rg-prod/workspaces/ws-prod/datastores/workspaceblobstore/paths/mlops/models/diabetes-ridge/1/model");
+    expect(p.modelUri).to.equal(
+      "azureml://subscriptions/sub-prod/resourcegroups/rg-prod/workspaces/ws-prod/datastores/workspaceblobstore/paths/mlops/models/diabetes-ridge/1/model",
+    );
     expect(p.tags).to.deep.include({ "mlops.release": "rel-x", "mlops.model_sha256": m.digest });
     expect(p.tags["mlops.copied_from"]).to.match(/ws-int\/models\/diabetes-ridge\/versions\/1$/);
     expect(await copyModelToWorkspace(m, int, prod, new RecordingProgress())).to.equal("present");
@@ -110,7 +120,9 @@ describe("azure registry, promotion copy and release store (contract tests)", fu
     seenByB.state = "failed";
     const err = await b.save(seenByB).catch((e: unknown) => e); // b's etag is stale
     expect(err).to.be.instanceOf(ReleaseLockedError);
-    expect((err as Error).message).to.equal("release rel-20261127-100000-ab12 was changed by another mlops run since this one read it; nothing was overwritten, run the command again");
+    expect((err as Error).message).to.equal(
+      "release rel-20261127-100000-ab12 was changed by another mlops run since this one read it; nothing was overwritten, run the command again",
+    );
     expect((await a.load(r.id)).state).to.equal("awaiting-approval");
     expect((await b.list()).map((x) => x.id)).to.deep.equal([r.id]);
     expect(await b.load("rel-20261127-100000-ffff").catch((e: unknown) => e)).to.be.instanceOf(NotFoundError);
@@ -136,17 +148,27 @@ describe("azure registry, promotion copy and release store (contract tests)", fu
     const store = () => new BlobReleaseStore({ container: () => ws.container() });
     const saved = { build: process.env.BUILD_BUILDID, run: process.env.GITHUB_RUN_ID };
     try {
-      for (const [env, shown] of [[{ BUILD_BUILDID: "4711" }, "build 4711"], [{ GITHUB_RUN_ID: "987654" }, "build github-run-987654"]] as const) {
+      for (const [env, shown] of [
+        [{ BUILD_BUILDID: "4711" }, "build 4711"],
+        [{ GITHUB_RUN_ID: "987654" }, "build github-run-987654"],
+      ] as const) {
         delete process.env.BUILD_BUILDID;
         delete process.env.GITHUB_RUN_ID;
         Object.assign(process.env, env);
         const lock = await store().lock("release");
-        const err = await store().lock("promote rel-x").catch((e: unknown) => e);
+        const err = await store()
+          .lock("promote rel-x")
+          .catch((e: unknown) => e);
         expect((err as Error).message).to.include(`, ${shown})`);
         await lock.release();
       }
     } finally {
-      for (const [k, v] of [["BUILD_BUILDID", saved.build], ["GITHUB_RUN_ID", saved.run]] as const) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      for (const [k, v] of [
+        ["BUILD_BUILDID", saved.build],
+        ["GITHUB_RUN_ID", saved.run],
+      ] as const)
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
     }
   });
 });

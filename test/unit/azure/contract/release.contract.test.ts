@@ -36,7 +36,9 @@ describe("azure target release chain (contract test against the loopback Azure f
     return new ReleaseStateMachine({ target, config, progress });
   }
   const stackServing = (stack: string) =>
-    (parse(readFileSync(path.join(repo.root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, { model: string; deployments: unknown }> }).config["mlops:serving"]!;
+    (parse(readFileSync(path.join(repo.root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, { model: string; deployments: unknown }> }).config[
+      "mlops:serving"
+    ]!;
 
   it("contract test: release trains once on Azure ML, registers, deploys INT by stack edit + up, holds; approve + promote reach PROD with the same artifact and no retraining", async () => {
     const updater = new FakeStackUpdater(repo.root, fake);
@@ -87,14 +89,19 @@ describe("azure target release chain (contract test against the loopback Azure f
   it("contract test: a failed training job fails the release at train with the job's portal link, resumable", async () => {
     fake.jobScript = () => ({ statuses: ["Running", "Failed"], error: "data.txt: line 3: expected 11 columns" });
     const r = await (await machine(new FakeStackUpdater(repo.root, fake))).start().catch((e: unknown) => e);
-    expect((r as Error).message).to.match(/^training job mlops-train-\S+ ended Failed: UserError: data\.txt: line 3: expected 11 columns; logs: https:\/\/ml\.azure\.com\/runs\//);
+    expect((r as Error).message).to.match(
+      /^training job mlops-train-\S+ ended Failed: UserError: data\.txt: line 3: expected 11 columns; logs: https:\/\/ml\.azure\.com\/runs\//,
+    );
   });
 });
 
 describe("azure deploy decision source", () => {
   it("uses the stack's servedModel output (what the last up applied) over a stack file that lags behind", async () => {
     const { servedFromOutputs } = await import("../../../../driver/targets/azure/azureEnvironments.js");
-    expect(servedFromOutputs({ servedModel: { name: "m", deployments: { blue: { version: "3", weight: 100 } } } })).to.deep.equal({ model: "m", deployments: { blue: { version: "3", weight: 100 } } });
+    expect(servedFromOutputs({ servedModel: { name: "m", deployments: { blue: { version: "3", weight: 100 } } } })).to.deep.equal({
+      model: "m",
+      deployments: { blue: { version: "3", weight: 100 } },
+    });
     expect(servedFromOutputs({})).to.equal(undefined);
     expect(servedFromOutputs({ servedModel: { name: "m", deployments: { blue: { version: "3" } } } })).to.equal(undefined);
   });

@@ -32,7 +32,10 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
   async function target(updater: FakeStackUpdater, progress = new RecordingProgress()): Promise<Target> {
     const base = await readReleaseConfig(repo.root);
     const config = { ...base, rollout: { ...base.rollout, observeSeconds: 0.25, probeRps: 40, minRequests: 4 } };
-    const t = await createAzureTarget({ repoRoot: repo.root, config, progress }, { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` });
+    const t = await createAzureTarget(
+      { repoRoot: repo.root, config, progress },
+      { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
+    );
     return { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
   }
   async function releaseToProd(updater: FakeStackUpdater, progress = new RecordingProgress()): Promise<string> {
@@ -61,14 +64,24 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
     nextModel();
     const progress = new RecordingProgress();
     const id2 = await releaseToProd(updater, progress);
-    expect(prodEdits(updater).slice(1)).to.deep.equal(["prod blue=v1@100 green=v2@0", "prod blue=v1@90 green=v2@10", "prod blue=v1@50 green=v2@50", "prod blue=v1@0 green=v2@100"]);
+    expect(prodEdits(updater).slice(1)).to.deep.equal([
+      "prod blue=v1@100 green=v2@0",
+      "prod blue=v1@90 green=v2@10",
+      "prod blue=v1@50 green=v2@50",
+      "prod blue=v1@0 green=v2@100",
+    ]);
     expect(prodUps(updater) - upsAfterV1).to.equal(4);
     const t = await target(updater);
     const r2 = await t.store.load(id2);
     expect(r2.state).to.equal("released");
     const ro = r2.deployments.prod!.rollout!;
     expect(ro).to.deep.include({ from: "blue", to: "green", fromVersion: "1", toVersion: "2", outcome: "completed" });
-    expect(ro.steps.map((s) => [s.percent, s.passed])).to.deep.equal([[0, true], [10, true], [50, true], [100, true]]);
+    expect(ro.steps.map((s) => [s.percent, s.passed])).to.deep.equal([
+      [0, true],
+      [10, true],
+      [50, true],
+      [100, true],
+    ]);
     expect(ro.steps.slice(1).every((s) => s.requests >= 4 && s.errors === 0)).to.equal(true);
     expect(r2.deployments.prod!.previous).to.deep.include({ modelVersion: "1" });
     const probes = fake.requests.filter((q) => q.path === "/score/prod");
@@ -97,7 +110,9 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
     const upsBefore = prodUps(updater);
     const err = await releaseToProd(updater).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(DeploymentError);
-    expect((err as Error).message).to.match(/^prod rollout of diabetes-ridge v2 rolled back: step 10% failed: unhealthy: green: scoring request to https:\/\/127\.0\.0\.1:\d+ answered HTTP 500: .*; error rate 100% \(\d+\/\d+\) > 1%; all traffic back on blue \(v1\)$/);
+    expect((err as Error).message).to.match(
+      /^prod rollout of diabetes-ridge v2 rolled back: step 10% failed: unhealthy: green: scoring request to https:\/\/127\.0\.0\.1:\d+ answered HTTP 500: .*; error rate 100% \(\d+\/\d+\) > 1%; all traffic back on blue \(v1\)$/,
+    );
     expect(prodEdits(updater).slice(-3)).to.deep.equal(["prod blue=v1@100 green=v2@0", "prod blue=v1@90 green=v2@10", "prod blue=v1@100 green=v2@0"]);
     expect(prodUps(updater) - upsBefore).to.equal(3);
     expect(fake.traffic.get("prod")).to.deep.equal({ blue: 100 });
@@ -109,7 +124,8 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
 
   it("contract test: probes send the smoke request straight to the new deployment and through the split; endpoint answers naming no deployment count against it only when they fail", async () => {
     fake.traffic.set("prod", { blue: 50, green: 50 });
-    fake.scoring = (_s, body, deployment) => (deployment === "green" ? { status: 200, body: { predictions: [100] } } : { status: 503, body: { message: "busy" } });
+    fake.scoring = (_s, body, deployment) =>
+      deployment === "green" ? { status: 200, body: { predictions: [100] } } : { status: 503, body: { message: "busy" } };
     const auth = await endpointAuth("prod", clientsFor(fake, "prod"), new FakeCredential());
     const probes = new DeploymentProbes({ scoringUri: `${fake.url}/score/prod`, auth, smoke: SMOKE, deployment: "green", rps: 40 });
     const h = await probes.health();

@@ -30,7 +30,9 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
     expect(calls).to.include("GET /datastores");
     const codePut = fake.requests.find((q) => q.method === "PUT" && /\/codes\/mlops-training-code\/versions\//.test(q.path))!;
     const codeVersion = codePut.path.split("/").pop()!;
-    expect((codePut.body as { properties: { codeUri: string } }).properties.codeUri).to.equal(`${fake.url}/${accountOf("ws-int")}/azureml-blobstore-1/LocalUpload/mlops/${codeVersion}`);
+    expect((codePut.body as { properties: { codeUri: string } }).properties.codeUri).to.equal(
+      `${fake.url}/${accountOf("ws-int")}/azureml-blobstore-1/LocalUpload/mlops/${codeVersion}`,
+    );
     // the snapshot: ML code, data and conda file, no tests
     const uploaded = [...fake.blobs.keys()].filter((k) => k.includes(`LocalUpload/mlops/${codeVersion}/`)).map((k) => k.split(`${codeVersion}/`)[1]);
     expect(uploaded).to.include.members(["pipeline.py", "train.py", "eval.py", "extract.py", "data.txt", "conda.yml"]);
@@ -44,16 +46,22 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
     const p = (jobPut.body as { properties: Record<string, unknown> }).properties;
     expect(p.jobType).to.equal("Command");
     expect(p.command).to.equal("python pipeline.py --data data.txt --out ${{outputs.training}}");
-    expect(p.computeId).to.equal("/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/computes/train-cluster");
+    expect(p.computeId).to.equal(
+      "/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/computes/train-cluster",
+    );
     expect(p.codeId).to.match(/\/codes\/mlops-training-code\/versions\//);
     expect(p.environmentId).to.match(/\/environments\/mlops-training-env\/versions\/[0-9a-f]{16}$/);
     expect(p.experimentName).to.equal("diabetes");
-    expect(p.outputs).to.deep.equal({ training: { jobOutputType: "uri_folder", mode: "ReadWriteMount", uri: `azureml://datastores/workspaceblobstore/paths/mlops/jobs/${r.runId}/` } });
+    expect(p.outputs).to.deep.equal({
+      training: { jobOutputType: "uri_folder", mode: "ReadWriteMount", uri: `azureml://datastores/workspaceblobstore/paths/mlops/jobs/${r.runId}/` },
+    });
     expect(p.tags).to.deep.include({ "mlops.code_digest": "code1", "mlops.data_digest": "data1", "mlops.env_digest": "env1" });
     // every ARM call carried the pinned api-version and an ARM token; MLflow got an ARM token too (the audience azureml-mlflow asks for)
     expect(fake.requests.filter((q) => q.path.startsWith("/subscriptions")).every((q) => q.query["api-version"] === "2022-10-01")).to.equal(true);
     const mlflow = fake.requests.find((q) => q.path.startsWith("/mlflow/"))!;
-    expect(mlflow.path).to.equal("/mlflow/v1.0/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/api/2.0/mlflow/runs/get");
+    expect(mlflow.path).to.equal(
+      "/mlflow/v1.0/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/api/2.0/mlflow/runs/get",
+    );
     expect(mlflow.query).to.deep.equal({ run_id: r.runId });
     expect(mlflow.headers.authorization).to.equal("Bearer token-for:https://management.azure.com/.default");
 
@@ -75,12 +83,22 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
 
   it("contract test: a failed job ends training with TrainingError carrying the job's error and its studio link", async () => {
     fake.jobScript = () => ({ statuses: ["Queued", "Running", "Failed"], error: "ModuleNotFoundError: No module named 'sklearn'" });
-    const err = await training().train(source, new RecordingProgress()).catch((e: unknown) => e);
+    const err = await training()
+      .train(source, new RecordingProgress())
+      .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(TrainingError);
-    expect((err as Error).message).to.match(/^training job mlops-train-\S+ ended Failed: UserError: ModuleNotFoundError: No module named 'sklearn'; logs: https:\/\/ml\.azure\.com\/runs\/mlops-train-/);
+    expect((err as Error).message).to.match(
+      /^training job mlops-train-\S+ ended Failed: UserError: ModuleNotFoundError: No module named 'sklearn'; logs: https:\/\/ml\.azure\.com\/runs\/mlops-train-/,
+    );
     expect((err as Error).message).to.not.include("\n");
     // read where azure-ai-ml reads it: Run History's run details on the workspace API host, with an ARM token
-    const details = fake.requests.filter((q) => q.method === "GET" && /^\/history\/v1\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/runs\/mlops-train-[^/]+\/details$/.test(q.path));
+    const details = fake.requests.filter(
+      (q) =>
+        q.method === "GET" &&
+        /^\/history\/v1\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/runs\/mlops-train-[^/]+\/details$/.test(
+          q.path,
+        ),
+    );
     expect(details).to.have.length(1);
     expect(details[0]!.headers.authorization).to.equal("Bearer token-for:https://management.azure.com/.default");
   });
@@ -88,21 +106,32 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
   it("contract test: a failed job whose run details cannot be read still fails with one line naming the job and its studio link", async () => {
     fake.jobScript = () => ({ statuses: ["Running", "Failed"], error: "boom" });
     fake.fault("GET", /^\/history\//, 500, {}, 10);
-    const err = await training().train(source, new RecordingProgress()).catch((e: unknown) => e);
+    const err = await training()
+      .train(source, new RecordingProgress())
+      .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(TrainingError);
-    expect((err as Error).message).to.match(/^training job mlops-train-\S+ ended Failed: no error text in the run's details; logs: https:\/\/ml\.azure\.com\/runs\/mlops-train-/);
+    expect((err as Error).message).to.match(
+      /^training job mlops-train-\S+ ended Failed: no error text in the run's details; logs: https:\/\/ml\.azure\.com\/runs\/mlops-train-/,
+    );
   });
 
   it("contract test: a cancelled job ends training with TrainingError naming the cancellation and the studio link", async () => {
     fake.jobScript = () => ({ statuses: ["Running", "CancelRequested", "Canceled"] });
-    const err = await training().train(source, new RecordingProgress()).catch((e: unknown) => e);
+    const err = await training()
+      .train(source, new RecordingProgress())
+      .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(TrainingError);
     expect((err as Error).message).to.match(/ended Canceled: it was cancelled; logs: https:\/\/ml\.azure\.com\/runs\//);
   });
 
   it("contract test: a job past the time limit is cancelled through the cancel LRO (202 + Location polled until 200)", async () => {
     fake.jobScript = () => ({ statuses: ["Running"] });
-    const t = new AzureTraining({ repoRoot: repo.root, experimentName: "diabetes", ws: clientsFor(fake, "int"), settings: { ...settingsFor(fake), jobTimeoutMs: 30 } });
+    const t = new AzureTraining({
+      repoRoot: repo.root,
+      experimentName: "diabetes",
+      ws: clientsFor(fake, "int"),
+      settings: { ...settingsFor(fake), jobTimeoutMs: 30 },
+    });
     const err = await t.train(source, new RecordingProgress()).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(TrainingError);
     expect((err as Error).message).to.match(/ran longer than 0s and was cancelled \(MLOPS_AZURE_JOB_TIMEOUT_MINUTES\)/);
@@ -147,7 +176,9 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
 
   it("contract test: a run whose logged model_sha256 differs from the model.pkl in the job output is refused", async () => {
     fake.jobScript = () => ({ statuses: ["Completed"], loggedSha: "f".repeat(64) });
-    const err = await training().train(source, new RecordingProgress()).catch((e: unknown) => e);
+    const err = await training()
+      .train(source, new RecordingProgress())
+      .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(TrainingError);
     expect((err as Error).message).to.match(/logged model sha256 ffffffffffff but its model\.pkl has [0-9a-f]{12}; refusing the artifact/);
   });

@@ -28,13 +28,21 @@ describe("the azure-ai-ml SDK oracle (test/oracle/judge.py) reports what is wron
   });
 
   it("accepts a well-formed command job and gives every field back after the entity round trip", async () => {
-    const v = await oracle().judge("job", job({ outputs: { training: { jobOutputType: "uri_folder", mode: "ReadWriteMount", uri: "azureml://datastores/workspaceblobstore/paths/x/" } } }), { id: `${WS}/jobs/j1`, name: "j1" });
+    const v = await oracle().judge(
+      "job",
+      job({ outputs: { training: { jobOutputType: "uri_folder", mode: "ReadWriteMount", uri: "azureml://datastores/workspaceblobstore/paths/x/" } } }),
+      { id: `${WS}/jobs/j1`, name: "j1" },
+    );
     expect(v).to.deep.include({ unknownKeys: [], unknownValues: [], typeErrors: [], missingRequired: [], readOnlySent: [], conversionError: null, lost: [] });
     expect(v.entity).to.equal("Command");
   });
 
   it("names a key the REST model does not define, at any depth", async () => {
-    const v = await oracle().judge("modelVersion", { properties: { modelType: "custom_model", modelPath: "azureml://x", tags: {} } }, { id: `${WS}/models/m/versions/1`, name: "1" });
+    const v = await oracle().judge(
+      "modelVersion",
+      { properties: { modelType: "custom_model", modelPath: "azureml://x", tags: {} } },
+      { id: `${WS}/models/m/versions/1`, name: "1" },
+    );
     expect(v.unknownKeys).to.deep.equal(["properties.modelPath"]);
     const j = await oracle().judge("job", job({ outputs: { training: { jobOutputType: "uri_folder", mode: "ReadWriteMount", path: "azureml://x" } } }));
     expect(j.unknownKeys).to.deep.equal(["properties.outputs.training.path"]);
@@ -50,7 +58,10 @@ describe("the azure-ai-ml SDK oracle (test/oracle/judge.py) reports what is wron
   it("names values of the wrong JSON type, including durations that are not ISO-8601", async () => {
     const v = await oracle().judge("compute", {
       location: "westeurope",
-      properties: { computeType: "AmlCompute", properties: { vmSize: "STANDARD_D3_V2", scaleSettings: { maxNodeCount: "4", minNodeCount: 0, nodeIdleTimeBeforeScaleDown: "120s" } } },
+      properties: {
+        computeType: "AmlCompute",
+        properties: { vmSize: "STANDARD_D3_V2", scaleSettings: { maxNodeCount: "4", minNodeCount: 0, nodeIdleTimeBeforeScaleDown: "120s" } },
+      },
     });
     expect(v.typeErrors).to.deep.equal([
       'properties.properties.scaleSettings.maxNodeCount: "4" is not an integer',
@@ -71,7 +82,11 @@ describe("the azure-ai-ml SDK oracle (test/oracle/judge.py) reports what is wron
     expect(code.conversionError).to.match(/^AttributeError: .*asset_name/);
     const dep = await oracle().judge(
       "onlineDeployment",
-      { location: "westeurope", sku: { name: "Default", capacity: 1 }, properties: { endpointComputeType: "Kubernetes", model: `${WS}/models/m/versions/1`, instanceType: "small", scaleSettings: { scaleType: "Default" } } },
+      {
+        location: "westeurope",
+        sku: { name: "Default", capacity: 1 },
+        properties: { endpointComputeType: "Kubernetes", model: `${WS}/models/m/versions/1`, instanceType: "small", scaleSettings: { scaleType: "Default" } },
+      },
       { id: `${WS}/onlineEndpoints/ep/deployments/blue`, name: "blue" },
     );
     expect(dep.shims).to.deep.equal(["properties.containerResourceRequirements"]);
@@ -84,9 +99,15 @@ describe("the azure-ai-ml SDK oracle (test/oracle/judge.py) reports what is wron
     expect(v.lost).to.deep.equal([{ path: "properties.jobName", sent: "j", back: null }]);
     expect(sdkDefects(v, body, { apiVersion: "2022-10-01", request: true })).to.deep.equal([]);
 
-    const synthetic = (sent: string): Verdict => ({ ...v, kind: "onlineDeployment", lost: [{ path: "properties.requestSettings.maxQueueWait", sent, back: null }] });
+    const synthetic = (sent: string): Verdict => ({
+      ...v,
+      kind: "onlineDeployment",
+      lost: [{ path: "properties.requestSettings.maxQueueWait", sent, back: null }],
+    });
     expect(sdkDefects(synthetic("PT0.5S"), {}, { apiVersion: "2025-12-01", request: true })).to.deep.equal([]);
-    expect(sdkDefects(synthetic("PT2S"), {}, { apiVersion: "2025-12-01", request: true })).to.deep.equal(['lost in the SDK round trip: properties.requestSettings.maxQueueWait sent "PT2S", back null']);
+    expect(sdkDefects(synthetic("PT2S"), {}, { apiVersion: "2025-12-01", request: true })).to.deep.equal([
+      'lost in the SDK round trip: properties.requestSettings.maxQueueWait sent "PT2S", back null',
+    ]);
   });
 
   it("tells a key the driver's api-version 2022-10-01 does not define from one both versions define", async () => {
@@ -94,7 +115,9 @@ describe("the azure-ai-ml SDK oracle (test/oracle/judge.py) reports what is wron
     expect(unknownTo2022("modelVersion", body)).to.deep.equal(["properties.stage"]);
     const v = await oracle().judge("modelVersion", body, { id: `${WS}/models/m/versions/1`, name: "1" });
     expect(v.unknownKeys).to.deep.equal([]); // 2025-12-01 knows stage
-    expect(sdkDefects(v, body, { apiVersion: "2022-10-01", request: true })).to.include("key properties.stage is not defined by api-version 2022-10-01, which the driver sends");
+    expect(sdkDefects(v, body, { apiVersion: "2022-10-01", request: true })).to.include(
+      "key properties.stage is not defined by api-version 2022-10-01, which the driver sends",
+    );
     expect(sdkDefects(v, body, { apiVersion: "2025-12-01", request: true })).to.deep.equal([]);
   });
 

@@ -32,7 +32,10 @@ describe("azure target request bodies, judged by the azure-ai-ml SDK (SDK-judged
       const base = await readReleaseConfig(repo.root);
       const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
       const progress = new RecordingProgress();
-      const t = await createAzureTarget({ repoRoot: repo.root, config, progress }, { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` });
+      const t = await createAzureTarget(
+        { repoRoot: repo.root, config, progress },
+        { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
+      );
       const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
       return new ReleaseStateMachine({ target, config, progress });
     };
@@ -57,9 +60,19 @@ describe("azure target request bodies, judged by the azure-ai-ml SDK (SDK-judged
 
   it("SDK-judged contract test: the flows send every kind of body the azure target writes (code, environment, job, model container, model versions in INT and PROD)", () => {
     const sent = armWrites().map((q) => `${q.judged.kind} ${q.path.includes("/ws-prod/") ? "prod" : "int"}`);
-    expect(new Set(sent)).to.include.keys("codeVersion int", "environmentVersion int", "job int", "modelContainer int", "modelVersion int", "modelContainer prod", "modelVersion prod");
+    expect(new Set(sent)).to.include.keys(
+      "codeVersion int",
+      "environmentVersion int",
+      "job int",
+      "modelContainer int",
+      "modelVersion int",
+      "modelContainer prod",
+      "modelVersion prod",
+    );
     // every ARM write with a body is one the oracle knows how to judge
-    const unjudged = fake.requests.filter((q) => (q.method === "PUT" || q.method === "POST") && q.body !== undefined && q.path.startsWith("/subscriptions/") && !armResourceOf(q.path));
+    const unjudged = fake.requests.filter(
+      (q) => (q.method === "PUT" || q.method === "POST") && q.body !== undefined && q.path.startsWith("/subscriptions/") && !armResourceOf(q.path),
+    );
     expect(unjudged.map((q) => `${q.method} ${q.path}`)).to.deep.equal([]);
   });
 
@@ -70,7 +83,8 @@ describe("azure target request bodies, judged by the azure-ai-ml SDK (SDK-judged
       const defects: string[] = [];
       for (const q of writes) {
         const verdict = await oracle().judge(kind, q.body, { id: q.judged.id, name: q.judged.name });
-        for (const d of sdkDefects(verdict, q.body, { apiVersion: "2022-10-01", request: true })) defects.push(`${q.method} ${q.path.replace(/.*\/workspaces\//, "")}: ${d}`);
+        for (const d of sdkDefects(verdict, q.body, { apiVersion: "2022-10-01", request: true }))
+          defects.push(`${q.method} ${q.path.replace(/.*\/workspaces\//, "")}: ${d}`);
       }
       expect(defects).to.deep.equal([]);
     });
@@ -97,11 +111,24 @@ describe("azure target request bodies, judged by the azure-ai-ml SDK (SDK-judged
         judged.add(item.kind);
         const verdict = await oracle().judge(item.kind, item.body);
         // the program declares Kubernetes online endpoints; the SDK tells them apart by properties.compute
-        if (item.kind === "onlineEndpoint" && verdict.entity !== "KubernetesOnlineEndpoint") defects.push(`answer to ${q.method} ${q.path.replace(/.*\/workspaces\//, "")}: the SDK reads it as a ${verdict.entity}, not a KubernetesOnlineEndpoint`);
-        for (const d of sdkDefects(verdict, item.body, { apiVersion: "2022-10-01", request: false })) defects.push(`answer to ${q.method} ${q.path.replace(/.*\/workspaces\//, "")}: ${d}`);
+        if (item.kind === "onlineEndpoint" && verdict.entity !== "KubernetesOnlineEndpoint")
+          defects.push(
+            `answer to ${q.method} ${q.path.replace(/.*\/workspaces\//, "")}: the SDK reads it as a ${verdict.entity}, not a KubernetesOnlineEndpoint`,
+          );
+        for (const d of sdkDefects(verdict, item.body, { apiVersion: "2022-10-01", request: false }))
+          defects.push(`answer to ${q.method} ${q.path.replace(/.*\/workspaces\//, "")}: ${d}`);
       }
     }
-    expect([...judged]).to.include.members(["datastore", "codeVersion", "environmentVersion", "job", "modelContainer", "modelVersion", "onlineEndpoint", "endpointAuthKeys"]);
+    expect([...judged]).to.include.members([
+      "datastore",
+      "codeVersion",
+      "environmentVersion",
+      "job",
+      "modelContainer",
+      "modelVersion",
+      "onlineEndpoint",
+      "endpointAuthKeys",
+    ]);
     expect(defects).to.deep.equal([]);
   });
 
@@ -111,9 +138,21 @@ describe("azure target request bodies, judged by the azure-ai-ml SDK (SDK-judged
     try {
       failing.jobScript = () => ({ statuses: ["Running", "Failed"], error: "ModuleNotFoundError: No module named 'sklearn'" });
       const source = { gitCommit: "f".repeat(40), gitDirty: false, codeDigest: "c", dataDigest: "d", envDigest: "e" };
-      const err = await new AzureTraining({ repoRoot: failRepo.root, experimentName: "diabetes", ws: clientsFor(failing, "int"), settings: settingsFor(failing) }).train(source, new RecordingProgress()).catch((e: unknown) => e);
+      const err = await new AzureTraining({
+        repoRoot: failRepo.root,
+        experimentName: "diabetes",
+        ws: clientsFor(failing, "int"),
+        settings: settingsFor(failing),
+      })
+        .train(source, new RecordingProgress())
+        .catch((e: unknown) => e);
       expect(String(err)).to.match(/ended Failed/);
-      const failed = failing.requests.filter((q) => q.method === "GET" && /\/jobs\/mlops-train-[^/]+$/.test(q.path) && (q.answer?.body as { properties?: { status?: string } })?.properties?.status === "Failed");
+      const failed = failing.requests.filter(
+        (q) =>
+          q.method === "GET" &&
+          /\/jobs\/mlops-train-[^/]+$/.test(q.path) &&
+          (q.answer?.body as { properties?: { status?: string } })?.properties?.status === "Failed",
+      );
       expect(failed).to.not.have.length(0);
       const defects: string[] = [];
       for (const q of failed) {

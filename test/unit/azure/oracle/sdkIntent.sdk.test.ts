@@ -46,7 +46,10 @@ describe("the training job and the model registration, compared with what the az
     fake = await new FakeAzure().start();
     repo = tempRepo();
     const int = clientsFor(fake, "int");
-    const training = await new AzureTraining({ repoRoot: repo.root, experimentName: "diabetes", ws: int, settings: settingsFor(fake) }).train(source, new RecordingProgress());
+    const training = await new AzureTraining({ repoRoot: repo.root, experimentName: "diabetes", ws: int, settings: settingsFor(fake) }).train(
+      source,
+      new RecordingProgress(),
+    );
     jobName = training.runId;
     const model = await new AzureRegistry(int).register("diabetes-ridge", training, { "mlops.run_id": jobName });
     expect(await copyModelToWorkspace(model, int, clientsFor(fake, "prod"), new RecordingProgress())).to.equal("copied");
@@ -88,7 +91,12 @@ describe("the training job and the model registration, compared with what the az
 
   it("SDK-judged contract test: the model registration from the job output matches the SDK's Model(path=azureml://jobs/<job>/outputs/training/paths/model, type=custom_model): same modelUri, modelType, no flavors", async () => {
     const ours = put(/\/workspaces\/ws-int\/models\/diabetes-ridge\/versions\/1$/).body as { properties: Record<string, unknown> };
-    const sdk = await oracle().sdkModelVersion({ name: "diabetes-ridge", version: "1", path: `azureml://jobs/${jobName}/outputs/training/paths/model`, type: "custom_model" });
+    const sdk = await oracle().sdkModelVersion({
+      name: "diabetes-ridge",
+      version: "1",
+      path: `azureml://jobs/${jobName}/outputs/training/paths/model`,
+      type: "custom_model",
+    });
     const fields = ["properties.modelUri", "properties.modelType", "properties.flavors"];
     expect(pick(ours, fields)).to.deep.equal(pick(sdk, fields));
     expect(ours.properties.modelUri).to.equal(jobModelUri(jobName));
@@ -105,7 +113,11 @@ describe("the training job and the model registration, compared with what the az
       version: "1",
       path: `azureml://datastores/workspaceblobstore/paths/${prodModelPrefix("diabetes-ridge", "1").replace(/\/$/, "")}`,
       type: "custom_model",
-      workspace: { subscription: String(prod.workspaceId).split("/")[2]!, resourceGroup: String(prod.resourceGroupName), workspace: String(prod.workspaceName) },
+      workspace: {
+        subscription: String(prod.workspaceId).split("/")[2]!,
+        resourceGroup: String(prod.resourceGroupName),
+        workspace: String(prod.workspaceName),
+      },
     });
     const fields = ["properties.modelUri", "properties.modelType", "properties.flavors"];
     expect(pick(ours, fields)).to.deep.equal(pick(sdk, fields));

@@ -12,15 +12,31 @@ import { sdkDefects } from "../../../oracle/verdicts.js";
 
 /** azure-native type -> the SDK kind, the ARM collection under the workspace and the inputs that are URL path parameters. */
 const RESOURCES: Record<string, { kind: ResourceKind; path: (i: Record<string, string>) => string; pathParams: string[] }> = {
-  "azure-native:machinelearningservices:Compute": { kind: "compute", path: (i) => `computes/${i.computeName}`, pathParams: ["resourceGroupName", "workspaceName", "computeName"] },
-  "azure-native:machinelearningservices:OnlineEndpoint": { kind: "onlineEndpoint", path: (i) => `onlineEndpoints/${i.endpointName}`, pathParams: ["resourceGroupName", "workspaceName", "endpointName"] },
+  "azure-native:machinelearningservices:Compute": {
+    kind: "compute",
+    path: (i) => `computes/${i.computeName}`,
+    pathParams: ["resourceGroupName", "workspaceName", "computeName"],
+  },
+  "azure-native:machinelearningservices:OnlineEndpoint": {
+    kind: "onlineEndpoint",
+    path: (i) => `onlineEndpoints/${i.endpointName}`,
+    pathParams: ["resourceGroupName", "workspaceName", "endpointName"],
+  },
   "azure-native:machinelearningservices:OnlineDeployment": {
     kind: "onlineDeployment",
     path: (i) => `onlineEndpoints/${i.endpointName}/deployments/${i.deploymentName}`,
     pathParams: ["resourceGroupName", "workspaceName", "endpointName", "deploymentName"],
   },
-  "azure-native:machinelearningservices:CodeVersion": { kind: "codeVersion", path: (i) => `codes/${i.name}/versions/${i.version}`, pathParams: ["resourceGroupName", "workspaceName", "name", "version"] },
-  "azure-native:machinelearningservices:EnvironmentVersion": { kind: "environmentVersion", path: (i) => `environments/${i.name}/versions/${i.version}`, pathParams: ["resourceGroupName", "workspaceName", "name", "version"] },
+  "azure-native:machinelearningservices:CodeVersion": {
+    kind: "codeVersion",
+    path: (i) => `codes/${i.name}/versions/${i.version}`,
+    pathParams: ["resourceGroupName", "workspaceName", "name", "version"],
+  },
+  "azure-native:machinelearningservices:EnvironmentVersion": {
+    kind: "environmentVersion",
+    path: (i) => `environments/${i.name}/versions/${i.version}`,
+    pathParams: ["resourceGroupName", "workspaceName", "name", "version"],
+  },
 };
 
 /** The mocks give other resources ids like `.../providers/containerservice:ManagedCluster/<name>`: make them ARM ids. */
@@ -32,7 +48,8 @@ const PROVIDER_OF: Record<string, string> = {
   "applicationinsights:Component": "Microsoft.Insights/components",
 };
 function armIds(value: unknown): unknown {
-  if (typeof value === "string") return value.replace(/\/providers\/([a-z]+:[A-Za-z]+)\//, (m, t: string) => (PROVIDER_OF[t] ? `/providers/${PROVIDER_OF[t]}/` : m));
+  if (typeof value === "string")
+    return value.replace(/\/providers\/([a-z]+:[A-Za-z]+)\//, (m, t: string) => (PROVIDER_OF[t] ? `/providers/${PROVIDER_OF[t]}/` : m));
   if (Array.isArray(value)) return value.map(armIds);
   if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, armIds(v)]));
   return value;
@@ -76,12 +93,27 @@ describe("Azure ML resources the Pulumi program declares, judged by the azure-ai
 
       it(`SDK-judged contract test: ${stack} declares an AmlCompute and a Kubernetes compute, an online endpoint, two deployments, two code versions (online scoring, batch scoring) and an environment version`, () => {
         const kinds = bodies.map((b) => (b.kind === "compute" ? `compute:${String((b.body.properties as { computeType?: string }).computeType)}` : b.kind));
-        expect(kinds.sort()).to.deep.equal(["codeVersion", "codeVersion", "compute:AmlCompute", "compute:Kubernetes", "environmentVersion", "onlineDeployment", "onlineDeployment", "onlineEndpoint"]);
+        expect(kinds.sort()).to.deep.equal([
+          "codeVersion",
+          "codeVersion",
+          "compute:AmlCompute",
+          "compute:Kubernetes",
+          "environmentVersion",
+          "onlineDeployment",
+          "onlineDeployment",
+          "onlineEndpoint",
+        ]);
       });
 
       for (const [label, pick] of [
-        ["the AmlCompute training cluster", (b: ArmBody) => b.kind === "compute" && (b.body.properties as { computeType?: string }).computeType === "AmlCompute"],
-        ["the Kubernetes inference compute", (b: ArmBody) => b.kind === "compute" && (b.body.properties as { computeType?: string }).computeType === "Kubernetes"],
+        [
+          "the AmlCompute training cluster",
+          (b: ArmBody) => b.kind === "compute" && (b.body.properties as { computeType?: string }).computeType === "AmlCompute",
+        ],
+        [
+          "the Kubernetes inference compute",
+          (b: ArmBody) => b.kind === "compute" && (b.body.properties as { computeType?: string }).computeType === "Kubernetes",
+        ],
         ["the online endpoint", (b: ArmBody) => b.kind === "onlineEndpoint"],
         ["the online deployments", (b: ArmBody) => b.kind === "onlineDeployment"],
         ["the code version", (b: ArmBody) => b.kind === "codeVersion"],
@@ -93,9 +125,11 @@ describe("Azure ML resources the Pulumi program declares, judged by the azure-ai
           const defects: string[] = [];
           for (const b of mine) {
             const verdict = await oracle().judge(b.kind, b.body, { id: b.id, name: b.name });
-            for (const d of sdkDefects(verdict, b.body, { apiVersion: "2025-12-01", request: true })) defects.push(`${b.id.replace(/.*\/workspaces\//, "")}: ${d}`);
+            for (const d of sdkDefects(verdict, b.body, { apiVersion: "2025-12-01", request: true }))
+              defects.push(`${b.id.replace(/.*\/workspaces\//, "")}: ${d}`);
             if (b.kind === "onlineEndpoint" && verdict.entity !== "KubernetesOnlineEndpoint") defects.push(`the SDK reads the endpoint as a ${verdict.entity}`);
-            if (b.kind === "onlineDeployment" && verdict.entity !== "KubernetesOnlineDeployment") defects.push(`the SDK reads the deployment as a ${verdict.entity}`);
+            if (b.kind === "onlineDeployment" && verdict.entity !== "KubernetesOnlineDeployment")
+              defects.push(`the SDK reads the deployment as a ${verdict.entity}`);
           }
           expect(defects).to.deep.equal([]);
         });

@@ -13,9 +13,7 @@ import { MemoryStackUpdater } from "../support/memoryStackUpdater.js";
 class ScriptedProbe implements DeploymentProbe {
   private c: UpstreamCounters = emptyCounters();
   readonly calls: string[] = [];
-  constructor(
-    private readonly script: { requests?: (n: number) => number; errors?: (n: number) => number; healthy?: (n: number) => boolean } = {},
-  ) {}
+  constructor(private readonly script: { requests?: (n: number) => number; errors?: (n: number) => number; healthy?: (n: number) => boolean } = {}) {}
   private observations = 0;
   private healthChecks = 0;
   async health() {
@@ -35,7 +33,11 @@ class ScriptedProbe implements DeploymentProbe {
   }
 }
 
-const config = parseReleaseConfig({ model: { name: "m" }, gate: { mode: "disabled", metrics: { rmse: { greater_is_better: false } } }, rollout: { steps: [10, 50, 100], observeSeconds: 0.01, minRequests: 5, maxErrorRate: 0.01 } });
+const config = parseReleaseConfig({
+  model: { name: "m" },
+  gate: { mode: "disabled", metrics: { rmse: { greater_is_better: false } } },
+  rollout: { steps: [10, 50, 100], observeSeconds: 0.01, minRequests: 5, maxErrorRate: 0.01 },
+});
 const servingV1: ServingConfig = { model: "m", deployments: { blue: { version: "1", weight: 100 } } };
 
 async function roll(current: ServingConfig, version: string, probe: ScriptedProbe, updater = new MemoryStackUpdater(current)) {
@@ -62,7 +64,12 @@ describe("azure staged PROD rollout (RolloutControl over a fake StackUpdater)", 
     ]);
     expect(ups).to.equal(4);
     expect(record).to.deep.include({ from: "blue", to: "green", fromVersion: "1", toVersion: "2", outcome: "completed" });
-    expect(record.steps.map((s) => [s.percent, s.passed])).to.deep.equal([[0, true], [10, true], [50, true], [100, true]]);
+    expect(record.steps.map((s) => [s.percent, s.passed])).to.deep.equal([
+      [0, true],
+      [10, true],
+      [50, true],
+      [100, true],
+    ]);
     expect(probe.calls).to.deep.equal(["health ok", "observe 0.01s", "health ok", "observe 0.01s", "health ok", "observe 0.01s", "health ok"]);
     const out = await updater.outputs("prod");
     expect(out.traffic).to.deep.equal({ green: 100 });
@@ -72,7 +79,16 @@ describe("azure staged PROD rollout (RolloutControl over a fake StackUpdater)", 
   it("re-versions the idle color kept at weight 0 by the last rollout (blue v1 at 0, green v2 serving -> blue v3)", async () => {
     const current: ServingConfig = { model: "m", deployments: { blue: { version: "1", weight: 0 }, green: { version: "2", weight: 100 } } };
     const { updater, record } = await roll(current, "3", new ScriptedProbe());
-    expect(updater.log).to.deep.equal(["set blue=v3@0 green=v2@100", "up", "set blue=v3@10 green=v2@90", "up", "set blue=v3@50 green=v2@50", "up", "set blue=v3@100 green=v2@0", "up"]);
+    expect(updater.log).to.deep.equal([
+      "set blue=v3@0 green=v2@100",
+      "up",
+      "set blue=v3@10 green=v2@90",
+      "up",
+      "set blue=v3@50 green=v2@50",
+      "up",
+      "set blue=v3@100 green=v2@0",
+      "up",
+    ]);
     expect(record).to.deep.include({ from: "green", to: "blue", outcome: "completed" });
   });
 
@@ -101,7 +117,9 @@ describe("azure staged PROD rollout (RolloutControl over a fake StackUpdater)", 
     const { record, updater } = await roll(servingV1, "2", new ScriptedProbe({ healthy: () => false }));
     expect(updater.log).to.deep.equal(["set blue=v1@100 green=v2@0", "up"]);
     expect(record.outcome).to.equal("rolled-back");
-    expect(record.detail).to.match(/^green \(v2\) failed its health check before taking traffic: green: scoring request answered HTTP 502; all traffic back on blue \(v1\)$/);
+    expect(record.detail).to.match(
+      /^green \(v2\) failed its health check before taking traffic: green: scoring request answered HTTP 502; all traffic back on blue \(v1\)$/,
+    );
   });
 
   it("a failed up during a step counts as a failed step and traffic goes back; a failed rollback up ends with a one-line DeploymentError", async () => {
@@ -134,10 +152,20 @@ describe("azure staged PROD rollout (RolloutControl over a fake StackUpdater)", 
   it("applyServing runs the convergence up when a new deployment takes traffic in the same update, and skips the up when already applied", async () => {
     const updater = new MemoryStackUpdater(servingV1);
     const progress = new RecordingProgress();
-    const r = await applyServing(updater, "prod", { model: "m", deployments: { blue: { version: "1", weight: 0 }, green: { version: "2", weight: 100 } } }, progress);
+    const r = await applyServing(
+      updater,
+      "prod",
+      { model: "m", deployments: { blue: { version: "1", weight: 0 }, green: { version: "2", weight: 100 } } },
+      progress,
+    );
     expect(r).to.deep.equal({ ups: 2, traffic: { green: 100 } });
     expect(updater.log).to.deep.equal(["set blue=v1@0 green=v2@100", "up", "up"]);
-    const again = await applyServing(updater, "prod", { model: "m", deployments: { blue: { version: "1", weight: 0 }, green: { version: "2", weight: 100 } } }, progress);
+    const again = await applyServing(
+      updater,
+      "prod",
+      { model: "m", deployments: { blue: { version: "1", weight: 0 }, green: { version: "2", weight: 100 } } },
+      progress,
+    );
     expect(again.ups).to.equal(0);
     expect(updater.ups).to.equal(2);
   });

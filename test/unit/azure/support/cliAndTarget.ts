@@ -41,7 +41,10 @@ export async function azureMachine(repoRoot: string, fake: FakeAzure, updater: F
   const base = await readReleaseConfig(repoRoot);
   const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
   const progress = new RecordingProgress();
-  const t = await createAzureTarget({ repoRoot, config, progress }, { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` });
+  const t = await createAzureTarget(
+    { repoRoot, config, progress },
+    { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
+  );
   const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
   return { m: new ReleaseStateMachine({ target, config, progress }), t };
 }

@@ -62,20 +62,51 @@ export interface UsageLine {
   limit: number;
   unit?: string;
 }
-const usage = (value: string, currentValue: number, limit: number): UsageLine => ({ name: { value, localizedValue: value }, currentValue, limit, unit: "Count" });
+const usage = (value: string, currentValue: number, limit: number): UsageLine => ({
+  name: { value, localizedValue: value },
+  currentValue,
+  limit,
+  unit: "Count",
+});
 
 export const wsIdOf = (stack: string): string =>
   `/subscriptions/${SUB}/resourceGroups/rg-mlops-${stack}/providers/Microsoft.MachineLearningServices/workspaces/mlw-mlops-${stack}`;
-export const clusterIdOf = (stack: string): string => `/subscriptions/${SUB}/resourceGroups/rg-mlops-${stack}/providers/Microsoft.ContainerService/managedClusters/aks-mlops-${stack}`;
+export const clusterIdOf = (stack: string): string =>
+  `/subscriptions/${SUB}/resourceGroups/rg-mlops-${stack}/providers/Microsoft.ContainerService/managedClusters/aks-mlops-${stack}`;
 
 export class FakeArmDoctor {
-  subscriptions = new Map<string, { displayName: string; state: string; tenantId: string }>([[SUB, { displayName: "MLOps trial", state: "Enabled", tenantId: TENANT }]]);
+  subscriptions = new Map<string, { displayName: string; state: string; tenantId: string }>([
+    [SUB, { displayName: "MLOps trial", state: "Enabled", tenantId: TENANT }],
+  ]);
   providers = new Map<string, string>(
-    ["Microsoft.MachineLearningServices", "Microsoft.ContainerService", "Microsoft.KubernetesConfiguration", "Microsoft.Storage", "Microsoft.KeyVault", "Microsoft.Insights", "Microsoft.OperationalInsights", "Microsoft.ContainerRegistry"].map((n) => [n.toLowerCase(), "Registered"]),
+    [
+      "Microsoft.MachineLearningServices",
+      "Microsoft.ContainerService",
+      "Microsoft.KubernetesConfiguration",
+      "Microsoft.Storage",
+      "Microsoft.KeyVault",
+      "Microsoft.Insights",
+      "Microsoft.OperationalInsights",
+      "Microsoft.ContainerRegistry",
+    ].map((n) => [n.toLowerCase(), "Registered"]),
   );
   skus: Record<string, unknown>[] = [
-    { resourceType: "virtualMachines", name: "Standard_D4s_v3", family: "standardDSv3Family", locations: [LOCATION], capabilities: [{ name: "vCPUs", value: "4" }], restrictions: [] },
-    { resourceType: "virtualMachines", name: "Standard_D2s_v3", family: "standardDSv3Family", locations: [LOCATION], capabilities: [{ name: "vCPUs", value: "2" }], restrictions: [] },
+    {
+      resourceType: "virtualMachines",
+      name: "Standard_D4s_v3",
+      family: "standardDSv3Family",
+      locations: [LOCATION],
+      capabilities: [{ name: "vCPUs", value: "4" }],
+      restrictions: [],
+    },
+    {
+      resourceType: "virtualMachines",
+      name: "Standard_D2s_v3",
+      family: "standardDSv3Family",
+      locations: [LOCATION],
+      capabilities: [{ name: "vCPUs", value: "2" }],
+      restrictions: [],
+    },
     { resourceType: "disks", name: "Premium_LRS", locations: [LOCATION] },
   ];
   computeUsages: UsageLine[] = [usage("cores", 0, 100), usage("standardDSv3Family", 0, 100), usage("standardDv2Family", 0, 100)];
@@ -108,7 +139,12 @@ export class FakeArmDoctor {
   deploy(stack: string, scoringUri: string): Record<string, unknown> {
     const ws = wsIdOf(stack);
     this.extensions.set(clusterIdOf(stack).toLowerCase(), [
-      { id: `${clusterIdOf(stack)}/providers/Microsoft.KubernetesConfiguration/extensions/azureml`, name: "azureml", type: "Microsoft.KubernetesConfiguration/extensions", properties: { extensionType: "Microsoft.AzureML.Kubernetes", provisioningState: "Succeeded", currentVersion: "1.1.64", statuses: [] } },
+      {
+        id: `${clusterIdOf(stack)}/providers/Microsoft.KubernetesConfiguration/extensions/azureml`,
+        name: "azureml",
+        type: "Microsoft.KubernetesConfiguration/extensions",
+        properties: { extensionType: "Microsoft.AzureML.Kubernetes", provisioningState: "Succeeded", currentVersion: "1.1.64", statuses: [] },
+      },
     ]);
     this.computes.set(`${ws}/computes/aks-inference`.toLowerCase(), {
       id: `${ws}/computes/aks-inference`,
@@ -148,7 +184,16 @@ export class FakeArmDoctor {
       properties: { authMode: "Key", provisioningState: "Succeeded", compute: `${ws}/computes/aks-inference`, scoringUri },
     });
     this.deployments.set(`${ws}/onlineEndpoints/${endpoint}`.toLowerCase(), [
-      { id: `${ws}/onlineEndpoints/${endpoint}/deployments/blue`, name: "blue", location: LOCATION, properties: { endpointComputeType: "Kubernetes", provisioningState: "Succeeded", containerResourceRequirements: { containerResourceRequests: { cpu: "500m", memory: "1Gi" }, containerResourceLimits: { cpu: "1", memory: "1536Mi" } } } },
+      {
+        id: `${ws}/onlineEndpoints/${endpoint}/deployments/blue`,
+        name: "blue",
+        location: LOCATION,
+        properties: {
+          endpointComputeType: "Kubernetes",
+          provisioningState: "Succeeded",
+          containerResourceRequirements: { containerResourceRequests: { cpu: "500m", memory: "1Gi" }, containerResourceLimits: { cpu: "1", memory: "1536Mi" } },
+        },
+      },
     ]);
     return {
       workspaceId: ws,
@@ -179,47 +224,112 @@ export class FakeArmDoctor {
     const want = (v: string): boolean => api === v;
     const ml = p.includes("/Microsoft.MachineLearningServices/");
     const routes: [RegExp, string, () => true][] = [
-      [/^\/subscriptions\/([^/]+)$/, "2022-12-01", () => {
-        const id = /^\/subscriptions\/([^/]+)$/.exec(p)![1]!;
-        const s = this.subscriptions.get(id);
-        return s ? send(200, { id: `/subscriptions/${id}`, subscriptionId: id, ...s }) : armError(404, "SubscriptionNotFound", `The subscription '${id}' could not be found.`);
-      }],
-      [/^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/skus$/, "2021-07-01", () => {
-        const loc = /location eq '([^']+)'/.exec(rec.query.$filter ?? "")?.[1];
-        return send(200, { value: this.skus.filter((s) => !loc || ((s.locations as string[]) ?? []).includes(loc)) });
-      }],
+      [
+        /^\/subscriptions\/([^/]+)$/,
+        "2022-12-01",
+        () => {
+          const id = /^\/subscriptions\/([^/]+)$/.exec(p)![1]!;
+          const s = this.subscriptions.get(id);
+          return s
+            ? send(200, { id: `/subscriptions/${id}`, subscriptionId: id, ...s })
+            : armError(404, "SubscriptionNotFound", `The subscription '${id}' could not be found.`);
+        },
+      ],
+      [
+        /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/skus$/,
+        "2021-07-01",
+        () => {
+          const loc = /location eq '([^']+)'/.exec(rec.query.$filter ?? "")?.[1];
+          return send(200, { value: this.skus.filter((s) => !loc || ((s.locations as string[]) ?? []).includes(loc)) });
+        },
+      ],
       [/^\/subscriptions\/[^/]+\/providers\/Microsoft\.Compute\/locations\/[^/]+\/usages$/, "2024-07-01", () => send(200, { value: this.computeUsages })],
-      [/^\/subscriptions\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/locations\/[^/]+\/usages$/, "2022-10-01", () => send(200, { value: this.mlUsages.map((u) => ({ id: `/subscriptions/${SUB}/usages`, type: "Microsoft.MachineLearningServices/vmFamily/usages", ...u })) })],
-      [/^\/subscriptions\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/locations\/[^/]+\/vmSizes$/, "2022-10-01", () => send(200, { value: this.mlVmSizes })],
-      [/^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleAssignments$/, "2022-04-01", () => {
-        const m = /^assignedTo\('([^']+)'\)$/.exec(rec.query.$filter ?? "");
-        if (!m) return armError(400, "BadRequest", `unsupported $filter ${rec.query.$filter}`);
-        return send(200, {
-          value: m[1] === OID ? this.roleAssignments.map((a, i) => ({ id: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleAssignments/${i}`, properties: { scope: a.scope, principalId: OID, roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${a.role}` } })) : [],
-        });
-      }],
-      [/^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleDefinitions\/[^/]+$/, "2022-04-01", () => {
-        const guid = p.split("/").pop()!;
-        const builtIn = Object.values(ROLE).includes(guid);
-        return builtIn || this.customRoles.has(guid) ? send(200, { id: p, name: guid, properties: { roleType: builtIn ? "BuiltInRole" : "CustomRole" } }) : armError(404, "RoleDefinitionDoesNotExist", "no such role");
-      }],
-      [/^\/subscriptions\/[^/]+\/providers\/([^/]+)$/, "2021-04-01", () => {
-        const ns = /\/providers\/([^/]+)$/.exec(p)![1]!;
-        return send(200, { id: `/subscriptions/${SUB}/providers/${ns}`, namespace: ns, registrationState: this.providers.get(ns.toLowerCase()) ?? "NotRegistered" });
-      }],
-      [/\/providers\/Microsoft\.ContainerService\/managedClusters\/[^/]+\/providers\/Microsoft\.KubernetesConfiguration\/extensions$/, "2023-05-01", () => {
-        const cluster = p.replace(/\/providers\/Microsoft\.KubernetesConfiguration\/extensions$/, "").toLowerCase();
-        return send(200, { value: this.extensions.get(cluster) ?? [] });
-      }],
-      [/\/workspaces\/[^/]+\/computes\/[^/]+$/, "2022-10-01", () => {
-        const c = this.computes.get(p.toLowerCase());
-        return c ? send(200, c) : armError(404, "ResourceNotFound", "compute not found");
-      }],
-      [/\/workspaces\/[^/]+\/onlineEndpoints\/[^/]+\/deployments$/, "2022-10-01", () => send(200, { value: this.deployments.get(p.replace(/\/deployments$/, "").toLowerCase()) ?? [] })],
-      [/\/workspaces\/[^/]+\/onlineEndpoints\/[^/]+$/, "2022-10-01", () => {
-        const e = this.endpoints.get(p.toLowerCase());
-        return e ? send(200, e) : armError(404, "ResourceNotFound", "endpoint not found");
-      }],
+      [
+        /^\/subscriptions\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/locations\/[^/]+\/usages$/,
+        "2022-10-01",
+        () =>
+          send(200, {
+            value: this.mlUsages.map((u) => ({ id: `/subscriptions/${SUB}/usages`, type: "Microsoft.MachineLearningServices/vmFamily/usages", ...u })),
+          }),
+      ],
+      [
+        /^\/subscriptions\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/locations\/[^/]+\/vmSizes$/,
+        "2022-10-01",
+        () => send(200, { value: this.mlVmSizes }),
+      ],
+      [
+        /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleAssignments$/,
+        "2022-04-01",
+        () => {
+          const m = /^assignedTo\('([^']+)'\)$/.exec(rec.query.$filter ?? "");
+          if (!m) return armError(400, "BadRequest", `unsupported $filter ${rec.query.$filter}`);
+          return send(200, {
+            value:
+              m[1] === OID
+                ? this.roleAssignments.map((a, i) => ({
+                    id: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleAssignments/${i}`,
+                    properties: {
+                      scope: a.scope,
+                      principalId: OID,
+                      roleDefinitionId: `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleDefinitions/${a.role}`,
+                    },
+                  }))
+                : [],
+          });
+        },
+      ],
+      [
+        /^\/subscriptions\/[^/]+\/providers\/Microsoft\.Authorization\/roleDefinitions\/[^/]+$/,
+        "2022-04-01",
+        () => {
+          const guid = p.split("/").pop()!;
+          const builtIn = Object.values(ROLE).includes(guid);
+          return builtIn || this.customRoles.has(guid)
+            ? send(200, { id: p, name: guid, properties: { roleType: builtIn ? "BuiltInRole" : "CustomRole" } })
+            : armError(404, "RoleDefinitionDoesNotExist", "no such role");
+        },
+      ],
+      [
+        /^\/subscriptions\/[^/]+\/providers\/([^/]+)$/,
+        "2021-04-01",
+        () => {
+          const ns = /\/providers\/([^/]+)$/.exec(p)![1]!;
+          return send(200, {
+            id: `/subscriptions/${SUB}/providers/${ns}`,
+            namespace: ns,
+            registrationState: this.providers.get(ns.toLowerCase()) ?? "NotRegistered",
+          });
+        },
+      ],
+      [
+        /\/providers\/Microsoft\.ContainerService\/managedClusters\/[^/]+\/providers\/Microsoft\.KubernetesConfiguration\/extensions$/,
+        "2023-05-01",
+        () => {
+          const cluster = p.replace(/\/providers\/Microsoft\.KubernetesConfiguration\/extensions$/, "").toLowerCase();
+          return send(200, { value: this.extensions.get(cluster) ?? [] });
+        },
+      ],
+      [
+        /\/workspaces\/[^/]+\/computes\/[^/]+$/,
+        "2022-10-01",
+        () => {
+          const c = this.computes.get(p.toLowerCase());
+          return c ? send(200, c) : armError(404, "ResourceNotFound", "compute not found");
+        },
+      ],
+      [
+        /\/workspaces\/[^/]+\/onlineEndpoints\/[^/]+\/deployments$/,
+        "2022-10-01",
+        () => send(200, { value: this.deployments.get(p.replace(/\/deployments$/, "").toLowerCase()) ?? [] }),
+      ],
+      [
+        /\/workspaces\/[^/]+\/onlineEndpoints\/[^/]+$/,
+        "2022-10-01",
+        () => {
+          const e = this.endpoints.get(p.toLowerCase());
+          return e ? send(200, e) : armError(404, "ResourceNotFound", "endpoint not found");
+        },
+      ],
     ];
     for (const [re, version, answer] of routes) {
       if (!re.test(p)) continue;
@@ -234,18 +344,28 @@ export class FakeArmDoctor {
 
   private stateRoute(rec: RecordedRequest, res: ServerResponse): true {
     const auth = rec.headers.authorization ?? "";
-    const kind = /^SharedKey stateacct:/.test(auth) ? "sharedkey" : rec.query.sig ? "sas" : claimsOf(auth)?.aud === "https://storage.azure.com" ? "bearer" : "none";
+    const kind = /^SharedKey stateacct:/.test(auth)
+      ? "sharedkey"
+      : rec.query.sig
+        ? "sas"
+        : claimsOf(auth)?.aud === "https://storage.azure.com"
+          ? "bearer"
+          : "none";
     this.stateAuth.push(kind);
     const base = { "x-ms-request-id": "req-2", "x-ms-version": "2025-01-05", date: new Date().toUTCString() };
     const xmlError = (status: number, code: string): true => {
-      res.writeHead(status, { ...base, "content-type": "application/xml", "x-ms-error-code": code }).end(`<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
+      res
+        .writeHead(status, { ...base, "content-type": "application/xml", "x-ms-error-code": code })
+        .end(`<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
       return true;
     };
     if (kind === "none") return xmlError(401, "NoAuthenticationInformation");
     if (rec.path !== `/${STATE_ACCOUNT}/${STATE_CONTAINER}` || rec.query.restype !== "container") return xmlError(400, "UnsupportedByFake");
     if (this.stateContainer === "absent") return xmlError(404, "ContainerNotFound");
     if (this.stateContainer === "deny" && kind === "bearer") return xmlError(403, "AuthorizationPermissionMismatch");
-    res.writeHead(200, { ...base, etag: '"0x1"', "last-modified": new Date().toUTCString(), "x-ms-lease-state": "available", "x-ms-lease-status": "unlocked" }).end();
+    res
+      .writeHead(200, { ...base, etag: '"0x1"', "last-modified": new Date().toUTCString(), "x-ms-lease-state": "available", "x-ms-lease-status": "unlocked" })
+      .end();
     return true;
   }
 }

@@ -79,7 +79,12 @@ export class FakeAzure {
   answerPredictions(kind: "out-of-range" | "missing" | "one-short" | "not-finite"): void {
     this.scoring = (_s, body) => {
       const rows = ((body as { data?: unknown[] }).data ?? []).length;
-      const predictions = { "out-of-range": Array(rows).fill(9999), missing: undefined, "one-short": Array(Math.max(rows - 1, 0)).fill(150.5), "not-finite": Array(rows).fill("NaN") }[kind];
+      const predictions = {
+        "out-of-range": Array(rows).fill(9999),
+        missing: undefined,
+        "one-short": Array(Math.max(rows - 1, 0)).fill(150.5),
+        "not-finite": Array(rows).fill("NaN"),
+      }[kind];
       return { status: 200, body: predictions === undefined ? { result: "ok" } : { predictions } };
     };
   }
@@ -116,9 +121,7 @@ export class FakeAzure {
 
   /** ARM requests only (MLflow, blob and scoring filtered out), as "METHOD /path-after-workspace". */
   armCalls(): string[] {
-    return this.requests
-      .filter((r) => WS.test(r.path) && !r.path.startsWith("/mlflow"))
-      .map((r) => `${r.method} ${WS.exec(r.path)![4] ?? "/"}`);
+    return this.requests.filter((r) => WS.test(r.path) && !r.path.startsWith("/mlflow")).map((r) => `${r.method} ${WS.exec(r.path)![4] ?? "/"}`);
   }
 
   blob(account: string, name: string): Blob | undefined {
@@ -152,13 +155,22 @@ export class FakeAzure {
     let body: unknown;
     const ctype = headers["content-type"] ?? "";
     if (raw.length && ctype.includes("json")) body = JSON.parse(raw.toString("utf8"));
-    const rec: RecordedRequest = { method: req.method!, path: decodeURIComponent(u.pathname), query: Object.fromEntries(u.searchParams), headers, at: Date.now(), ...(body !== undefined ? { body } : {}) };
+    const rec: RecordedRequest = {
+      method: req.method!,
+      path: decodeURIComponent(u.pathname),
+      query: Object.fromEntries(u.searchParams),
+      headers,
+      at: Date.now(),
+      ...(body !== undefined ? { body } : {}),
+    };
     this.requests.push(rec);
 
     const fault = this.faults.find((f) => f.times > 0 && f.method === rec.method && f.path.test(rec.path));
     if (fault) {
       fault.times -= 1;
-      res.writeHead(fault.status, { "content-type": "application/json", ...fault.headers }).end(JSON.stringify({ error: { code: "Injected", message: `injected ${fault.status}` } }));
+      res
+        .writeHead(fault.status, { "content-type": "application/json", ...fault.headers })
+        .end(JSON.stringify({ error: { code: "Injected", message: `injected ${fault.status}` } }));
       return;
     }
     if (this.routes.some((route) => route(rec, res))) return;
@@ -190,7 +202,8 @@ export class FakeAzure {
     const m = WS.exec(rec.path);
     if (m) {
       if (rec.query["api-version"] !== "2022-10-01") return armError(400, "InvalidApiVersion", `api-version ${rec.query["api-version"]}`);
-      if (headers.authorization !== "Bearer token-for:https://management.azure.com/.default") return armError(401, "InvalidAuthenticationToken", "wrong audience");
+      if (headers.authorization !== "Bearer token-for:https://management.azure.com/.default")
+        return armError(401, "InvalidAuthenticationToken", "wrong audience");
       return this.arm(rec, m[3]!, m[4] ?? "/", json, armError);
     }
     return this.blobService(rec, raw, res);
@@ -214,7 +227,14 @@ export class FakeAzure {
     if (!m || rec.method !== "GET") return false;
     const props = this.computes.get(`${ws}/${m[1]}`);
     if (!props) armError(404, "ResourceNotFound", `compute ${m[1]} not found in workspace ${ws}`);
-    else json(200, { id, name: m[1], type: "Microsoft.MachineLearningServices/workspaces/computes", location: "westeurope", properties: { provisioningState: "Succeeded", ...props } });
+    else
+      json(200, {
+        id,
+        name: m[1],
+        type: "Microsoft.MachineLearningServices/workspaces/computes",
+        location: "westeurope",
+        properties: { provisioningState: "Succeeded", ...props },
+      });
     return true;
   }
 
@@ -234,7 +254,15 @@ export class FakeAzure {
           {
             id: `${id}/workspaceblobstore`,
             name: "workspaceblobstore",
-            properties: { datastoreType: "AzureBlob", accountName: accountOf(ws), containerName: CONTAINER, endpoint: "core.windows.net", protocol: "https", isDefault: true, credentials: { credentialsType: "None" } },
+            properties: {
+              datastoreType: "AzureBlob",
+              accountName: accountOf(ws),
+              containerName: CONTAINER,
+              endpoint: "core.windows.net",
+              protocol: "https",
+              isDefault: true,
+              credentials: { credentialsType: "None" },
+            },
           },
         ],
       });
@@ -272,9 +300,16 @@ export class FakeAzure {
       const a = this.assets.get(key);
       if (!a) return armError(404, "UserError", `model ${mm[1]} not found`);
       // as Azure answers a model container: with its read-only latest/next version numbers
-      const versions = [...this.assets.keys()].filter((k) => k.startsWith(`${key}/versions/`)).map((k) => Number(k.split("/").pop())).filter(Number.isInteger);
+      const versions = [...this.assets.keys()]
+        .filter((k) => k.startsWith(`${key}/versions/`))
+        .map((k) => Number(k.split("/").pop()))
+        .filter(Number.isInteger);
       const latest = versions.length ? Math.max(...versions) : undefined;
-      return json(200, { ...a, type: "Microsoft.MachineLearningServices/workspaces/models", properties: { ...(a.properties as object), ...(latest !== undefined ? { latestVersion: String(latest) } : {}), nextVersion: String((latest ?? 0) + 1) } });
+      return json(200, {
+        ...a,
+        type: "Microsoft.MachineLearningServices/workspaces/models",
+        properties: { ...(a.properties as object), ...(latest !== undefined ? { latestVersion: String(latest) } : {}), nextVersion: String((latest ?? 0) + 1) },
+      });
     }
     if (rest === "/jobs" && rec.method === "GET") {
       const value = [...this.jobs.entries()]
@@ -306,7 +341,13 @@ export class FakeAzure {
         type: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
         location: "westeurope",
         identity: { type: "SystemAssigned", principalId: "00000000-0000-0000-0000-0000000000e1", tenantId: "00000000-0000-0000-0000-0000000000aa" },
-        properties: { authMode: "Key", compute: computes, traffic: this.traffic.get(stack) ?? {}, provisioningState: "Succeeded", scoringUri: `${this.url}/score/${stack}` },
+        properties: {
+          authMode: "Key",
+          compute: computes,
+          traffic: this.traffic.get(stack) ?? {},
+          provisioningState: "Succeeded",
+          scoringUri: `${this.url}/score/${stack}`,
+        },
       });
     }
     return armError(404, "NoRoute", `${rec.method} ${rest}`);
@@ -330,7 +371,9 @@ export class FakeAzure {
       properties: {
         ...props,
         status,
-        services: { Studio: { jobServiceType: "Studio", endpoint: `https://ml.azure.com/runs/${name}?wsid=/subscriptions/sub/resourcegroups/rg/workspaces/${j.ws}` } },
+        services: {
+          Studio: { jobServiceType: "Studio", endpoint: `https://ml.azure.com/runs/${name}?wsid=/subscriptions/sub/resourcegroups/rg/workspaces/${j.ws}` },
+        },
       },
     };
   }
@@ -352,8 +395,12 @@ export class FakeAzure {
    * (RunDetails.error = ErrorResponse{ error: RootError }); the ARM job carries none. ARM-audience token.
    */
   private runDetails(rec: RecordedRequest, json: (s: number, v: unknown) => void): void {
-    if (rec.headers.authorization !== "Bearer token-for:https://management.azure.com/.default") return json(401, { error: { code: "Unauthorized", message: "wrong audience" } });
-    const m = /^\/history\/v1\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/runs\/([^/]+)\/details$/.exec(rec.path);
+    if (rec.headers.authorization !== "Bearer token-for:https://management.azure.com/.default")
+      return json(401, { error: { code: "Unauthorized", message: "wrong audience" } });
+    const m =
+      /^\/history\/v1\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/runs\/([^/]+)\/details$/.exec(
+        rec.path,
+      );
     const j = m ? this.jobs.get(decodeURIComponent(m[1]!)) : undefined;
     if (!m || !j) return json(404, { error: { code: "NotFound", message: `run ${m?.[1] ?? rec.path}` } });
     const status = j.script.statuses[Math.min(Math.max(j.polls - 1, 0), j.script.statuses.length - 1)]!;
@@ -384,11 +431,16 @@ export class FakeAzure {
       const prefix = `${account}/${container}/${q.prefix ?? ""}`;
       const items = [...this.blobs.entries()]
         .filter(([k]) => k.startsWith(prefix))
-        .map(([k, b]) => `<Blob><Name>${k.slice(`${account}/${container}/`.length)}</Name><Properties><Content-Length>${b.data.length}</Content-Length><Etag>${b.etag}</Etag><BlobType>BlockBlob</BlobType><Last-Modified>${new Date().toUTCString()}</Last-Modified></Properties></Blob>`)
+        .map(
+          ([k, b]) =>
+            `<Blob><Name>${k.slice(`${account}/${container}/`.length)}</Name><Properties><Content-Length>${b.data.length}</Content-Length><Etag>${b.etag}</Etag><BlobType>BlockBlob</BlobType><Last-Modified>${new Date().toUTCString()}</Last-Modified></Properties></Blob>`,
+        )
         .join("");
-      res.writeHead(200, { ...base, "content-type": "application/xml" }).end(
-        `<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="${this.url}/${account}" ContainerName="${container}"><Prefix>${q.prefix ?? ""}</Prefix><Blobs>${items}</Blobs><NextMarker /></EnumerationResults>`,
-      );
+      res
+        .writeHead(200, { ...base, "content-type": "application/xml" })
+        .end(
+          `<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="${this.url}/${account}" ContainerName="${container}"><Prefix>${q.prefix ?? ""}</Prefix><Blobs>${items}</Blobs><NextMarker /></EnumerationResults>`,
+        );
       return;
     }
     const blob = this.blobs.get(key);
@@ -414,7 +466,11 @@ export class FakeAzure {
     if (rec.method === "PUT" && q.comp === "metadata") {
       if (!blob) return xmlError(404, "BlobNotFound");
       if (leased && leased.id !== rec.headers["x-ms-lease-id"]) return xmlError(412, "LeaseIdMismatchWithBlobOperation");
-      blob.metadata = Object.fromEntries(Object.entries(rec.headers).filter(([k]) => k.startsWith("x-ms-meta-")).map(([k, v]) => [k.slice(10), v]));
+      blob.metadata = Object.fromEntries(
+        Object.entries(rec.headers)
+          .filter(([k]) => k.startsWith("x-ms-meta-"))
+          .map(([k, v]) => [k.slice(10), v]),
+      );
       blob.etag = newEtag();
       res.writeHead(200, { ...base, etag: blob.etag }).end();
       return;
@@ -425,17 +481,37 @@ export class FakeAzure {
       if (ifNoneMatch === "*" && blob) return xmlError(409, "BlobAlreadyExists");
       if (ifMatch && (!blob || blob.etag !== ifMatch)) return xmlError(412, "ConditionNotMet");
       if (leased && leased.id !== rec.headers["x-ms-lease-id"]) return xmlError(412, "LeaseIdMissing");
-      const b: Blob = { data: raw, etag: newEtag(), metadata: blob?.metadata ?? {}, ...(rec.headers["x-ms-blob-content-type"] ? { contentType: rec.headers["x-ms-blob-content-type"] } : {}) };
+      const b: Blob = {
+        data: raw,
+        etag: newEtag(),
+        metadata: blob?.metadata ?? {},
+        ...(rec.headers["x-ms-blob-content-type"] ? { contentType: rec.headers["x-ms-blob-content-type"] } : {}),
+      };
       if (blob?.lease) b.lease = blob.lease;
       this.blobs.set(key, b);
-      res.writeHead(201, { ...base, etag: b.etag, "last-modified": new Date().toUTCString(), "content-md5": createHash("md5").update(raw).digest("base64") }).end();
+      res
+        .writeHead(201, { ...base, etag: b.etag, "last-modified": new Date().toUTCString(), "content-md5": createHash("md5").update(raw).digest("base64") })
+        .end();
       return;
     }
     if (!blob) return xmlError(404, "BlobNotFound");
     const meta = Object.fromEntries(Object.entries(blob.metadata).map(([k, v]) => [`x-ms-meta-${k}`, v]));
-    const common = { ...base, etag: blob.etag, "x-ms-blob-type": "BlockBlob", "last-modified": new Date().toUTCString(), "content-type": blob.contentType ?? "application/octet-stream", ...meta };
+    const common = {
+      ...base,
+      etag: blob.etag,
+      "x-ms-blob-type": "BlockBlob",
+      "last-modified": new Date().toUTCString(),
+      "content-type": blob.contentType ?? "application/octet-stream",
+      ...meta,
+    };
     if (rec.method === "HEAD") {
-      res.writeHead(200, { ...common, "content-length": String(blob.data.length), ...(leased ? { "x-ms-lease-state": "leased", "x-ms-lease-status": "locked" } : {}) }).end();
+      res
+        .writeHead(200, {
+          ...common,
+          "content-length": String(blob.data.length),
+          ...(leased ? { "x-ms-lease-state": "leased", "x-ms-lease-status": "locked" } : {}),
+        })
+        .end();
       return;
     }
     const range = /bytes=(\d+)-(\d*)/.exec(rec.headers["x-ms-range"] ?? rec.headers.range ?? "");

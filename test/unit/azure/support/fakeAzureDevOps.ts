@@ -12,7 +12,13 @@ import { loopbackCert } from "./loopbackTls.js";
 export interface FakeApproval {
   id: string;
   status: string;
-  steps: { status: string; actualApprover?: { id: string; displayName: string; uniqueName: string }; assignedApprover?: { id: string; displayName: string; uniqueName: string }; comment?: string; lastModifiedOn?: string }[];
+  steps: {
+    status: string;
+    actualApprover?: { id: string; displayName: string; uniqueName: string };
+    assignedApprover?: { id: string; displayName: string; uniqueName: string };
+    comment?: string;
+    lastModifiedOn?: string;
+  }[];
 }
 
 export class FakeAzureDevOps {

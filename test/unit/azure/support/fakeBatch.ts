@@ -25,7 +25,9 @@ const ML_TOKEN = "Bearer token-for:https://ml.azure.com/.default";
 const WS = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/batchEndpoints\/([^/]+)$/;
 
 const defaultPredict = (cells: string[]) =>
-  cells.length === 10 && cells.every((c) => c.trim() !== "" && Number.isFinite(Number(c))) ? { prediction: 150.5 } : { error: `expected 10 numbers, got ${JSON.stringify(cells.join(","))}` };
+  cells.length === 10 && cells.every((c) => c.trim() !== "" && Number.isFinite(Number(c)))
+    ? { prediction: 150.5 }
+    : { error: `expected 10 numbers, got ${JSON.stringify(cells.join(","))}` };
 
 /** `azureml://[subscriptions/.../workspaces/<ws>/]datastores/<ds>/paths/<p>` -> <p> */
 const pathOf = (uri: string): string => uri.replace(/^azureml:\/\/(?:subscriptions\/.*\/workspaces\/[^/]+\/)?datastores\/[^/]+\/paths\//, "");
@@ -41,7 +43,8 @@ export function installFakeBatch(fake: FakeAzure, o: FakeBatchOptions = {}): Fak
   fake.routes.push((rec, res) => {
     const m = WS.exec(rec.path);
     if (m && rec.method === "GET") {
-      if (rec.query["api-version"] !== "2022-10-01") return json(rec, res, 400, { error: { code: "InvalidApiVersion", message: String(rec.query["api-version"]) } });
+      if (rec.query["api-version"] !== "2022-10-01")
+        return json(rec, res, 400, { error: { code: "InvalidApiVersion", message: String(rec.query["api-version"]) } });
       if (rec.headers.authorization !== ARM_TOKEN) return json(rec, res, 401, { error: { code: "InvalidAuthenticationToken", message: "wrong audience" } });
       const [, ws, name] = m;
       return json(rec, res, 200, {
@@ -49,17 +52,26 @@ export function installFakeBatch(fake: FakeAzure, o: FakeBatchOptions = {}): Fak
         name,
         type: "Microsoft.MachineLearningServices/workspaces/batchEndpoints",
         location: "westeurope",
-        properties: { authMode: "AADToken", provisioningState: "Succeeded", scoringUri: `${fake.url}/batch/${ws}/${name}/jobs`, swaggerUri: `${fake.url}/batch/${ws}/${name}/swagger.json` },
+        properties: {
+          authMode: "AADToken",
+          provisioningState: "Succeeded",
+          scoringUri: `${fake.url}/batch/${ws}/${name}/jobs`,
+          swaggerUri: `${fake.url}/batch/${ws}/${name}/swagger.json`,
+        },
       });
     }
     const b = /^\/batch\/([^/]+)\/([^/]+)\/jobs$/.exec(rec.path);
     if (!b || rec.method !== "POST") return false;
     const [, ws] = b;
     state.invokes.push(rec);
-    if (rec.headers.authorization !== ML_TOKEN) return json(rec, res, 401, { error: { code: "InvalidAuthenticationToken", message: "the token is not for https://ml.azure.com" } });
+    if (rec.headers.authorization !== ML_TOKEN)
+      return json(rec, res, 401, { error: { code: "InvalidAuthenticationToken", message: "the token is not for https://ml.azure.com" } });
     const deployment = rec.headers["azureml-model-deployment"];
-    if (!deployment || !(o.deployments ?? ["main"]).includes(deployment)) return json(rec, res, 404, { error: { code: "UserError", message: `deployment ${deployment ?? "(default)"} not found` } });
-    const props = (rec.body as { properties?: { name?: string; inputData?: Record<string, { uri?: string }>; outputData?: { score?: { uri?: string } } } })?.properties ?? {};
+    if (!deployment || !(o.deployments ?? ["main"]).includes(deployment))
+      return json(rec, res, 404, { error: { code: "UserError", message: `deployment ${deployment ?? "(default)"} not found` } });
+    const props =
+      (rec.body as { properties?: { name?: string; inputData?: Record<string, { uri?: string }>; outputData?: { score?: { uri?: string } } } })?.properties ??
+      {};
     const input = Object.values(props.inputData ?? {})[0];
     const output = props.outputData?.score ?? {};
     if (!input?.uri || !output.uri) return json(rec, res, 400, { error: { code: "UserError", message: "inputData and outputData.score are required" } });
@@ -76,7 +88,13 @@ export function installFakeBatch(fake: FakeAzure, o: FakeBatchOptions = {}): Fak
     }
     const name = String(props.name ?? `batch-${Date.now()}`);
     fake.putBlob(accountOf(ws!), `${pathOf(output.uri)}predictions.csv`, Buffer.from(lines.map((l) => `${l}\n`).join("")));
-    fake.jobs.set(name, { body: { properties: { jobType: "Pipeline", ...props } }, script: fake.jobScript(name), polls: 0, ws: ws!, created: new Date().toISOString() });
+    fake.jobs.set(name, {
+      body: { properties: { jobType: "Pipeline", ...props } },
+      script: fake.jobScript(name),
+      polls: 0,
+      ws: ws!,
+      created: new Date().toISOString(),
+    });
     return json(rec, res, 200, { id: `${name}`, name, properties: { status: "NotStarted" } });
   });
   return state;

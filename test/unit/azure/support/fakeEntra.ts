@@ -108,7 +108,12 @@ export class FakeEntra {
           error_codes: [700024],
         });
       }
-      return this.json(res, 200, { token_type: "Bearer", expires_in: this.tokenLifetimeSeconds, ext_expires_in: this.tokenLifetimeSeconds, access_token: `access-for-${assertion}` });
+      return this.json(res, 200, {
+        token_type: "Bearer",
+        expires_in: this.tokenLifetimeSeconds,
+        ext_expires_in: this.tokenLifetimeSeconds,
+        access_token: `access-for-${assertion}`,
+      });
     }
     this.json(res, 404, { error: `fake Entra: no route for ${req.method} ${u.pathname}` });
   }

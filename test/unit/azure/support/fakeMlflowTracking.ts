@@ -27,7 +27,8 @@ export interface FakeRun {
 
 type Json = (status: number, value: unknown) => void;
 
-const API = /^\/mlflow\/v[12]\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/api\/2\.0\/mlflow\/(.+)$/;
+const API =
+  /^\/mlflow\/v[12]\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/api\/2\.0\/mlflow\/(.+)$/;
 /** The driver's token for the MLflow API: the ARM audience (azureml-mlflow's REST store; azureml-examples using-mlflow/using-rest-api). */
 export const AAD_MLFLOW_TOKEN = "Bearer token-for:https://management.azure.com/.default";
 
@@ -72,18 +73,23 @@ export class FakeMlflowTracking {
     const key = `${rec.method} ${op ?? rec.path}`;
     // a run token is scoped to its own run
     const runId = String(rec.query.run_id ?? body.run_id ?? body.run_uuid ?? "");
-    if (runToken && runId && runId !== runToken) return json(403, { error_code: "PERMISSION_DENIED", message: `token of run ${runToken} used for run ${runId}` });
+    if (runToken && runId && runId !== runToken)
+      return json(403, { error_code: "PERMISSION_DENIED", message: `token of run ${runToken} used for run ${runId}` });
 
     switch (key) {
       case "GET runs/get":
         return this.getRun(runId, json);
       case "GET experiments/get-by-name": {
         const id = this.experimentByName(String(rec.query.experiment_name ?? ""));
-        return id ? json(200, { experiment: this.experimentView(id) }) : json(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: `experiment ${rec.query.experiment_name}` });
+        return id
+          ? json(200, { experiment: this.experimentView(id) })
+          : json(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: `experiment ${rec.query.experiment_name}` });
       }
       case "GET experiments/get": {
         const id = String(rec.query.experiment_id ?? "");
-        return this.experiments.has(id) ? json(200, { experiment: this.experimentView(id) }) : json(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: `experiment ${id}` });
+        return this.experiments.has(id)
+          ? json(200, { experiment: this.experimentView(id) })
+          : json(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: `experiment ${id}` });
       }
       case "POST experiments/create": {
         const name = String(body.name ?? "");
@@ -141,7 +147,14 @@ export class FakeMlflowTracking {
   private runView(runId: string, run: FakeRun): { info: Record<string, unknown>; data: Record<string, unknown> } {
     const last = new Map((run.history ?? []).map((h) => [h.key, h]));
     return {
-      info: { run_id: runId, run_uuid: runId, experiment_id: run.experimentId ?? "1", status: run.status ?? "FINISHED", lifecycle_stage: "active", artifact_uri: `azureml://experiments/${run.experimentId ?? "1"}/runs/${runId}/artifacts` },
+      info: {
+        run_id: runId,
+        run_uuid: runId,
+        experiment_id: run.experimentId ?? "1",
+        status: run.status ?? "FINISHED",
+        lifecycle_stage: "active",
+        artifact_uri: `azureml://experiments/${run.experimentId ?? "1"}/runs/${runId}/artifacts`,
+      },
       data: {
         metrics: Object.entries(run.metrics).map(([key, value]) => ({ key, value, step: last.get(key)?.step ?? 0, timestamp: last.get(key)?.timestamp ?? 0 })),
         params: Object.entries(run.params ?? {}).map(([key, value]) => ({ key, value })),

@@ -82,7 +82,12 @@ export class FakeStackUpdater implements StackUpdater {
   }
   async setServing(stack: string, serving: ServingConfig): Promise<boolean> {
     const wrote = await writeServing(this.repoRoot, stack, serving);
-    if (wrote) this.edits.push(`${stack} ${Object.entries(serving.deployments).map(([k, d]) => `${k}=v${d.version}@${d.weight}`).join(" ")}`);
+    if (wrote)
+      this.edits.push(
+        `${stack} ${Object.entries(serving.deployments)
+          .map(([k, d]) => `${k}=v${d.version}@${d.weight}`)
+          .join(" ")}`,
+      );
     return wrote;
   }
   async up(stack: string, progress: Progress): Promise<UpSummary> {
@@ -100,6 +105,11 @@ export class FakeStackUpdater implements StackUpdater {
   private readonly converged = new Map<string, boolean>();
   private readonly served = new Map<string, unknown>();
   async outputs(stack: string): Promise<StackOutputValues> {
-    return { ...outputsFor(this.fake, stack), traffic: this.state.get(stack)?.traffic ?? {}, trafficConverged: this.converged.get(stack) ?? true, ...(this.served.has(stack) ? { servedModel: this.served.get(stack) } : {}) };
+    return {
+      ...outputsFor(this.fake, stack),
+      traffic: this.state.get(stack)?.traffic ?? {},
+      trafficConverged: this.converged.get(stack) ?? true,
+      ...(this.served.has(stack) ? { servedModel: this.served.get(stack) } : {}),
+    };
   }
 }

@@ -28,7 +28,11 @@ export class MemoryStackUpdater implements StackUpdater {
   ) {
     this.applied = structuredClone(applied ?? file);
     const weights = Object.fromEntries(Object.entries(this.applied.deployments).map(([k, d]) => [k, d.weight]));
-    this.state = { model: this.applied.model, deployments: versionsOf(this.applied), traffic: Object.fromEntries(Object.entries(weights).filter(([, w]) => w > 0)) };
+    this.state = {
+      model: this.applied.model,
+      deployments: versionsOf(this.applied),
+      traffic: Object.fromEntries(Object.entries(weights).filter(([, w]) => w > 0)),
+    };
   }
 
   async serving(): Promise<ServingConfig> {
@@ -38,7 +42,11 @@ export class MemoryStackUpdater implements StackUpdater {
   async setServing(_stack: string, serving: ServingConfig): Promise<boolean> {
     if (JSON.stringify(serving) === JSON.stringify(this.file)) return false;
     this.file = structuredClone(serving);
-    this.log.push(`set ${Object.entries(serving.deployments).map(([k, d]) => `${k}=v${d.version}@${d.weight}`).join(" ")}`);
+    this.log.push(
+      `set ${Object.entries(serving.deployments)
+        .map(([k, d]) => `${k}=v${d.version}@${d.weight}`)
+        .join(" ")}`,
+    );
     return true;
   }
 

@@ -106,7 +106,11 @@ export class FakeGitHub {
     if (req.method === "GET" && u.pathname.startsWith("/repos/")) {
       const auth = header("authorization");
       if (auth === `Bearer ${this.tokenWithoutActionsRead}` && this.tokenWithoutActionsRead) {
-        return json(403, { message: "Resource not accessible by integration", documentation_url: "https://docs.github.com/rest/actions/workflow-runs#get-the-review-history-for-a-workflow-run", status: "403" });
+        return json(403, {
+          message: "Resource not accessible by integration",
+          documentation_url: "https://docs.github.com/rest/actions/workflow-runs#get-the-review-history-for-a-workflow-run",
+          status: "403",
+        });
       }
       if (auth !== `Bearer ${this.jobToken}`) return json(401, { message: "Bad credentials", status: "401" });
       if (u.pathname !== approvals) return json(404, { message: "Not Found", status: "404" });
