@@ -210,14 +210,12 @@ for (const stackName of ["int", "prod"] as const) {
       const acrId = await unwrap(workspace.containerRegistry.id);
       const storageId = await unwrap(workspace.storageAccount.id);
       const role = (guid: string) => `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
-      const grants = built
-        .ofType(T.role)
-        .map((r) => ({
-          principalId: r.inputs.principalId,
-          roleDefinitionId: r.inputs.roleDefinitionId,
-          scope: r.inputs.scope,
-          principalType: r.inputs.principalType,
-        }));
+      const grants = built.ofType(T.role).map((r) => ({
+        principalId: r.inputs.principalId,
+        roleDefinitionId: r.inputs.roleDefinitionId,
+        scope: r.inputs.scope,
+        principalType: r.inputs.principalType,
+      }));
       expect(grants).to.have.deep.members([
         { principalId: "aks-inference-principal-id", roleDefinitionId: role(BUILT_IN_ROLES.AcrPull), scope: acrId, principalType: "ServicePrincipal" },
         {
