@@ -12,9 +12,8 @@ import { parseDocument } from "yaml";
 import { ApprovalError, ConfigError } from "../../../driver/core/errors.js";
 import { adoApprovalComment, adoRunFromEnv, approverName, resolveAdoApprover } from "../../../driver/targets/azure/adoApprover.js";
 import { azureMachine, runCli } from "./support/cliAndTarget.js";
-import { FakeAzure } from "./support/fakeAzure.js";
 import { FakeAzureDevOps, type FakeApproval } from "./support/fakeAzureDevOps.js";
-import { FakeStackUpdater, tempRepo } from "./support/harness.js";
+import { FakeStackUpdater, tempRepo, fakeAzureEachTest, RELEASE_KEYS } from "./support/harness.js";
 
 const TOKEN = "job-access-token";
 const alice = { id: "9d2b7f0e-0000-4000-8000-00000000a11c", displayName: "Alice Smith", uniqueName: "Alice.Smith@contoso.com" };
@@ -118,22 +117,14 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
   });
 
   describe("with a release awaiting approval on the Azure fakes", () => {
-    let fake: FakeAzure;
-    let repo: ReturnType<typeof tempRepo>;
+    const az = fakeAzureEachTest({ endpointKeys: RELEASE_KEYS });
     beforeEach(async () => {
-      fake = await new FakeAzure().start();
-      fake.endpointKeys.set("int", "int-key").set("prod", "prod-key");
-      repo = tempRepo();
-      const file = path.join(repo.root, "Pulumi.prod.yaml");
+      const file = path.join(az.repo.root, "Pulumi.prod.yaml");
       const doc = parseDocument(readFileSync(file, "utf8"));
       doc.setIn(["config", "mlops:approvers"], ["alice.smith@contoso.com", "bob.jones@contoso.com"]);
       writeFileSync(file, doc.toString());
     });
-    afterEach(async () => {
-      await fake.stop();
-      repo.cleanup();
-    });
-    const machine = (updater: FakeStackUpdater) => azureMachine(repo.root, fake, updater);
+    const machine = (updater: FakeStackUpdater) => azureMachine(az.repo.root, az.fake, updater);
     /** What the CLI does for --from-azure-devops, through the real target's approvals port and the release core. */
     async function approveFromAdo(updater: FakeStackUpdater, id: string) {
       const run = adoRunFromEnv(env());
@@ -143,7 +134,7 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
     }
 
     it("contract test: the approver recorded for PROD is the Azure DevOps approver's UPN (not Build.RequestedFor), bound to the model version", async () => {
-      const updater = new FakeStackUpdater(repo.root, fake);
+      const updater = new FakeStackUpdater(az.repo.root, az.fake);
       const r = await (await machine(updater)).m.start();
       expect(r.state).to.equal("awaiting-approval");
       ado.addStageApproval("Prod", approvedBy(alice));
@@ -154,7 +145,7 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
     });
 
     it("contract test: an Azure DevOps approver not listed in mlops:approvers is refused and nothing is recorded", async () => {
-      const updater = new FakeStackUpdater(repo.root, fake);
+      const updater = new FakeStackUpdater(az.repo.root, az.fake);
       const r = await (await machine(updater)).m.start();
       ado.addStageApproval("Prod", approvedBy(mallory));
       const err = await approveFromAdo(updater, r.id).catch((e: unknown) => e);

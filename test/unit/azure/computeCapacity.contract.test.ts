@@ -5,8 +5,7 @@
  */
 import { expect } from "chai";
 import { capacityWarning, compareCapacity, isoSeconds, withCapacityCheck } from "../../../driver/targets/azure/computeCapacity.js";
-import { FakeAzure } from "./support/fakeAzure.js";
-import { clientsFor, FakeStackUpdater, RecordingProgress, tempRepo } from "./support/harness.js";
+import { clientsFor, FakeStackUpdater, RecordingProgress, fakeAzureEachTest } from "./support/harness.js";
 
 const wanted = { vmSize: "STANDARD_D3_V2", vmPriority: "Dedicated" as const, minNodes: 0, maxNodes: 4, idleScaleDown: "PT120S" };
 const amlCompute = (scale: { minNodeCount: number; maxNodeCount: number; nodeIdleTimeBeforeScaleDown: string }, vmSize = "Standard_D3_v2") => ({
@@ -46,24 +45,18 @@ describe("training cluster capacity read back after up", function () {
   });
 
   describe("against the Azure fake", () => {
-    let fake: FakeAzure;
-    let repo: ReturnType<typeof tempRepo>;
-    beforeEach(async () => {
-      fake = await new FakeAzure().start();
-      repo = tempRepo();
-    });
-    afterEach(async () => {
-      await fake.stop();
-      repo.cleanup();
-    });
+    const az = fakeAzureEachTest();
 
     it("contract test: after the first up of a stack the compute is read through ARM and a capacity Azure did not apply is reported; later ups do not read it again", async () => {
-      fake.computes.set("ws-int/train-cluster", amlCompute({ minNodeCount: 0, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: "PT2M" }));
-      const updater = withCapacityCheck(new FakeStackUpdater(repo.root, fake), { readWanted: () => wanted, workspace: async (s) => clientsFor(fake, s) });
+      az.fake.computes.set("ws-int/train-cluster", amlCompute({ minNodeCount: 0, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: "PT2M" }));
+      const updater = withCapacityCheck(new FakeStackUpdater(az.repo.root, az.fake), {
+        readWanted: () => wanted,
+        workspace: async (s) => clientsFor(az.fake, s),
+      });
       const progress = new RecordingProgress();
       await updater.up("int", progress);
       await updater.up("int", progress);
-      const gets = fake.requests.filter((r) => r.method === "GET" && r.path.endsWith("/computes/train-cluster"));
+      const gets = az.fake.requests.filter((r) => r.method === "GET" && r.path.endsWith("/computes/train-cluster"));
       expect(gets).to.have.length(1);
       expect(gets[0]!.path).to.equal(
         "/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/computes/train-cluster",
@@ -76,9 +69,12 @@ describe("training cluster capacity read back after up", function () {
     });
 
     it("contract test: a cluster that matches the stack file gives no warning; a compute that cannot be read is a warning, not a failure", async () => {
-      fake.computes.set("ws-int/train-cluster", amlCompute({ minNodeCount: 0, maxNodeCount: 4, nodeIdleTimeBeforeScaleDown: "PT2M" }));
+      az.fake.computes.set("ws-int/train-cluster", amlCompute({ minNodeCount: 0, maxNodeCount: 4, nodeIdleTimeBeforeScaleDown: "PT2M" }));
       const progress = new RecordingProgress();
-      const updater = withCapacityCheck(new FakeStackUpdater(repo.root, fake), { readWanted: () => wanted, workspace: async (s) => clientsFor(fake, s) });
+      const updater = withCapacityCheck(new FakeStackUpdater(az.repo.root, az.fake), {
+        readWanted: () => wanted,
+        workspace: async (s) => clientsFor(az.fake, s),
+      });
       await updater.up("int", progress);
       const up = await updater.up("prod", progress); // no compute in ws-prod: ARM answers 404
       expect(up.result).to.equal("succeeded");

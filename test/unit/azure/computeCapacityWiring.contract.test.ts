@@ -8,26 +8,15 @@ import { readReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import type { Target } from "../../../driver/core/ports.js";
 import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
 import { createAzureTarget } from "../../../driver/targets/azure/index.js";
-import { FakeAzure } from "./support/fakeAzure.js";
 import { FakeCredential } from "./support/fakeCredential.js";
-import { FakeStackUpdater, RecordingProgress, settingsFor, tempRepo } from "./support/harness.js";
+import { FakeStackUpdater, RecordingProgress, settingsFor, fakeAzureEachTest } from "./support/harness.js";
 
 describe("azure target: capacity read-back wired after up (contract test)", function () {
   this.timeout(30_000);
-  let fake: FakeAzure;
-  let repo: ReturnType<typeof tempRepo>;
-  beforeEach(async () => {
-    fake = await new FakeAzure().start();
-    fake.endpointKeys.set("int", "int-key");
-    repo = tempRepo();
-  });
-  afterEach(async () => {
-    await fake.stop();
-    repo.cleanup();
-  });
+  const az = fakeAzureEachTest({ endpointKeys: { int: "int-key" } });
 
   it("contract test: a release that deploys INT warns that the training cluster kept minNodes 1 / maxNodes 2 while Pulumi.int.yaml says 0 / 4", async () => {
-    fake.computes.set("ws-int/train-cluster", {
+    az.fake.computes.set("ws-int/train-cluster", {
       computeType: "AmlCompute",
       properties: {
         vmSize: "STANDARD_D3_V2",
@@ -35,12 +24,17 @@ describe("azure target: capacity read-back wired after up (contract test)", func
         scaleSettings: { minNodeCount: 1, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: "PT2M" },
       },
     });
-    const base = await readReleaseConfig(repo.root);
+    const base = await readReleaseConfig(az.repo.root);
     const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
     const progress = new RecordingProgress();
     const t = await createAzureTarget(
-      { repoRoot: repo.root, config, progress },
-      { credential: new FakeCredential(), updater: new FakeStackUpdater(repo.root, fake), settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
+      { repoRoot: az.repo.root, config, progress },
+      {
+        credential: new FakeCredential(),
+        updater: new FakeStackUpdater(az.repo.root, az.fake),
+        settings: settingsFor(az.fake),
+        blobUrlFor: (a) => `${az.fake.url}/${a}`,
+      },
     );
     const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
     const r = await new ReleaseStateMachine({ target, config, progress }).start();

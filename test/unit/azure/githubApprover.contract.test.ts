@@ -15,8 +15,7 @@ import { listedName } from "../../../driver/targets/azure/ciApproval.js";
 import { approvalFromGitHub, githubRunFromEnv, resolveGitHubApprovers } from "../../../driver/targets/azure/githubApprover.js";
 import { FakeGitHub } from "../github/support/fakeGitHub.js";
 import { azureMachine, runCli } from "./support/cliAndTarget.js";
-import { FakeAzure } from "./support/fakeAzure.js";
-import { FakeStackUpdater, tempRepo } from "./support/harness.js";
+import { FakeStackUpdater, tempRepo, fakeAzureEachTest, RELEASE_KEYS } from "./support/harness.js";
 
 const TOKEN = "ghs_job-token";
 const alice = { login: "alice-smith", id: 5811 };
@@ -152,22 +151,14 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
   });
 
   describe("with a release awaiting approval on the Azure fakes", () => {
-    let fake: FakeAzure;
-    let repo: ReturnType<typeof tempRepo>;
+    const az = fakeAzureEachTest({ endpointKeys: RELEASE_KEYS });
     beforeEach(async () => {
-      fake = await new FakeAzure().start();
-      fake.endpointKeys.set("int", "int-key").set("prod", "prod-key");
-      repo = tempRepo();
-      const file = path.join(repo.root, "Pulumi.prod.yaml");
+      const file = path.join(az.repo.root, "Pulumi.prod.yaml");
       const doc = parseDocument(readFileSync(file, "utf8"));
       doc.setIn(["config", "mlops:approvers"], ["alice.smith@contoso.com", "github:alice-smith"]);
       writeFileSync(file, doc.toString());
     });
-    afterEach(async () => {
-      await fake.stop();
-      repo.cleanup();
-    });
-    const machine = (updater: FakeStackUpdater) => azureMachine(repo.root, fake, updater);
+    const machine = (updater: FakeStackUpdater) => azureMachine(az.repo.root, az.fake, updater);
     /** What the CLI does for --from-github, through the real target's approvals port and the release core. */
     async function approveFromGitHub(updater: FakeStackUpdater, id: string) {
       const approval = await approvalFromGitHub(env());
@@ -176,7 +167,7 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
     }
 
     it("contract test: the approver recorded for PROD is the GitHub reviewer as github:<login> (not the pusher), bound to the model version", async () => {
-      const updater = new FakeStackUpdater(repo.root, fake);
+      const updater = new FakeStackUpdater(az.repo.root, az.fake);
       const r = await (await machine(updater)).m.start();
       expect(r.state).to.equal("awaiting-approval");
       gh.review("mlops-prod", "approved", alice, "ship it");
@@ -187,7 +178,7 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
     });
 
     it("contract test: a GitHub reviewer not listed in mlops:approvers is refused and nothing is recorded", async () => {
-      const updater = new FakeStackUpdater(repo.root, fake);
+      const updater = new FakeStackUpdater(az.repo.root, az.fake);
       const r = await (await machine(updater)).m.start();
       gh.review("mlops-prod", "approved", mallory);
       const err = await approveFromGitHub(updater, r.id).catch((e: unknown) => e);

@@ -5,8 +5,7 @@ import { expect } from "chai";
 import { exactPins, parseCondaEnv, pinDrift } from "../../../driver/source/condaEnv.js";
 import { AZURE_TRAINING_CONDA_FILE, CONDA_FILE, condaFileDigest, envDigest } from "../../../driver/source/fingerprint.js";
 import { ensureEnvironmentAsset } from "../../../driver/targets/azure/environmentAsset.js";
-import { FakeAzure } from "./support/fakeAzure.js";
-import { clientsFor, REPO, tempRepo } from "./support/harness.js";
+import { clientsFor, REPO, fakeAzureEachTest } from "./support/harness.js";
 
 const read = (root: string, rel: string) => ({ file: rel, env: parseCondaEnv(readFileSync(path.join(root, rel), "utf8"), rel) });
 
@@ -43,20 +42,11 @@ describe("Azure training job environment (ml/azure-training-conda.yml) against t
 
   describe("wiring", function () {
     this.timeout(20_000);
-    let fake: FakeAzure;
-    let repo: ReturnType<typeof tempRepo>;
-    beforeEach(async () => {
-      fake = await new FakeAzure().start();
-      repo = tempRepo();
-    });
-    afterEach(async () => {
-      await fake.stop();
-      repo.cleanup();
-    });
+    const az = fakeAzureEachTest();
 
     it("registers the job file (with azureml-mlflow), not ml/conda.yml, as the training environment asset", async () => {
-      const env = await ensureEnvironmentAsset(repo.root, clientsFor(fake, "int"), "example.invalid/base:1");
-      const put = fake.requests.find((q) => q.method === "PUT" && q.path.includes("/environments/mlops-training-env/versions/"))!;
+      const env = await ensureEnvironmentAsset(az.repo.root, clientsFor(az.fake, "int"), "example.invalid/base:1");
+      const put = az.fake.requests.find((q) => q.method === "PUT" && q.path.includes("/environments/mlops-training-env/versions/"))!;
       const condaFile = (put.body as { properties: { condaFile: string } }).properties.condaFile;
       expect(condaFile).to.equal(readFileSync(path.join(REPO, AZURE_TRAINING_CONDA_FILE), "utf8"));
       expect(condaFile).to.contain("azureml-mlflow==");
@@ -64,29 +54,29 @@ describe("Azure training job environment (ml/azure-training-conda.yml) against t
     });
 
     it("a new job file gives a new environment version and a new env digest (the Azure reuse key) but keeps the local venv; ml/conda.yml edits change the digest too", async () => {
-      const ws = clientsFor(fake, "int");
-      const [v1, d1] = [(await ensureEnvironmentAsset(repo.root, ws, "img:1")).version, await envDigest(repo.root)];
-      const localVenvKey = await condaFileDigest(repo.root, CONDA_FILE);
-      const jobFile = path.join(repo.root, AZURE_TRAINING_CONDA_FILE);
+      const ws = clientsFor(az.fake, "int");
+      const [v1, d1] = [(await ensureEnvironmentAsset(az.repo.root, ws, "img:1")).version, await envDigest(az.repo.root)];
+      const localVenvKey = await condaFileDigest(az.repo.root, CONDA_FILE);
+      const jobFile = path.join(az.repo.root, AZURE_TRAINING_CONDA_FILE);
       await writeFile(jobFile, `${readFileSync(jobFile, "utf8")}      - pytz==2025.2\n`);
-      const [v2, d2] = [(await ensureEnvironmentAsset(repo.root, ws, "img:1")).version, await envDigest(repo.root)];
+      const [v2, d2] = [(await ensureEnvironmentAsset(az.repo.root, ws, "img:1")).version, await envDigest(az.repo.root)];
       expect(v2).to.not.equal(v1);
       expect(d2).to.not.equal(d1);
-      expect(await condaFileDigest(repo.root, CONDA_FILE), "the local venv is keyed by ml/conda.yml alone").to.equal(localVenvKey);
-      const scoring = path.join(repo.root, CONDA_FILE);
+      expect(await condaFileDigest(az.repo.root, CONDA_FILE), "the local venv is keyed by ml/conda.yml alone").to.equal(localVenvKey);
+      const scoring = path.join(az.repo.root, CONDA_FILE);
       await writeFile(scoring, `${readFileSync(scoring, "utf8")}\n`);
-      expect(await envDigest(repo.root)).to.not.equal(d2);
+      expect(await envDigest(az.repo.root)).to.not.equal(d2);
     });
 
     it("refuses to submit with a job file whose scikit-learn drifted from ml/conda.yml, naming both files and versions", async () => {
-      const jobFile = path.join(repo.root, AZURE_TRAINING_CONDA_FILE);
+      const jobFile = path.join(az.repo.root, AZURE_TRAINING_CONDA_FILE);
       await writeFile(jobFile, readFileSync(jobFile, "utf8").replace("scikit-learn==1.9.1", "scikit-learn==1.8.0"));
-      const err = (await ensureEnvironmentAsset(repo.root, clientsFor(fake, "int"), "img:1").catch((e: Error) => e)) as Error;
+      const err = (await ensureEnvironmentAsset(az.repo.root, clientsFor(az.fake, "int"), "img:1").catch((e: Error) => e)) as Error;
       expect(err.name).to.equal("ConfigError");
       expect(err.message).to.equal(
         "ml/azure-training-conda.yml and ml/conda.yml must pin what decides the model alike: scikit-learn: ml/conda.yml pins 1.9.1, ml/azure-training-conda.yml pins 1.8.0; align the two files",
       );
-      expect(fake.requests.filter((q) => q.method === "PUT")).to.have.length(0);
+      expect(az.fake.requests.filter((q) => q.method === "PUT")).to.have.length(0);
     });
   });
 });

@@ -9,38 +9,27 @@ import { rollbackStack } from "../../../../driver/rollout/rollbackStack.js";
 import { DeploymentProbes } from "../../../../driver/targets/azure/deploymentProbes.js";
 import { endpointAuth } from "../../../../driver/targets/azure/endpointAuth.js";
 import { createAzureTarget } from "../../../../driver/targets/azure/index.js";
-import { FakeAzure } from "../support/fakeAzure.js";
 import { FakeCredential } from "../support/fakeCredential.js";
-import { clientsFor, FakeStackUpdater, RecordingProgress, settingsFor, tempRepo } from "../support/harness.js";
+import { clientsFor, FakeStackUpdater, RecordingProgress, settingsFor, fakeAzureEachTest } from "../support/harness.js";
 
 const SMOKE = { payload: { data: [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]] }, prediction_range: [12.5, 519] as [number, number] };
 
 describe("azure staged PROD rollout (contract test against the loopback Azure fakes)", function () {
   this.timeout(30_000);
-  let fake: FakeAzure;
-  let repo: ReturnType<typeof tempRepo>;
-  beforeEach(async () => {
-    fake = await new FakeAzure().start();
-    fake.endpointKeys.set("int", "int-key").set("prod", "prod-secret-key");
-    repo = tempRepo();
-  });
-  afterEach(async () => {
-    await fake.stop();
-    repo.cleanup();
-  });
+  const az = fakeAzureEachTest({ endpointKeys: { int: "int-key", prod: "prod-secret-key" } });
 
   async function target(updater: FakeStackUpdater, progress = new RecordingProgress()): Promise<Target> {
-    const base = await readReleaseConfig(repo.root);
+    const base = await readReleaseConfig(az.repo.root);
     const config = { ...base, rollout: { ...base.rollout, observeSeconds: 0.25, probeRps: 40, minRequests: 4 } };
     const t = await createAzureTarget(
-      { repoRoot: repo.root, config, progress },
-      { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
+      { repoRoot: az.repo.root, config, progress },
+      { credential: new FakeCredential(), updater, settings: settingsFor(az.fake), blobUrlFor: (a) => `${az.fake.url}/${a}` },
     );
     return { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
   }
   async function releaseToProd(updater: FakeStackUpdater, progress = new RecordingProgress()): Promise<string> {
     const t = await target(updater, progress);
-    const config = await readReleaseConfig(repo.root);
+    const config = await readReleaseConfig(az.repo.root);
     const m = new ReleaseStateMachine({ target: t, config: { ...config, profile: { ...config.profile, enabled: false } }, progress });
     const r = await m.start();
     await m.approve(r.id, "alice@contoso.com");
@@ -49,14 +38,14 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
   }
   /** a second, better model: changed code (new job), better metrics (passes the gate against v1) */
   function nextModel(): void {
-    appendFileSync(path.join(repo.root, "ml", "train.py"), "\n# v2\n");
-    fake.jobScript = () => ({ statuses: ["Running", "Completed"], metrics: { rmse: 50, mae: 40, r2: 0.5 } });
+    appendFileSync(path.join(az.repo.root, "ml", "train.py"), "\n# v2\n");
+    az.fake.jobScript = () => ({ statuses: ["Running", "Completed"], metrics: { rmse: 50, mae: 40, r2: 0.5 } });
   }
   const prodEdits = (u: FakeStackUpdater) => u.edits.filter((e) => e.startsWith("prod "));
   const prodUps = (u: FakeStackUpdater) => u.ups.filter((s) => s === "prod").length;
 
   it("contract test: v2 reaches PROD in steps 10 -> 50 -> 100 (one up each after green is created at 0), recorded on the release; 'mlops rollback prod' flips back to blue with one up and v1 is champion again", async () => {
-    const updater = new FakeStackUpdater(repo.root, fake);
+    const updater = new FakeStackUpdater(az.repo.root, az.fake);
     await releaseToProd(updater);
     expect(prodEdits(updater)).to.deep.equal(["prod blue=v1@100"]);
     const upsAfterV1 = prodUps(updater);
@@ -84,7 +73,7 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
     ]);
     expect(ro.steps.slice(1).every((s) => s.requests >= 4 && s.errors === 0)).to.equal(true);
     expect(r2.deployments.prod!.previous).to.deep.include({ modelVersion: "1" });
-    const probes = fake.requests.filter((q) => q.path === "/score/prod");
+    const probes = az.fake.requests.filter((q) => q.path === "/score/prod");
     expect(probes.every((q) => q.headers.authorization === "Bearer prod-secret-key")).to.equal(true);
     expect(probes.filter((q) => q.headers["azureml-model-deployment"] === "green").length).to.be.greaterThan(10);
     expect(probes.some((q) => q.headers["azureml-model-deployment"] === undefined)).to.equal(true); // through the endpoint's split too
@@ -99,11 +88,11 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
   });
 
   it("contract test: errors of the new deployment at the canary roll PROD back to blue (one more up), the release fails with the reason, v1 stays champion", async () => {
-    const updater = new FakeStackUpdater(repo.root, fake);
+    const updater = new FakeStackUpdater(az.repo.root, az.fake);
     await releaseToProd(updater);
     nextModel();
     let greenCalls = 0;
-    fake.scoring = (stack, body, deployment) =>
+    az.fake.scoring = (stack, body, deployment) =>
       stack === "prod" && deployment === "green" && ++greenCalls > 1 // healthy for the pre-check, then failing
         ? { status: 500, body: { message: "model crashed" } }
         : { status: 200, body: { predictions: ((body as { data?: unknown[] }).data ?? []).map(() => 150.5) } };
@@ -115,7 +104,7 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
     );
     expect(prodEdits(updater).slice(-3)).to.deep.equal(["prod blue=v1@100 green=v2@0", "prod blue=v1@90 green=v2@10", "prod blue=v1@100 green=v2@0"]);
     expect(prodUps(updater) - upsBefore).to.equal(3);
-    expect(fake.traffic.get("prod")).to.deep.equal({ blue: 100 });
+    expect(az.fake.traffic.get("prod")).to.deep.equal({ blue: 100 });
     const t = await target(updater);
     expect((await t.registry.champion("diabetes-ridge"))?.version).to.equal("1");
     const failed = (await t.store.list()).find((r) => r.state === "failed")!;
@@ -123,21 +112,21 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
   });
 
   it("contract test: probes send the smoke request straight to the new deployment and through the split; endpoint answers naming no deployment count against it only when they fail", async () => {
-    fake.traffic.set("prod", { blue: 50, green: 50 });
-    fake.scoring = (_s, body, deployment) =>
+    az.fake.traffic.set("prod", { blue: 50, green: 50 });
+    az.fake.scoring = (_s, body, deployment) =>
       deployment === "green" ? { status: 200, body: { predictions: [100] } } : { status: 503, body: { message: "busy" } };
-    const auth = await endpointAuth("prod", clientsFor(fake, "prod"), new FakeCredential());
-    const probes = new DeploymentProbes({ scoringUri: `${fake.url}/score/prod`, auth, smoke: SMOKE, deployment: "green", rps: 40 });
+    const auth = await endpointAuth("prod", clientsFor(az.fake, "prod"), new FakeCredential());
+    const probes = new DeploymentProbes({ scoringUri: `${az.fake.url}/score/prod`, auth, smoke: SMOKE, deployment: "green", rps: 40 });
     const h = await probes.health();
     expect(h.ok).to.equal(true);
     expect(h.detail).to.match(/^green: 1 predictions within \[12\.5, 519\] in \d+ ms$/);
-    expect(fake.requests.at(-1)!.headers["azureml-model-deployment"]).to.equal("green");
+    expect(az.fake.requests.at(-1)!.headers["azureml-model-deployment"]).to.equal("green");
     await probes.observe(0.5); // 20 requests: 10 direct, 10 through the split (5 to green, 5 to blue)
     expect(probes.counters()).to.deep.include({ requests: 15, ok: 15, serverErrors: 0, failed: 0 });
     expect(probes.seen).to.deep.include({ direct: 10, viaEndpoint: 10, viaEndpointToOthers: 5, unattributedFailures: 0 });
 
-    fake.namesDeployment = false; // an endpoint that does not say who answered
-    const blind = new DeploymentProbes({ scoringUri: `${fake.url}/score/prod`, auth, smoke: SMOKE, deployment: "green", rps: 40 });
+    az.fake.namesDeployment = false; // an endpoint that does not say who answered
+    const blind = new DeploymentProbes({ scoringUri: `${az.fake.url}/score/prod`, auth, smoke: SMOKE, deployment: "green", rps: 40 });
     await blind.observe(0.5);
     expect(blind.counters()).to.deep.include({ requests: 15, ok: 10, serverErrors: 5 });
     expect(blind.seen.unattributedFailures).to.equal(5);

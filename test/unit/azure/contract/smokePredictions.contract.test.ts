@@ -8,30 +8,24 @@ import { readReleaseConfig } from "../../../../driver/config/releaseConfig.js";
 import { ReleaseStateMachine } from "../../../../driver/core/releaseStateMachine.js";
 import type { Target } from "../../../../driver/core/ports.js";
 import { createAzureTarget } from "../../../../driver/targets/azure/index.js";
-import { FakeAzure } from "../support/fakeAzure.js";
 import { FakeCredential } from "../support/fakeCredential.js";
-import { FakeStackUpdater, RecordingProgress, settingsFor, tempRepo } from "../support/harness.js";
+import { FakeStackUpdater, RecordingProgress, settingsFor, fakeAzureEachTest, RELEASE_KEYS } from "../support/harness.js";
 
 describe("azure smoke test's check of the predictions (contract test against the loopback Azure fakes)", function () {
   this.timeout(30_000);
-  let fake: FakeAzure;
-  let repo: ReturnType<typeof tempRepo>;
-  beforeEach(async () => {
-    fake = await new FakeAzure().start();
-    fake.endpointKeys.set("int", "int-key").set("prod", "prod-key");
-    repo = tempRepo();
-  });
-  afterEach(async () => {
-    await fake.stop();
-    repo.cleanup();
-  });
+  const az = fakeAzureEachTest({ endpointKeys: RELEASE_KEYS });
 
   async function release() {
     const progress = new RecordingProgress();
-    const config = { ...(await readReleaseConfig(repo.root)), profile: { ...(await readReleaseConfig(repo.root)).profile, enabled: false } };
+    const config = { ...(await readReleaseConfig(az.repo.root)), profile: { ...(await readReleaseConfig(az.repo.root)).profile, enabled: false } };
     const t = await createAzureTarget(
-      { repoRoot: repo.root, config, progress },
-      { credential: new FakeCredential(), updater: new FakeStackUpdater(repo.root, fake), settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
+      { repoRoot: az.repo.root, config, progress },
+      {
+        credential: new FakeCredential(),
+        updater: new FakeStackUpdater(az.repo.root, az.fake),
+        settings: settingsFor(az.fake),
+        blobUrlFor: (a) => `${az.fake.url}/${a}`,
+      },
     );
     const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 12, failed: 0, durationMs: 10, outputTail: "12 passed" }) } };
     const m = new ReleaseStateMachine({ target, config, progress });
@@ -50,7 +44,7 @@ describe("azure smoke test's check of the predictions (contract test against the
     ["not-finite", /^int validation failed: smoke test failed: prediction 0 is "NaN", not a finite number$/],
   ] as const) {
     it(`contract test: ${kind} predictions (HTTP 200) fail validate-int and the release does not await approval`, async () => {
-      fake.answerPredictions(kind);
+      az.fake.answerPredictions(kind);
       const { err, r } = await release();
       expect(err?.message).to.match(why);
       expect(r.state).to.equal("failed");

@@ -15,7 +15,7 @@ import { readAzureSettings, type AzureSettings } from "../../../../driver/target
 import { WorkspaceClients } from "../../../../driver/targets/azure/workspaceClients.js";
 import { workspaceFromOutputs } from "../../../../driver/targets/azure/azureSettings.js";
 import { FakeCredential } from "./fakeCredential.js";
-import type { FakeAzure } from "./fakeAzure.js";
+import { FakeAzure } from "./fakeAzure.js";
 
 export const REPO = path.resolve(import.meta.dirname, "../../../..");
 
@@ -112,4 +112,39 @@ export class FakeStackUpdater implements StackUpdater {
       ...(this.served.has(stack) ? { servedModel: this.served.get(stack) } : {}),
     };
   }
+}
+
+export const RELEASE_KEYS = { int: "int-key", prod: "prod-key" };
+
+export type TempRepo = ReturnType<typeof tempRepo>;
+
+/**
+ * Registers, in the calling `describe`, a fresh loopback Azure fake and a temporary repository for each test, both
+ * stopped and removed after it. `endpointKeys` gives endpoints their keys, by stack (`RELEASE_KEYS`: what a release needs).
+ */
+export function fakeAzureEachTest(options: { endpointKeys?: Record<string, string> } = {}): { readonly fake: FakeAzure; readonly repo: TempRepo } {
+  let fake: FakeAzure | undefined;
+  let repo: TempRepo | undefined;
+  beforeEach(async () => {
+    fake = await new FakeAzure().start();
+    for (const [stack, key] of Object.entries(options.endpointKeys ?? {})) fake.endpointKeys.set(stack, key);
+    repo = tempRepo();
+  });
+  afterEach(async () => {
+    await fake?.stop();
+    repo?.cleanup();
+    fake = repo = undefined;
+  });
+  const during = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the ${what} of fakeAzureEachTest exists only while a test runs`);
+    return value;
+  };
+  return {
+    get fake() {
+      return during(fake, "fake");
+    },
+    get repo() {
+      return during(repo, "repo");
+    },
+  };
 }
