@@ -6,14 +6,11 @@
  * listed in mlops:approvers -> refused.
  */
 import { expect } from "chai";
-import { readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { parseDocument } from "yaml";
 import { ApprovalError, ConfigError } from "../../../driver/core/errors.js";
 import { adoApprovalComment, adoRunFromEnv, approverName, resolveAdoApprover } from "../../../driver/targets/azure/adoApprover.js";
-import { azureMachine, runCli } from "./support/cliAndTarget.js";
+import { azureMachine, expectCliRefusal } from "./support/cliAndTarget.js";
 import { FakeAzureDevOps, type FakeApproval } from "./support/fakeAzureDevOps.js";
-import { FakeStackUpdater, tempRepo, fakeAzureEachTest, RELEASE_KEYS } from "./support/harness.js";
+import { FakeStackUpdater, fakeAzureEachTest, RELEASE_KEYS } from "./support/harness.js";
 
 const TOKEN = "job-access-token";
 const alice = { id: "9d2b7f0e-0000-4000-8000-00000000a11c", displayName: "Alice Smith", uniqueName: "Alice.Smith@contoso.com" };
@@ -87,43 +84,24 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
   });
 
   it("CLI: with no approval found, mlops approve --from-azure-devops exits non-zero with one line and touches nothing", async () => {
-    const repo = tempRepo();
-    try {
-      const before = readFileSync(path.join(repo.root, "Pulumi.prod.yaml"), "utf8");
-      const r = await runCli(repo.root, env(), "approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-azure-devops");
-      expect(r.code).to.equal(5);
-      expect(r.stdout).to.equal("");
-      expect(r.stderr.trimEnd().split("\n")).to.deep.equal([
+    await expectCliRefusal(env(), ["approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-azure-devops"], {
+      code: 5,
+      stderr: [
         "mlops: no approval check found for stage 'Prod' of build 4711: add an Approvals check to the stage's environment (docs/azure-target.md, \"Approvals\"); nothing was recorded",
-      ]);
-      expect(readFileSync(path.join(repo.root, "Pulumi.prod.yaml"), "utf8")).to.equal(before);
-    } finally {
-      repo.cleanup();
-    }
+      ],
+    });
   });
 
   it("CLI: a release id that is not one is refused (exit 2) before the job token is sent to Azure DevOps", async () => {
-    const repo = tempRepo();
-    try {
-      const r = await runCli(repo.root, env(), "approve", "r-1", "--target", "azure", "--from-azure-devops");
-      expect(r.code).to.equal(2);
-      expect(r.stderr.trimEnd().split("\n")).to.deep.equal([
-        "mlops: 'r-1' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status'",
-      ]);
-      expect(ado.requests).to.deep.equal([]);
-    } finally {
-      repo.cleanup();
-    }
+    await expectCliRefusal(env(), ["approve", "r-1", "--target", "azure", "--from-azure-devops"], {
+      code: 2,
+      stderr: ["mlops: 'r-1' is not a release id (they look like rel-20261127-093000-ab12); list them with 'mlops status'"],
+    });
+    expect(ado.requests).to.deep.equal([]);
   });
 
   describe("with a release awaiting approval on the Azure fakes", () => {
-    const az = fakeAzureEachTest({ endpointKeys: RELEASE_KEYS });
-    beforeEach(async () => {
-      const file = path.join(az.repo.root, "Pulumi.prod.yaml");
-      const doc = parseDocument(readFileSync(file, "utf8"));
-      doc.setIn(["config", "mlops:approvers"], ["alice.smith@contoso.com", "bob.jones@contoso.com"]);
-      writeFileSync(file, doc.toString());
-    });
+    const az = fakeAzureEachTest({ endpointKeys: RELEASE_KEYS, prodApprovers: ["alice.smith@contoso.com", "bob.jones@contoso.com"] });
     const machine = (updater: FakeStackUpdater) => azureMachine(az.repo.root, az.fake, updater);
     /** What the CLI does for --from-azure-devops, through the real target's approvals port and the release core. */
     async function approveFromAdo(updater: FakeStackUpdater, id: string) {

@@ -7,15 +7,12 @@
  * recorded; a reviewer not listed in mlops:approvers -> refused.
  */
 import { expect } from "chai";
-import { readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { parseDocument } from "yaml";
 import { ApprovalError, ConfigError } from "../../../driver/core/errors.js";
 import { listedName } from "../../../driver/targets/azure/ciApproval.js";
 import { approvalFromGitHub, githubRunFromEnv, resolveGitHubApprovers } from "../../../driver/targets/azure/githubApprover.js";
 import { FakeGitHub } from "../github/support/fakeGitHub.js";
-import { azureMachine, runCli } from "./support/cliAndTarget.js";
-import { FakeStackUpdater, tempRepo, fakeAzureEachTest, RELEASE_KEYS } from "./support/harness.js";
+import { azureMachine, expectCliRefusal } from "./support/cliAndTarget.js";
+import { FakeStackUpdater, fakeAzureEachTest, RELEASE_KEYS } from "./support/harness.js";
 
 const TOKEN = "ghs_job-token";
 const alice = { login: "alice-smith", id: 5811 };
@@ -120,44 +117,25 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
     expect(() => githubRunFromEnv({ ...env(), MLOPS_GITHUB_ENVIRONMENT: undefined })).to.throw(ConfigError, /MLOPS_GITHUB_ENVIRONMENT/);
   });
 
-  const cli = runCli;
-
   it("CLI: with no approval found, mlops approve --from-github exits 5 with one line and touches nothing", async () => {
-    const repo = tempRepo();
-    try {
-      const before = readFileSync(path.join(repo.root, "Pulumi.prod.yaml"), "utf8");
-      const r = await cli(repo.root, env(), "approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-github");
-      expect(r.code).to.equal(5);
-      expect(r.stdout).to.equal("");
-      expect(r.stderr.trimEnd().split("\n")).to.deep.equal([
+    await expectCliRefusal(env(), ["approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-github"], {
+      code: 5,
+      stderr: [
         "mlops: no approval of environment 'mlops-prod' found in run 4711 of octo-org/mlops: give the environment required reviewers (docs/github-actions.md, \"Approvals\"); nothing was recorded",
-      ]);
-      expect(readFileSync(path.join(repo.root, "Pulumi.prod.yaml"), "utf8")).to.equal(before);
-    } finally {
-      repo.cleanup();
-    }
+      ],
+    });
   });
 
   it("CLI: --as, --from-azure-devops and --from-github are exclusive (usage error, exit 2)", async () => {
-    const repo = tempRepo();
-    try {
-      const r = await cli(repo.root, env(), "approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-github", "--as", "alice");
-      expect(r.code).to.equal(2);
-      expect(r.stderr.trimEnd()).to.equal("mlops: pass exactly one of --as <name>, --from-azure-devops or --from-github");
-      expect(gh.apiCalls).to.deep.equal([]);
-    } finally {
-      repo.cleanup();
-    }
+    await expectCliRefusal(env(), ["approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-github", "--as", "alice"], {
+      code: 2,
+      stderr: ["mlops: pass exactly one of --as <name>, --from-azure-devops or --from-github"],
+    });
+    expect(gh.apiCalls).to.deep.equal([]);
   });
 
   describe("with a release awaiting approval on the Azure fakes", () => {
-    const az = fakeAzureEachTest({ endpointKeys: RELEASE_KEYS });
-    beforeEach(async () => {
-      const file = path.join(az.repo.root, "Pulumi.prod.yaml");
-      const doc = parseDocument(readFileSync(file, "utf8"));
-      doc.setIn(["config", "mlops:approvers"], ["alice.smith@contoso.com", "github:alice-smith"]);
-      writeFileSync(file, doc.toString());
-    });
+    const az = fakeAzureEachTest({ endpointKeys: RELEASE_KEYS, prodApprovers: ["alice.smith@contoso.com", "github:alice-smith"] });
     const machine = (updater: FakeStackUpdater) => azureMachine(az.repo.root, az.fake, updater);
     /** What the CLI does for --from-github, through the real target's approvals port and the release core. */
     async function approveFromGitHub(updater: FakeStackUpdater, id: string) {

@@ -4,7 +4,8 @@
  * faked and profiling kept short.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { expect } from "chai";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { readReleaseConfig } from "../../../../driver/config/releaseConfig.js";
@@ -13,7 +14,7 @@ import { ReleaseStateMachine } from "../../../../driver/core/releaseStateMachine
 import { createAzureTarget } from "../../../../driver/targets/azure/index.js";
 import type { FakeAzure } from "./fakeAzure.js";
 import { FakeCredential } from "./fakeCredential.js";
-import { RecordingProgress, REPO, settingsFor, type FakeStackUpdater } from "./harness.js";
+import { RecordingProgress, REPO, settingsFor, tempRepo, type FakeStackUpdater } from "./harness.js";
 import { loopbackCert } from "./loopbackTls.js";
 
 export interface CliResult {
@@ -47,4 +48,22 @@ export async function azureMachine(repoRoot: string, fake: FakeAzure, updater: F
   );
   const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
   return { m: new ReleaseStateMachine({ target, config, progress }), t };
+}
+
+/**
+ * Runs the CLI in a fresh temporary repository and checks that it refused: the exit code, nothing on stdout, exactly
+ * these lines on stderr, and Pulumi.prod.yaml (where approvals are recorded) byte for byte as before.
+ */
+export async function expectCliRefusal(extraEnv: NodeJS.ProcessEnv, args: string[], want: { code: number; stderr: string[] }): Promise<void> {
+  const repo = tempRepo();
+  try {
+    const before = readFileSync(path.join(repo.root, "Pulumi.prod.yaml"), "utf8");
+    const r = await runCli(repo.root, extraEnv, ...args);
+    expect(r.code).to.equal(want.code);
+    expect(r.stdout).to.equal("");
+    expect(r.stderr.trimEnd().split("\n")).to.deep.equal(want.stderr);
+    expect(readFileSync(path.join(repo.root, "Pulumi.prod.yaml"), "utf8")).to.equal(before);
+  } finally {
+    repo.cleanup();
+  }
 }

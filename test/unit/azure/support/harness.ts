@@ -3,7 +3,8 @@
  * the azure target's real adapters pointed at a FakeAzure, and a StackUpdater fake whose `up` applies the
  * program's own traffic rule (components/trafficPlan.ts) to the serving config written in Pulumi.<stack>.yaml.
  */
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { parseDocument } from "yaml";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { planTraffic, type ServingState } from "../../../../components/trafficPlan.js";
@@ -120,15 +121,25 @@ export type TempRepo = ReturnType<typeof tempRepo>;
 
 /**
  * Registers, in the calling `describe`, a fresh loopback Azure fake and a temporary repository for each test, both
- * stopped and removed after it. `endpointKeys` gives endpoints their keys, by stack (`RELEASE_KEYS`: what a release needs).
+ * stopped and removed after it. `endpointKeys` gives endpoints their keys, by stack (`RELEASE_KEYS`: what a release needs);
+ * `prodApprovers` replaces `mlops:approvers` in the repository's Pulumi.prod.yaml.
  */
-export function fakeAzureEachTest(options: { endpointKeys?: Record<string, string> } = {}): { readonly fake: FakeAzure; readonly repo: TempRepo } {
+export function fakeAzureEachTest(options: { endpointKeys?: Record<string, string>; prodApprovers?: string[] } = {}): {
+  readonly fake: FakeAzure;
+  readonly repo: TempRepo;
+} {
   let fake: FakeAzure | undefined;
   let repo: TempRepo | undefined;
   beforeEach(async () => {
     fake = await new FakeAzure().start();
     for (const [stack, key] of Object.entries(options.endpointKeys ?? {})) fake.endpointKeys.set(stack, key);
     repo = tempRepo();
+    if (options.prodApprovers) {
+      const file = path.join(repo.root, "Pulumi.prod.yaml");
+      const doc = parseDocument(readFileSync(file, "utf8"));
+      doc.setIn(["config", "mlops:approvers"], options.prodApprovers);
+      writeFileSync(file, doc.toString());
+    }
   });
   afterEach(async () => {
     await fake?.stop();
