@@ -2,12 +2,8 @@
  * Wiring for the azure doctor contract tests: a temporary repository (the real stack files), the loopback FakeAzure
  * with the doctor routes (fakeArmDoctor.ts), the real SDK clients pointed at it, and replaceable stack outputs.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { EnvironmentError } from "../../../driver/core/errors.js";
 import type { StackName } from "../../../driver/core/release.js";
 import { ArmRest } from "../../../driver/targets/azure/armRest.js";
@@ -17,6 +13,7 @@ import type { CheckResult } from "../../../driver/doctor/checkResult.js";
 import { readAzureSettings } from "../../../driver/targets/azure/azureSettings.js";
 import { createMlClient } from "../../../driver/targets/azure/workspaceClients.js";
 import { FakeAzure } from "../azure/support/fakeAzure.js";
+import { selfSignedCert } from "../azure/support/loopbackTls.js";
 import { DoctorCredential, FakeArmDoctor, STATE_ACCOUNT, STATE_CONTAINER, SUB } from "../azure/support/fakeArmDoctor.js";
 import { tempRepo } from "../azure/support/harness.js";
 
@@ -86,31 +83,8 @@ export const warns = (rs: CheckResult[]): string[] => rs.filter((r) => r.status 
 
 /** An https server whose certificate nobody trusts (a fresh self-signed one, not added to the CAs). */
 export async function untrustedTlsServer(): Promise<{ url: string; close: () => Promise<void> }> {
-  const dir = mkdtempSync(path.join(tmpdir(), "mlops-untrusted-"));
-  const key = path.join(dir, "key.pem");
-  const cert = path.join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "30",
-      "-subj",
-      "/CN=untrusted.example",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
-  const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end("no"));
+  const { key, cert } = selfSignedCert("/CN=untrusted.example", 30);
+  const server = https.createServer({ key, cert }, (_req, res) => res.end("no"));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/score`,

@@ -5,7 +5,7 @@
  * trained, deployed or allowed must start a release; docs, tests and the other CI system's file must not.
  */
 import { expect } from "chai";
-import { NOT_RELEASED as BASE_NOT_RELEASED } from "../../support/notReleased.js";
+import { NOT_RELEASED as BASE_NOT_RELEASED, RELEASED_EXAMPLES } from "../../support/notReleased.js";
 import { execFileSync } from "node:child_process";
 import { githubPathFilter, REPO, workflow } from "./workflowSupport.js";
 
@@ -29,18 +29,7 @@ describe("release.yml path filters (GitHub semantics)", () => {
   });
 
   it("an edit anywhere under driver/, ml/, components/, config/, policy/ or in the release workflow starts a release", () => {
-    for (const f of [
-      "driver/targets/azure/index.ts",
-      "ml/tests/test_train.py",
-      "components/scoringEndpoint.ts",
-      "config/stackConfig.ts",
-      "policy/policies.ts",
-      "Pulumi.prod.yaml",
-      "package-lock.json",
-      "bin/mlops.js",
-      ".github/workflows/release.yml",
-      ".github/actions/setup/action.yml",
-    ]) {
+    for (const f of [...RELEASED_EXAMPLES, ".github/workflows/release.yml", ".github/actions/setup/action.yml"]) {
       expect(triggers(f), f).to.equal(true);
     }
   });

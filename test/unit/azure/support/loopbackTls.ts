@@ -4,15 +4,15 @@
  * fetch talk TLS to the loopback fakes with no test-only switch in the product code.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 
 let cached: { key: string; cert: string } | undefined;
 
-export function loopbackCert(): { key: string; cert: string } {
-  if (cached) return cached;
+/** A fresh self-signed certificate (openssl) for `subject`, valid for 127.0.0.1, with its key, as PEM text. */
+export function selfSignedCert(subject: string, days: number): { key: string; cert: string } {
   const dir = mkdtempSync(path.join(tmpdir(), "mlops-tls-"));
   const key = path.join(dir, "key.pem");
   const cert = path.join(dir, "cert.pem");
@@ -29,15 +29,22 @@ export function loopbackCert(): { key: string; cert: string } {
       "-out",
       cert,
       "-days",
-      "2",
+      String(days),
       "-subj",
-      "/CN=127.0.0.1",
+      subject,
       "-addext",
       "subjectAltName=IP:127.0.0.1",
     ],
     { stdio: "ignore" },
   );
-  cached = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") };
+  const pem = { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") };
+  rmSync(dir, { recursive: true, force: true });
+  return pem;
+}
+
+export function loopbackCert(): { key: string; cert: string } {
+  if (cached) return cached;
+  cached = selfSignedCert("/CN=127.0.0.1", 2);
   tls.setDefaultCACertificates([...tls.getCACertificates("default"), cached.cert]);
   return cached;
 }
