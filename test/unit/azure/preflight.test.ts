@@ -1,29 +1,14 @@
 import { expect } from "chai";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { ConcurrentUpdateError, StackNotFoundError } from "@pulumi/pulumi/automation/index.js";
 import { EnvironmentError, ReleaseLockedError } from "../../../driver/core/errors.js";
 import { mapPulumiError } from "../../../driver/pulumi/pulumiErrors.js";
 import { configuredBackend } from "../../../driver/pulumi/pulumiCli.js";
-import { readAzureSettings } from "../../../driver/targets/azure/azureSettings.js";
 import { preflight } from "../../../driver/targets/azure/preflight.js";
-import { FakeCredential } from "./support/fakeCredential.js";
 import { tempRepo } from "./support/harness.js";
-import type { StackUpdater } from "../../../driver/pulumi/stackUpdater.js";
+import { fakePulumi, outputs, preflightIn, settings, updater } from "./support/preflightHarness.js";
 
-const settings = { ...readAzureSettings({}), credentialTimeoutMs: 300 };
-const outputs = { workspaceId: "/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/w" };
 /** The Automation API's errors have internal constructors; the mapping only looks at the class and the text. */
 const pulumiError = <T extends object>(cls: { prototype: T }, message: string): T => Object.assign(Object.create(cls.prototype) as T, { message });
-const updater = { outputs: async () => outputs } as unknown as StackUpdater;
-
-/** A stand-in `pulumi` in <repo>/.tools/bin that reports a version (the driver prefers that location). */
-function fakePulumi(root: string, version: string): void {
-  mkdirSync(path.join(root, ".tools", "bin"), { recursive: true });
-  const file = path.join(root, ".tools", "bin", "pulumi");
-  writeFileSync(file, `#!/bin/sh\necho ${version}\n`);
-  chmodSync(file, 0o755);
-}
 
 describe("azure preflight: the first missing thing, one line", function () {
   this.timeout(20_000);
@@ -42,22 +27,13 @@ describe("azure preflight: the first missing thing, one line", function () {
 
   it("a pulumi CLI older than the supported minimum is named with its version", async () => {
     fakePulumi(repo.root, "v3.50.0");
-    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env: {} }).catch(
-      (e: unknown) => e,
-    );
+    const err = await preflightIn(repo.root, {}).catch((e: unknown) => e);
     expect((err as Error).message).to.equal("the pulumi CLI is version 3.50.0, older than 3.100.0; upgrade it and run again");
   });
 
   it("no backend configured (no PULUMI_BACKEND_URL, no login) is reported with the fix", async () => {
     fakePulumi(repo.root, "v3.200.0");
-    const err = await preflight({
-      repoRoot: repo.root,
-      credential: new FakeCredential(),
-      settings,
-      updater,
-      checkPulumi: true,
-      env: { HOME: repo.root },
-    }).catch((e: unknown) => e);
+    const err = await preflightIn(repo.root, { HOME: repo.root }).catch((e: unknown) => e);
     expect((err as Error).message).to.equal(
       "no Pulumi backend is configured: set PULUMI_BACKEND_URL (e.g. azblob://<container>?storage_account=<account>) or run 'pulumi login'; see docs/azure-target.md",
     );
@@ -66,18 +42,9 @@ describe("azure preflight: the first missing thing, one line", function () {
   it("a self-managed backend without the secrets passphrase is reported; with it, the INT outputs are read", async () => {
     fakePulumi(repo.root, "v3.200.0");
     const env = { HOME: repo.root, PULUMI_BACKEND_URL: "azblob://state?storage_account=acct" };
-    const err = await preflight({ repoRoot: repo.root, credential: new FakeCredential(), settings, updater, checkPulumi: true, env }).catch((e: unknown) => e);
+    const err = await preflightIn(repo.root, env).catch((e: unknown) => e);
     expect((err as Error).message).to.match(/^the Pulumi backend azblob:\/\/state keeps secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE/);
-    expect(
-      await preflight({
-        repoRoot: repo.root,
-        credential: new FakeCredential(),
-        settings,
-        updater,
-        checkPulumi: true,
-        env: { ...env, PULUMI_CONFIG_PASSPHRASE: "x" },
-      }),
-    ).to.deep.equal(outputs);
+    expect(await preflightIn(repo.root, { ...env, PULUMI_CONFIG_PASSPHRASE: "x" })).to.deep.equal(outputs);
     expect(configuredBackend(env)).to.equal("azblob://state"); // the query (account name) is not echoed
   });
 
