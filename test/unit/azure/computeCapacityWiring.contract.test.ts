@@ -4,12 +4,8 @@
  * (contract test against the loopback Azure fake; see computeCapacity.contract.test.ts for the comparison).
  */
 import { expect } from "chai";
-import { readReleaseConfig } from "../../../driver/config/releaseConfig.js";
-import type { Target } from "../../../driver/core/ports.js";
-import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
-import { createAzureTarget } from "../../../driver/targets/azure/index.js";
-import { FakeCredential } from "./support/fakeCredential.js";
-import { FakeStackUpdater, RecordingProgress, settingsFor, fakeAzureEachTest } from "./support/harness.js";
+import { azureMachine } from "./support/cliAndTarget.js";
+import { FakeStackUpdater, fakeAzureEachTest } from "./support/harness.js";
 
 describe("azure target: capacity read-back wired after up (contract test)", function () {
   this.timeout(30_000);
@@ -24,20 +20,8 @@ describe("azure target: capacity read-back wired after up (contract test)", func
         scaleSettings: { minNodeCount: 1, maxNodeCount: 2, nodeIdleTimeBeforeScaleDown: "PT2M" },
       },
     });
-    const base = await readReleaseConfig(az.repo.root);
-    const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
-    const progress = new RecordingProgress();
-    const t = await createAzureTarget(
-      { repoRoot: az.repo.root, config, progress },
-      {
-        credential: new FakeCredential(),
-        updater: new FakeStackUpdater(az.repo.root, az.fake),
-        settings: settingsFor(az.fake),
-        blobUrlFor: (a) => `${az.fake.url}/${a}`,
-      },
-    );
-    const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
-    const r = await new ReleaseStateMachine({ target, config, progress }).start();
+    const { m, progress } = await azureMachine(az.repo.root, az.fake, new FakeStackUpdater(az.repo.root, az.fake));
+    const r = await m.start();
     expect(r.state).to.equal("awaiting-approval"); // a warning, not a failure
     const warnings = progress.lines.filter((l) => /training cluster/.test(l));
     expect(warnings).to.have.length(1);

@@ -1,11 +1,10 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
-import net from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { REPO, tempRepo } from "../azure/support/harness.js";
+import { freePort } from "../../support/freePort.js";
 
 interface Run {
   code: number | null;
@@ -19,14 +18,6 @@ function mlops(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Run
       resolve({ code: p.exitCode ?? (err as { code?: number } | null)?.code ?? null, stdout, stderr }),
     );
   });
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe("mlops doctor (CLI subprocess)", function () {

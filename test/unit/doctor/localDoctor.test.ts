@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseReleaseConfig, type ReleaseConfig } from "../../../driver/config/releaseConfig.js";
@@ -10,6 +9,7 @@ import type { LocalDoctorDeps } from "../../../driver/doctor/local/localChecks.j
 import { doctorExitCode } from "../../../driver/doctor/runChecks.js";
 import { envDigest } from "../../../driver/source/fingerprint.js";
 import { localPaths } from "../../../driver/targets/local/localPaths.js";
+import { freePort } from "../../support/freePort.js";
 
 const REPO = path.resolve(import.meta.dirname, "../../..");
 
@@ -19,14 +19,6 @@ function fakePython(dir: string, version: string): string {
   writeFileSync(file, `#!/bin/sh\necho ${version}\n`);
   chmodSync(file, 0o755);
   return file;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 describe("mlops doctor (local target)", function () {

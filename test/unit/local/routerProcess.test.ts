@@ -7,14 +7,7 @@ import { expect } from "chai";
 import { localPaths, type LocalPaths } from "../../../driver/targets/local/localPaths.js";
 import { ensureRouter, readRouterRecord, routerRunning, stopRouter } from "../../../driver/targets/local/routerProcess.js";
 import { silentProgress } from "../../support/fakeTarget.js";
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort } from "../../support/freePort.js";
 
 async function upstream(name: string): Promise<{ url: string; close(): Promise<void> }> {
   const srv = http.createServer((_req, res) => res.end(name));

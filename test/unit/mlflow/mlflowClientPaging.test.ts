@@ -4,7 +4,6 @@
  * whole, page after page by next_page_token, and a maxResults cap is kept.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,20 +13,11 @@ import { ensurePythonEnv } from "../../../driver/host/pythonEnv.js";
 import { MlflowClient } from "../../../driver/mlflow/mlflowClient.js";
 import { localPaths } from "../../../driver/targets/local/localPaths.js";
 import { ensureMlflowServer, stopMlflowServer } from "../../../driver/targets/local/mlflowServer.js";
+import { freePort } from "../../support/freePort.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const quiet: Progress = { stepStarted() {}, stepFinished() {}, info() {} };
 const N = 250;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs `fn` over 0..n-1, `width` at a time (the server has one worker and a SQLite store). */
 async function inBatches(n: number, width: number, fn: (i: number) => Promise<unknown>): Promise<void> {

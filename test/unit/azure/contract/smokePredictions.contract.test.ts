@@ -4,31 +4,18 @@
  * release must not reach the approval hold.
  */
 import { expect } from "chai";
-import { readReleaseConfig } from "../../../../driver/config/releaseConfig.js";
-import { ReleaseStateMachine } from "../../../../driver/core/releaseStateMachine.js";
-import type { Target } from "../../../../driver/core/ports.js";
-import { createAzureTarget } from "../../../../driver/targets/azure/index.js";
-import { FakeCredential } from "../support/fakeCredential.js";
-import { FakeStackUpdater, RecordingProgress, settingsFor, fakeAzureEachTest, RELEASE_KEYS } from "../support/harness.js";
+import { azureMachine } from "../support/cliAndTarget.js";
+import { FakeStackUpdater, fakeAzureEachTest, RELEASE_KEYS } from "../support/harness.js";
 
 describe("azure smoke test's check of the predictions (contract test against the loopback Azure fakes)", function () {
   this.timeout(30_000);
   const az = fakeAzureEachTest({ endpointKeys: RELEASE_KEYS });
 
   async function release() {
-    const progress = new RecordingProgress();
-    const config = { ...(await readReleaseConfig(az.repo.root)), profile: { ...(await readReleaseConfig(az.repo.root)).profile, enabled: false } };
-    const t = await createAzureTarget(
-      { repoRoot: az.repo.root, config, progress },
-      {
-        credential: new FakeCredential(),
-        updater: new FakeStackUpdater(az.repo.root, az.fake),
-        settings: settingsFor(az.fake),
-        blobUrlFor: (a) => `${az.fake.url}/${a}`,
-      },
-    );
-    const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 12, failed: 0, durationMs: 10, outputTail: "12 passed" }) } };
-    const m = new ReleaseStateMachine({ target, config, progress });
+    const { m, target } = await azureMachine(az.repo.root, az.fake, new FakeStackUpdater(az.repo.root, az.fake), (c) => ({
+      ...c,
+      profile: { ...c.profile, enabled: false },
+    }));
     const err = await m.start().then(
       () => undefined,
       (e: Error) => e,

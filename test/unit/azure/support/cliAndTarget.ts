@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { expect } from "chai";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { readReleaseConfig } from "../../../../driver/config/releaseConfig.js";
+import { readReleaseConfig, type ReleaseConfig } from "../../../../driver/config/releaseConfig.js";
 import type { Target } from "../../../../driver/core/ports.js";
 import { ReleaseStateMachine } from "../../../../driver/core/releaseStateMachine.js";
 import { createAzureTarget } from "../../../../driver/targets/azure/index.js";
@@ -37,17 +37,30 @@ export function runCli(repoRoot: string, extraEnv: NodeJS.ProcessEnv, ...args: s
   });
 }
 
-/** The release core on the real azure target over the fakes. */
-export async function azureMachine(repoRoot: string, fake: FakeAzure, updater: FakeStackUpdater): Promise<{ m: ReleaseStateMachine; t: Target }> {
-  const base = await readReleaseConfig(repoRoot);
-  const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
+/** Profiling of one short level: keeps a release on the fakes fast. */
+export const shortProfile = (c: ReleaseConfig): ReleaseConfig => ({
+  ...c,
+  profile: { ...c.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 },
+});
+
+/**
+ * The release core on the real azure target over the fakes, with the ML unit tests faked (one passing test) and the
+ * release config from the repository changed by `tweak`. `t` is the target as created, `target` what the core uses.
+ */
+export async function azureMachine(
+  repoRoot: string,
+  fake: FakeAzure,
+  updater: FakeStackUpdater,
+  tweak: (c: ReleaseConfig) => ReleaseConfig = shortProfile,
+): Promise<{ m: ReleaseStateMachine; t: Target; target: Target; progress: RecordingProgress }> {
+  const config = tweak(await readReleaseConfig(repoRoot));
   const progress = new RecordingProgress();
   const t = await createAzureTarget(
     { repoRoot, config, progress },
     { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
   );
   const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
-  return { m: new ReleaseStateMachine({ target, config, progress }), t };
+  return { m: new ReleaseStateMachine({ target, config, progress }), t, target, progress };
 }
 
 /**

@@ -11,6 +11,7 @@ import type { ServerResponse } from "node:http";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { fileURLToPath } from "node:url";
 import { readStackConfigFile } from "../../../../config/stackConfig.js";
+import { REQUIRED_PROVIDERS } from "../../../../driver/doctor/azure/providerCheck.js";
 import type { FakeAzure, RecordedRequest } from "./fakeAzure.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -79,16 +80,8 @@ export class FakeArmDoctor {
     [SUB, { displayName: "MLOps trial", state: "Enabled", tenantId: TENANT }],
   ]);
   providers = new Map<string, string>(
-    [
-      "Microsoft.MachineLearningServices",
-      "Microsoft.ContainerService",
-      "Microsoft.KubernetesConfiguration",
-      "Microsoft.Storage",
-      "Microsoft.KeyVault",
-      "Microsoft.Insights",
-      "Microsoft.OperationalInsights",
-      "Microsoft.ContainerRegistry",
-    ].map((n) => [n.toLowerCase(), "Registered"]),
+    // a subscription where every provider the stacks need is registered; tests unregister one
+    REQUIRED_PROVIDERS.map((n) => [n.toLowerCase(), "Registered"]),
   );
   skus: Record<string, unknown>[] = [
     {
