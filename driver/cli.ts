@@ -10,6 +10,8 @@ import { ConfigError, EXIT, MlopsError, UsageError } from "./core/errors.js";
 import { readStackConfigFile, StackConfigError } from "../config/stackConfig.js";
 import { ReleaseStateMachine } from "./core/releaseStateMachine.js";
 import { STACKS, type Release } from "./core/release.js";
+import { describeIdentity } from "./core/approverIdentity.js";
+import { approveRelease, type ApproveRequest } from "./cli/approveRelease.js";
 import { StderrProgress } from "./cli/progress.js";
 import { renderRelease, renderStatus, statusJson } from "./cli/render.js";
 import { createTarget, parseTargetName } from "./targets/index.js";
@@ -17,7 +19,6 @@ import { TARGETS, type CliTarget } from "./targets/types.js";
 import { profileCommand, rollbackCommand, writeReportFor } from "./cli/profileCommands.js";
 import { doctorCommand } from "./doctor/doctorCommand.js";
 import { approvalFromAzureDevOps } from "./targets/azure/adoApprover.js";
-import { listedName } from "./targets/azure/ciApproval.js";
 import { approvalFromGitHub } from "./targets/azure/githubApprover.js";
 import { BatchProgressBar } from "./batch/batchProgressBar.js";
 import { planScoreBatch, scoreBatchCommand } from "./batch/scoreBatchCommand.js";
@@ -124,14 +125,14 @@ export function buildProgram(): Command {
   program
     .command("approve <release-id>")
     .description("approve a release validated in INT for PROD (bound to its model version and digest)")
-    .option("--as <name>", "your name, as listed in mlops:approvers of Pulumi.prod.yaml")
+    .option("--as <name>", "your name, as listed in mlops:approvers of Pulumi.prod.yaml (azure: optional, must be the signed-in identity's UPN or object id)")
     .option("--from-azure-devops", "record the identity that approved this Azure Pipelines run's environment check (read with System.AccessToken)")
     .option("--from-github", "record the reviewer who approved this GitHub Actions run's environment (read with GITHUB_TOKEN)")
     .option("--comment <text>", "why, for the audit trail")
     .action(async (id: string, o: { as?: string; fromAzureDevops?: boolean; fromGithub?: boolean; comment?: string }, cmd: Command) => {
       const opts = g(cmd);
-      if ([Boolean(o.as), o.fromAzureDevops, o.fromGithub].filter(Boolean).length !== 1) {
-        throw new UsageError("pass exactly one of --as <name>, --from-azure-devops or --from-github");
+      if ([Boolean(o.as), o.fromAzureDevops, o.fromGithub].filter(Boolean).length > 1) {
+        throw new UsageError("pass only one of --as <name>, --from-azure-devops or --from-github");
       }
       // A typo in the id is bad input (exit 2), found before the job token goes to the CI system.
       if ((o.fromAzureDevops || o.fromGithub) && !RELEASE_ID.test(id)) {
@@ -142,12 +143,11 @@ export function buildProgram(): Command {
         : o.fromGithub
           ? await approvalFromGitHub(process.env, o.comment)
           : undefined;
-      const r = await withTarget(opts, async (t, m) => {
-        const by = ci ? listedName(ci.approvers, await t.approvals.approvers("prod")) : o.as!;
-        return m.approve(id, by, ci ? ci.comment : o.comment);
-      });
+      const req: ApproveRequest = ci ? { ci, source: o.fromAzureDevops ? "azure-devops" : "github" } : { as: o.as, comment: o.comment };
+      const r = await withTarget(opts, (t, m) => approveRelease(m, t, id, req));
       const a = r.approval!;
-      emit(opts, r, `release ${r.id}: approved by ${a.by} for ${a.modelName} v${a.modelVersion} (sha256 ${a.digest.slice(0, 12)})\n${nextStep(r)}`);
+      const who = a.identity ? ` [${describeIdentity(a.identity)}]` : "";
+      emit(opts, r, `release ${r.id}: approved by ${a.by}${who} for ${a.modelName} v${a.modelVersion} (sha256 ${a.digest.slice(0, 12)})\n${nextStep(r)}`);
     });
 
   program

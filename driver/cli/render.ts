@@ -4,6 +4,7 @@
  */
 import type { StackStatus } from "../core/ports.js";
 import { STEPS, type Release } from "../core/release.js";
+import { describeIdentity } from "../core/approverIdentity.js";
 
 const mark: Record<string, string> = { succeeded: "ok", failed: "FAILED", running: "running", pending: "-", skipped: "skipped" };
 
@@ -14,7 +15,10 @@ export function renderRelease(r: Release): string {
   ];
   if (r.source) lines.push(`  source    commit ${r.source.gitCommit.slice(0, 12)}${r.source.gitDirty ? " (uncommitted changes)" : ""}`);
   if (r.gate) lines.push(`  gate      ${r.gate.summary}`);
-  if (r.approval) lines.push(`  approval  ${r.approval.by} at ${r.approval.at} for v${r.approval.modelVersion}`);
+  if (r.approval) {
+    const who = r.approval.identity ? ` [${describeIdentity(r.approval.identity)}]` : "";
+    lines.push(`  approval  ${r.approval.by}${who} at ${r.approval.at} for v${r.approval.modelVersion}`);
+  }
   for (const s of STEPS) {
     const st = r.steps[s];
     const what = st.status === "failed" ? st.error?.message : st.detail;
@@ -51,7 +55,9 @@ export function statusJson(target: string, releases: Release[], stacks: StackSta
       updatedAt: r.updatedAt,
       model: r.model ? { name: r.model.name, version: r.model.version, digest: r.model.digest } : null,
       gate: r.gate?.outcome ?? null,
-      approval: r.approval ? { by: r.approval.by, at: r.approval.at, modelVersion: r.approval.modelVersion, digest: r.approval.digest } : null,
+      approval: r.approval
+        ? { by: r.approval.by, at: r.approval.at, modelVersion: r.approval.modelVersion, digest: r.approval.digest, identity: r.approval.identity ?? null }
+        : null,
       steps: Object.fromEntries(STEPS.map((s) => [s, r.steps[s].status])),
     })),
     stacks: Object.fromEntries(

@@ -5,6 +5,7 @@
 import type { ProfileReport } from "../profile/profileTypes.js";
 import type {
   Approval,
+  ApproverIdentity,
   DeploymentRecord,
   RegisteredModel,
   Release,
@@ -126,6 +127,8 @@ export interface BatchScoringPort {
 export interface ApprovalsPort {
   /** Names allowed to approve a release into `stack` (from the stack's config, `mlops:approvers`). */
   approvers(stack: StackName): Promise<string[]>;
+  /** Who is running this command, as the target can establish it (token claims on azure, the OS user locally). */
+  identity(): Promise<ApproverIdentity>;
 }
 
 export interface ReleaseLock {

@@ -123,9 +123,20 @@ export interface ValidationResult {
   detail: string;
 }
 
+/**
+ * Who approved, as far as the tool could establish it. `authenticated` identities come from a token (the azure
+ * target's Entra ID credential) or from a CI system's record of who approved its environment check; `names` are
+ * the names mlops:approvers may list them under. A local approval is unauthenticated: the record carries the OS user.
+ */
+export type ApproverIdentity =
+  | { authenticated: true; source: "entra-id" | "azure-devops" | "github"; names: string[]; objectId?: string; tenantId?: string }
+  | { authenticated: false; source: "local"; osUser: string; host: string };
+
 export interface Approval {
   stack: StackName;
   by: string;
+  /** absent on records written before identities were recorded */
+  identity?: ApproverIdentity;
   at: string;
   modelName: string;
   modelVersion: string;

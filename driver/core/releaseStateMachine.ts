@@ -37,8 +37,9 @@ import {
   UnitTestsFailedError,
 } from "./errors.js";
 import { evaluateGate } from "./gate.js";
+import { approverName } from "./approverIdentity.js";
 import type { Progress, Target } from "./ports.js";
-import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type Release, type RegisteredModel, type StepName } from "./release.js";
+import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type ApproverIdentity, type Release, type RegisteredModel, type StepName } from "./release.js";
 
 export interface ReleaseMachineDeps {
   target: Target;
@@ -134,12 +135,16 @@ export class ReleaseStateMachine {
     });
   }
 
-  /** Records an approval from a listed approver, bound to this release's model version and digest. */
-  async approve(id: string, by: string, comment?: string): Promise<Release> {
+  /**
+   * Records an approval from a listed approver, bound to this release's model version and digest. `identity` is who
+   * runs the command (a CI system's record of the approver, or the target's own: token claims on azure, the OS user
+   * locally); `by` is the `--as` name, which an authenticated identity may leave empty and may not contradict.
+   */
+  async approve(id: string, by: string, comment?: string, identity?: ApproverIdentity): Promise<Release> {
     return this.withLock(`approve ${id}`, async () => {
       const release = await this.t.store.load(id);
-      const name = by.trim();
-      if (!name) throw new ApprovalError("approver name is empty; pass --as <name> with a name listed in mlops:approvers of Pulumi.prod.yaml");
+      const who = identity ?? (await this.t.approvals.identity());
+      const name = approverName(by, who, await this.t.approvals.approvers("prod"));
       if (release.state !== "awaiting-approval" && release.state !== "approved") {
         throw new ApprovalError(
           `release ${id} is ${release.state}, not awaiting approval; only a release validated in INT can be approved (see 'mlops status')`,
@@ -166,6 +171,7 @@ export class ReleaseStateMachine {
       release.approval = {
         stack: "prod",
         by: listed,
+        identity: who,
         at: this.stamp(),
         modelName: model.name,
         modelVersion: model.version,

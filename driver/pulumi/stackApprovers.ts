@@ -8,10 +8,14 @@ import path from "node:path";
 import { readStackConfigFile, StackConfigError } from "../../config/stackConfig.js";
 import { ConfigError } from "../core/errors.js";
 import type { ApprovalsPort } from "../core/ports.js";
-import type { StackName } from "../core/release.js";
+import type { ApproverIdentity, StackName } from "../core/release.js";
 
 export class StackFileApprovers implements ApprovalsPort {
-  constructor(private readonly repoRoot: string) {}
+  /** `identify`: who runs the command, as the target can tell (token claims on azure, the OS user locally). */
+  constructor(
+    private readonly repoRoot: string,
+    readonly identity: () => Promise<ApproverIdentity>,
+  ) {}
 
   async approvers(stack: StackName): Promise<string[]> {
     const file = `Pulumi.${stack}.yaml`;

@@ -3,6 +3,7 @@
  * and series. Both the Markdown and the HTML renderings are built from this. Pure.
  */
 import type { Release } from "../core/release.js";
+import { describeIdentity } from "../core/approverIdentity.js";
 import type { ConfigChange } from "../profile/prodConfigChange.js";
 import type { MetricPair } from "./svgCharts.js";
 import { fmtNum } from "./svgCharts.js";
@@ -47,7 +48,10 @@ export function buildReportModel(r: Release, change?: ConfigChange): ReportModel
     ["Created", r.createdAt],
     ["Updated", r.updatedAt],
   ];
-  if (r.approval) summary.push(["Approval", `${r.approval.by} at ${r.approval.at}`]);
+  if (r.approval) {
+    const who = r.approval.identity ? ` (${describeIdentity(r.approval.identity)})` : "";
+    summary.push(["Approval", `${r.approval.by}${who} at ${r.approval.at}`]);
+  }
   const steps = Object.entries(r.steps).map(([step, s]) => ({ step, status: s.status, detail: (s.status === "failed" ? s.error?.message : s.detail) ?? "" }));
   const lowerIsBetter = (name: string): boolean | undefined => {
     const check = r.gate?.checks.find((c) => c.metric === name && c.kind === "threshold");

@@ -10,6 +10,7 @@ import type { ProfileReport } from "../../driver/profile/profileTypes.js";
 import type { Progress, ReleaseLock, ReleaseStore, StackStatus, Target } from "../../driver/core/ports.js";
 import type {
   Approval,
+  ApproverIdentity,
   DeploymentRecord,
   RegisteredModel,
   Release,
@@ -273,7 +274,9 @@ export class FakeTarget implements Target {
       }),
   };
 
-  approvals = { approvers: async (stack: StackName) => [...this.approverList[stack]] };
+  /** who runs the command: unauthenticated by default, as locally; tests set an authenticated one */
+  identity: ApproverIdentity = { authenticated: false, source: "local", osUser: "tester", host: "test-host" };
+  approvals = { approvers: async (stack: StackName) => [...this.approverList[stack]], identity: async () => this.identity };
 
   async close(): Promise<void> {}
 }

@@ -5,6 +5,7 @@
  * mlops:approvers of Pulumi.prod.yaml (matched case-insensitively, as the release core matches).
  */
 import { ApprovalError } from "../../core/errors.js";
+import type { ApproverIdentity } from "../../core/release.js";
 
 /** An approval read from a CI system, ready for the release core's approve(). */
 export interface CiApproval {
@@ -25,6 +26,11 @@ export function listedName(approvers: CiApproval["approvers"], listed: readonly 
     if (hit) return hit;
   }
   return approvers[0]?.[0] ?? "";
+}
+
+/** The CI system's record of who approved, as the identity the release core checks the recorded name against. */
+export function ciIdentity(ci: CiApproval, source: "azure-devops" | "github"): ApproverIdentity {
+  return { authenticated: true, source, names: ci.approvers.flat().filter(Boolean) };
 }
 
 export interface CiRequest {

@@ -8,7 +8,7 @@
  * in seconds.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import type { StackName } from "../../core/release.js";
+import type { ApproverIdentity, StackName } from "../../core/release.js";
 import { readStackConfigFile } from "../../../config/stackConfig.js";
 import { AutomationStackUpdater } from "../../pulumi/automationStackUpdater.js";
 import { StackFileApprovers } from "../../pulumi/stackApprovers.js";
@@ -24,6 +24,7 @@ import { readAzureSettings, workspaceFromOutputs, type AzureSettings } from "./a
 import { AzureTraining } from "./azureTraining.js";
 import { BlobReleaseStore } from "./blobReleaseStore.js";
 import { defaultCredential } from "./credential.js";
+import { entraIdentity } from "./entraIdentity.js";
 import { withCapacityCheck } from "./computeCapacity.js";
 import { endpointAuth } from "./endpointAuth.js";
 import { preflight } from "./preflight.js";
@@ -38,6 +39,8 @@ export interface AzureTargetDeps {
   blobUrlFor?: BlobUrlFor;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
+  /** who runs the command; default: the credential's token claims */
+  identity?: () => Promise<ApproverIdentity>;
 }
 
 export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDeps = {}): Promise<CliTarget> {
@@ -92,7 +95,7 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
       rollout: opts.config.rollout,
       ...(deps.now ? { now: deps.now } : {}),
     }),
-    approvals: new StackFileApprovers(opts.repoRoot),
+    approvals: new StackFileApprovers(opts.repoRoot, deps.identity ?? (() => entraIdentity(credential, settings.armScope))),
     profiling: new AzureProfiling({ repoRoot: opts.repoRoot, smokeRequest: opts.config.smoke.request, profile: opts.config.profile, updater, auth }),
     batch: new AzureBatchScoring({ workspace, outputs: (stack) => baseUpdater.outputs(stack), credential }),
     store,

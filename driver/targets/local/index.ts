@@ -8,6 +8,7 @@
 import path from "node:path";
 import type { ReleaseConfig } from "../../config/releaseConfig.js";
 import type { Progress, Target } from "../../core/ports.js";
+import { localIdentity } from "../../host/localIdentity.js";
 import { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { StackFileApprovers } from "../../pulumi/stackApprovers.js";
 import { FileSourceFingerprinter } from "../../source/fingerprint.js";
@@ -78,7 +79,7 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
       pythonEnv,
       mlflow,
     }),
-    approvals: new StackFileApprovers(repoRoot),
+    approvals: new StackFileApprovers(repoRoot, async () => localIdentity()),
     profiling: new LocalProfiling({ paths, config }),
     batch: new LocalBatchScoring({ paths, pythonEnv, mlflow }),
     store: new FileReleaseStore(paths.stateDir),

@@ -7,7 +7,8 @@
  */
 import { expect } from "chai";
 import { ApprovalError, ConfigError } from "../../../driver/core/errors.js";
-import { adoApprovalComment, adoRunFromEnv, approverName, resolveAdoApprover } from "../../../driver/targets/azure/adoApprover.js";
+import { adoApprovalComment, adoRunFromEnv, approvalFromAzureDevOps, approverName, resolveAdoApprover } from "../../../driver/targets/azure/adoApprover.js";
+import { approveRelease } from "../../../driver/cli/approveRelease.js";
 import { azureMachine, expectCliRefusal } from "./support/cliAndTarget.js";
 import { FakeAzureDevOps, type FakeApproval } from "./support/fakeAzureDevOps.js";
 import { FakeStackUpdater, fakeAzureEachTest, RELEASE_KEYS } from "./support/harness.js";
@@ -105,10 +106,9 @@ describe("mlops approve --from-azure-devops (contract tests against a fake Azure
     const machine = (updater: FakeStackUpdater) => azureMachine(az.repo.root, az.fake, updater);
     /** What the CLI does for --from-azure-devops, through the real target's approvals port and the release core. */
     async function approveFromAdo(updater: FakeStackUpdater, id: string) {
-      const run = adoRunFromEnv(env());
-      const a = await resolveAdoApprover(run);
+      const ci = await approvalFromAzureDevOps(env());
       const { m, t } = await machine(updater);
-      return m.approve(id, approverName(a, await t.approvals.approvers("prod")), adoApprovalComment(a, run));
+      return approveRelease(m, t, id, { ci, source: "azure-devops" });
     }
 
     it("contract test: the approver recorded for PROD is the Azure DevOps approver's UPN (not Build.RequestedFor), bound to the model version", async () => {

@@ -8,6 +8,7 @@
  */
 import { expect } from "chai";
 import { ApprovalError, ConfigError } from "../../../driver/core/errors.js";
+import { approveRelease } from "../../../driver/cli/approveRelease.js";
 import { listedName } from "../../../driver/targets/azure/ciApproval.js";
 import { approvalFromGitHub, githubRunFromEnv, resolveGitHubApprovers } from "../../../driver/targets/azure/githubApprover.js";
 import { FakeGitHub } from "../github/support/fakeGitHub.js";
@@ -129,7 +130,7 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
   it("CLI: --as, --from-azure-devops and --from-github are exclusive (usage error, exit 2)", async () => {
     await expectCliRefusal(env(), ["approve", "rel-20261127-101500-3f2a", "--target", "azure", "--from-github", "--as", "alice"], {
       code: 2,
-      stderr: ["mlops: pass exactly one of --as <name>, --from-azure-devops or --from-github"],
+      stderr: ["mlops: pass only one of --as <name>, --from-azure-devops or --from-github"],
     });
     expect(gh.apiCalls).to.deep.equal([]);
   });
@@ -139,9 +140,9 @@ describe("mlops approve --from-github (contract tests against a fake GitHub REST
     const machine = (updater: FakeStackUpdater) => azureMachine(az.repo.root, az.fake, updater);
     /** What the CLI does for --from-github, through the real target's approvals port and the release core. */
     async function approveFromGitHub(updater: FakeStackUpdater, id: string) {
-      const approval = await approvalFromGitHub(env());
+      const ci = await approvalFromGitHub(env());
       const { m, t } = await machine(updater);
-      return m.approve(id, listedName(approval.approvers, await t.approvals.approvers("prod")), approval.comment);
+      return approveRelease(m, t, id, { ci, source: "github" });
     }
 
     it("contract test: the approver recorded for PROD is the GitHub reviewer as github:<login> (not the pusher), bound to the model version", async () => {

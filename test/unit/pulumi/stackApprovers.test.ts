@@ -1,3 +1,4 @@
+import { localIdentity } from "../../../driver/host/localIdentity.js";
 import { expect } from "chai";
 import { mkdtemp, copyFile, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,17 +18,17 @@ describe("stack approvers (the one approvals adapter of both targets)", () => {
 
   it("reads mlops:approvers of Pulumi.prod.yaml", async () => {
     await copyFile(path.join(REPO, "Pulumi.prod.yaml"), path.join(dir, "Pulumi.prod.yaml"));
-    const names = await new StackFileApprovers(dir).approvers("prod");
+    const names = await new StackFileApprovers(dir, async () => localIdentity()).approvers("prod");
     expect(names.length).to.be.greaterThan(0);
   });
 
   it("a missing stack file means nobody may approve", async () => {
-    expect(await new StackFileApprovers(dir).approvers("prod")).to.deep.equal([]);
+    expect(await new StackFileApprovers(dir, async () => localIdentity()).approvers("prod")).to.deep.equal([]);
   });
 
   it("an invalid stack file is a ConfigError naming the stack, its file and its first problem", async () => {
     await writeFile(path.join(dir, "Pulumi.prod.yaml"), "config:\n  mlops:approvers: 7\n");
-    const e = await new StackFileApprovers(dir).approvers("prod").then(
+    const e = await new StackFileApprovers(dir, async () => localIdentity()).approvers("prod").then(
       () => undefined,
       (x: unknown) => x,
     );

@@ -14,7 +14,7 @@ import { AzureBatchScoring, batchInvokeBody } from "../../../../driver/targets/a
 import { BATCH_DEPLOYMENT_NAME, BATCH_OUTPUT_FILE } from "../../../../components/batchEndpoint.js";
 import { BATCH_DEPLOYMENT, BATCH_OUTPUT_FILE as DRIVER_OUTPUT_FILE } from "../../../../driver/targets/azure/azureBatchScoring.js";
 import { useSdkOracle } from "../../../oracle/sdkOracle.js";
-import { FakeCredential } from "../support/fakeCredential.js";
+import { AML_TOKEN, FakeCredential } from "../support/fakeCredential.js";
 import { FakeAzure } from "../support/fakeAzure.js";
 import { installFakeBatch, type FakeBatch } from "../support/fakeBatch.js";
 import { clientsFor, outputsFor, RecordingProgress } from "../support/harness.js";
@@ -63,7 +63,7 @@ describe("azure batch scoring (contract tests against a loopback ARM / Blob / ba
     expect(fake.armCalls()).to.include("GET /batchEndpoints/bep-mlops-int-0000");
     expect(batch.invokes).to.have.length(1);
     const invoke = batch.invokes[0]!;
-    expect(invoke.headers.authorization).to.equal("Bearer token-for:https://ml.azure.com/.default");
+    expect(invoke.headers.authorization).to.equal(AML_TOKEN);
     expect(invoke.headers["azureml-model-deployment"]).to.equal("main");
     expect(invoke.headers["repeatability_request-id"]).to.match(/^[0-9a-f-]{36}$/);
     const sent = invoke.body as ReturnType<typeof batchInvokeBody>;

@@ -4,6 +4,7 @@ import type { SourceFingerprint } from "../../../../driver/core/release.js";
 import { AzureTraining } from "../../../../driver/targets/azure/azureTraining.js";
 import { accountOf } from "../support/fakeAzure.js";
 import { clientsFor, RecordingProgress, settingsFor, fakeAzureEachTest } from "../support/harness.js";
+import { ARM_TOKEN } from "../support/fakeCredential.js";
 
 const source: SourceFingerprint = { gitCommit: "c0ffee".padEnd(40, "0"), gitDirty: false, codeDigest: "code1", dataDigest: "data1", envDigest: "env1" };
 
@@ -55,7 +56,7 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
       "/mlflow/v1.0/subscriptions/sub-int/resourceGroups/rg-int/providers/Microsoft.MachineLearningServices/workspaces/ws-int/api/2.0/mlflow/runs/get",
     );
     expect(mlflow.query).to.deep.equal({ run_id: r.runId });
-    expect(mlflow.headers.authorization).to.equal("Bearer token-for:https://management.azure.com/.default");
+    expect(mlflow.headers.authorization).to.equal(ARM_TOKEN);
 
     expect(r.metrics).to.deep.equal({ rmse: 53.1, mae: 43.2, r2: 0.45 });
     expect(r.modelSha256).to.match(/^[0-9a-f]{64}$/);
@@ -92,7 +93,7 @@ describe("azure training (contract tests against a loopback ARM / MLflow / Blob 
         ),
     );
     expect(details).to.have.length(1);
-    expect(details[0]!.headers.authorization).to.equal("Bearer token-for:https://management.azure.com/.default");
+    expect(details[0]!.headers.authorization).to.equal(ARM_TOKEN);
   });
 
   it("contract test: a failed job whose run details cannot be read still fails with one line naming the job and its studio link", async () => {

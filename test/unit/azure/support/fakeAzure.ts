@@ -10,6 +10,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { FakeMlflowTracking, type FakeRun } from "./fakeMlflowTracking.js";
 import { loopbackCert } from "./loopbackTls.js";
+import { ARM_TOKEN, STORAGE_TOKEN } from "./fakeCredential.js";
 
 export interface RecordedRequest {
   method: string;
@@ -202,8 +203,7 @@ export class FakeAzure {
     const m = WS.exec(rec.path);
     if (m) {
       if (rec.query["api-version"] !== "2022-10-01") return armError(400, "InvalidApiVersion", `api-version ${rec.query["api-version"]}`);
-      if (headers.authorization !== "Bearer token-for:https://management.azure.com/.default")
-        return armError(401, "InvalidAuthenticationToken", "wrong audience");
+      if (headers.authorization !== ARM_TOKEN) return armError(401, "InvalidAuthenticationToken", "wrong audience");
       return this.arm(rec, m[3]!, m[4] ?? "/", json, armError);
     }
     return this.blobService(rec, raw, res);
@@ -395,8 +395,7 @@ export class FakeAzure {
    * (RunDetails.error = ErrorResponse{ error: RootError }); the ARM job carries none. ARM-audience token.
    */
   private runDetails(rec: RecordedRequest, json: (s: number, v: unknown) => void): void {
-    if (rec.headers.authorization !== "Bearer token-for:https://management.azure.com/.default")
-      return json(401, { error: { code: "Unauthorized", message: "wrong audience" } });
+    if (rec.headers.authorization !== ARM_TOKEN) return json(401, { error: { code: "Unauthorized", message: "wrong audience" } });
     const m =
       /^\/history\/v1\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/runs\/([^/]+)\/details$/.exec(
         rec.path,
@@ -421,7 +420,7 @@ export class FakeAzure {
         .writeHead(status, { "content-type": "application/xml", "x-ms-error-code": code, "x-ms-request-id": randomUUID() })
         .end(`<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
     };
-    if (rec.headers.authorization !== "Bearer token-for:https://storage.azure.com/.default") return xmlError(403, "AuthenticationFailed");
+    if (rec.headers.authorization !== STORAGE_TOKEN) return xmlError(403, "AuthenticationFailed");
     const [, account, container, ...rest] = rec.path.split("/");
     const name = rest.join("/");
     const key = `${account}/${container}/${name}`;

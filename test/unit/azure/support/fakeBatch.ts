@@ -8,6 +8,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { accountOf, CONTAINER, type FakeAzure, type RecordedRequest } from "./fakeAzure.js";
+import { AML_TOKEN, ARM_TOKEN } from "./fakeCredential.js";
 
 export interface FakeBatchOptions {
   /** The answer for one data row: a prediction, or an error text. Default: 150.5 for 10 numbers, else an error. */
@@ -20,8 +21,6 @@ export interface FakeBatch {
   invokes: RecordedRequest[];
 }
 
-const ARM_TOKEN = "Bearer token-for:https://management.azure.com/.default";
-const ML_TOKEN = "Bearer token-for:https://ml.azure.com/.default";
 const WS = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)\/batchEndpoints\/([^/]+)$/;
 
 const defaultPredict = (cells: string[]) =>
@@ -64,7 +63,7 @@ export function installFakeBatch(fake: FakeAzure, o: FakeBatchOptions = {}): Fak
     if (!b || rec.method !== "POST") return false;
     const [, ws] = b;
     state.invokes.push(rec);
-    if (rec.headers.authorization !== ML_TOKEN)
+    if (rec.headers.authorization !== AML_TOKEN)
       return json(rec, res, 401, { error: { code: "InvalidAuthenticationToken", message: "the token is not for https://ml.azure.com" } });
     const deployment = rec.headers["azureml-model-deployment"];
     if (!deployment || !(o.deployments ?? ["main"]).includes(deployment))

@@ -13,6 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { RecordedRequest } from "./fakeAzure.js";
+import { ARM_TOKEN } from "./fakeCredential.js";
 
 export interface FakeRun {
   /** latest value per key, as runs/get returns them */
@@ -30,7 +31,7 @@ type Json = (status: number, value: unknown) => void;
 const API =
   /^\/mlflow\/v[12]\.0\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]+\/api\/2\.0\/mlflow\/(.+)$/;
 /** The driver's token for the MLflow API: the ARM audience (azureml-mlflow's REST store; azureml-examples using-mlflow/using-rest-api). */
-export const AAD_MLFLOW_TOKEN = "Bearer token-for:https://management.azure.com/.default";
+export const AAD_MLFLOW_TOKEN = ARM_TOKEN;
 
 const b64url = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString("base64url");
 
