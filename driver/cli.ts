@@ -164,13 +164,13 @@ export function buildProgram(): Command {
     .description("releases and what each stack serves (no services are started)")
     .action(async (id: string | undefined, _o, cmd: Command) => {
       const opts = g(cmd);
-      await withTarget(opts, async (t) => {
+      await withTarget(opts, async (t, m) => {
+        const releases = await m.status(); // records what a dead process left running as interrupted
         if (id) {
           const r = await t.store.load(id);
           emit(opts, r, renderRelease(r));
           return;
         }
-        const releases = await t.store.list();
         const stacks = await Promise.all(STACKS.map((s) => t.environments.describe(s)));
         emit(opts, statusJson(t.name, releases, stacks), renderStatus(releases, stacks));
       });

@@ -22,7 +22,10 @@
  *                  environments.deploy("prod"); on failure environments.rollBack("prod") or environments.deploy("prod")
  *   validate-prod  environments.validate("prod") (a failure rolls back as above)
  *   champion       registry.crownChampion
- *   resume         store.load, then the next step above; a new release marks dead ones interrupted (store.list)
+ *   resume         store.load, then the next step above
+ *   status         store.list; with the lock free, releases left running are dead ones: marked interrupted
+ * Every operation that takes the lock first marks releases left running by a dead process as interrupted
+ * (interruptedReleases.ts), so the first command to look records the crash, once.
  */
 import { randomBytes } from "node:crypto";
 import type { ReleaseConfig } from "../config/releaseConfig.js";
@@ -37,6 +40,7 @@ import {
   UnitTestsFailedError,
 } from "./errors.js";
 import { evaluateGate } from "./gate.js";
+import { markInterrupted, stoppedAt } from "./interruptedReleases.js";
 import type { Progress, Target } from "./ports.js";
 import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type Release, type RegisteredModel, type StepName } from "./release.js";
 
@@ -84,7 +88,30 @@ export class ReleaseStateMachine {
   private async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
     const lock = await this.t.store.lock(purpose);
     try {
+      await markInterrupted(this.t.store, () => this.stamp(), this.deps.progress);
       return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * Every release, as it truly stands: when a record says `running` and nobody holds the release lock, its process
+   * died, and it is marked interrupted now (recorded, not only shown). While a live command holds the lock the
+   * records are shown as they are. Takes the lock only when there is something to mark.
+   */
+  async status(): Promise<Release[]> {
+    const releases = await this.t.store.list();
+    if (!releases.some((r) => r.state === "running")) return releases;
+    let lock;
+    try {
+      lock = await this.t.store.lock("status");
+    } catch {
+      return releases; // held by a live command (it is running them), or the state cannot be locked here
+    }
+    try {
+      await markInterrupted(this.t.store, () => this.stamp(), this.deps.progress);
+      return await this.t.store.list();
     } finally {
       await lock.release();
     }
@@ -93,7 +120,6 @@ export class ReleaseStateMachine {
   /** Starts a new release and runs it up to the approval hold. */
   async start(): Promise<Release> {
     return this.withLock("release", async () => {
-      await this.markInterrupted();
       const release = newRelease(this.newId(), this.t.name, this.deps.config.model.name, this.stamp());
       release.source = await this.t.source.fingerprint();
       await this.save(release);
@@ -188,13 +214,8 @@ export class ReleaseStateMachine {
         return release;
       }
       const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
-      if (release.state !== "approved" && !(release.state === "failed" && inProduction)) {
-        throw new ApprovalError(
-          release.state === "awaiting-approval"
-            ? `release ${id} is not approved; an approver listed in Pulumi.prod.yaml must run 'mlops approve ${id} --as <name>' first`
-            : `release ${id} is ${release.state}; only an approved release can be promoted (see 'mlops status')`,
-        );
-      }
+      // a release interrupted (or failed) in PROD is finished by promote, as by resume
+      if (release.state !== "approved" && !(release.state === "failed" && inProduction)) this.refusePromote(release);
       await this.runProduction(release).catch((e: unknown) => {
         throw endedRelease(release.id, e);
       });
@@ -202,24 +223,24 @@ export class ReleaseStateMachine {
     });
   }
 
+  private refusePromote(release: Release): never {
+    const id = release.id;
+    const at = stoppedAt(release);
+    switch (release.state) {
+      case "awaiting-approval":
+        throw new ApprovalError(`release ${id} is not approved; an approver listed in Pulumi.prod.yaml must run 'mlops approve ${id} --as <name>' first`);
+      case "rejected":
+        throw new InvalidStateError(`release ${id} was rejected (${this.failedStep(release)}); that is final: change the code or data and run 'mlops release'`);
+      default:
+        throw new InvalidStateError(
+          `release ${id} stopped at ${at ? `${at.step} (${at.code === "interrupted" ? "interrupted" : (at.message ?? "failed")})` : release.state} before the approval hold; run 'mlops resume ${id}', then approve it`,
+        );
+    }
+  }
+
   private failedStep(release: Release): string {
     const step = [...CANDIDATE_STEPS, ...PRODUCTION_STEPS].find((s) => release.steps[s].status === "failed");
     return step ? `${step}: ${release.steps[step].error?.message ?? "failed"}` : release.state;
-  }
-
-  /** Releases left `running` by a process that died (we hold the lock, so nobody is running them). */
-  private async markInterrupted(): Promise<void> {
-    for (const r of await this.t.store.list()) {
-      if (r.state !== "running") continue;
-      const step = [...CANDIDATE_STEPS, ...PRODUCTION_STEPS].find((s) => r.steps[s].status === "running");
-      if (step) {
-        r.steps[step].status = "failed";
-        r.steps[step].error = { code: "interrupted", message: "the process ended while this step ran" };
-      }
-      r.state = "failed";
-      await this.save(r, "interrupted", step ? `at ${step}; resume with 'mlops resume ${r.id}'` : undefined);
-      this.deps.progress.info(`release ${r.id} was interrupted${step ? ` at ${step}` : ""}; resume it with 'mlops resume ${r.id}'`);
-    }
   }
 
   private async runStep(release: Release, step: StepName, what: string, fn: StepFn): Promise<void> {
