@@ -108,7 +108,16 @@ export function buildProgram(): Command {
     .action(async (_o, cmd: Command) => {
       const opts = g(cmd);
       checkStackFiles(repoRootOf(opts));
-      const r = await withTarget(opts, (t, m) => releaseOutcome(opts, t, () => writeReportFor(repoRootOf(opts), t, () => m.start())));
+      const r = await withTarget(opts, (t, m) =>
+        releaseOutcome(opts, t, () =>
+          writeReportFor(
+            repoRootOf(opts),
+            t,
+            () => m.start(),
+            () => m.activeReleaseId,
+          ),
+        ),
+      );
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
 
@@ -155,7 +164,16 @@ export function buildProgram(): Command {
     .description("deploy an approved release to PROD, validate it, crown it champion")
     .action(async (id: string, _o, cmd: Command) => {
       const opts = g(cmd);
-      const r = await withTarget(opts, (t, m) => releaseOutcome(opts, t, () => writeReportFor(repoRootOf(opts), t, () => m.promote(id), id)));
+      const r = await withTarget(opts, (t, m) =>
+        releaseOutcome(opts, t, () =>
+          writeReportFor(
+            repoRootOf(opts),
+            t,
+            () => m.promote(id),
+            () => m.activeReleaseId,
+          ),
+        ),
+      );
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
 

@@ -65,6 +65,13 @@ export function defaultReleaseId(now: Date): string {
 export class ReleaseStateMachine {
   private readonly now: () => Date;
   private readonly newId: () => string;
+  private active?: string;
+
+  /** The release the last operation took on (created, resumed or promoted), once it got past its refusals; for
+   * the CLI to report on that release, never on another. */
+  get activeReleaseId(): string | undefined {
+    return this.active;
+  }
 
   constructor(private readonly deps: ReleaseMachineDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -123,6 +130,7 @@ export class ReleaseStateMachine {
       const release = newRelease(this.newId(), this.t.name, this.deps.config.model.name, this.stamp());
       release.source = await this.t.source.fingerprint();
       await this.save(release);
+      this.active = release.id;
       this.deps.progress.info(
         `release ${release.id} started (commit ${release.source.gitCommit.slice(0, 12)}${release.source.gitDirty ? ", uncommitted changes" : ""})`,
       );
@@ -153,6 +161,7 @@ export class ReleaseStateMachine {
           break;
       }
       const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
+      this.active = release.id;
       await (inProduction ? this.runProduction(release) : this.runCandidate(release)).catch((e: unknown) => {
         throw endedRelease(release.id, e);
       });
@@ -216,6 +225,7 @@ export class ReleaseStateMachine {
       const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
       // a release interrupted (or failed) in PROD is finished by promote, as by resume
       if (release.state !== "approved" && !(release.state === "failed" && inProduction)) this.refusePromote(release);
+      this.active = release.id;
       await this.runProduction(release).catch((e: unknown) => {
         throw endedRelease(release.id, e);
       });
