@@ -22,6 +22,7 @@ import { approvalFromGitHub } from "./targets/azure/githubApprover.js";
 import { BatchProgressBar } from "./batch/batchProgressBar.js";
 import { planScoreBatch, scoreBatchCommand } from "./batch/scoreBatchCommand.js";
 import { RELEASE_ID } from "./store/fileReleaseStore.js";
+import { rotateLogsBySize } from "./host/logRotation.js";
 
 interface GlobalOpts {
   target: string;
@@ -47,6 +48,7 @@ function repoRootOf(opts: GlobalOpts): string {
 async function withTarget<T>(opts: GlobalOpts, fn: (t: CliTarget, m: ReleaseStateMachine) => Promise<T>): Promise<T> {
   const repoRoot = repoRootOf(opts);
   const config = await readReleaseConfig(repoRoot);
+  await rotateLogsBySize(path.join(repoRoot, ".mlops", "logs")); // services' logs, by size (host/logRotation.ts)
   const progress = new StderrProgress({ quiet: opts.quiet });
   const target = await createTarget(parseTargetName(opts.target), { repoRoot, config, progress });
   try {
