@@ -164,14 +164,15 @@ export function buildProgram(): Command {
   program
     .command("promote <release-id>")
     .description("deploy an approved release to PROD, validate it, crown it champion")
-    .action(async (id: string, _o, cmd: Command) => {
+    .option("--allow-downgrade", "promote even when PROD serves (or the champion is) a newer model version; going back is 'mlops rollback'")
+    .action(async (id: string, o: { allowDowngrade?: boolean }, cmd: Command) => {
       const opts = g(cmd);
       const r = await withTarget(opts, (t, m) =>
         releaseOutcome(opts, t, () =>
           writeReportFor(
             repoRootOf(opts),
             t,
-            () => m.promote(id),
+            () => m.promote(id, { allowDowngrade: !!o.allowDowngrade }),
             () => m.activeReleaseId,
           ),
         ),

@@ -41,6 +41,7 @@ import {
 } from "./errors.js";
 import { evaluateGate } from "./gate.js";
 import { markInterrupted, stoppedAt } from "./interruptedReleases.js";
+import { assertStillServing, checkDowngrade } from "./prodVersionGuard.js";
 import type { Progress, Target } from "./ports.js";
 import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type Release, type RegisteredModel, type StepName } from "./release.js";
 
@@ -214,11 +215,13 @@ export class ReleaseStateMachine {
     });
   }
 
-  /** Deploys an approved release to PROD, validates it, and crowns it champion. */
-  async promote(id: string): Promise<Release> {
+  /** Deploys an approved release to PROD, validates it, and crowns it champion. Never to an older version than PROD
+   * serves or the champion unless `allowDowngrade` (going back is `mlops rollback`'s job). */
+  async promote(id: string, opts: { allowDowngrade?: boolean } = {}): Promise<Release> {
     return this.withLock(`promote ${id}`, async () => {
       const release = await this.t.store.load(id);
       if (release.state === "released") {
+        await assertStillServing(this.t, release);
         this.deps.progress.info(`release ${id} is already serving in prod; nothing to do`);
         return release;
       }
@@ -226,7 +229,7 @@ export class ReleaseStateMachine {
       // a release interrupted (or failed) in PROD is finished by promote, as by resume
       if (release.state !== "approved" && !(release.state === "failed" && inProduction)) this.refusePromote(release);
       this.active = release.id;
-      await this.runProduction(release).catch((e: unknown) => {
+      await this.runProduction(release, !!opts.allowDowngrade).catch((e: unknown) => {
         throw endedRelease(release.id, e);
       });
       return release;
@@ -433,7 +436,7 @@ export class ReleaseStateMachine {
     return (await this.t.store.list()).filter(same).at(-1);
   }
 
-  private async runProduction(release: Release): Promise<void> {
+  private async runProduction(release: Release, allowDowngrade = false): Promise<void> {
     const { target: t } = this.deps;
     const model = release.model;
     const approval = release.approval;
@@ -447,6 +450,8 @@ export class ReleaseStateMachine {
     if (!int?.healthy || int.modelVersion !== model.version || int.digest !== model.digest) {
       throw new ApprovalError(`${model.name} v${model.version} was not validated in int; nothing reaches prod without it`);
     }
+    const downgrade = await checkDowngrade(t, release, allowDowngrade);
+    if (downgrade) await this.save(release, "downgrade-allowed", downgrade);
     const registered = await t.registry.getVersion(model.name, model.version);
     if (!registered || registered.digest !== model.digest) {
       throw new ApprovalError(
