@@ -31,6 +31,7 @@ import { randomBytes } from "node:crypto";
 import type { ReleaseConfig } from "../config/releaseConfig.js";
 import {
   ApprovalError,
+  DataError,
   DeploymentError,
   endedRelease,
   GateRejectedError,
@@ -55,8 +56,8 @@ export interface ReleaseMachineDeps {
 
 type StepFn = (release: Release) => Promise<string>;
 
-/** Errors that end a release for good: the code or the model must change before trying again. */
-const isFinalVerdict = (e: unknown): boolean => e instanceof GateRejectedError || e instanceof UnitTestsFailedError;
+/** Errors that end a release for good: the code, the data or the model must change before trying again. */
+const isFinalVerdict = (e: unknown): boolean => e instanceof GateRejectedError || e instanceof UnitTestsFailedError || e instanceof DataError;
 
 export function defaultReleaseId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
