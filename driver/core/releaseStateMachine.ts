@@ -43,7 +43,7 @@ import {
 import { evaluateGate } from "./gate.js";
 import { markInterrupted, stoppedAt } from "./interruptedReleases.js";
 import { assertStillServing, checkDowngrade } from "./prodVersionGuard.js";
-import type { Progress, Target } from "./ports.js";
+import type { Progress, ReleaseLock, Target } from "./ports.js";
 import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type Release, type RegisteredModel, type StepName } from "./release.js";
 
 export interface ReleaseMachineDeps {
@@ -112,7 +112,7 @@ export class ReleaseStateMachine {
   async status(): Promise<Release[]> {
     const releases = await this.t.store.list();
     if (!releases.some((r) => r.state === "running")) return releases;
-    let lock;
+    let lock: ReleaseLock;
     try {
       lock = await this.t.store.lock("status");
     } catch {

@@ -19,10 +19,16 @@ export function attentionNotes(releases: Release[]): string[] {
   const notes: string[] = [];
   for (const r of releases.filter(midRollout)) {
     const at = stoppedAt(r);
-    const how = at ? `${at.code === "interrupted" || r.state === "running" ? "interrupted" : "failed"} at ${at.step}` : "stopped after deploy-prod";
+    const model0 = r.model ? `v${r.model.version}` : r.modelName;
+    if (r.state === "running") {
+      // status marks dead ones interrupted first: a release still running here has a live command behind it
+      notes.push(`prod rollout in progress: release ${r.id} (${model0}) is at ${at?.step ?? "deploy-prod"} in a running mlops command`);
+      continue;
+    }
+    const how = at ? `${at.code === "interrupted" ? "interrupted" : "failed"} at ${at.step}` : "stopped after deploy-prod";
     const lastReleased = releases.filter((x) => x.state === "released" && x.id !== r.id && x.model).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
     const before = r.deployments.prod?.previous?.modelVersion ?? lastReleased?.model?.version;
-    const model = r.model ? `v${r.model.version}` : r.modelName;
+    const model = model0;
     notes.push(
       `prod is left mid-rollout by release ${r.id} (${model}, ${how}): it may serve ${model}${before ? ` and v${before}` : ""} side by side, and ${model} is not champion; finish it with 'mlops resume ${r.id}', or go back with 'mlops rollback prod'`,
     );

@@ -141,4 +141,11 @@ describe("interrupted releases (core, with fake ports)", () => {
     await machine(t).resume(r2.id);
     expect(attentionNotes(await machine(t).status())).to.deep.equal([]);
   });
+
+  it("a PROD rollout that a live command is running now is said to be in progress, not left behind", async () => {
+    const { t, r2 } = await killedInProd("deploy-prod", "after");
+    const running = await t.store.load(r2.id); // as status sees it while the lock is held by a live promote
+    expect(running.state).to.equal("running");
+    expect(attentionNotes([running])).to.deep.equal([`prod rollout in progress: release ${r2.id} (v2) is at deploy-prod in a running mlops command`]);
+  });
 });
