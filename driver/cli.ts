@@ -23,6 +23,7 @@ import { approvalFromGitHub } from "./targets/azure/githubApprover.js";
 import { BatchProgressBar } from "./batch/batchProgressBar.js";
 import { planScoreBatch, scoreBatchCommand } from "./batch/scoreBatchCommand.js";
 import { RELEASE_ID } from "./store/fileReleaseStore.js";
+import { rotateLogsBySize } from "./host/logRotation.js";
 
 interface GlobalOpts {
   target: string;
@@ -48,6 +49,7 @@ function repoRootOf(opts: GlobalOpts): string {
 async function withTarget<T>(opts: GlobalOpts, fn: (t: CliTarget, m: ReleaseStateMachine) => Promise<T>): Promise<T> {
   const repoRoot = repoRootOf(opts);
   const config = await readReleaseConfig(repoRoot);
+  await rotateLogsBySize(path.join(repoRoot, ".mlops", "logs")); // services' logs, by size (host/logRotation.ts)
   const progress = new StderrProgress({ quiet: opts.quiet });
   const target = await createTarget(parseTargetName(opts.target), { repoRoot, config, progress });
   try {
@@ -109,7 +111,16 @@ export function buildProgram(): Command {
     .action(async (_o, cmd: Command) => {
       const opts = g(cmd);
       checkStackFiles(repoRootOf(opts));
-      const r = await withTarget(opts, (t, m) => releaseOutcome(opts, t, () => writeReportFor(repoRootOf(opts), t, () => m.start())));
+      const r = await withTarget(opts, (t, m) =>
+        releaseOutcome(opts, t, () =>
+          writeReportFor(
+            repoRootOf(opts),
+            t,
+            () => m.start(),
+            () => m.activeReleaseId,
+          ),
+        ),
+      );
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
 
@@ -153,9 +164,19 @@ export function buildProgram(): Command {
   program
     .command("promote <release-id>")
     .description("deploy an approved release to PROD, validate it, crown it champion")
-    .action(async (id: string, _o, cmd: Command) => {
+    .option("--allow-downgrade", "promote even when PROD serves (or the champion is) a newer model version; going back is 'mlops rollback'")
+    .action(async (id: string, o: { allowDowngrade?: boolean }, cmd: Command) => {
       const opts = g(cmd);
-      const r = await withTarget(opts, (t, m) => releaseOutcome(opts, t, () => writeReportFor(repoRootOf(opts), t, () => m.promote(id), id)));
+      const r = await withTarget(opts, (t, m) =>
+        releaseOutcome(opts, t, () =>
+          writeReportFor(
+            repoRootOf(opts),
+            t,
+            () => m.promote(id, { allowDowngrade: !!o.allowDowngrade }),
+            () => m.activeReleaseId,
+          ),
+        ),
+      );
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });
 
@@ -164,13 +185,13 @@ export function buildProgram(): Command {
     .description("releases and what each stack serves (no services are started)")
     .action(async (id: string | undefined, _o, cmd: Command) => {
       const opts = g(cmd);
-      await withTarget(opts, async (t) => {
+      await withTarget(opts, async (t, m) => {
+        const releases = await m.status(); // records what a dead process left running as interrupted
         if (id) {
           const r = await t.store.load(id);
           emit(opts, r, renderRelease(r));
           return;
         }
-        const releases = await t.store.list();
         const stacks = await Promise.all(STACKS.map((s) => t.environments.describe(s)));
         emit(opts, statusJson(t.name, releases, stacks), renderStatus(releases, stacks));
       });

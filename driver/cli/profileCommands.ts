@@ -33,14 +33,19 @@ async function writeReport(repoRoot: string, release: Release): Promise<ReportPa
   return writeReleaseReport(repoRoot, release, await sizingChange(repoRoot, release.profile));
 }
 
-/** Runs a release operation, then (even when it failed) writes that release's report and prints its path. */
-export async function writeReportFor(repoRoot: string, t: Target, run: () => Promise<Release>, id?: string): Promise<Release> {
+/**
+ * Runs a release operation, then (even when it failed) writes the report of the release it ran and prints its path.
+ * `ran` names the release the operation took on (the state machine's activeReleaseId): a command refused before
+ * that (the lock is held, the release is not approved) writes and prints no report, never another release's.
+ */
+export async function writeReportFor(repoRoot: string, t: Target, run: () => Promise<Release>, ran: () => string | undefined): Promise<Release> {
   let release: Release | undefined;
   try {
     release = await run();
     return release;
   } finally {
-    const r = release ?? (id ? await t.store.load(id).catch(() => undefined) : newestFirst(await t.store.list().catch(() => []))[0]);
+    const id = release?.id ?? ran();
+    const r = release ?? (id ? await t.store.load(id).catch(() => undefined) : undefined);
     if (r) {
       const p = await writeReport(repoRoot, r).catch(
         (e: Error) => (process.stderr.write(`mlops: the release report could not be written: ${e.message}\n`), undefined),

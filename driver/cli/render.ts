@@ -2,15 +2,20 @@
  * Text and JSON views of releases and stacks for the CLI. The JSON shape of `mlops status --json` is
  * documented in the README; change both together.
  */
+import { stoppedAt } from "../core/interruptedReleases.js";
 import type { StackStatus } from "../core/ports.js";
 import { STEPS, type Release } from "../core/release.js";
 import { describeIdentity } from "../core/approverIdentity.js";
+import { attentionNotes } from "../core/statusNotes.js";
+
+/** The state a person reads: a failed release whose step was cut short by a dead process is "interrupted". */
+const shownState = (r: Release): string => (r.state === "failed" && stoppedAt(r)?.code === "interrupted" ? "interrupted" : r.state);
 
 const mark: Record<string, string> = { succeeded: "ok", failed: "FAILED", running: "running", pending: "-", skipped: "skipped" };
 
 export function renderRelease(r: Release): string {
   const lines = [
-    `release ${r.id} (${r.target}) ${r.state}`,
+    `release ${r.id} (${r.target}) ${shownState(r)}`,
     `  model     ${r.model ? `${r.model.name} v${r.model.version} sha256 ${r.model.digest.slice(0, 12)}` : r.modelName + " (not registered)"}`,
   ];
   if (r.source) lines.push(`  source    commit ${r.source.gitCommit.slice(0, 12)}${r.source.gitDirty ? " (uncommitted changes)" : ""}`);
@@ -38,7 +43,11 @@ export interface StatusJson {
     gate: string | null;
     approval: { by: string; at: string; modelVersion: string; digest: string } | null;
     steps: Record<string, string>;
+    /** the step a dead process was running when it ended (state is then "failed": resume it), else null */
+    interruptedAt: string | null;
   }>;
+  /** what needs a person now, e.g. PROD left mid-rollout (plain sentences; [] when nothing) */
+  attention: string[];
   stacks: Record<
     string,
     { modelName: string | null; modelVersion: string | null; digest: string | null; scoringUri: string | null; healthy: boolean; detail: string }
@@ -59,7 +68,9 @@ export function statusJson(target: string, releases: Release[], stacks: StackSta
         ? { by: r.approval.by, at: r.approval.at, modelVersion: r.approval.modelVersion, digest: r.approval.digest, identity: r.approval.identity ?? null }
         : null,
       steps: Object.fromEntries(STEPS.map((s) => [s, r.steps[s].status])),
+      interruptedAt: shownState(r) === "interrupted" ? stoppedAt(r)!.step : null,
     })),
+    attention: attentionNotes(releases),
     stacks: Object.fromEntries(
       stacks.map((s) => [
         s.stack,
@@ -77,7 +88,8 @@ export function statusJson(target: string, releases: Release[], stacks: StackSta
 }
 
 export function renderStatus(releases: Release[], stacks: StackStatus[]): string {
-  const lines = ["stacks:"];
+  const notes = attentionNotes(releases);
+  const lines = notes.length ? ["attention:", ...notes.map((n) => `  ${n}`), "stacks:"] : ["stacks:"];
   for (const s of stacks) {
     lines.push(
       `  ${s.stack.padEnd(5)} ${s.modelVersion ? `${s.modelName} v${s.modelVersion} sha256 ${(s.digest ?? "").slice(0, 12)}` : "(nothing deployed)"}  ${s.scoringUri ?? ""}  ${s.healthy ? "healthy" : "not healthy"}: ${s.detail}`.trimEnd(),
@@ -87,7 +99,7 @@ export function renderStatus(releases: Release[], stacks: StackStatus[]): string
   if (releases.length === 0) lines.push("  (none yet: run 'npx mlops release')");
   for (const r of releases.slice(-20)) {
     const failed = STEPS.find((s) => r.steps[s].status === "failed" || r.steps[s].status === "running");
-    lines.push(`  ${r.id}  ${r.state.padEnd(17)} ${r.model ? `v${r.model.version}` : "-"}${failed ? `  at ${failed}` : ""}`.trimEnd());
+    lines.push(`  ${r.id}  ${shownState(r).padEnd(17)} ${r.model ? `v${r.model.version}` : "-"}${failed ? `  at ${failed}` : ""}`.trimEnd());
   }
   return lines.join("\n");
 }

@@ -22,12 +22,16 @@
  *                  environments.deploy("prod"); on failure environments.rollBack("prod") or environments.deploy("prod")
  *   validate-prod  environments.validate("prod") (a failure rolls back as above)
  *   champion       registry.crownChampion
- *   resume         store.load, then the next step above; a new release marks dead ones interrupted (store.list)
+ *   resume         store.load, then the next step above
+ *   status         store.list; with the lock free, releases left running are dead ones: marked interrupted
+ * Every operation that takes the lock first marks releases left running by a dead process as interrupted
+ * (interruptedReleases.ts), so the first command to look records the crash, once.
  */
 import { randomBytes } from "node:crypto";
 import type { ReleaseConfig } from "../config/releaseConfig.js";
 import {
   ApprovalError,
+  DataError,
   DeploymentError,
   endedRelease,
   GateRejectedError,
@@ -38,7 +42,9 @@ import {
 } from "./errors.js";
 import { evaluateGate } from "./gate.js";
 import { approverName } from "./approverIdentity.js";
-import type { Progress, Target } from "./ports.js";
+import { markInterrupted, stoppedAt } from "./interruptedReleases.js";
+import { assertStillServing, checkDowngrade } from "./prodVersionGuard.js";
+import type { Progress, ReleaseLock, Target } from "./ports.js";
 import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type ApproverIdentity, type Release, type RegisteredModel, type StepName } from "./release.js";
 
 export interface ReleaseMachineDeps {
@@ -51,8 +57,8 @@ export interface ReleaseMachineDeps {
 
 type StepFn = (release: Release) => Promise<string>;
 
-/** Errors that end a release for good: the code or the model must change before trying again. */
-const isFinalVerdict = (e: unknown): boolean => e instanceof GateRejectedError || e instanceof UnitTestsFailedError;
+/** Errors that end a release for good: the code, the data or the model must change before trying again. */
+const isFinalVerdict = (e: unknown): boolean => e instanceof GateRejectedError || e instanceof UnitTestsFailedError || e instanceof DataError;
 
 export function defaultReleaseId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -62,6 +68,13 @@ export function defaultReleaseId(now: Date): string {
 export class ReleaseStateMachine {
   private readonly now: () => Date;
   private readonly newId: () => string;
+  private active?: string;
+
+  /** The release the last operation took on (created, resumed or promoted), once it got past its refusals; for
+   * the CLI to report on that release, never on another. */
+  get activeReleaseId(): string | undefined {
+    return this.active;
+  }
 
   constructor(private readonly deps: ReleaseMachineDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -85,7 +98,30 @@ export class ReleaseStateMachine {
   private async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
     const lock = await this.t.store.lock(purpose);
     try {
+      await markInterrupted(this.t.store, () => this.stamp(), this.deps.progress);
       return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * Every release, as it truly stands: when a record says `running` and nobody holds the release lock, its process
+   * died, and it is marked interrupted now (recorded, not only shown). While a live command holds the lock the
+   * records are shown as they are. Takes the lock only when there is something to mark.
+   */
+  async status(): Promise<Release[]> {
+    const releases = await this.t.store.list();
+    if (!releases.some((r) => r.state === "running")) return releases;
+    let lock: ReleaseLock;
+    try {
+      lock = await this.t.store.lock("status");
+    } catch {
+      return releases; // held by a live command (it is running them), or the state cannot be locked here
+    }
+    try {
+      await markInterrupted(this.t.store, () => this.stamp(), this.deps.progress);
+      return await this.t.store.list();
     } finally {
       await lock.release();
     }
@@ -94,10 +130,10 @@ export class ReleaseStateMachine {
   /** Starts a new release and runs it up to the approval hold. */
   async start(): Promise<Release> {
     return this.withLock("release", async () => {
-      await this.markInterrupted();
       const release = newRelease(this.newId(), this.t.name, this.deps.config.model.name, this.stamp());
       release.source = await this.t.source.fingerprint();
       await this.save(release);
+      this.active = release.id;
       this.deps.progress.info(
         `release ${release.id} started (commit ${release.source.gitCommit.slice(0, 12)}${release.source.gitDirty ? ", uncommitted changes" : ""})`,
       );
@@ -128,6 +164,7 @@ export class ReleaseStateMachine {
           break;
       }
       const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
+      this.active = release.id;
       await (inProduction ? this.runProduction(release) : this.runCandidate(release)).catch((e: unknown) => {
         throw endedRelease(release.id, e);
       });
@@ -185,47 +222,45 @@ export class ReleaseStateMachine {
     });
   }
 
-  /** Deploys an approved release to PROD, validates it, and crowns it champion. */
-  async promote(id: string): Promise<Release> {
+  /** Deploys an approved release to PROD, validates it, and crowns it champion. Never to an older version than PROD
+   * serves or the champion unless `allowDowngrade` (going back is `mlops rollback`'s job). */
+  async promote(id: string, opts: { allowDowngrade?: boolean } = {}): Promise<Release> {
     return this.withLock(`promote ${id}`, async () => {
       const release = await this.t.store.load(id);
       if (release.state === "released") {
+        await assertStillServing(this.t, release);
         this.deps.progress.info(`release ${id} is already serving in prod; nothing to do`);
         return release;
       }
       const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
-      if (release.state !== "approved" && !(release.state === "failed" && inProduction)) {
-        throw new ApprovalError(
-          release.state === "awaiting-approval"
-            ? `release ${id} is not approved; an approver listed in Pulumi.prod.yaml must run 'mlops approve ${id} --as <name>' first`
-            : `release ${id} is ${release.state}; only an approved release can be promoted (see 'mlops status')`,
-        );
-      }
-      await this.runProduction(release).catch((e: unknown) => {
+      // a release interrupted (or failed) in PROD is finished by promote, as by resume
+      if (release.state !== "approved" && !(release.state === "failed" && inProduction)) this.refusePromote(release);
+      this.active = release.id;
+      await this.runProduction(release, !!opts.allowDowngrade).catch((e: unknown) => {
         throw endedRelease(release.id, e);
       });
       return release;
     });
   }
 
+  private refusePromote(release: Release): never {
+    const id = release.id;
+    const at = stoppedAt(release);
+    switch (release.state) {
+      case "awaiting-approval":
+        throw new ApprovalError(`release ${id} is not approved; an approver listed in Pulumi.prod.yaml must run 'mlops approve ${id} --as <name>' first`);
+      case "rejected":
+        throw new InvalidStateError(`release ${id} was rejected (${this.failedStep(release)}); that is final: change the code or data and run 'mlops release'`);
+      default:
+        throw new InvalidStateError(
+          `release ${id} stopped at ${at ? `${at.step} (${at.code === "interrupted" ? "interrupted" : (at.message ?? "failed")})` : release.state} before the approval hold; run 'mlops resume ${id}', then approve it`,
+        );
+    }
+  }
+
   private failedStep(release: Release): string {
     const step = [...CANDIDATE_STEPS, ...PRODUCTION_STEPS].find((s) => release.steps[s].status === "failed");
     return step ? `${step}: ${release.steps[step].error?.message ?? "failed"}` : release.state;
-  }
-
-  /** Releases left `running` by a process that died (we hold the lock, so nobody is running them). */
-  private async markInterrupted(): Promise<void> {
-    for (const r of await this.t.store.list()) {
-      if (r.state !== "running") continue;
-      const step = [...CANDIDATE_STEPS, ...PRODUCTION_STEPS].find((s) => r.steps[s].status === "running");
-      if (step) {
-        r.steps[step].status = "failed";
-        r.steps[step].error = { code: "interrupted", message: "the process ended while this step ran" };
-      }
-      r.state = "failed";
-      await this.save(r, "interrupted", step ? `at ${step}; resume with 'mlops resume ${r.id}'` : undefined);
-      this.deps.progress.info(`release ${r.id} was interrupted${step ? ` at ${step}` : ""}; resume it with 'mlops resume ${r.id}'`);
-    }
   }
 
   private async runStep(release: Release, step: StepName, what: string, fn: StepFn): Promise<void> {
@@ -408,7 +443,7 @@ export class ReleaseStateMachine {
     return (await this.t.store.list()).filter(same).at(-1);
   }
 
-  private async runProduction(release: Release): Promise<void> {
+  private async runProduction(release: Release, allowDowngrade = false): Promise<void> {
     const { target: t } = this.deps;
     const model = release.model;
     const approval = release.approval;
@@ -422,6 +457,8 @@ export class ReleaseStateMachine {
     if (!int?.healthy || int.modelVersion !== model.version || int.digest !== model.digest) {
       throw new ApprovalError(`${model.name} v${model.version} was not validated in int; nothing reaches prod without it`);
     }
+    const downgrade = await checkDowngrade(t, release, allowDowngrade);
+    if (downgrade) await this.save(release, "downgrade-allowed", downgrade);
     const registered = await t.registry.getVersion(model.name, model.version);
     if (!registered || registered.digest !== model.digest) {
       throw new ApprovalError(

@@ -1,5 +1,6 @@
 /**
- * The ML unit tests in the local virtualenv: `python -m pytest tests` from ml/ (where ml/pytest.ini lives).
+ * The ML unit tests in the local virtualenv: `python -m pytest tests` from ml/ (where ml/pytest.ini lives),
+ * after ml/data.txt passed its data check (dataCheck.ts: a malformed file is a DataError, pytest does not run).
  * Counts come from pytest's summary line. A suite that could not run at all (collection error, usage error)
  * throws with one line naming the first error.
  */
@@ -8,6 +9,7 @@ import { execa } from "execa";
 import { EnvironmentError, UnitTestsFailedError } from "../core/errors.js";
 import type { Progress, TestPort } from "../core/ports.js";
 import type { TestReport } from "../core/release.js";
+import { checkTrainingData, TRAINING_DATA } from "./dataCheck.js";
 import { firstPytestError, parsePytestSummary } from "./pytestSummary.js";
 import type { PythonEnv } from "./pythonEnv.js";
 
@@ -21,6 +23,8 @@ export class PytestUnitTests implements TestPort {
 
   async runUnitTests(progress: Progress): Promise<TestReport & { outputTail: string }> {
     const env = await this.pythonEnv();
+    progress.info(`checking ${TRAINING_DATA} (columns, numbers, rows)`);
+    await checkTrainingData(env.python, this.repoRoot);
     const cwd = path.join(this.repoRoot, "ml");
     progress.info("running pytest in ml/ (ml/tests)");
     const started = Date.now();

@@ -2,14 +2,19 @@
  * Release records as JSON files under <stateDir>/releases/, written atomically (temp file + rename, fsync'd),
  * and a lock file holding the pid of the one process allowed to change releases. A lock whose process is gone
  * (a crash) is taken over; a live one is reported with its holder and purpose.
+ *
+ * A record that cannot be read back (truncated, emptied, hand-broken: see releaseRecord.ts) is quarantined: moved
+ * aside to <id>.json.corrupt-<UTC timestamp> with its bytes intact (never deleted), named once in a warning, and
+ * left out of the listing, so one bad file never stops the commands about every other release.
  */
-import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
 import { NotFoundError, ReleaseLockedError, UsageError } from "../core/errors.js";
 import type { ReleaseLock, ReleaseStore } from "../core/ports.js";
-import { withAllSteps, type Release } from "../core/release.js";
+import type { Release } from "../core/release.js";
 import { writeFileAtomic } from "./atomicFile.js";
+import { parseReleaseRecord } from "./releaseRecord.js";
 
 /** The shape of a release id (rel-<date>-<time>-<4 hex>), the same for both targets' stores. */
 export const RELEASE_ID = /^rel-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$/;
@@ -31,13 +36,23 @@ function alive(pid: number): boolean {
   }
 }
 
+export interface FileReleaseStoreOptions {
+  /** Where a quarantined record is reported (one line); default: "mlops: warning: ..." on stderr. */
+  warn?: (message: string) => void;
+}
+
+/** Thrown by load for a record that was quarantined; list skips it. */
+class CorruptReleaseError extends NotFoundError {}
+
 export class FileReleaseStore implements ReleaseStore {
   private readonly dir: string;
   private readonly lockFile: string;
+  private readonly warn: (message: string) => void;
 
-  constructor(stateDir: string) {
+  constructor(stateDir: string, opts: FileReleaseStoreOptions = {}) {
     this.dir = path.join(stateDir, "releases");
     this.lockFile = path.join(stateDir, "release.lock");
+    this.warn = opts.warn ?? ((m) => void process.stderr.write(`mlops: warning: ${m}\n`));
   }
 
   private file(id: string): string {
@@ -57,7 +72,26 @@ export class FileReleaseStore implements ReleaseStore {
     } catch {
       throw new NotFoundError(`no release '${id}'; list releases with 'mlops status'`);
     }
-    return withAllSteps(JSON.parse(text) as Release);
+    const parsed = parseReleaseRecord(text, id);
+    if ("release" in parsed) return parsed.release;
+    const aside = await this.quarantine(id, file, parsed.problem);
+    throw new CorruptReleaseError(
+      `release ${id}'s record is unreadable (${parsed.problem}) and was moved aside to ${aside}; it cannot be resumed or promoted: start a new release`,
+    );
+  }
+
+  /** Moves a bad record aside (never deletes it) and warns once; returns where it went. */
+  private async quarantine(id: string, file: string, problem: string): Promise<string> {
+    const aside = `${file}.corrupt-${new Date().toISOString().replace(/[-:.]/g, "")}`;
+    try {
+      await rename(file, aside);
+    } catch (e) {
+      // another mlops process moved it first: it warned
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return path.join(this.dir, `${id}.json.corrupt-*`);
+      throw e;
+    }
+    this.warn(`release record ${file} is unreadable (${problem}); moved aside to ${aside} (kept, not deleted); every other release is unaffected`);
+    return aside;
   }
 
   async list(): Promise<Release[]> {
@@ -71,7 +105,16 @@ export class FileReleaseStore implements ReleaseStore {
       .filter((n) => n.endsWith(".json"))
       .map((n) => n.slice(0, -5))
       .filter((id) => ID.test(id));
-    const releases = await Promise.all(ids.map((id) => this.load(id)));
+    const loaded = await Promise.all(
+      ids.map((id) =>
+        this.load(id).catch((e: unknown) => {
+          // quarantined (warned), or removed since the directory was read
+          if (e instanceof NotFoundError) return undefined;
+          throw e;
+        }),
+      ),
+    );
+    const releases = loaded.filter((r): r is Release => r !== undefined);
     return releases.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 

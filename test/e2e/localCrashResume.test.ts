@@ -84,8 +84,10 @@ describe("local target: kill -9 mid-step, then resume (end to end, real processe
 
     const status = await mlops(repo.root, "--json", "status");
     expect(status.code, status.stderr).to.equal(0);
-    const [release] = (JSON.parse(status.stdout) as { releases: { id: string; state: string }[] }).releases;
-    expect(release!.state).to.equal("running"); // as the dead process left it
+    const [release] = (JSON.parse(status.stdout) as { releases: { id: string; state: string; interruptedAt: string | null }[] }).releases;
+    // the dead process left it `running`; status sees nobody holds the lock and records it as interrupted
+    expect(release!.state).to.equal("failed");
+    expect(release!.interruptedAt).to.equal("deploy-int");
 
     const resumed = await mlops(repo.root, "--json", "resume", release!.id);
     expect(resumed.code, resumed.stderr).to.equal(0);

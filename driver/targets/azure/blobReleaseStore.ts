@@ -5,12 +5,17 @@
  * replaced only if its ETag is unchanged (If-Match), a new one only if absent (If-None-Match: *); a conflict is
  * reported, never overwritten. The lock is a 60 s lease on <prefix>release.lock, renewed while held, so a
  * crashed run frees it within a minute; the holder is written in the lock blob's metadata.
+ *
+ * A record that cannot be read back (driver/store/releaseRecord.ts) is quarantined as on the local store: copied to
+ * <id>.json.corrupt-<UTC stamp>, then the original deleted only if unchanged since it was read (If-Match), named
+ * once in a warning and left out of the listing, so one bad blob never stops every command.
  */
 import { hostname } from "node:os";
 import type { ContainerClient } from "@azure/storage-blob";
 import { NotFoundError, ReleaseLockedError, UsageError } from "../../core/errors.js";
 import type { ReleaseLock, ReleaseStore } from "../../core/ports.js";
 import type { Release } from "../../core/release.js";
+import { parseReleaseRecord } from "../../store/releaseRecord.js";
 import { statusOf } from "./armErrors.js";
 
 const ID = /^rel-[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$/;
@@ -20,6 +25,8 @@ export interface BlobReleaseStoreOptions {
   prefix?: string;
   leaseSeconds?: number;
   renewEveryMs?: number;
+  /** Where a quarantined record is reported (one line); default: "mlops: warning: ..." on stderr. */
+  warn?: (message: string) => void;
 }
 
 export class BlobReleaseStore implements ReleaseStore {
@@ -63,12 +70,36 @@ export class BlobReleaseStore implements ReleaseStore {
       const blob = c.getBlobClient(this.blobName(id));
       const res = await blob.download();
       const text = await streamText(res.readableStreamBody);
-      if (res.etag) this.etags.set(id, res.etag);
-      return JSON.parse(text) as Release;
+      const parsed = parseReleaseRecord(text, id);
+      if ("release" in parsed) {
+        if (res.etag) this.etags.set(id, res.etag);
+        return parsed.release;
+      }
+      const aside = await this.quarantine(c, id, text, res.etag, parsed.problem);
+      throw new NotFoundError(
+        `release ${id}'s record is unreadable (${parsed.problem}) and was moved aside to ${aside}; it cannot be resumed or promoted: start a new release`,
+      );
     } catch (e) {
       if (statusOf(e) === 404) throw new NotFoundError(`no release '${id}' in the INT workspace's storage; list releases with 'mlops status --target azure'`);
       throw e;
     }
+  }
+
+  /** Copies a bad record aside, then deletes it if unchanged (If-Match); warns once. Returns the copy's name. */
+  private async quarantine(c: ContainerClient, id: string, text: string, etag: string | undefined, problem: string): Promise<string> {
+    const name = this.blobName(id);
+    const aside = `${name}.corrupt-${new Date().toISOString().replace(/[-:.]/g, "")}`;
+    await c.getBlockBlobClient(aside).upload(text, Buffer.byteLength(text), { conditions: { ifNoneMatch: "*" } });
+    try {
+      await c.getBlobClient(name).delete({ conditions: etag ? { ifMatch: etag } : {} });
+    } catch (e) {
+      const s = statusOf(e);
+      if (s !== 404 && s !== 412) throw e; // gone, or rewritten since it was read: leave the new one alone
+    }
+    (this.o.warn ?? ((m: string) => void process.stderr.write(`mlops: warning: ${m}\n`)))(
+      `release record ${name} is unreadable (${problem}); moved aside to ${aside} (kept, not deleted); every other release is unaffected`,
+    );
+    return aside;
   }
 
   async list(): Promise<Release[]> {
@@ -78,8 +109,15 @@ export class BlobReleaseStore implements ReleaseStore {
       const id = b.name.slice(`${this.prefix}releases/`.length).replace(/\.json$/, "");
       if (ID.test(id)) ids.push(id);
     }
-    const all = await Promise.all(ids.map((id) => this.load(id)));
-    return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const loaded = await Promise.all(
+      ids.map((id) =>
+        this.load(id).catch((e: unknown) => {
+          if (e instanceof NotFoundError) return undefined; // quarantined (warned), or deleted since listed
+          throw e;
+        }),
+      ),
+    );
+    return loaded.filter((r): r is Release => r !== undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   async lock(purpose: string): Promise<ReleaseLock> {

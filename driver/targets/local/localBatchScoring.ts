@@ -46,9 +46,8 @@ export class LocalBatchScoring implements BatchScoringPort {
     const mv = await client.getModelVersion(model.name, model.version);
     if (!mv) throw new NotFoundError(`${model.name} v${model.version} is not in the local registry; list versions with 'mlops status'`);
     progress.info(`downloading ${model.name} v${model.version} into ${path.relative(this.d.paths.repoRoot, dir)}`);
-    const dl = await downloadModelVersion(client, mv, dir);
-    if (dl.modelSha256 !== model.digest) {
-      await rm(dir, { recursive: true, force: true });
+    const dl = await downloadModelVersion(client, mv, dir, model.digest);
+    if (!dl.placed) {
       throw new DeploymentError(
         `${model.name} v${model.version}'s ${MODEL_FILE} hashes to ${dl.modelSha256.slice(0, 12) || "(missing)"}, not the registered ${model.digest.slice(0, 12)}; refusing to score with it`,
       );

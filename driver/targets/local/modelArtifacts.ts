@@ -1,6 +1,7 @@
 /**
  * Reads a registered model version's files through the tracking server: hashing its model.pkl, and
- * downloading the whole model directory for an inference server (into a temp dir, renamed when complete).
+ * downloading the whole model directory for an inference server (into a temp dir, verified there, renamed only
+ * when its model.pkl hashes to the registered digest).
  */
 import { sha256Hex } from "../../../config/sha256.js";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
@@ -42,21 +43,40 @@ async function listFiles(client: MlflowClient, mv: MlflowModelVersion): Promise<
   return out.sort();
 }
 
-/** Downloads the version into `dest` (replaced atomically); returns the sha256 of its model.pkl. */
-export async function downloadModelVersion(client: MlflowClient, mv: MlflowModelVersion, dest: string): Promise<{ files: number; modelSha256: string }> {
+/**
+ * Downloads the version into a temp directory beside `dest` and verifies its model.pkl against `expectedSha256`
+ * there, before anything is put in place: a verified download replaces `dest` (rename), a rejected or failed one
+ * is removed and `dest` (perhaps what a stack serves from now) is left as it was. Returns the sha256 found.
+ */
+export async function downloadModelVersion(
+  client: MlflowClient,
+  mv: MlflowModelVersion,
+  dest: string,
+  expectedSha256: string,
+): Promise<{ files: number; modelSha256: string; placed: boolean }> {
   const tmp = `${dest}.partial-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   let modelSha = "";
-  const files = await listFiles(client, mv);
-  for (const rel of files) {
-    const buf = await client.downloadModelVersionArtifact(mv.name, mv.version, rel);
-    const target = path.join(tmp, ...rel.split("/"));
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, buf);
-    if (rel === MODEL_FILE) modelSha = sha256Hex(buf);
+  let files: string[];
+  try {
+    files = await listFiles(client, mv);
+    for (const rel of files) {
+      const buf = await client.downloadModelVersionArtifact(mv.name, mv.version, rel);
+      const target = path.join(tmp, ...rel.split("/"));
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFile(target, buf);
+      if (rel === MODEL_FILE) modelSha = sha256Hex(buf);
+    }
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  if (modelSha !== expectedSha256) {
+    await rm(tmp, { recursive: true, force: true });
+    return { files: files.length, modelSha256: modelSha, placed: false };
   }
   await rm(dest, { recursive: true, force: true });
   await mkdir(path.dirname(dest), { recursive: true });
   await rename(tmp, dest);
-  return { files: files.length, modelSha256: modelSha };
+  return { files: files.length, modelSha256: modelSha, placed: true };
 }

@@ -1,6 +1,7 @@
 /**
- * Fetching a registered model version for a stack: its files are downloaded through the registry into the
- * stack's model directory and model.pkl must hash to the version's digest, else nothing is deployed.
+ * Fetching a registered model version for a stack: its files are downloaded through the registry and model.pkl
+ * must hash to the version's digest before they are put in the stack's model directory; a rejected download is
+ * removed, the directory is left as it was, and nothing is deployed.
  */
 import path from "node:path";
 import { DeploymentError, NotFoundError } from "../../core/errors.js";
@@ -24,8 +25,8 @@ export async function fetchVerifiedModel(o: {
   if (!mv) throw new NotFoundError(`${model.name} v${model.version} is not in the local registry; start a new release`);
   const modelDir = paths.modelDir(stack, model.name, model.version);
   progress.info(`downloading ${model.name} v${model.version} into ${path.relative(paths.repoRoot, modelDir)}`);
-  const dl = await downloadModelVersion(client, mv, modelDir);
-  if (dl.modelSha256 !== model.digest) {
+  const dl = await downloadModelVersion(client, mv, modelDir, model.digest);
+  if (!dl.placed) {
     throw new DeploymentError(
       `${model.name} v${model.version}'s ${MODEL_FILE} hashes to ${dl.modelSha256.slice(0, 12) || "(missing)"}, not the registered ${model.digest.slice(0, 12)}; refusing to deploy it to ${stack}`,
     );

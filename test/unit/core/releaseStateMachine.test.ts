@@ -406,7 +406,13 @@ describe("release state machine (core, with fake ports)", () => {
           expect(t.counts["changed-prod"]).to.equal(1);
           expect(t.championVersion).to.equal("1");
           const production: Effect[] = ["deploy-prod", "validate-prod", "crown"];
-          expect(everyPortCall(t)).to.deep.equal({ ...expectedCalls(candidate, "none", when), approval: 1, ...expectedCalls(production, at, when) });
+          // champion: read by the gate, then by the downgrade check of the promote and of the resume after the crash
+          expect(everyPortCall(t)).to.deep.equal({
+            ...expectedCalls(candidate, "none", when),
+            approval: 1,
+            ...expectedCalls(production, at, when),
+            champion: 3,
+          });
         });
       }
     }

@@ -494,6 +494,15 @@ export class FakeAzure {
       return;
     }
     if (!blob) return xmlError(404, "BlobNotFound");
+    if (rec.method === "DELETE") {
+      // Delete Blob: 202 Accepted; If-Match honoured; a leased blob needs its lease id
+      const ifMatch = rec.headers["if-match"];
+      if (ifMatch && blob.etag !== ifMatch) return xmlError(412, "ConditionNotMet");
+      if (leased && leased.id !== rec.headers["x-ms-lease-id"]) return xmlError(412, "LeaseIdMissing");
+      this.blobs.delete(key);
+      res.writeHead(202, { ...base, "x-ms-delete-type-permanent": "true" }).end();
+      return;
+    }
     const meta = Object.fromEntries(Object.entries(blob.metadata).map(([k, v]) => [`x-ms-meta-${k}`, v]));
     const common = {
       ...base,

@@ -1,0 +1,151 @@
+/**
+ * State that tells the truth after a crash: a release whose process died shows as interrupted as soon as anyone
+ * looks (status, release, resume, promote), the crash is one event in its log however many commands notice it,
+ * a release interrupted in PROD is finished by promote (not refused as "not approved"), and status says plainly
+ * when PROD is left mid-rollout.
+ */
+import { expect } from "chai";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseReleaseConfig, type ReleaseConfig } from "../../../driver/config/releaseConfig.js";
+import { InvalidStateError } from "../../../driver/core/errors.js";
+import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
+import { attentionNotes } from "../../../driver/core/statusNotes.js";
+import type { Release } from "../../../driver/core/release.js";
+import { FileReleaseStore } from "../../../driver/store/fileReleaseStore.js";
+import { FakeTarget, ProcessDied, silentProgress, type Effect } from "../../support/fakeTarget.js";
+
+const config: ReleaseConfig = parseReleaseConfig({
+  model: { name: "diabetes-ridge" },
+  gate: { mode: "enabled", metrics: { rmse: { greater_is_better: false, threshold: 60 } } },
+});
+
+let seq = 0;
+const machine = (t: FakeTarget) =>
+  new ReleaseStateMachine({ target: t, config, progress: silentProgress, newId: () => `rel-20261127-0930${String(seq++ % 100).padStart(2, "0")}-abcd` });
+
+async function crashed(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ProcessDied) return;
+    throw e;
+  }
+  throw new Error("expected the simulated crash");
+}
+
+/** A release killed while `at` ran; the next process sees what was persisted. */
+async function releaseKilledAt(at: Effect, when: "before" | "after" = "before") {
+  const t = new FakeTarget();
+  t.crash = { at, when };
+  await crashed(machine(t).start());
+  t.reboot();
+  const [r] = await t.store.list();
+  return { t, id: r!.id };
+}
+
+/** v1 released; v2 approved, then killed during its PROD rollout. */
+async function killedInProd(at: Effect, when: "before" | "after") {
+  const t = new FakeTarget();
+  const m = machine(t);
+  const r1 = await m.start();
+  await m.approve(r1.id, "alice");
+  await m.promote(r1.id);
+  t.fp = { ...t.fp, codeDigest: "code2" };
+  t.metrics = { rmse: 50, mae: 40, r2: 0.5 };
+  const r2 = await m.start();
+  await m.approve(r2.id, "alice");
+  t.crash = { at, when };
+  await crashed(m.promote(r2.id));
+  t.reboot();
+  return { t, r1, r2 };
+}
+
+const interruptedEvents = (r: Release) => r.events.filter((e) => e.event === "interrupted");
+
+describe("interrupted releases (core, with fake ports)", () => {
+  it("status shows a release whose process died as interrupted at once, and records the crash once", async () => {
+    const { t, id } = await releaseKilledAt("train");
+    expect((await t.store.load(id)).state).to.equal("running"); // what the crash left on disk
+    const [seen] = await machine(t).status();
+    expect(seen!.state).to.equal("failed");
+    expect(seen!.steps.train.status).to.equal("failed");
+    expect(seen!.steps.train.error).to.deep.include({ code: "interrupted" });
+    // persisted, not only shown
+    expect((await t.store.load(id)).state).to.equal("failed");
+    await machine(t).status();
+    await machine(t).status();
+    expect(interruptedEvents(await t.store.load(id))).to.have.length(1);
+    expect(interruptedEvents(await t.store.load(id))[0]!.detail).to.match(/at train; resume with 'mlops resume rel-/);
+  });
+
+  it("status leaves a running release alone while a live process holds the release lock", async () => {
+    const { t, id } = await releaseKilledAt("train");
+    // the same record in a file store, whose lock names a live pid (this process)
+    const files = new FileReleaseStore(await mkdtemp(path.join(tmpdir(), "mlops-live-")));
+    await files.save(await t.store.load(id));
+    (t as { store: unknown }).store = files;
+    const held = await t.store.lock("resume (a live command in this very process)");
+    try {
+      const [seen] = await machine(t).status();
+      expect(seen!.state).to.equal("running");
+      expect(interruptedEvents(seen!)).to.have.length(0);
+    } finally {
+      await held.release();
+    }
+    expect((await machine(t).status())[0]!.state).to.equal("failed");
+  });
+
+  it("resume records the interruption in the release's log before it continues, once", async () => {
+    const { t, id } = await releaseKilledAt("register");
+    const r = await machine(t).resume(id);
+    expect(r.state).to.equal("awaiting-approval");
+    expect(interruptedEvents(r)).to.have.length(1);
+    expect(interruptedEvents(r)[0]!.detail).to.match(/^at register/);
+  });
+
+  for (const [at, when] of [
+    ["deploy-prod", "before"],
+    ["deploy-prod", "after"],
+    ["crown", "before"],
+  ] as const) {
+    it(`promote of a release interrupted in PROD (${when} ${at}) finishes it instead of refusing it as not approved`, async () => {
+      const { t, r2 } = await killedInProd(at, when);
+      const r = await machine(t).promote(r2.id);
+      expect(r.state).to.equal("released");
+      expect(t.serving.prod!.version).to.equal("2");
+      expect(t.championVersion).to.equal("2");
+      expect(interruptedEvents(r)).to.have.length(1);
+    });
+  }
+
+  it("promote of a release interrupted before the approval hold says to resume it", async () => {
+    const { t, id } = await releaseKilledAt("deploy-int");
+    try {
+      await machine(t).promote(id);
+      expect.fail("expected a refusal");
+    } catch (e) {
+      expect(e).to.be.instanceOf(InvalidStateError);
+      expect((e as Error).message).to.match(new RegExp(`release ${id} stopped at deploy-int .*before the approval hold; run 'mlops resume ${id}'`));
+    }
+  });
+
+  it("while PROD is left mid-rollout, status says so plainly, naming the release and both ways out", async () => {
+    const { t, r1, r2 } = await killedInProd("deploy-prod", "after");
+    const releases = await machine(t).status();
+    const notes = attentionNotes(releases);
+    expect(notes).to.have.length(1);
+    expect(notes[0]).to.match(new RegExp(`^prod is left mid-rollout by release ${r2.id} \\(v2, interrupted at deploy-prod\\)`));
+    expect(notes[0]).to.include(`'mlops resume ${r2.id}'`).and.to.include("'mlops rollback prod'").and.to.include(`v${r1.model!.version}`);
+    await machine(t).resume(r2.id);
+    expect(attentionNotes(await machine(t).status())).to.deep.equal([]);
+  });
+
+  it("a PROD rollout that a live command is running now is said to be in progress, not left behind", async () => {
+    const { t, r2 } = await killedInProd("deploy-prod", "after");
+    const running = await t.store.load(r2.id); // as status sees it while the lock is held by a live promote
+    expect(running.state).to.equal("running");
+    expect(attentionNotes([running])).to.deep.equal([`prod rollout in progress: release ${r2.id} (v2) is at deploy-prod in a running mlops command`]);
+  });
+});
