@@ -4,11 +4,18 @@ import type { Progress } from "../../../driver/core/ports.js";
 import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
 import type { Release, SourceFingerprint } from "../../../driver/core/release.js";
 import { renderRelease } from "../../../driver/cli/render.js";
+import { evaluateGate } from "../../../driver/core/gate.js";
 import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
 
 const config: ReleaseConfig = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
   gate: { mode: "enabled", metrics: { rmse: { greater_is_better: false, threshold: 60 } } },
+});
+
+/** the champion must be beaten by 0.5 % */
+const strict: ReleaseConfig = parseReleaseConfig({
+  model: { name: "m" },
+  gate: { mode: "enabled", metrics: { rmse: { greater_is_better: false, threshold: 60, min_relative_change: 0.005 } } },
 });
 
 let seq = 0;
@@ -132,6 +139,14 @@ describe("test step reuse (core, with fake ports)", () => {
     const resumed = await machine(t).resume(stopped!.id);
     expect(resumed.training!.reused).to.equal(false);
     expect(t.counts.train).to.equal(3);
+  });
+
+  it("--no-reuse after a promotion: a retrained model with the champion's sha256 is the champion itself, not asked to beat itself", async () => {
+    const champion = { name: "m", version: "1", digest: "a".repeat(64), runId: "run1", metrics: { rmse: 54 }, tags: {} };
+    const gated = (modelSha256: string) => evaluateGate(strict.gate, { runId: "run2", metrics: { rmse: 54 }, modelSha256 }, champion);
+    expect(gated("a".repeat(64))).to.deep.include({ outcome: "passed" });
+    expect(gated("a".repeat(64)).summary).to.match(/candidate is champion v1 itself, comparison skipped/);
+    expect(gated("b".repeat(64))).to.deep.include({ outcome: "rejected" });
   });
 
   it("a run whose inputs changed while the tests ran keeps no key and is never reused", async () => {
