@@ -6,11 +6,13 @@
  *       100/0 split as after a rollout) in front of an upstream in its own process, profiled direct and through the
  *       router at mlops.yaml's profile.concurrency levels, RUNS times with the order alternating. Two upstreams:
  *       the real inference server (azmlinfsrv serving a model trained by ml/pipeline.py, as INT and PROD run it)
- *       for the relative figure, and an instantly answering loopback server for the router's cost in milliseconds.
+ *       for the relative figure, and an instantly answering loopback server for the router's cost in milliseconds
+ *       and its CPU per request (from /proc, Linux).
  *   npx tsx bench/profileAndRouter.ts [runs=3] [seconds=2]
- * Ports 5690-5694; every process it starts is stopped. Prints Markdown; writes bench/results/profile-router.json.
+ * Ports 5740-5743; every process it starts is stopped. Prints Markdown; writes bench/results/profile-router.json.
  */
 import { execa } from "execa";
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import http from "node:http";
@@ -21,9 +23,11 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { readReleaseConfig } from "../driver/config/releaseConfig.js";
 import type { Progress } from "../driver/core/ports.js";
 import { waitForHttp } from "../driver/host/httpProbe.js";
+import { isPortFree } from "../driver/host/portProbe.js";
 import { spawnDetached, stopProcessGroup } from "../driver/host/processes.js";
 import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
 import { readSmokeRequest } from "../driver/host/smokeRequest.js";
+import { runLoadLevel } from "../driver/profile/loadLevel.js";
 import { runProfile } from "../driver/profile/profiler.js";
 import type { LevelResult } from "../driver/profile/profileTypes.js";
 import { writeRouterStateFile } from "../driver/router/routerStateFile.js";
@@ -36,7 +40,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const RUNS = Math.min(10, Math.max(2, Number(process.argv[2] ?? 3)));
 const SECONDS = Math.min(10, Math.max(1, Number(process.argv[3] ?? 2)));
 const STABILITY_LEVELS = [1, 4, 16];
-const PORTS = { inference: 5690, instant: 5691, routerReal: 5692, routerInstant: 5693 };
+const PORTS = { inference: 5740, instant: 5741, routerReal: 5742, routerInstant: 5743 };
 /** loose enough that no level stops the profile early: every level is measured on both paths */
 const LOOSE_SLO = { p95Ms: 60_000, p99Ms: 60_000, maxErrorRate: 1 };
 const quiet: Progress = { stepStarted() {}, stepFinished() {}, info() {} };
@@ -87,14 +91,14 @@ async function stability(lines: string[], out: Record<string, unknown>): Promise
 }
 
 /** An instantly answering loopback server in its own process. */
-async function startInstantUpstream(dir: string): Promise<string> {
+async function startInstantUpstream(dir: string): Promise<{ url: string; pid: number }> {
   const script = `require("node:http").createServer((q,s)=>{q.resume();q.on("end",()=>{s.writeHead(200,{"content-type":"application/json"});s.end("[152.1]")})}).listen(${PORTS.instant},"127.0.0.1")`;
   const logFile = path.join(dir, "instant.log");
   const p = spawnDetached(process.execPath, ["-e", script], { cwd: dir, env: { ...process.env }, logFile });
   pids.push(p.pid);
   const url = `http://127.0.0.1:${PORTS.instant}`;
   await waitForHttp({ url: `${url}/health`, what: "instant upstream", timeoutMs: 30_000, pid: p.pid, logFile, progress: quiet });
-  return url;
+  return { url, pid: p.pid };
 }
 
 /** azmlinfsrv serving a model trained by ml/pipeline.py (local SQLite tracking store, no server), as INT runs it. */
@@ -120,8 +124,34 @@ async function startInferenceUpstream(dir: string): Promise<string> {
   return scoringUri(PORTS.inference).replace(/\/score$/, "");
 }
 
+/** CPU time (ms) a process and its children so far have used, from /proc (Linux); undefined elsewhere. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) * (1000 / 100);
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU per answered request of the upstream and of the router, direct and routed, at concurrency c. */
+async function cpuPerRequest(direct: string, routed: string, body: string, c: number, upstreamPid: number, routerPid: number): Promise<string[]> {
+  const rows: string[] = [];
+  for (const [name, url] of [
+    ["direct", direct],
+    ["routed", routed],
+  ] as const) {
+    const before = [cpuMs(upstreamPid), cpuMs(routerPid)];
+    const m = await runLoadLevel({ url, body }, c, SECONDS);
+    const after = [cpuMs(upstreamPid), cpuMs(routerPid)];
+    const per = (i: number) => (before[i] === undefined || after[i] === undefined ? "n/a" : ((1000 * (after[i]! - before[i]!)) / Math.max(1, m.ok)).toFixed(0));
+    rows.push(`| ${c} | ${name} | ${m.ok} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${per(0)} | ${per(1)} |`);
+  }
+  return rows;
+}
+
 /** The router process in front of `upstream` (blue 100, green 0), as PROD's router runs. */
-async function startRouter(dir: string, name: string, port: number, upstream: string): Promise<string> {
+async function startRouter(dir: string, name: string, port: number, upstream: string): Promise<{ url: string; pid: number }> {
   const stateFile = path.join(dir, `router-${name}.json`);
   await writeRouterStateFile(stateFile, { host: "127.0.0.1", port, upstreams: { blue: upstream, green: upstream }, weights: { blue: 100, green: 0 } });
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -130,7 +160,7 @@ async function startRouter(dir: string, name: string, port: number, upstream: st
   pids.push(p.pid);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp({ url: `${url}${ADMIN_PREFIX}/state`, what: "router", timeoutMs: 30_000, pid: p.pid, logFile, progress: quiet });
-  return url;
+  return { url, pid: p.pid };
 }
 
 interface Pair {
@@ -197,16 +227,25 @@ async function main(): Promise<void> {
   const smoke = await readSmokeRequest(REPO, (await readReleaseConfig(REPO)).smoke.request);
   const dir = await mkdtemp(path.join(os.tmpdir(), "mlops-bench-router-"));
   try {
+    for (const [what, port] of Object.entries(PORTS)) {
+      if (!(await isPortFree(port)))
+        throw new Error(`port ${port} (${what}) is in use by another process; stop it or change PORTS in bench/profileAndRouter.ts`);
+    }
     process.stderr.write("training a model and starting azmlinfsrv, an instant upstream and two routers\n");
     const real = await startInferenceUpstream(dir);
     const instant = await startInstantUpstream(dir);
-    const realRouter = await startRouter(dir, "real", PORTS.routerReal, real);
-    const instantRouter = await startRouter(dir, "instant", PORTS.routerInstant, instant);
+    const realRouter = (await startRouter(dir, "real", PORTS.routerReal, real)).url;
+    const instantRouterProcess = await startRouter(dir, "instant", PORTS.routerInstant, instant.url);
+    const instantRouter = instantRouterProcess.url;
     const body = JSON.stringify(smoke.payload);
     process.stderr.write(`router overhead, azmlinfsrv upstream, concurrency ${levels.join(", ")}, ${RUNS} pairs\n`);
     const realPairs = await pairs(`${real}/score`, `${realRouter}/score`, body, levels);
     process.stderr.write("router overhead, instant upstream\n");
-    const instantPairs = await pairs(`${instant}/score`, `${instantRouter}/score`, body, levels);
+    const instantPairs = await pairs(`${instant.url}/score`, `${instantRouter}/score`, body, levels);
+    const cpuRows = [
+      ...(await cpuPerRequest(`${instant.url}/score`, `${instantRouter}/score`, body, levels[0]!, instant.pid, instantRouterProcess.pid)),
+      ...(await cpuPerRequest(`${instant.url}/score`, `${instantRouter}/score`, body, levels.at(-1)!, instant.pid, instantRouterProcess.pid)),
+    ];
     out.router = { levels, inferenceServer: realPairs, instant: instantPairs };
     overheadTable(
       lines,
@@ -215,6 +254,14 @@ async function main(): Promise<void> {
       levels,
     );
     overheadTable(lines, "Router cost in milliseconds: an instantly answering upstream process, direct vs through the router process", instantPairs, levels);
+    lines.push(
+      "",
+      `Where the router's time goes: CPU per answered request (from /proc) of the instant upstream and of the router process, ${SECONDS} s each`,
+      "",
+      "| concurrency | path | requests | p50 ms | p99 ms | upstream CPU µs / request | router CPU µs / request |",
+      "| --- | --- | --- | --- | --- | --- | --- |",
+      ...cpuRows,
+    );
   } finally {
     for (const pid of pids) await stopProcessGroup(pid);
     await rm(dir, { recursive: true, force: true });
