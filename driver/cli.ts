@@ -46,14 +46,14 @@ function repoRootOf(opts: GlobalOpts): string {
   return opts.repo ? path.resolve(opts.repo) : findRepoRoot(process.cwd());
 }
 
-async function withTarget<T>(opts: GlobalOpts, fn: (t: CliTarget, m: ReleaseStateMachine) => Promise<T>): Promise<T> {
+async function withTarget<T>(opts: GlobalOpts, fn: (t: CliTarget, m: ReleaseStateMachine) => Promise<T>, reuse?: boolean): Promise<T> {
   const repoRoot = repoRootOf(opts);
   const config = await readReleaseConfig(repoRoot);
   await rotateLogsBySize(path.join(repoRoot, ".mlops", "logs")); // services' logs, by size (host/logRotation.ts)
   const progress = new StderrProgress({ quiet: opts.quiet });
   const target = await createTarget(parseTargetName(opts.target), { repoRoot, config, progress });
   try {
-    return await fn(target, new ReleaseStateMachine({ target, config, progress }));
+    return await fn(target, new ReleaseStateMachine({ target, config, progress, ...(reuse === false ? { reuse } : {}) }));
   } finally {
     await target.close();
   }
@@ -108,18 +108,22 @@ export function buildProgram(): Command {
   program
     .command("release")
     .description("start a release and run it up to the approval hold")
-    .action(async (_o, cmd: Command) => {
+    .option("--no-reuse", "run every step: reuse no earlier passing tests, training or INT profile with the same inputs (kept on resume)")
+    .action(async (o: { reuse: boolean }, cmd: Command) => {
       const opts = g(cmd);
       checkStackFiles(repoRootOf(opts));
-      const r = await withTarget(opts, (t, m) =>
-        releaseOutcome(opts, t, () =>
-          writeReportFor(
-            repoRootOf(opts),
-            t,
-            () => m.start(),
-            () => m.activeReleaseId,
+      const r = await withTarget(
+        opts,
+        (t, m) =>
+          releaseOutcome(opts, t, () =>
+            writeReportFor(
+              repoRootOf(opts),
+              t,
+              () => m.start(),
+              () => m.activeReleaseId,
+            ),
           ),
-        ),
+        o.reuse,
       );
       emit(opts, r, `${renderRelease(r)}\n\nrelease ${r.id}: ${r.state}\n${nextStep(r)}`);
     });

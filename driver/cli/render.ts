@@ -10,6 +10,8 @@ import { attentionNotes } from "../core/statusNotes.js";
 
 /** The state a person reads: a failed release whose step was cut short by a dead process is "interrupted". */
 const shownState = (r: Release): string => (r.state === "failed" && stoppedAt(r)?.code === "interrupted" ? "interrupted" : r.state);
+import { sha256Hex } from "../../config/sha256.js";
+import { REUSE_INPUTS, trainingReuseInputs } from "../core/reuseKeys.js";
 
 const mark: Record<string, string> = { succeeded: "ok", failed: "FAILED", running: "running", pending: "-", skipped: "skipped" };
 
@@ -29,7 +31,37 @@ export function renderRelease(r: Release): string {
     const what = st.status === "failed" ? st.error?.message : st.detail;
     lines.push(`  ${s.padEnd(14)} ${(mark[st.status] ?? st.status).padEnd(8)} ${what ?? ""}`.trimEnd());
   }
+  lines.push(...renderReuseKeys(r));
   return lines.join("\n");
+}
+
+/** The inputs each reusable step is keyed by (a step is reused only when all of them equal an earlier run's). */
+export function renderReuseKeys(r: Release): string[] {
+  const inputs = (named: Record<string, string>) =>
+    Object.entries(named).map(([k, v]) => `      ${k.padEnd(12)} ${/^[0-9a-f]{64}$/.test(v) ? v.slice(0, 12) : v}  (${REUSE_INPUTS[k] ?? k})`);
+  const lines = [`  reuse keys${r.noReuse ? " (--no-reuse: every step ran)" : ""}`];
+  if (r.testsKey) {
+    const how = r.tests?.reusedFrom ? `reused from ${r.tests.reusedFrom}` : "ran";
+    lines.push(`    test      key ${r.testsKey.digest.slice(0, 12)}, ${how}`, ...inputs(r.testsKey.inputs));
+  } else if (r.steps.test.status !== "pending") {
+    lines.push("    test      no key: this run is never reused (inputs not comparable or changed while the tests ran)");
+  }
+  if (r.source && r.training) {
+    lines.push(`    train     ${r.training.reused ? `reused run ${r.training.runId}` : `ran ${r.training.runId}`}`, ...inputs(trainingReuseInputs(r.source)));
+  }
+  if (r.profile && r.model && r.source?.servingDigest && r.profileSettings) {
+    const reused = /^reused/.test(r.steps["profile-int"].detail ?? "");
+    lines.push(
+      `    profile   ${reused ? "reused" : "ran"}`,
+      ...inputs({
+        model: `v${r.model.version} sha256 ${r.model.digest.slice(0, 12)}`,
+        serving: r.source.servingDigest,
+        environment: r.source.envDigest,
+        settings: sha256Hex(r.profileSettings),
+      }),
+    );
+  }
+  return lines.length > 1 ? lines : [];
 }
 
 export interface StatusJson {

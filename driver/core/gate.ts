@@ -69,11 +69,17 @@ function checkMetric(metric: string, rule: MetricRule, value: number | undefined
 }
 
 /**
- * Evaluates the candidate's metrics. When the candidate *is* the champion (same run), the champion
+ * Evaluates the candidate's metrics. When the candidate *is* the champion (same run, or a new run that produced
+ * the champion's model file byte for byte, as `mlops release --no-reuse` of an unchanged source does), the champion
  * comparison is skipped: a rerun with nothing changed is not asked to beat itself.
  */
-export function evaluateGate(config: GateConfig, candidate: { runId: string; metrics: Metrics }, champion: RegisteredModel | undefined): GateResult {
-  const compareTo = champion && champion.runId !== candidate.runId ? champion : undefined;
+export function evaluateGate(
+  config: GateConfig,
+  candidate: { runId: string; metrics: Metrics; modelSha256?: string },
+  champion: RegisteredModel | undefined,
+): GateResult {
+  const itself = champion && (champion.runId === candidate.runId || (candidate.modelSha256 !== undefined && champion.digest === candidate.modelSha256));
+  const compareTo = champion && !itself ? champion : undefined;
   const checks = Object.entries(config.metrics).flatMap(([metric, rule]) => checkMetric(metric, rule, candidate.metrics[metric], compareTo));
   const failed = checks.filter((c) => !c.passed);
   const championInfo = champion ? { version: champion.version, runId: champion.runId, metrics: champion.metrics } : undefined;

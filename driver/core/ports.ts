@@ -33,6 +33,11 @@ export interface SourcePort {
 
 /** The ML project's unit tests; they run before anything is trained. */
 export interface TestPort {
+  /**
+   * How the suite is run (the command line, without machine-specific paths): part of the test step's reuse key, so
+   * a change of the command runs the tests again. A port without it is never reused.
+   */
+  readonly runner?: string;
   /** Runs the suite. Returns the counts; a suite that could not run at all throws. */
   runUnitTests(progress: Progress): Promise<TestReport & { outputTail: string }>;
 }

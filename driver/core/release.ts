@@ -46,12 +46,23 @@ export interface SourceFingerprint {
   envDigest: string;
   /** sha256 of what serves the model besides the model file (ml/score.py); with envDigest it pins what INT validated. */
   servingDigest?: string;
+  /** sha256 of what the ML unit tests read besides code, data and environment (ml/tests/**, ml/pytest.ini, ml/smoke.json...);
+   * absent in records written before the test step could be reused. */
+  testsDigest?: string;
 }
 
 export interface TestReport {
   passed: number;
   failed: number;
   durationMs: number;
+  /** Set when the step reused the passing run of this (earlier) release instead of running the tests. */
+  reusedFrom?: string;
+}
+
+/** What a step's reuse is keyed by: the digest of its named inputs (each a digest or a command line). */
+export interface ReuseKey {
+  digest: string;
+  inputs: Record<string, string>;
 }
 
 export type Metrics = Record<string, number>;
@@ -161,6 +172,10 @@ export interface Release {
   steps: Record<StepName, StepRecord>;
   source?: SourceFingerprint;
   tests?: TestReport;
+  /** The test step's reuse key, recorded before the tests run (so a failed run with it is known too). */
+  testsKey?: ReuseKey;
+  /** `mlops release --no-reuse`: every step of this release runs (tests, training, INT profile), also on resume. */
+  noReuse?: true;
   training?: TrainingResult;
   gate?: GateResult;
   model?: RegisteredModel;

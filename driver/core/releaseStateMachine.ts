@@ -10,8 +10,9 @@
  * The port method (driver/core/ports.ts) each step calls; every change of state is saved by store.save, and
  * every operation holds store.lock:
  *   start          source.fingerprint                                    (records the digests the release is about)
- *   test           tests.runUnitTests
- *   train          source.fingerprint (unchanged?), training.findReusable, else training.train
+ *   test           source.fingerprint + store.list (a passing run with the same reuse key, see reuseKeys.ts), else
+ *                  tests.runUnitTests, then source.fingerprint (unchanged while they ran?)
+ *   train          source.fingerprint (unchanged?), training.findReusable, else training.train (--no-reuse: always train)
  *   gate           registry.champion (the gate itself is gate.ts, no port)
  *   register       registry.findByRun, else registry.register
  *   deploy-int     source.fingerprint (serving files unchanged since the release started), environments.deploy("int")
@@ -44,6 +45,7 @@ import { evaluateGate } from "./gate.js";
 import { approverName } from "./approverIdentity.js";
 import { markInterrupted, stoppedAt } from "./interruptedReleases.js";
 import { assertStillServing, checkDowngrade } from "./prodVersionGuard.js";
+import { runTestStep } from "./testStep.js";
 import type { Progress, ReleaseLock, Target } from "./ports.js";
 import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type ApproverIdentity, type Release, type RegisteredModel, type StepName } from "./release.js";
 
@@ -51,6 +53,8 @@ export interface ReleaseMachineDeps {
   target: Target;
   config: ReleaseConfig;
   progress: Progress;
+  /** false (`mlops release --no-reuse`): a new release runs every step, reusing no earlier tests, training or profile */
+  reuse?: boolean;
   now?: () => Date;
   newId?: () => string;
 }
@@ -132,6 +136,7 @@ export class ReleaseStateMachine {
     return this.withLock("release", async () => {
       const release = newRelease(this.newId(), this.t.name, this.deps.config.model.name, this.stamp());
       release.source = await this.t.source.fingerprint();
+      if (this.deps.reuse === false) release.noReuse = true;
       await this.save(release);
       this.active = release.id;
       this.deps.progress.info(
@@ -296,17 +301,7 @@ export class ReleaseStateMachine {
   private async runCandidate(release: Release): Promise<void> {
     const { target: t, config, progress } = this.deps;
 
-    await this.runStep(release, "test", "running the ML unit tests", async (r) => {
-      const report = await t.tests.runUnitTests(progress);
-      r.tests = { passed: report.passed, failed: report.failed, durationMs: report.durationMs };
-      if (report.failed > 0 || report.passed === 0) {
-        const tail = report.outputTail.trim().split("\n").slice(-1)[0] ?? "";
-        throw new UnitTestsFailedError(
-          `${report.failed} ML unit test(s) failed${report.passed === 0 && report.failed === 0 ? " (no tests ran)" : ""}; nothing was trained: fix the tests under ml/tests and start a new release${tail ? ` (${tail})` : ""}`,
-        );
-      }
-      return `${report.passed} passed in ${(report.durationMs / 1000).toFixed(1)}s`;
-    });
+    await this.runStep(release, "test", "running the ML unit tests", (r) => runTestStep(r, t, progress, () => this.save(r)));
 
     await this.runStep(release, "train", "training and evaluating the model", async (r) => {
       const now = await t.source.fingerprint();
@@ -314,14 +309,14 @@ export class ReleaseStateMachine {
       if (now.codeDigest !== was.codeDigest || now.dataDigest !== was.dataDigest || now.envDigest !== was.envDigest) {
         throw new InvalidStateError(`the ML code, data or environment changed since release ${r.id} started; start a new release with 'mlops release'`);
       }
-      const reused = await t.training.findReusable(was);
+      const reused = r.noReuse ? undefined : await t.training.findReusable(was);
       r.training = reused ?? (await t.training.train(was, progress));
       const m = Object.entries(r.training.metrics)
         .map(([k, v]) => `${k}=${v.toPrecision(4)}`)
         .join(" ");
       return r.training.reused
         ? `reused run ${r.training.runId}: code, data and environment unchanged since it trained (${m})`
-        : `run ${r.training.runId} trained (${m})`;
+        : `run ${r.training.runId} trained (${m})${r.noReuse ? " (--no-reuse)" : ""}`;
     });
 
     await this.runStep(release, "gate", "checking metrics against the gate and the champion", async (r) => {
@@ -410,7 +405,7 @@ export class ReleaseStateMachine {
     }
     await this.runStep(release, `profile-${stack}`, `profiling ${stack} under load (latency, throughput, sizing)`, async (r) => {
       const settings = JSON.stringify(config.profile);
-      const earlier = await this.earlierProfile(r, settings);
+      const earlier = r.noReuse ? undefined : await this.earlierProfile(r, settings);
       const report = earlier?.profile ?? (await t.profiling!.profile(stack, r.deployments[stack]!, progress));
       r.profile = report;
       r.profileSettings = settings;

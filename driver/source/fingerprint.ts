@@ -3,8 +3,8 @@
  * sha256 digests that are the same on every machine (relative POSIX paths, LF line endings, no mtimes), plus
  * the git commit for lineage. Shared by every target: the same fingerprint means "the same model would come out".
  *
- * The ML unit tests (ml/tests/**) are NOT part of the code digest: they do not change what is trained, and the
- * release runs them before every training decision anyway, so editing a test never forces a retraining.
+ * The ML unit tests (ml/tests/**) are NOT part of the code digest: they do not change what is trained, so editing
+ * a test never forces a retraining. They have their own digest (testsDigest), part of the test step's reuse key.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -31,6 +31,10 @@ export const SCORE_FILE = "ml/score.py";
 export const FINGERPRINTED_PATHS = ["ml", "mlops.yaml"] as const;
 
 const SKIPPED_DIRS = new Set(["tests", "__pycache__", ".pytest_cache", ".mypy_cache", ".ipynb_checkpoints", ".venv", "venv"]);
+
+/** What running the code leaves under ml/ (MLflow's local store, see ml/.gitignore): outputs, never inputs of a test. */
+const RUN_OUTPUT_DIRS = new Set(["mlruns", "mlartifacts"]);
+const RUN_OUTPUT_FILES = new Set(["mlflow.db"]);
 
 /** Text content with CRLF turned into LF, so a Windows checkout digests like a Linux one. */
 export function normalizeText(buf: Buffer): Buffer {
@@ -71,6 +75,33 @@ export async function digestFiles(repoRoot: string, relPaths: readonly string[])
     h.update(`${p.length}:`).update(p).update(`${content.length}:`).update(content);
   }
   return h.digest("hex");
+}
+
+/**
+ * Everything under ml/ a test can read that no other digest covers: ml/tests/** (test modules, conftest.py,
+ * fixtures) and ml/'s other files (pytest.ini, smoke.json, ...). Code (listCodeFiles), ml/data.txt and the conda
+ * files have their own digests; caches and run outputs are left out. Sorted repo-relative POSIX paths.
+ */
+export async function listTestInputFiles(repoRoot: string): Promise<string[]> {
+  const code = new Set(await listCodeFiles(repoRoot));
+  const elsewhere = new Set<string>([DATA_FILE, CONDA_FILE, AZURE_TRAINING_CONDA_FILE]);
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await readdir(path.join(repoRoot, rel), { withFileTypes: true })) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        if (!RUN_OUTPUT_DIRS.has(e.name) && (e.name === "tests" || !SKIPPED_DIRS.has(e.name))) await walk(child);
+      } else if (e.isFile() && !code.has(child) && !elsewhere.has(child) && !RUN_OUTPUT_FILES.has(e.name) && !e.name.endsWith(".pyc")) {
+        out.push(child);
+      }
+    }
+  };
+  await walk(ML_DIR);
+  return out.sort();
+}
+
+export async function testsDigest(repoRoot: string): Promise<string> {
+  return digestFiles(repoRoot, await listTestInputFiles(repoRoot));
 }
 
 export async function codeDigest(repoRoot: string): Promise<string> {
@@ -127,14 +158,15 @@ export async function gitState(repoRoot: string): Promise<{ gitCommit: string; g
 }
 
 export async function fingerprintSource(repoRoot: string): Promise<SourceFingerprint> {
-  const [gs, code, data, env, serving] = await Promise.all([
+  const [gs, code, data, env, serving, tests] = await Promise.all([
     gitState(repoRoot),
     codeDigest(repoRoot),
     dataDigest(repoRoot),
     envDigest(repoRoot),
     digestFiles(repoRoot, [SCORE_FILE]),
+    testsDigest(repoRoot),
   ]);
-  return { ...gs, codeDigest: code, dataDigest: data, envDigest: env, servingDigest: serving };
+  return { ...gs, codeDigest: code, dataDigest: data, envDigest: env, servingDigest: serving, testsDigest: tests };
 }
 
 export class FileSourceFingerprinter implements SourcePort {

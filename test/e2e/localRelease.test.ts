@@ -12,7 +12,8 @@ import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
 import type { Release } from "../../driver/core/release.js";
 import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/index.js";
 import { MALFORMED_PAYLOAD, postScore, readSmokeRequest } from "../../driver/host/smokeRequest.js";
-import { SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
+import { execa } from "execa";
+import { REPO_ROOT, SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
 
 const PORTS = { mlflow: 5650, int: 5651, prod: 5652, prodBlue: 5653, prodGreen: 5654 };
 
@@ -78,6 +79,9 @@ describe("local target, end to end (real MLflow server and azmlinfsrv)", functio
     const again = await machine.start();
     timings.noChangeRerunMs = Date.now() - t0;
     expect(again.state).to.equal("awaiting-approval");
+    expect(again.tests!.reusedFrom, again.steps.test.detail).to.equal(first.id);
+    expect(again.steps.test.detail).to.match(new RegExp(`^reused the passing run of release ${first.id}`));
+    expect(again.testsKey!.digest).to.equal(first.testsKey!.digest);
     expect(again.training!.reused).to.equal(true);
     expect(again.training!.runId).to.equal(first.training!.runId);
     expect(again.model!.version).to.equal(first.model!.version);
@@ -147,6 +151,26 @@ describe("local target, end to end (real MLflow server and azmlinfsrv)", functio
     } finally {
       busy.close();
     }
+  });
+
+  it("'mlops release --no-reuse' runs the tests and trains again; 'mlops status <id>' shows the reuse keys' inputs", async () => {
+    const cli = (...args: string[]) =>
+      execa(process.execPath, [path.join(REPO_ROOT, "bin", "mlops.js"), "--repo", repo.root, ...args], {
+        env: { MLOPS_VENV_ROOT: SHARED_VENV_ROOT },
+        reject: false,
+        stdin: "ignore",
+      });
+    const run = await cli("--json", "--quiet", "release", "--no-reuse");
+    expect(run.exitCode, run.stderr).to.equal(0);
+    const r = JSON.parse(run.stdout) as Release;
+    expect(r.noReuse).to.equal(true);
+    expect(r.tests!.reusedFrom).to.equal(undefined);
+    expect(r.tests!.passed).to.be.greaterThan(0);
+    expect(r.training!.reused).to.equal(false);
+    expect(r.training!.runId).to.not.equal(first.training!.runId);
+    const status = await cli("status", r.id);
+    expect(status.stdout).to.match(/reuse keys \(--no-reuse: every step ran\)/);
+    for (const input of ["code", "tests", "data", "environment", "runner"]) expect(status.stdout).to.match(new RegExp(`\\n\\s+${input}\\s+\\S`));
   });
 
   it("a failing ML unit test rejects the release before anything is trained", async () => {

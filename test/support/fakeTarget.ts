@@ -52,7 +52,15 @@ export const silentProgress: Progress = { stepStarted() {}, stepFinished() {}, i
 export class FakeTarget implements Target {
   name = "fake";
   store = new MemoryStore();
-  fp: SourceFingerprint = { gitCommit: "c0ffee", gitDirty: false, codeDigest: "code1", dataDigest: "data1", envDigest: "env1", servingDigest: "score1" };
+  fp: SourceFingerprint = {
+    gitCommit: "c0ffee",
+    gitDirty: false,
+    codeDigest: "code1",
+    dataDigest: "data1",
+    envDigest: "env1",
+    servingDigest: "score1",
+    testsDigest: "tests1",
+  };
   testResult = { passed: 7, failed: 0 };
   metrics: Record<string, number> = { rmse: 54, mae: 44, r2: 0.45 };
   /** versions whose validation fails, per stack */
@@ -95,9 +103,17 @@ export class FakeTarget implements Target {
 
   source = { fingerprint: async () => ({ ...this.fp }) };
 
+  /** called while the tests "run" (e.g. to edit the fingerprint mid-run) */
+  duringTests?: () => void;
+
   tests = {
+    /** how the fake "runs" the suite: the runner part of the test step's reuse key */
+    runner: "fake pytest",
     runUnitTests: async () =>
-      this.effect("tests", () => ({ ...this.testResult, durationMs: 120, outputTail: `${this.testResult.failed} failed, ${this.testResult.passed} passed` })),
+      this.effect("tests", () => {
+        this.duringTests?.();
+        return { ...this.testResult, durationMs: 120, outputTail: `${this.testResult.failed} failed, ${this.testResult.passed} passed` };
+      }),
   };
 
   training = {

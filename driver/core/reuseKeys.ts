@@ -1,0 +1,64 @@
+/**
+ * Reuse keys: what each reusable step of a release is keyed by, named input by input, so `mlops status <id>` can
+ * show why a step was (or was not) reused. A step is reused only when every input equals that of an earlier run.
+ *
+ *   test     code, tests, data, environment, runner   (the newest finished test run with that key must have passed)
+ *   train    code, data, environment                   (the training port tags its runs with these, see findReusable)
+ *   profile  model version and sha256, serving code, environment, profile settings (see earlierProfile)
+ */
+import { createHash } from "node:crypto";
+import type { Release, ReuseKey, SourceFingerprint, TestReport } from "./release.js";
+
+/** What each named input of a key is the digest of (for `mlops status` and the docs). */
+export const REUSE_INPUTS: Record<string, string> = {
+  code: "ml/**/*.py outside ml/tests",
+  tests: "ml/tests/** and ml/'s other files (pytest.ini, smoke.json)",
+  data: "ml/data.txt",
+  environment: "ml/conda.yml (+ ml/azure-training-conda.yml)",
+  runner: "the command that runs the tests",
+  serving: "ml/score.py",
+  model: "registered version and sha256 of the model file",
+  settings: "mlops.yaml profile settings",
+};
+
+export function reuseKey(inputs: Record<string, string>): ReuseKey {
+  const h = createHash("sha256");
+  for (const name of Object.keys(inputs).sort()) h.update(`${name}=${inputs[name]}\n`);
+  return { digest: h.digest("hex"), inputs };
+}
+
+/**
+ * The test step's key. Undefined when the fingerprint has no tests digest or the test port does not say how it
+ * runs the tests: such a run is never reused (nothing is skipped on an input that cannot be compared).
+ */
+export function testsReuseKey(source: SourceFingerprint, runner: string | undefined): ReuseKey | undefined {
+  if (source.testsDigest === undefined || !runner) return undefined;
+  return reuseKey({ code: source.codeDigest, tests: source.testsDigest, data: source.dataDigest, environment: source.envDigest, runner });
+}
+
+/** The inputs the training port matches an earlier run on (code, data, environment). */
+export function trainingReuseInputs(source: SourceFingerprint): Record<string, string> {
+  return { code: source.codeDigest, data: source.dataDigest, environment: source.envDigest };
+}
+
+/**
+ * The passing test run this release may reuse: the newest other release whose test step finished with the same
+ * key. If that newest run failed, nothing is reused (a failure with these inputs stands until the tests run
+ * again). Returns the release that actually ran the tests (a reuse of a reuse points at the original).
+ */
+export function reusableTests(release: Release, key: ReuseKey, all: Release[]): { id: string; tests: TestReport } | undefined {
+  const finished = all
+    .filter((r) => r.id !== release.id && r.testsKey?.digest === key.digest)
+    .filter((r) => r.steps.test.endedAt !== undefined && (r.steps.test.status === "succeeded" || r.steps.test.status === "failed"))
+    .sort((a, b) => a.steps.test.endedAt!.localeCompare(b.steps.test.endedAt!));
+  const newest = finished.at(-1);
+  if (!newest || newest.steps.test.status !== "succeeded" || !newest.tests || newest.tests.failed > 0 || newest.tests.passed === 0) return undefined;
+  const { reusedFrom, ...tests } = newest.tests;
+  return { id: reusedFrom ?? newest.id, tests };
+}
+
+/** The inputs that differ between two keys, by name (for a "not reused: tests changed" line). */
+export function changedInputs(a: ReuseKey, b: ReuseKey): string[] {
+  const names = new Set([...Object.keys(a.inputs), ...Object.keys(b.inputs)]);
+  return [...names].filter((n) => a.inputs[n] !== b.inputs[n]).sort();
+}
