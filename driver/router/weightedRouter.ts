@@ -4,9 +4,9 @@
  * response carries `x-mlops-upstream: <name>`. Counters per upstream (requests, 2xx/3xx, 4xx, 5xx, no
  * response) let a rollout read the new deployment's error rate.
  *
- * A body over `maxRequestBytes` is answered 413 by the router itself: from its Content-Length before anything
- * is forwarded, or, for a chunked body, as soon as the running count passes the limit (the upstream request is
- * then aborted and counted as that upstream's client error, never as a server error).
+ * A body over `maxRequestBytes` is answered 413 by the router itself: from its Content-Length before it is
+ * read, or, for a chunked body, as soon as the running count passes the limit. Nothing is forwarded until the
+ * whole body is in, so a slow or abandoned request never holds an upstream and no refusal counts against one.
  *
  * The admin API (weights, state; see routerAdminApi.ts) is only served when `admin` is given, on a listener
  * of its own on loopback; the scoring listener has no admin paths at all.
@@ -94,16 +94,17 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
   const tooLarge = (res: http.ServerResponse): void =>
     sendJson(res, 413, { error: `request body is larger than ${maxBytes} bytes (scoring.maxRequestBytes in mlops.yaml); send fewer rows per request` }, true);
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const declared = req.headers["content-length"];
-    if (declared !== undefined && Number(declared) > maxBytes) return tooLarge(res);
+  /** Sends one complete, size-checked body to the next upstream. */
+  const send = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void => {
     const name = picker.pick();
     if (name === undefined) return sendJson(res, 503, { error: "no upstream has traffic weight" });
     const c = counters[name]!;
     c.requests += 1;
     const base = new URL(upstreams[name]!);
-    const headers = { ...req.headers, host: base.host };
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, host: base.host };
     delete headers.connection;
+    delete headers["transfer-encoding"];
+    if (body.length > 0 || req.headers["content-length"] !== undefined) headers["content-length"] = body.length;
     let done = false;
     const fail = (status: number, why: string): void => {
       if (done) return;
@@ -126,25 +127,38 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
       up.destroy();
     });
     up.on("error", (e) => fail(502, `unreachable: ${e.message}`));
-    if (declared === undefined) {
-      // chunked (no Content-Length): count while streaming, stop at the limit
-      let seen = 0;
-      req.on("data", (chunk: Buffer) => {
-        seen += chunk.length;
-        if (seen <= maxBytes || done) return;
-        done = true;
-        c.clientErrors += 1;
-        req.unpipe(up);
-        up.destroy();
-        tooLarge(res);
-        res.on("finish", () => req.socket.destroy());
-      });
-    }
-    req.pipe(up);
+    up.end(body);
+  };
+
+  /**
+   * The body is read whole (it is at most maxRequestBytes) before an upstream is chosen: a slow, aborted or
+   * oversized request costs the router a bounded buffer and never holds an inference server's worker, nor
+   * counts against an upstream.
+   */
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const declared = req.headers["content-length"];
+    if (declared !== undefined && Number(declared) > maxBytes) return tooLarge(res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on("data", (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      over = true;
+      chunks.length = 0;
+      res.on("finish", () => req.socket.destroy());
+      tooLarge(res);
+    });
+    req.on("end", () => {
+      if (!over) send(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
   };
 
   const server = http.createServer(forward);
   server.keepAliveTimeout = 5_000;
+  // a client that trickles its request in is cut off (408) instead of holding a buffer for Node's default 300 s
+  server.requestTimeout = 30_000;
   const port = await listen(server, opts.port, host);
 
   let admin: http.Server | undefined;

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import http from "node:http";
+import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { startWeightedRouter, type RunningRouter } from "../../../driver/router/weightedRouter.js";
 
@@ -147,8 +148,8 @@ describe("router doors: oversized bodies are refused with 413 before they cost t
     expect(small.status).to.equal(200);
   });
 
-  it("a chunked body that grows past the limit gets 413 and counts as the client's error, not the upstream's", async () => {
-    const { router } = await setup();
+  it("a chunked body that grows past the limit gets 413; no upstream sees it, nothing is counted against one", async () => {
+    const { router, blue, green } = await setup();
     const chunk = new TextEncoder().encode("y".repeat(1024));
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
@@ -162,7 +163,24 @@ describe("router doors: oversized bodies are refused with 413 before they cost t
     expect(res.status).to.equal(413);
     await res.text();
     const c = router.stats().counters;
-    expect(c.blue!.serverErrors + c.green!.serverErrors + c.blue!.failed + c.green!.failed).to.equal(0);
-    expect(c.blue!.clientErrors + c.green!.clientErrors).to.equal(1);
+    expect(c.blue!.requests + c.green!.requests).to.equal(0);
+    expect(blue.hits() + green.hits()).to.equal(0);
+  });
+
+  it("a client that sends half its body and hangs up never reaches an upstream and counts as no upstream's error", async () => {
+    const { router, blue, green } = await setup();
+    const { port } = new URL(router.url);
+    const sock = net.connect(Number(port), "127.0.0.1");
+    await new Promise<void>((r) => sock.once("connect", () => r()));
+    sock.write('POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"data": [[1,');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(blue.hits() + green.hits(), "nothing forwarded while the body is incomplete").to.equal(0);
+    sock.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const c = router.stats().counters;
+    expect(c.blue!.requests + c.green!.requests + c.blue!.failed + c.green!.failed).to.equal(0);
+    const ok = await fetch(`${router.url}/score`, { method: "POST", body: '{"data":[[1]]}' });
+    await ok.text();
+    expect(ok.status).to.equal(200);
   });
 });
