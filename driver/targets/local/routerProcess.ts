@@ -79,7 +79,7 @@ export async function ensureRouter(o: {
         () => false,
       ));
     if (same && (await answers())) return { record: rec, client, started: false };
-    o.progress.info(`restarting prod's router (pid ${rec.pid}): its port or upstreams differ from mlops.yaml, or it does not answer`);
+    o.progress.info(`restarting prod's router (pid ${rec.pid}): its port, upstreams or request limit differ from mlops.yaml, or its admin API does not answer`);
     await stopProcessGroup(rec.pid);
   }
   if (!(await isPortFree(port))) {

@@ -95,6 +95,23 @@ describe("PROD's router process: the admin API behind a token in a 0600 file", f
     expect((await readAdminFile(adminFileFor(paths.routerStateFile))).token).not.to.equal(before);
     expect((await first.client.state()).weights).to.deep.equal({ blue: 100, green: 0 });
   });
+
+  it("a changed scoring.maxRequestBytes restarts the router with the new limit (413 above it), keeping the split", async () => {
+    const port = (await readRouterRecord(paths))!.port;
+    const before = await ensureRouter({ paths, port, upstreams: { blue: blue.url, green: green.url }, progress: silentProgress });
+    const lines: string[] = [];
+    const progress = { ...silentProgress, info: (l: string) => lines.push(l) };
+    const r = await ensureRouter({ paths, port, upstreams: { blue: blue.url, green: green.url }, maxRequestBytes: 2048, progress });
+    expect(r.started).to.equal(true);
+    expect(r.record.pid).not.to.equal(before.record.pid);
+    expect(lines.join("\n")).to.contain("request limit differ");
+    const big = await fetch(`${r.record.url}/score`, { method: "POST", body: "z".repeat(4096) });
+    expect(big.status).to.equal(413);
+    await big.text();
+    const small = await fetch(`${r.record.url}/score`, { method: "POST", body: "z".repeat(1024) });
+    expect(await small.text()).to.equal("blue");
+    expect((await r.client.state()).weights).to.deep.equal({ blue: 100, green: 0 });
+  });
 });
 
 describe("router admin file", () => {
