@@ -92,7 +92,8 @@ def body_size(raw_data: Any, limit: int) -> int:
 
 
 def init() -> None:
-    global model, max_request_bytes
+    global model
+    global max_request_bytes
     max_request_bytes = read_max_request_bytes()
     root = os.environ.get("AZUREML_MODEL_DIR")
     if not root:
