@@ -4,7 +4,7 @@
  * passphrase in its environment, which every process the release starts inherits. release -> approve ->
  * promote -> status -> down; then every file under the temp repository (state dir: records, logs, reports,
  * MLflow's store and artifacts) and every command's stdout and stderr is searched for each seeded value. The
- * router's admin token must be in its 0600 admin file and nowhere else. Ports 5690-5694.
+ * router's admin token must be in its 0600 admin file and nowhere else. Ports 5760-5764.
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -15,7 +15,7 @@ import { parse } from "yaml";
 import { filesUnder, leaks, seedSecrets } from "../support/seededSecrets.js";
 import { REPO_ROOT, SHARED_VENV_ROOT, makeTempRepo, type TempRepo } from "./localRepoFixture.js";
 
-const PORTS = { mlflow: 5690, int: 5691, prod: 5692, prodBlue: 5693, prodGreen: 5694 };
+const PORTS = { mlflow: 5760, int: 5761, prod: 5762, prodBlue: 5763, prodGreen: 5764 };
 const OVERRIDES = {
   profile: { enabled: false },
   rollout: { steps: [50, 100], observeSeconds: 1, probeRps: 20, minRequests: 5, maxErrorRate: 0.01 },
