@@ -83,13 +83,13 @@ async function releaseOutcome(opts: GlobalOpts, t: CliTarget, run: () => Promise
 function nextStep(r: Release): string {
   switch (r.state) {
     case "awaiting-approval":
-      return `next: an approver listed in Pulumi.prod.yaml runs 'npx mlops approve ${r.id} --as <name>', then 'npx mlops promote ${r.id}'`;
+      return `next: an approver listed in Pulumi.prod.yaml runs 'npm run mlops -- approve ${r.id} --as <name>', then 'npm run mlops -- promote ${r.id}'`;
     case "approved":
-      return `next: 'npx mlops promote ${r.id}'`;
+      return `next: 'npm run mlops -- promote ${r.id}'`;
     case "released":
       return `${r.model?.name} v${r.model?.version} is serving in prod`;
     default:
-      return `see 'npx mlops status ${r.id}'`;
+      return `see 'npm run mlops -- status ${r.id}'`;
   }
 }
 

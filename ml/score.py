@@ -6,6 +6,8 @@ Contract:
     run(raw_data)   request  {"data": [[10 finite numbers], ...]}  (1..1000 rows)
                     success  {"predictions": [float, ...]}         HTTP 200
                     bad input AMLResponse({"error": "..."}, 400)    HTTP 400, the server keeps serving
+                    (JSON nested too deeply to parse is bad input too, never a 500)
+                    body over $MLOPS_MAX_REQUEST_BYTES (default 1 MiB)  HTTP 413, checked before parsing
 
 Per request it logs the row count, status and elapsed time, never the payload.
 """
@@ -42,10 +44,12 @@ N_FEATURES = 10
 MAX_ROWS = 1000
 FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
 MODEL_FILE = "model.pkl"
+DEFAULT_MAX_REQUEST_BYTES = 1_048_576  # the default of scoring.maxRequestBytes in mlops.yaml
 
 # A child of the server's "azmlinfsrv" logger: its handlers and INFO level apply inside azmlinfsrv.
 logger = logging.getLogger("azmlinfsrv.score")
 model = None
+max_request_bytes = DEFAULT_MAX_REQUEST_BYTES
 
 
 class BadRequest(ValueError):
@@ -69,8 +73,28 @@ def find_model_file(root: str) -> str:
     return found[0]
 
 
+def read_max_request_bytes() -> int:
+    raw = os.environ.get("MLOPS_MAX_REQUEST_BYTES", "").strip()
+    if not raw:
+        return DEFAULT_MAX_REQUEST_BYTES
+    if not raw.isdigit() or int(raw) < 1024:
+        raise ValueError(f"MLOPS_MAX_REQUEST_BYTES must be a whole number of bytes >= 1024, not {raw!r}")
+    return int(raw)
+
+
+def body_size(raw_data: Any, limit: int) -> int:
+    """The body's size in bytes; a text body longer than `limit` characters is not encoded to count it."""
+    if isinstance(raw_data, (bytes, bytearray)):
+        return len(raw_data)
+    if not isinstance(raw_data, str) or len(raw_data) > limit:
+        return len(raw_data) if isinstance(raw_data, str) else 0
+    return len(raw_data.encode("utf-8", "surrogatepass"))
+
+
 def init() -> None:
     global model
+    global max_request_bytes
+    max_request_bytes = read_max_request_bytes()
     root = os.environ.get("AZUREML_MODEL_DIR")
     if not root:
         raise RuntimeError("AZUREML_MODEL_DIR is not set")
@@ -96,6 +120,8 @@ def parse_request(raw_data: Any) -> List[List[float]]:
             body = json.loads(raw_data)
         except ValueError as ex:
             raise BadRequest("json", f"request body is not valid JSON: {ex}") from None
+        except RecursionError:
+            raise BadRequest("json_depth", 'request body is nested too deeply; send {"data": [[10 numbers], ...]}') from None
     else:
         body = raw_data
     if not isinstance(body, dict) or "data" not in body:
@@ -115,8 +141,9 @@ def parse_request(raw_data: Any) -> List[List[float]]:
         for j, value in enumerate(row):
             # bool is an int subclass in Python; true/false are not feature values
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                shown = f"a {type(value).__name__}" if isinstance(value, (list, dict)) else json.dumps(value)[:40]
                 raise BadRequest("not_a_number", f"row {i}, column {j} ('{FEATURES[j]}'): "
-                                                 f"{json.dumps(value)[:40]} is not a finite number")
+                                                 f"{shown} is not a finite number")
     return [[float(v) for v in row] for row in rows]
 
 
@@ -124,6 +151,12 @@ def run(raw_data: Any):
     started = time.perf_counter()
     if model is None:
         raise RuntimeError("init() has not loaded a model")
+    size = body_size(raw_data, max_request_bytes)
+    if size > max_request_bytes:
+        logger.info("score: status=413 bytes=%d elapsed_ms=%.1f", size, (time.perf_counter() - started) * 1e3)
+        return AMLResponse({"error": f"request body is {size} bytes, more than the {max_request_bytes} allowed "
+                                     "(scoring.maxRequestBytes in mlops.yaml); send fewer rows per request"},
+                           413, json_str=True)
     try:
         rows = parse_request(raw_data)
     except BadRequest as ex:

@@ -128,7 +128,7 @@ export function renderStatus(releases: Release[], stacks: StackStatus[]): string
     );
   }
   lines.push("releases:");
-  if (releases.length === 0) lines.push("  (none yet: run 'npx mlops release')");
+  if (releases.length === 0) lines.push("  (none yet: run 'npm run mlops -- release')");
   for (const r of releases.slice(-20)) {
     const failed = STEPS.find((s) => r.steps[s].status === "failed" || r.steps[s].status === "running");
     lines.push(`  ${r.id}  ${shownState(r).padEnd(17)} ${r.model ? `v${r.model.version}` : "-"}${failed ? `  at ${failed}` : ""}`.trimEnd());

@@ -16,6 +16,8 @@ export async function httpOk(url: string, timeoutMs = 3000): Promise<boolean> {
 
 export interface WaitForHttpOptions {
   url: string;
+  /** how to ask (default: GET `url` answers 2xx), e.g. an authenticated admin call */
+  probe?: () => Promise<boolean>;
   /** what we wait for, for progress and errors: "the MLflow tracking server on 127.0.0.1:5500" */
   what: string;
   timeoutMs: number;
@@ -30,7 +32,7 @@ export async function waitForHttp(o: WaitForHttpOptions): Promise<number> {
   o.progress.info(`waiting for ${o.what}${o.hint ? ` (${o.hint})` : ""}; log: ${o.logFile}`);
   let nextNote = started + 15_000;
   for (;;) {
-    if (await httpOk(o.url)) return Date.now() - started;
+    if (await (o.probe ? o.probe() : httpOk(o.url))) return Date.now() - started;
     if (!isPidAlive(o.pid)) {
       const tail = (await logTail(o.logFile, 1)).slice(0, 300);
       throw new EnvironmentError(`${o.what} exited while starting${tail ? `: ${tail}` : ""}; see ${o.logFile}`);

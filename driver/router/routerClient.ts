@@ -1,25 +1,49 @@
-/** The rollout's side of the router's admin API (loopback HTTP). */
-import { ADMIN_PREFIX, type RouterStats } from "./routerTypes.js";
+/**
+ * The driver's side of the router's admin API: the admin listener's URL and token come from the router's
+ * admin file (mode 0600), read on every call, so a client outlives a router restart. The scoring URL
+ * (`baseUrl`) is where probe traffic goes; the admin API is never on it.
+ */
+import os from "node:os";
+import { readAdminFile } from "./routerAdminFile.js";
+import { ACTOR_HEADER, ADMIN_PREFIX, REASON_HEADER, type RouterAdminAccess, type RouterStats } from "./routerTypes.js";
+
+/** The admin listener and its token, or where to read them each time. */
+export type AdminAccessSource = Omit<RouterAdminAccess, "pid"> | (() => Promise<Omit<RouterAdminAccess, "pid">>);
+
+/** Who changes the weights, for the router's log: the OS user and this process. */
+export const thisActor = (): string => `${os.userInfo().username} (mlops pid ${process.pid})`;
 
 export class RouterClient {
   constructor(
-    /** e.g. http://127.0.0.1:5602 */
+    /** the router's scoring listener, e.g. http://127.0.0.1:5602 */
     readonly baseUrl: string,
+    private readonly admin: AdminAccessSource,
     private readonly timeoutMs = 5_000,
   ) {}
+
+  /** A client whose admin access is read from `adminFile` on each call. */
+  static fromAdminFile(baseUrl: string, adminFile: string, timeoutMs?: number): RouterClient {
+    return new RouterClient(baseUrl, () => readAdminFile(adminFile), timeoutMs);
+  }
 
   async state(): Promise<RouterStats> {
     return this.call("GET", "/state");
   }
 
-  async setWeights(weights: Record<string, number>): Promise<RouterStats> {
-    return this.call("PUT", "/weights", weights);
+  /** `reason` goes to the router's log with the change ("rollout blue -> green, step 10%"). */
+  async setWeights(weights: Record<string, number>, reason?: string): Promise<RouterStats> {
+    return this.call("PUT", "/weights", weights, reason);
   }
 
-  private async call(method: string, path: string, body?: unknown): Promise<RouterStats> {
-    const res = await fetch(`${this.baseUrl}${ADMIN_PREFIX}${path}`, {
+  private async call(method: string, path: string, body?: unknown, reason?: string): Promise<RouterStats> {
+    const access = typeof this.admin === "function" ? await this.admin() : this.admin;
+    const headers: Record<string, string> = { authorization: `Bearer ${access.token}`, [ACTOR_HEADER]: thisActor() };
+    if (reason) headers[REASON_HEADER] = reason;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(`${access.url}${ADMIN_PREFIX}${path}`, {
       method,
-      ...(body !== undefined ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}),
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     const json = (await res.json()) as RouterStats & { error?: string };

@@ -9,12 +9,20 @@ import type { RouterState } from "./routerTypes.js";
 export interface RouterStateFile extends RouterState {
   host: string;
   port: number;
+  /** largest request body forwarded (scoring.maxRequestBytes); the router's default when absent */
+  maxRequestBytes?: number;
 }
 
 export async function readRouterStateFile(file: string): Promise<RouterStateFile> {
   const raw = JSON.parse(await readFile(file, "utf8")) as Partial<RouterStateFile>;
   if (typeof raw.port !== "number" || !raw.upstreams || !raw.weights) throw new Error(`${file} is not a router state file (needs port, upstreams, weights)`);
-  return { host: raw.host ?? "127.0.0.1", port: raw.port, upstreams: raw.upstreams, weights: raw.weights };
+  return {
+    host: raw.host ?? "127.0.0.1",
+    port: raw.port,
+    upstreams: raw.upstreams,
+    weights: raw.weights,
+    ...(typeof raw.maxRequestBytes === "number" ? { maxRequestBytes: raw.maxRequestBytes } : {}),
+  };
 }
 
 export async function writeRouterStateFile(file: string, state: RouterStateFile): Promise<void> {

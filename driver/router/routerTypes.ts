@@ -25,8 +25,21 @@ export interface RouterStats extends RouterState {
   counters: Record<string, UpstreamCounters>;
 }
 
-/** Requests on the router's own admin API start with this; everything else is forwarded. */
+/** Paths of the router's admin API, served on its own loopback listener (never on the scoring port). */
 export const ADMIN_PREFIX = "/-/router";
+
+/** Where the admin listener is and the token it wants (the router writes it to a 0600 file). */
+export interface RouterAdminAccess {
+  /** e.g. http://127.0.0.1:40123 */
+  url: string;
+  token: string;
+  /** the router process that wrote it */
+  pid: number;
+}
+
+/** Header naming who changes the weights ("alice (pid 4242)"), and why; logged by the router. */
+export const ACTOR_HEADER = "x-mlops-actor";
+export const REASON_HEADER = "x-mlops-reason";
 
 export const emptyCounters = (): UpstreamCounters => ({ requests: 0, ok: 0, clientErrors: 0, serverErrors: 0, failed: 0 });
 

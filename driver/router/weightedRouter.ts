@@ -1,15 +1,22 @@
 /**
  * A small weighted reverse proxy on loopback, in front of PROD's two inference servers (blue, green). Every
- * request except the admin API is forwarded to one upstream chosen by smooth weighted round-robin; the
+ * request on the scoring listener is forwarded to one upstream chosen by smooth weighted round-robin; the
  * response carries `x-mlops-upstream: <name>`. Counters per upstream (requests, 2xx/3xx, 4xx, 5xx, no
- * response) let a rollout read the new deployment's error rate. Admin API (loopback only, like the listener):
- *   GET  /-/router/state     -> RouterStats
- *   PUT  /-/router/weights   {"blue": 90, "green": 10} -> RouterStats (the weights are persisted by onChange)
+ * response) let a rollout read the new deployment's error rate.
+ *
+ * A body over `maxRequestBytes` is answered 413 by the router itself: from its Content-Length before it is
+ * read, or, for a chunked body, as soon as the running count passes the limit. Nothing is forwarded until the
+ * whole body is in, so a slow or abandoned request never holds an upstream and no refusal counts against one.
+ *
+ * The admin API (weights, state; see routerAdminApi.ts) is only served when `admin` is given, on a listener
+ * of its own on loopback; the scoring listener has no admin paths at all.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { DEFAULT_MAX_REQUEST_BYTES } from "../config/scoringConfig.js";
+import { adminHandler, refuseNoTraffic } from "./routerAdminApi.js";
 import { SmoothWeightedPicker, type Weights } from "./smoothWeightedPicker.js";
-import { ADMIN_PREFIX, emptyCounters, type RouterState, type RouterStats, type UpstreamCounters } from "./routerTypes.js";
+import { emptyCounters, type RouterState, type RouterStats, type UpstreamCounters } from "./routerTypes.js";
 
 export interface RouterOptions {
   host?: string;
@@ -18,13 +25,20 @@ export interface RouterOptions {
   state: RouterState;
   /** Upstream response timeout, ms (the caller gets 504). */
   upstreamTimeoutMs?: number;
+  /** Largest request body forwarded, bytes (default 1 MiB); larger ones are answered 413. */
+  maxRequestBytes?: number;
+  /** The admin API on its own loopback listener (port 0 = a free port), guarded by `token`. */
+  admin?: { token: string; port?: number; log?: (line: string) => void };
   /** Called after the weights change through the admin API (e.g. to persist them). */
   onChange?: (state: RouterState) => void | Promise<void>;
 }
 
 export interface RunningRouter {
+  /** the scoring listener */
   url: string;
   port: number;
+  /** the admin listener, when `admin` was given */
+  adminUrl?: string;
   setWeights(weights: Weights): void;
   stats(): RouterStats;
   close(): Promise<void>;
@@ -36,12 +50,26 @@ export function validateWeights(weights: unknown, upstreams: Record<string, stri
   const out: Record<string, number> = {};
   for (const [name, w] of Object.entries(weights as Record<string, unknown>)) {
     if (!(name in upstreams)) throw new RangeError(`unknown upstream '${name}'; known: ${Object.keys(upstreams).join(", ")}`);
-    if (typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > 100) throw new RangeError(`weight of '${name}' must be an integer from 0 to 100`);
+    if (typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > 100)
+      throw new RangeError(`weight of '${name}' must be an integer from 0 to 100, not ${JSON.stringify(w)}`);
     out[name] = w;
   }
   for (const name of Object.keys(upstreams)) out[name] ??= 0;
   return out;
 }
+
+const listen = async (server: http.Server, port: number, host: string): Promise<number> => {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+};
+
+const shut = async (server: http.Server): Promise<void> => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+};
 
 export async function startWeightedRouter(opts: RouterOptions): Promise<RunningRouter> {
   const host = opts.host ?? "127.0.0.1";
@@ -50,6 +78,7 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
   const counters: Record<string, UpstreamCounters> = Object.fromEntries(Object.keys(upstreams).map((n) => [n, emptyCounters()]));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const timeoutMs = opts.upstreamTimeoutMs ?? 30_000;
+  const maxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
 
   const stats = (): RouterStats => ({
     upstreams: { ...upstreams },
@@ -57,42 +86,25 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
     counters: Object.fromEntries(Object.entries(counters).map(([k, v]) => [k, { ...v }])),
   });
 
-  const sendJson = (res: http.ServerResponse, status: number, body: unknown): void => {
+  const sendJson = (res: http.ServerResponse, status: number, body: unknown, close = false): void => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...(close ? { connection: "close" } : {}) });
     res.end(text);
   };
+  const tooLarge = (res: http.ServerResponse): void =>
+    sendJson(res, 413, { error: `request body is larger than ${maxBytes} bytes (scoring.maxRequestBytes in mlops.yaml); send fewer rows per request` }, true);
 
-  const admin = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const path = (req.url ?? "").split("?")[0];
-    if (req.method === "GET" && path === `${ADMIN_PREFIX}/state`) return sendJson(res, 200, stats());
-    if (req.method === "PUT" && path === `${ADMIN_PREFIX}/weights`) {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        try {
-          picker.set(validateWeights(JSON.parse(Buffer.concat(chunks).toString("utf8") || "null"), upstreams));
-        } catch (e) {
-          return sendJson(res, 400, { error: (e as Error).message });
-        }
-        Promise.resolve(opts.onChange?.({ upstreams: { ...upstreams }, weights: { ...picker.get() } })).then(
-          () => sendJson(res, 200, stats()),
-          (e: unknown) => sendJson(res, 500, { error: `weights set but not persisted: ${(e as Error).message}` }),
-        );
-      });
-      return;
-    }
-    sendJson(res, 404, { error: `unknown admin path ${path}; use GET ${ADMIN_PREFIX}/state or PUT ${ADMIN_PREFIX}/weights` });
-  };
-
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+  /** Sends one complete, size-checked body to the next upstream. */
+  const send = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void => {
     const name = picker.pick();
     if (name === undefined) return sendJson(res, 503, { error: "no upstream has traffic weight" });
     const c = counters[name]!;
     c.requests += 1;
     const base = new URL(upstreams[name]!);
-    const headers = { ...req.headers, host: base.host };
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, host: base.host };
     delete headers.connection;
+    delete headers["transfer-encoding"];
+    if (body.length > 0 || req.headers["content-length"] !== undefined) headers["content-length"] = body.length;
     let done = false;
     const fail = (status: number, why: string): void => {
       if (done) return;
@@ -115,28 +127,77 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
       up.destroy();
     });
     up.on("error", (e) => fail(502, `unreachable: ${e.message}`));
-    req.pipe(up);
+    up.end(body);
   };
 
-  const server = http.createServer((req, res) => {
-    if ((req.url ?? "").startsWith(ADMIN_PREFIX)) admin(req, res);
-    else forward(req, res);
-  });
+  /**
+   * The body is read whole (it is at most maxRequestBytes) before an upstream is chosen: a slow, aborted or
+   * oversized request costs the router a bounded buffer and never holds an inference server's worker, nor
+   * counts against an upstream.
+   */
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const declared = req.headers["content-length"];
+    if (declared !== undefined && Number(declared) > maxBytes) return tooLarge(res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on("data", (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      over = true;
+      chunks.length = 0;
+      res.on("finish", () => req.socket.destroy());
+      tooLarge(res);
+    });
+    req.on("end", () => {
+      if (!over) send(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+  };
+
+  const server = http.createServer(forward);
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  // a client that trickles its request in is cut off (408) instead of holding a buffer for Node's default 300 s
+  server.requestTimeout = 30_000;
+  const port = await listen(server, opts.port, host);
+
+  let admin: http.Server | undefined;
+  let adminUrl: string | undefined;
+  if (opts.admin) {
+    const log = opts.admin.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+    admin = http.createServer(
+      adminHandler({
+        token: opts.admin.token,
+        upstreams,
+        stats,
+        current: () => ({ ...picker.get() }),
+        apply: (w) => {
+          const next = validateWeights(w, upstreams);
+          refuseNoTraffic(next);
+          picker.set(next);
+          return next;
+        },
+        ...(opts.onChange ? { onChange: opts.onChange } : {}),
+        log,
+      }),
+    );
+    try {
+      adminUrl = `http://${host}:${await listen(admin, opts.admin.port ?? 0, host)}`;
+    } catch (e) {
+      await shut(server);
+      throw e;
+    }
+  }
+
   return {
     url: `http://${host}:${port}`,
     port,
+    ...(adminUrl ? { adminUrl } : {}),
     setWeights: (w) => picker.set(validateWeights(w, upstreams)),
     stats,
     close: async () => {
       agent.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([shut(server), ...(admin ? [shut(admin)] : [])]);
     },
   };
 }

@@ -42,7 +42,7 @@ import {
 } from "./prodSlots.js";
 import type { PythonEnv } from "../../host/pythonEnv.js";
 import { entryScriptOf, type StartServer } from "./readyServer.js";
-import { ensureRouter, readRouterRecord, routerRunning, routerUrl, type RunningRouterProcess } from "./routerProcess.js";
+import { ensureRouter, readRouterRecord, routerClientOf, routerRunning, routerUrl, type RunningRouterProcess } from "./routerProcess.js";
 import { readSmokeRequest } from "../../host/smokeRequest.js";
 import { fetchVerifiedModel } from "./verifiedModel.js";
 
@@ -51,6 +51,8 @@ export interface BlueGreenProdDeps {
   ports: { router: number; blue: number; green: number };
   smokeRequest: string;
   rollout: RolloutConfig;
+  /** scoring.maxRequestBytes: the router answers 413 above it */
+  maxRequestBytes?: number;
   pythonEnv: () => Promise<PythonEnv>;
   mlflow: () => Promise<MlflowClient>;
   /** the one way the local target starts an inference server (INT's too) */
@@ -85,12 +87,13 @@ export class BlueGreenProd {
   }
 
   private router(progress: Progress): Promise<RunningRouterProcess> {
-    return ensureRouter({ paths: this.d.paths, port: this.d.ports.router, upstreams: this.upstreams(), progress });
+    const limit = this.d.maxRequestBytes ? { maxRequestBytes: this.d.maxRequestBytes } : {};
+    return ensureRouter({ paths: this.d.paths, port: this.d.ports.router, upstreams: this.upstreams(), ...limit, progress });
   }
 
   private async setServing(client: RouterClient, slot: Slot): Promise<number> {
     const t0 = performance.now();
-    await client.setWeights({ [slot]: 100, [otherSlot(slot)]: 0 });
+    await client.setWeights({ [slot]: 100, [otherSlot(slot)]: 0 }, `${slot} serves 100%`);
     return performance.now() - t0;
   }
 
@@ -378,7 +381,7 @@ export class BlueGreenProd {
       };
     }
     const router = await readRouterRecord(this.d.paths);
-    const weights = routerRunning(router) ? await this.weights(router.url) : undefined;
+    const weights = routerRunning(router) ? await this.weights(router) : undefined;
     const parts: string[] = [];
     for (const s of ["blue", "green"] as const) {
       const srv = await readSlotServer(this.d.paths, s);
@@ -397,10 +400,12 @@ export class BlueGreenProd {
     return { ...base, healthy, detail };
   }
 
-  private async weights(url: string): Promise<Record<string, number> | undefined> {
-    return new RouterClient(url, 3_000).state().then(
-      (s) => s.weights,
-      () => undefined,
-    );
+  private async weights(router: { url: string; stateFile: string }): Promise<Record<string, number> | undefined> {
+    return routerClientOf(router, 3_000)
+      .state()
+      .then(
+        (s) => s.weights,
+        () => undefined,
+      );
   }
 }

@@ -42,12 +42,15 @@ export function startInferenceServer(o: {
   port: number;
   /** names the log file: inference-<logName>.log (default: the stack) */
   logName?: string;
+  /** scoring.maxRequestBytes: score.py answers 413 above it (MLOPS_MAX_REQUEST_BYTES) */
+  maxRequestBytes?: number;
 }): InferenceServerProcess {
   const logFile = path.join(o.paths.logs, `inference-${o.logName ?? o.stack}.log`);
   const env: NodeJS.ProcessEnv = { ...process.env, AZUREML_MODEL_DIR: o.modelDir, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
   // a separate health listener would need a second port (default 5000) per stack: keep health on the main port
   delete env.SEPERATE_HEALTH_ENDPOINT;
   delete env.AML_APP_ROOT;
+  if (o.maxRequestBytes) env.MLOPS_MAX_REQUEST_BYTES = String(o.maxRequestBytes);
   const p = spawnDetached(o.env.python, inferenceServerArgs(o.entryScript, o.modelDir, o.port), { cwd: path.dirname(o.entryScript), env, logFile });
   return { pid: p.pid, port: o.port, logFile, scoringUri: scoringUri(o.port), healthUri: healthUri(o.port) };
 }

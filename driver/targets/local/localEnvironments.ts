@@ -36,6 +36,8 @@ export interface LocalEnvironmentsDeps {
   ports: { int: number; prod: number; prodBlue: number; prodGreen: number };
   smokeRequest: string;
   rollout: RolloutConfig;
+  /** scoring.maxRequestBytes: the router and score.py answer 413 above it */
+  maxRequestBytes?: number;
   pythonEnv: () => Promise<PythonEnv>;
   mlflow: () => Promise<MlflowClient>;
   readyTimeoutMs?: number;
@@ -49,12 +51,14 @@ export class LocalEnvironments implements EnvironmentsPort {
   private readonly start: StartServer;
 
   constructor(private readonly d: LocalEnvironmentsDeps) {
-    this.start = serverStarter({ paths: d.paths, smokeRequest: d.smokeRequest, ...(d.readyTimeoutMs ? { readyTimeoutMs: d.readyTimeoutMs } : {}) });
+    const limit = d.maxRequestBytes ? { maxRequestBytes: d.maxRequestBytes } : {};
+    this.start = serverStarter({ paths: d.paths, smokeRequest: d.smokeRequest, ...(d.readyTimeoutMs ? { readyTimeoutMs: d.readyTimeoutMs } : {}), ...limit });
     this.prod = new BlueGreenProd({
       paths: d.paths,
       ports: { router: d.ports.prod, blue: d.ports.prodBlue, green: d.ports.prodGreen },
       smokeRequest: d.smokeRequest,
       rollout: d.rollout,
+      ...limit,
       pythonEnv: d.pythonEnv,
       mlflow: d.mlflow,
       start: this.start,

@@ -4,7 +4,6 @@
  */
 import type { ReleaseConfig } from "../../config/releaseConfig.js";
 import { STACKS, type StackName } from "../../core/release.js";
-import { RouterClient } from "../../router/routerClient.js";
 import { httpOk } from "../../host/httpProbe.js";
 import { healthUri, INFERENCE_MARKER, scoringUri, stopInferenceServer } from "./inferenceServer.js";
 import { writeJsonAtomic } from "../../host/jsonFile.js";
@@ -13,7 +12,7 @@ import { localPaths, type LocalPaths } from "./localPaths.js";
 import { MLFLOW_MARKER, readMlflowRecord, stopMlflowServer } from "./mlflowServer.js";
 import { isOurProcess } from "../../host/processes.js";
 import { readSlotServer, SLOTS, slotRunning } from "./prodSlots.js";
-import { readRouterRecord, routerRunning, stopRouter } from "./routerProcess.js";
+import { readRouterRecord, routerClientOf, routerRunning, stopRouter } from "./routerProcess.js";
 
 export interface LocalServiceStatus {
   /** "mlflow", "inference-int", "router-prod", "inference-prod-blue", "inference-prod-green" */
@@ -94,10 +93,12 @@ async function prodServicesStatus(config: ReleaseConfig, paths: LocalPaths): Pro
   const router = await readRouterRecord(paths);
   const running = routerRunning(router);
   const weights = running
-    ? await new RouterClient(router.url, 3_000).state().then(
-        (s) => s.weights,
-        () => undefined,
-      )
+    ? await routerClientOf(router, 3_000)
+        .state()
+        .then(
+          (s) => s.weights,
+          () => undefined,
+        )
     : undefined;
   const out: LocalServiceStatus[] = [
     {

@@ -27,6 +27,8 @@ export interface ReadyServerOptions {
   port: number;
   smokeRequest: string;
   readyTimeoutMs: number;
+  /** scoring.maxRequestBytes, passed to score.py (MLOPS_MAX_REQUEST_BYTES) */
+  maxRequestBytes?: number;
   progress: Progress;
   /** Called as soon as the process exists, before it is ready: lets the caller record the pid, so a server
    * left by a process killed while it waited can be found and stopped by the next deploy. */
@@ -41,7 +43,7 @@ export type StartServer = (o: ServerToStart) => Promise<InferenceServerProcess>;
 export const entryScriptOf = (paths: LocalPaths): string => path.join(paths.repoRoot, "ml", "score.py");
 
 /** startReadyServer with what every stack shares bound once. */
-export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string; readyTimeoutMs?: number }): StartServer {
+export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string; readyTimeoutMs?: number; maxRequestBytes?: number }): StartServer {
   return (o) =>
     startReadyServer({
       ...o,
@@ -49,6 +51,7 @@ export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string;
       entryScript: entryScriptOf(shared.paths),
       smokeRequest: shared.smokeRequest,
       readyTimeoutMs: shared.readyTimeoutMs ?? 120_000,
+      ...(shared.maxRequestBytes ? { maxRequestBytes: shared.maxRequestBytes } : {}),
     });
 }
 
@@ -61,6 +64,7 @@ export async function startReadyServer(o: ReadyServerOptions): Promise<Inference
     modelDir: o.modelDir,
     port: o.port,
     logName: o.logName,
+    ...(o.maxRequestBytes ? { maxRequestBytes: o.maxRequestBytes } : {}),
   });
   try {
     await o.onSpawned?.(proc);

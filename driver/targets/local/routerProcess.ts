@@ -4,7 +4,8 @@
  * detached (own process group, outlives the CLI), loopback only, log in .mlops/logs/router-prod.log, pid in
  * .mlops/services/router-prod.json. The state file holds its upstreams (blue, green) and weights; the router
  * rewrites it when the weights change, so a restarted router comes back with the split it had. A recorded pid
- * is trusted only while its command line still names this repository's state file.
+ * is trusted only while its command line still names this repository's state file. The admin API (weights) is
+ * on a second loopback listener; its URL and token are in the router's 0600 admin file (routerAdminFile.ts).
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -12,9 +13,9 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Progress } from "../../core/ports.js";
 import { RouterClient } from "../../router/routerClient.js";
+import { adminFileFor, removeAdminFile } from "../../router/routerAdminFile.js";
 import { readRouterStateFile, writeRouterStateFile } from "../../router/routerStateFile.js";
-import { ADMIN_PREFIX } from "../../router/routerTypes.js";
-import { httpOk, waitForHttp } from "../../host/httpProbe.js";
+import { waitForHttp } from "../../host/httpProbe.js";
 import { readJsonFile, writeJsonAtomic } from "../../host/jsonFile.js";
 import type { LocalPaths } from "./localPaths.js";
 import { isPortFree } from "../../host/portProbe.js";
@@ -38,6 +39,10 @@ export const routerRunning = (rec: RouterProcessRecord | undefined): rec is Rout
 
 export const routerUrl = (port: number): string => `http://127.0.0.1:${port}`;
 
+/** An admin client of the router a record describes (URL and token from its admin file, read per call). */
+export const routerClientOf = (rec: Pick<RouterProcessRecord, "url" | "stateFile">, timeoutMs?: number): RouterClient =>
+  RouterClient.fromAdminFile(rec.url, adminFileFor(rec.stateFile), timeoutMs);
+
 export interface RunningRouterProcess {
   record: RouterProcessRecord;
   client: RouterClient;
@@ -53,20 +58,28 @@ export async function ensureRouter(o: {
   paths: LocalPaths;
   port: number;
   upstreams: Record<string, string>;
+  /** largest request body the router forwards (scoring.maxRequestBytes); its default when absent */
+  maxRequestBytes?: number;
   progress: Progress;
 }): Promise<RunningRouterProcess> {
   const { paths, port, upstreams } = o;
   const url = routerUrl(port);
+  const client = routerClientOf({ url, stateFile: paths.routerStateFile });
+  const answers = (): Promise<boolean> =>
+    client.state().then(
+      () => true,
+      () => false,
+    );
   const rec = await readRouterRecord(paths);
   if (routerRunning(rec)) {
     const same =
       rec.port === port &&
       (await readRouterStateFile(rec.stateFile).then(
-        (s) => JSON.stringify(s.upstreams) === JSON.stringify(upstreams),
+        (s) => JSON.stringify(s.upstreams) === JSON.stringify(upstreams) && s.maxRequestBytes === o.maxRequestBytes,
         () => false,
       ));
-    if (same && (await httpOk(`${url}${ADMIN_PREFIX}/state`))) return { record: rec, client: new RouterClient(url), started: false };
-    o.progress.info(`restarting prod's router (pid ${rec.pid}): its port or upstreams differ from mlops.yaml, or it does not answer`);
+    if (same && (await answers())) return { record: rec, client, started: false };
+    o.progress.info(`restarting prod's router (pid ${rec.pid}): its port, upstreams or request limit differ from mlops.yaml, or its admin API does not answer`);
     await stopProcessGroup(rec.pid);
   }
   if (!(await isPortFree(port))) {
@@ -77,7 +90,9 @@ export async function ensureRouter(o: {
   const keep = existing && JSON.stringify(existing.upstreams) === JSON.stringify(upstreams);
   const weights = keep ? existing.weights : Object.fromEntries(Object.keys(upstreams).map((k) => [k, 0]));
   await mkdir(path.dirname(stateFile), { recursive: true });
-  await writeRouterStateFile(stateFile, { host: "127.0.0.1", port, upstreams, weights });
+  await writeRouterStateFile(stateFile, { host: "127.0.0.1", port, upstreams, weights, ...(o.maxRequestBytes ? { maxRequestBytes: o.maxRequestBytes } : {}) });
+  // a stale admin file (a router killed with SIGKILL) must not be mistaken for the new router's
+  await removeAdminFile(adminFileFor(stateFile));
   const logFile = path.join(paths.logs, "router-prod.log");
   // tsx registers the TypeScript loader in the router process (the CLI itself runs through it too)
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -86,7 +101,8 @@ export async function ensureRouter(o: {
   await writeJsonAtomic(paths.routerService, record);
   try {
     await waitForHttp({
-      url: `${url}${ADMIN_PREFIX}/state`,
+      url,
+      probe: answers,
       what: `prod's router on 127.0.0.1:${port}`,
       timeoutMs: 30_000,
       pid: p.pid,
@@ -97,7 +113,7 @@ export async function ensureRouter(o: {
     await stopProcessGroup(p.pid);
     throw e;
   }
-  return { record, client: new RouterClient(url), started: true };
+  return { record, client, started: true };
 }
 
 /** Stops the router if it runs; one line, or undefined when it was not running. */

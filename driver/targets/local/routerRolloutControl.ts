@@ -1,5 +1,6 @@
 /**
- * RolloutControl over the local weighted router: weights through its admin API, the new deployment's
+ * RolloutControl over the local weighted router: weights through its admin API (its own loopback listener,
+ * token from the router's 0600 admin file; each change logged by the router with its step), the new deployment's
  * counters from its state, health straight from the new inference server, and probe scoring traffic through
  * the router while a step is observed.
  */
@@ -25,7 +26,7 @@ export class RouterRolloutControl implements RolloutControl {
   constructor(private readonly o: RouterRolloutOptions) {}
 
   async setNewWeight(percent: number): Promise<void> {
-    await this.o.router.setWeights({ [this.o.from]: 100 - percent, [this.o.to]: percent });
+    await this.o.router.setWeights({ [this.o.from]: 100 - percent, [this.o.to]: percent }, `rollout ${this.o.from} -> ${this.o.to}, step ${percent}%`);
   }
 
   async health(): Promise<{ ok: boolean; detail: string }> {

@@ -24,9 +24,9 @@ const release = () => workflow("release.yml");
 const pr = () => workflow("pull-request.yml");
 const azureJobs = () => [release().jobs.release!, release().jobs.prod!, pr().jobs.preview!];
 
-/** `npx` that stands in for `npx mlops release --json` with the exit code and output of each outcome. */
-const fakeNpx = fakeBin({
-  npx: `
+/** `npm` that stands in for `npm run -s mlops -- release --json` with the exit code and output of each outcome. */
+const fakeNpm = fakeBin({
+  npm: `
 echo "$*" >>"$FAKE_LOG"
 echo "[mlops] train: run job-1 completed (12 min)" >&2
 case "$FAKE_MODE" in
@@ -46,7 +46,7 @@ function releaseStep(mode: "rejected" | "ok" | "broken") {
   const log = path.join(mkdtempSync(path.join(tmpdir(), "mlops-npx-")), "calls");
   writeFileSync(log, "");
   const r = runStep(step(release().jobs.release!, "release").run!, {
-    PATH: `${fakeNpx}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+    PATH: `${fakeNpm}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
     FAKE_MODE: mode,
     FAKE_LOG: log,
   });
@@ -73,7 +73,7 @@ describe("release.yml: the chain, run as GitHub runs it", () => {
   it("a release that passes the gate: outcome awaiting-approval, the release id from --json, a job summary", () => {
     const r = releaseStep("ok");
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.calls).to.deep.equal(["mlops release --target azure --json"]);
+    expect(r.calls).to.deep.equal(["run -s mlops -- release --target azure --json"]);
     expect(r.outputs).to.deep.equal({ "release-id": "rel-20261202-0412-cd34", outcome: "awaiting-approval" });
     expect(r.summary).to.contain("### Release rel-20261202-0412-cd34: deployed to INT, awaiting approval for PROD");
     expect(r.stdout, "progress streams to the log").to.contain("[mlops] train: run job-1 completed");
@@ -87,7 +87,7 @@ describe("release.yml: the chain, run as GitHub runs it", () => {
     expect(r.summary)
       .to.contain("### Release rel-20261202-0412-ab12: rejected by the metric gate")
       .and.contain("auc 0.812 is below the floor 0.85")
-      .and.contain("npx mlops status rel-20261202-0412-ab12 --target azure");
+      .and.contain("npm run mlops -- status rel-20261202-0412-ab12 --target azure");
     // the id is taken from the core's verdict line: keep them in step
     expect(readFileSync(path.join(REPO, "driver/core/releaseStateMachine.ts"), "utf8")).to.contain("(a recorded outcome, see 'mlops status ${r.id}')");
   });
@@ -151,8 +151,8 @@ describe("release.yml: the chain, run as GitHub runs it", () => {
     const prod = release().jobs.prod!;
     const s = step(prod, "mlops approve --from-github + promote");
     expect(s.run)
-      .to.match(/npx mlops approve "\$RELEASE_ID" --target azure --from-github/)
-      .and.match(/npx mlops promote "\$RELEASE_ID" --target azure/);
+      .to.match(/npm run -s mlops -- approve "\$RELEASE_ID" --target azure --from-github/)
+      .and.match(/npm run -s mlops -- promote "\$RELEASE_ID" --target azure/);
     expect(s.env).to.deep.include({ GITHUB_TOKEN: "${{ github.token }}", MLOPS_GITHUB_ENVIRONMENT: prod.environment as string });
     expect(prod.permissions).to.deep.equal({ contents: "write", "id-token": "write", actions: "read" });
   });
@@ -195,7 +195,7 @@ describe("Azure by OpenID Connect only (docs/github-actions.md, 'Azure login')",
       expect(JSON.stringify(job.env), "job-level env holds no secret").to.not.contain("secrets.");
       for (const s of job.steps!) {
         const usesSecrets = JSON.stringify(s.env ?? {}).includes("secrets.");
-        expect(usesSecrets, `${s.name ?? s.uses}`).to.equal(/\bnpx mlops |\bpulumi preview /.test(s.run ?? ""));
+        expect(usesSecrets, `${s.name ?? s.uses}`).to.equal(/\bnpm run -s mlops -- |\bpulumi preview /.test(s.run ?? ""));
       }
     }
     const w = release();

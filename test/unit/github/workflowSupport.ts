@@ -2,7 +2,7 @@
  * Reading the workflows and running their `run:` steps as the runner does: `bash --noprofile --norc -eo pipefail
  * <file>` for `shell: bash` (GitHub docs, "Workflow syntax for GitHub Actions", jobs.<job_id>.steps[*].shell), with
  * the runner's files for outputs and the job summary (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) and RUNNER_TEMP, and fake
- * commands (npx, pulumi) first on PATH.
+ * commands (npm, pulumi) first on PATH.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";

@@ -77,7 +77,7 @@ describe("azure-pipelines.yml against the YAML schema reference", () => {
 
 describe("azure-pipelines.yml wires the azure target's CI set-up", () => {
   const azureSteps = () => load().stages.flatMap((st) => st.jobs.flatMap((j) => jobSteps(j).map((s) => ({ stage: st.stage, job: jobName(j), s }))));
-  const mlopsTasks = () => azureSteps().filter(({ s }) => /npx mlops (release|approve|promote)/.test(stepScript(s) ?? ""));
+  const mlopsTasks = () => azureSteps().filter(({ s }) => /npm run -s mlops -- (release|approve|promote)/.test(stepScript(s) ?? ""));
 
   it("every mlops step against Azure runs in AzureCLI@2 with SYSTEM_ACCESSTOKEN mapped (AzurePipelinesCredential) and no federated-token file", () => {
     const steps = mlopsTasks();
@@ -104,7 +104,7 @@ describe("azure-pipelines.yml wires the azure target's CI set-up", () => {
 
   it("PROD records the approver Azure DevOps reports for the environment check, not Build.RequestedFor", () => {
     const prod = mlopsTasks().find((x) => x.stage === "Prod")!;
-    expect(stepScript(prod.s)).to.match(/npx mlops approve "\$\(releaseId\)" --target azure --from-azure-devops/);
+    expect(stepScript(prod.s)).to.match(/npm run -s mlops -- approve "\$\(releaseId\)" --target azure --from-azure-devops/);
     expect(readFileSync(path.join(REPO, "azure-pipelines.yml"), "utf8")).to.not.include("Build.RequestedFor");
     const job = load().stages.find((s) => s.stage === "Prod")!.jobs[0]!;
     expect("deployment" in job && job.environment).to.equal("mlops-prod");

@@ -111,10 +111,14 @@ describe("staged rollout through the weighted router (loopback)", () => {
     this.timeout(15_000);
     const blue = await server(200);
     const green = await server(500);
-    const router = await startWeightedRouter({ port: 0, state: { upstreams: { blue: blue.url, green: green.url }, weights: { blue: 100, green: 0 } } });
+    const router = await startWeightedRouter({
+      port: 0,
+      state: { upstreams: { blue: blue.url, green: green.url }, weights: { blue: 100, green: 0 } },
+      admin: { token: "rollout-test-token", log: () => undefined },
+    });
     try {
       const control = new RouterRolloutControl({
-        router: new RouterClient(router.url),
+        router: new RouterClient(router.url, { url: router.adminUrl!, token: "rollout-test-token" }),
         from: "blue",
         to: "green",
         newHealthUrl: `${green.url}/`,

@@ -68,15 +68,23 @@ describe("weighted router (loopback, two upstreams)", () => {
     while (closers.length) await closers.pop()!();
   });
 
+  const TOKEN = "test-admin-token-0123456789";
+  const adminLog: string[] = [];
+
   async function setup(
     greenStatus = 200,
     weights = { blue: 90, green: 10 },
-  ): Promise<{ router: RunningRouter; blue: Awaited<ReturnType<typeof upstream>>; green: Awaited<ReturnType<typeof upstream>> }> {
+  ): Promise<{ router: RunningRouter; client: RouterClient; blue: Awaited<ReturnType<typeof upstream>>; green: Awaited<ReturnType<typeof upstream>> }> {
     const blue = await upstream("blue");
     const green = await upstream("green", greenStatus);
-    const router = await startWeightedRouter({ port: 0, state: { upstreams: { blue: blue.url, green: green.url }, weights } });
+    adminLog.length = 0;
+    const router = await startWeightedRouter({
+      port: 0,
+      state: { upstreams: { blue: blue.url, green: green.url }, weights },
+      admin: { token: TOKEN, log: (l) => adminLog.push(l) },
+    });
     closers.push(blue.close, green.close, router.close);
-    return { router, blue, green };
+    return { router, client: new RouterClient(router.url, { url: router.adminUrl!, token: TOKEN }), blue, green };
   }
 
   it("forwards by weight: 90/10 over 50 requests gives exactly 5 to green, tagged in a response header", async () => {
@@ -91,8 +99,7 @@ describe("weighted router (loopback, two upstreams)", () => {
   });
 
   it("changes weights live through the admin API and reports state", async () => {
-    const { router } = await setup();
-    const client = new RouterClient(router.url);
+    const { router, client } = await setup();
     const s = await client.setWeights({ blue: 0, green: 100 });
     expect(s.weights).to.deep.equal({ blue: 0, green: 100 });
     for (let i = 0; i < 5; i++) expect((await post(router.url)).upstream).to.equal("green");
@@ -100,8 +107,7 @@ describe("weighted router (loopback, two upstreams)", () => {
   });
 
   it("refuses unknown upstreams and bad weights with 400 and keeps the old split", async () => {
-    const { router } = await setup();
-    const client = new RouterClient(router.url);
+    const { client } = await setup();
     let err: Error | undefined;
     await client.setWeights({ red: 10 }).catch((e: Error) => (err = e));
     expect(err?.message).to.match(/400 unknown upstream 'red'/);
