@@ -9,7 +9,7 @@
  *
  * The port method (driver/core/ports.ts) each step calls; every change of state is saved by store.save, and
  * every operation holds store.lock:
- *   start          source.fingerprint                                    (records the digests the release is about)
+ *   start          target.preflight (tools, ports), source.fingerprint   (records the digests the release is about)
  *   test           tests.runUnitTests
  *   train          source.fingerprint (unchanged?), training.findReusable, else training.train
  *   gate           registry.champion (the gate itself is gate.ts, no port)
@@ -22,7 +22,7 @@
  *                  environments.deploy("prod"); on failure environments.rollBack("prod") or environments.deploy("prod")
  *   validate-prod  environments.validate("prod") (a failure rolls back as above)
  *   champion       registry.crownChampion
- *   resume         store.load, then the next step above; a new release marks dead ones interrupted (store.list)
+ *   resume         store.load, target.preflight, then the next step above; a new release marks dead ones interrupted (store.list)
  */
 import { randomBytes } from "node:crypto";
 import type { ReleaseConfig } from "../config/releaseConfig.js";
@@ -94,6 +94,7 @@ export class ReleaseStateMachine {
   async start(): Promise<Release> {
     return this.withLock("release", async () => {
       await this.markInterrupted();
+      await this.t.preflight?.(this.deps.progress);
       const release = newRelease(this.newId(), this.t.name, this.deps.config.model.name, this.stamp());
       release.source = await this.t.source.fingerprint();
       await this.save(release);
@@ -127,6 +128,7 @@ export class ReleaseStateMachine {
           break;
       }
       const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
+      await this.t.preflight?.(this.deps.progress);
       await (inProduction ? this.runProduction(release) : this.runCandidate(release)).catch((e: unknown) => {
         throw endedRelease(release.id, e);
       });
