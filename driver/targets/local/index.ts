@@ -55,8 +55,10 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
     return envPromise;
   };
   let clientPromise: Promise<MlflowClient> | undefined;
+  // aborted when the command is done: a start begun in the background (preflight) is not waited for any longer
+  const done = new AbortController();
   const mlflow = (): Promise<MlflowClient> => {
-    clientPromise ??= ensureMlflowServer({ paths, port: config.local.ports.mlflow, pythonEnv, progress })
+    clientPromise ??= ensureMlflowServer({ paths, port: config.local.ports.mlflow, pythonEnv, progress, signal: done.signal })
       .then((svc) => new MlflowClient({ baseUrl: svc.url, connectRetryMs: 10_000 }))
       .catch((e: unknown) => {
         clientPromise = undefined;
@@ -90,7 +92,7 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
       await localPreflight({ paths, config, progress: p });
       void mlflow().catch(() => undefined);
     },
-    close: async () => undefined,
+    close: async () => done.abort(),
     down: () => stopLocalServices(repoRoot, paths),
     services: () => localServicesStatus(repoRoot, config, paths),
   };

@@ -8,6 +8,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Progress } from "../../core/ports.js";
+import { EnvironmentError } from "../../core/errors.js";
 import { acquireFileLock } from "../../host/fileLock.js";
 import { httpOk, waitForHttp } from "../../host/httpProbe.js";
 import { readJsonFile, removeFile } from "../../host/jsonFile.js";
@@ -68,6 +69,8 @@ export interface EnsureMlflowOptions {
   pythonEnv: () => Promise<PythonEnv>;
   progress: Progress;
   startTimeoutMs?: number;
+  /** stops waiting for a start (the CLI is done): the server goes on starting and the next command adopts it */
+  signal?: AbortSignal;
 }
 
 /** The tracking server's URL, starting the server if it is not running. */
@@ -86,6 +89,26 @@ export async function ensureMlflowServer(o: EnsureMlflowOptions): Promise<Mlflow
   try {
     const again = await runningMlflow(o.paths, o.port);
     if (again) return again;
+    const timeoutMs = o.startTimeoutMs ?? 240_000;
+    const what = `the MLflow tracking server on ${HOST}:${o.port}`;
+    // a start still under way (a CLI that stopped waiting for it, or was killed): wait for it instead of killing it
+    const starting = await readMlflowRecord(o.paths);
+    if (starting && starting.port === o.port && mlflowRunning(starting) && Date.now() - Date.parse(starting.startedAt) < timeoutMs) {
+      const adopted = await waitForHttp({
+        url: `${starting.url}/health`,
+        what,
+        timeoutMs: Math.max(1_000, timeoutMs - (Date.now() - Date.parse(starting.startedAt))),
+        pid: starting.pid,
+        logFile: starting.logFile,
+        progress: o.progress,
+        ...(o.signal ? { signal: o.signal } : {}),
+      }).then(
+        () => true,
+        () => false,
+      );
+      if (o.signal?.aborted) throw new EnvironmentError(`stopped waiting for ${what}`);
+      if (adopted) return starting;
+    }
     // a recorded server that is ours but unhealthy, or on another port (config changed), or half-started: replace it
     const old = await readMlflowRecord(o.paths);
     if (old && mlflowRunning(old)) {
@@ -112,18 +135,19 @@ export async function ensureMlflowServer(o: EnsureMlflowOptions): Promise<Mlflow
     });
     const ms = await waitForHttp({
       url: `${rec.url}/health`,
-      what: `the MLflow tracking server on ${HOST}:${o.port}`,
+      what,
       hint: "the first start creates its database and takes up to a minute",
-      timeoutMs: o.startTimeoutMs ?? 240_000,
+      timeoutMs,
       pid: rec.pid,
       logFile,
       progress: o.progress,
+      ...(o.signal ? { signal: o.signal } : {}),
     });
     o.progress.info(`MLflow tracking server ready on ${rec.url} in ${(ms / 1000).toFixed(1)}s (pid ${rec.pid})`);
     return rec;
   } catch (e) {
     const rec = await readMlflowRecord(o.paths);
-    if (rec && mlflowRunning(rec) && !(await httpOk(`${rec.url}/health`))) {
+    if (!o.signal?.aborted && rec && mlflowRunning(rec) && !(await httpOk(`${rec.url}/health`))) {
       await stopService(rec, MLFLOW_MARKER);
       await removeFile(o.paths.mlflowService);
     }
