@@ -85,7 +85,11 @@ export function serviceMembers(ref: ProcessRef | undefined, marker: string): num
   return ref.pid > 0 && isOurProcess(ref.pid, marker) ? [ref.pid] : [];
 }
 
-export const serviceRunning = (ref: ProcessRef | undefined, marker: string): boolean => serviceMembers(ref, marker).length > 0;
+/** Whether any process of that start runs: its leader (one read of /proc), else any process carrying its token. */
+export function serviceRunning(ref: ProcessRef | undefined, marker: string): boolean {
+  if (ref?.token && ref.pid > 0 && isPidRunning(ref.pid) && envOf(ref.pid, TOKEN_ENV) === ref.token) return true;
+  return serviceMembers(ref, marker).length > 0;
+}
 
 /**
  * SIGTERM to each process group of `pids` whose every member carries MLOPS_SERVICE (a service's own group: the
