@@ -162,6 +162,9 @@ export interface Target {
   profiling?: ProfilingPort;
   batch?: BatchScoringPort;
   store: ReleaseStore;
+  /** Optional: checks what a release needs on this machine (tools, ports) before its first step, so a missing tool
+   * or a busy port fails at once with one line instead of minutes in; may start slow services in the background. */
+  preflight?(progress: Progress): Promise<void>;
   /** Releases resources held by this process (not background services). */
   close(): Promise<void>;
 }

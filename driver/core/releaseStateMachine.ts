@@ -9,7 +9,7 @@
  *
  * The port method (driver/core/ports.ts) each step calls; every change of state is saved by store.save, and
  * every operation holds store.lock:
- *   start          source.fingerprint                                    (records the digests the release is about)
+ *   start          target.preflight (tools, ports), source.fingerprint   (records the digests the release is about)
  *   test           source.fingerprint + store.list (a passing run with the same reuse key, see reuseKeys.ts), else
  *                  tests.runUnitTests, then source.fingerprint (unchanged while they ran?)
  *   train          source.fingerprint (unchanged?), training.findReusable, else training.train (--no-reuse: always train)
@@ -23,7 +23,7 @@
  *                  environments.deploy("prod"); on failure environments.rollBack("prod") or environments.deploy("prod")
  *   validate-prod  environments.validate("prod") (a failure rolls back as above)
  *   champion       registry.crownChampion
- *   resume         store.load, then the next step above
+ *   resume         store.load, target.preflight, then the next step above
  *   status         store.list; with the lock free, releases left running are dead ones: marked interrupted
  * Every operation that takes the lock first marks releases left running by a dead process as interrupted
  * (interruptedReleases.ts), so the first command to look records the crash, once.
@@ -134,6 +134,7 @@ export class ReleaseStateMachine {
   /** Starts a new release and runs it up to the approval hold. */
   async start(): Promise<Release> {
     return this.withLock("release", async () => {
+      await this.t.preflight?.(this.deps.progress);
       const release = newRelease(this.newId(), this.t.name, this.deps.config.model.name, this.stamp());
       release.source = await this.t.source.fingerprint();
       if (this.deps.reuse === false) release.noReuse = true;
@@ -170,6 +171,7 @@ export class ReleaseStateMachine {
       }
       const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
       this.active = release.id;
+      await this.t.preflight?.(this.deps.progress);
       await (inProduction ? this.runProduction(release) : this.runCandidate(release)).catch((e: unknown) => {
         throw endedRelease(release.id, e);
       });

@@ -25,6 +25,8 @@ export interface WaitForHttpOptions {
   logFile: string;
   progress: Progress;
   hint?: string;
+  /** stops waiting (throws) when aborted; the process is left as it is */
+  signal?: AbortSignal;
 }
 
 export async function waitForHttp(o: WaitForHttpOptions): Promise<number> {
@@ -32,6 +34,7 @@ export async function waitForHttp(o: WaitForHttpOptions): Promise<number> {
   o.progress.info(`waiting for ${o.what}${o.hint ? ` (${o.hint})` : ""}; log: ${o.logFile}`);
   let nextNote = started + 15_000;
   for (;;) {
+    if (o.signal?.aborted) throw new EnvironmentError(`stopped waiting for ${o.what}; it goes on starting (see ${o.logFile})`);
     if (await (o.probe ? o.probe() : httpOk(o.url))) return Date.now() - started;
     if (!isPidAlive(o.pid)) {
       const tail = (await logTail(o.logFile, 1)).slice(0, 300);

@@ -1,12 +1,13 @@
 /**
  * Background processes on this machine (tracking server, inference servers, router): started detached so they
- * outlive the CLI, logged to a file, stopped by process group. A recorded pid is only trusted while
+ * outlive the CLI, logged to a file, stopped by process group (every process of it, not the leader alone). A recorded pid is only trusted while
  * /proc/<pid>/cmdline still names the program we started, so a recycled pid is never killed.
  */
 import { spawn } from "node:child_process";
 import { openSync, closeSync, readFileSync, mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { hasProc, membersOfGroup } from "./procScan.js";
 
 export function isPidAlive(pid: number): boolean {
   try {
@@ -49,26 +50,57 @@ export function spawnDetached(command: string, args: string[], opts: { cwd: stri
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** SIGTERM to the process group, SIGKILL after `graceMs`. Resolves once the leader is gone. Idempotent. */
-export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<boolean> {
-  if (!isPidAlive(pid)) return false;
-  const signal = (sig: NodeJS.Signals) => {
+/** A zombie (exited, not yet reaped by its parent) still answers kill(0) but holds nothing. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** True while any process (not a zombie) of process group `pgid` exists. */
+export function isGroupAlive(pgid: number): boolean {
+  if (!Number.isInteger(pgid) || pgid <= 1) return false;
+  try {
+    process.kill(-pgid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  return hasProc() ? membersOfGroup(pgid).some((p) => !isZombie(p)) : true;
+}
+
+/** True while `pid` runs (not a zombie). */
+export const isPidRunning = (pid: number): boolean => isPidAlive(pid) && !isZombie(pid);
+
+function signalGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
     try {
-      process.kill(-pid, sig);
+      process.kill(pgid, sig);
     } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* gone */
-      }
+      /* gone */
     }
-  };
-  signal("SIGTERM");
+  }
+}
+
+/**
+ * SIGTERM to the whole process group (leader and every child still in it, even when the leader is gone), SIGKILL
+ * after `graceMs`. Resolves once no process of the group remains. Idempotent. The caller must know the group is
+ * ours (a token in its environment, or the leader's command line).
+ */
+export async function stopProcessGroup(pgid: number, graceMs = 10_000): Promise<boolean> {
+  if (!isPidAlive(pgid) && !isGroupAlive(pgid)) return false;
+  signalGroup(pgid, "SIGTERM");
   const deadline = Date.now() + graceMs;
-  while (isPidAlive(pid) && Date.now() < deadline) await sleep(100);
-  if (isPidAlive(pid)) {
-    signal("SIGKILL");
-    while (isPidAlive(pid)) await sleep(50);
+  const alive = () => isPidRunning(pgid) || isGroupAlive(pgid);
+  while (alive() && Date.now() < deadline) await sleep(100);
+  if (alive()) {
+    signalGroup(pgid, "SIGKILL");
+    const hard = Date.now() + 5_000;
+    while (alive() && Date.now() < hard) await sleep(50);
   }
   return true;
 }

@@ -196,6 +196,19 @@ export class MlflowClient {
     }, o.maxResults);
   }
 
+  /** POST runs/create: a new run (status RUNNING) in an experiment. */
+  async createRun(experimentId: string, runName?: string): Promise<MlflowRun> {
+    const r = await this.call<{ run: MlflowRun }>("POST", `${API}/runs/create`, {
+      body: { experiment_id: experimentId, start_time: Date.now(), ...(runName ? { run_name: runName } : {}) },
+    });
+    return r.run;
+  }
+
+  /** POST runs/update: sets a run's status (e.g. FAILED for a run whose process died) and end time. */
+  async updateRun(runId: string, status: "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED", endTime = Date.now()): Promise<void> {
+    await this.call("POST", `${API}/runs/update`, { body: { run_id: runId, status, end_time: endTime } });
+  }
+
   async setRunTag(runId: string, key: string, value: string): Promise<void> {
     await this.call("POST", `${API}/runs/set-tag`, { body: { run_id: runId, key, value } });
   }

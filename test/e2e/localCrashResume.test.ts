@@ -1,8 +1,10 @@
 /**
  * End to end: a release killed with SIGKILL in the middle of a step, against the real local adapters (pytest,
  * ml/pipeline.py, the MLflow server, azmlinfsrv), then `mlops resume`: nothing is done twice. One MLflow run,
- * one model version, one INT inference server. `mlops` runs as a user runs it, a subprocess of bin/mlops.js,
- * in a temp copy of the repo on ports 5680-5684.
+ * one model version, one INT inference server. Then the services the tool starts: a PROD slot and the MLflow
+ * server killed between their start and ready are still the tool's (`resume` goes on, `down` leaves no process of
+ * their group and frees the port), and a stranger on a configured port is refused before the first step.
+ * `mlops` runs as a user runs it, a subprocess of bin/mlops.js, in a temp copy of the repo on ports 5740-5744.
  */
 import { execFile, spawn } from "node:child_process";
 import { execFileSync } from "node:child_process";
@@ -10,10 +12,13 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
+import net from "node:net";
 import { MlflowClient } from "../../driver/mlflow/mlflowClient.js";
+import { httpOk } from "../../driver/host/httpProbe.js";
+import { isPortFree } from "../../driver/host/portProbe.js";
 import { REPO_ROOT, SHARED_VENV_ROOT, makeTempRepo, type TempRepo } from "./localRepoFixture.js";
 
-const PORTS = { mlflow: 5680, int: 5681, prod: 5682, prodBlue: 5683, prodGreen: 5684 };
+const PORTS = { mlflow: 5740, int: 5741, prod: 5742, prodBlue: 5743, prodGreen: 5744 };
 const MLOPS = path.join(REPO_ROOT, "bin", "mlops.js");
 const env = { ...process.env, MLOPS_VENV_ROOT: SHARED_VENV_ROOT };
 const run = promisify(execFile);
@@ -40,10 +45,54 @@ function inferenceServersOn(port: number): number[] {
   return procs.filter(([, ppid]) => !pids.has(ppid)).map(([pid]) => pid);
 }
 
-/** Starts `mlops release` and SIGKILLs it once `when` holds; resolves with its stderr so far. */
-function releaseKilledWhen(repo: string, when: (stderr: string) => boolean): Promise<string> {
+/** Process groups of every process whose command line names this temp repo (servers, router), by `ps`. */
+function groupsOfRepo(root: string): Set<number> {
+  const out = execFileSync("ps", ["-eo", "pgid=,args="], { encoding: "utf8" });
+  return new Set(
+    out
+      .split("\n")
+      .filter((l) => l.includes(root))
+      .map((l) => Number(l.trim().split(/\s+/)[0])),
+  );
+}
+
+/** Live (not zombie) pids of process group `pgid`, by `ps`. */
+function liveInGroup(pgid: number): number[] {
+  const out = execFileSync("ps", ["-eo", "pid=,pgid=,stat="], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => Number(f[1]) === pgid && !f[2]?.startsWith("Z"))
+    .map((f) => Number(f[0]));
+}
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 180_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+type ReleaseSummary = { id: string; state: string };
+async function releases(repo: string): Promise<ReleaseSummary[]> {
+  const status = await mlops(repo, "--json", "status");
+  expect(status.code, status.stderr).to.equal(0);
+  return (JSON.parse(status.stdout) as { releases: ReleaseSummary[] }).releases;
+}
+
+/** `mlops down`, then: no process is left in any of `groups`, and every port of the test is free. */
+async function downLeavesNothing(repo: string, groups: Set<number>): Promise<void> {
+  const down = await mlops(repo, "down");
+  expect(down.code, down.stderr).to.equal(0);
+  for (const g of groups) expect(liveInGroup(g), `process group ${g} after 'mlops down'`).to.deep.equal([]);
+  for (const [key, port] of Object.entries(PORTS)) expect(await isPortFree(port), `port ${port} (${key}) after 'mlops down'`).to.equal(true);
+}
+
+/** Starts `mlops <args>` (default: release) and SIGKILLs it once `when` holds; resolves with its stderr so far. */
+function releaseKilledWhen(repo: string, when: (stderr: string) => boolean, args: string[] = ["release"]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MLOPS, "--repo", repo, "release"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [MLOPS, "--repo", repo, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     let killed = false;
     const poll = setInterval(() => {
@@ -57,7 +106,7 @@ function releaseKilledWhen(repo: string, when: (stderr: string) => boolean): Pro
     child.on("exit", (code, signal) => {
       clearInterval(poll);
       if (signal === "SIGKILL") resolve(stderr);
-      else reject(new Error(`mlops release ended on its own (code ${code}) before the kill point:\n${stderr}`));
+      else reject(new Error(`mlops ${args.join(" ")} ended on its own (code ${code}) before the kill point:\n${stderr}`));
     });
   });
 }
@@ -112,5 +161,61 @@ describe("local target: kill -9 mid-step, then resume (end to end, real processe
     };
     expect(deployment.modelVersion).to.equal("1");
     expect(inferenceServersOn(PORTS.int)).to.deep.equal([deployment.pid]);
+  });
+  it("a promote SIGKILLed while a PROD slot's server starts: resume serves PROD, and down leaves no process of its group", async () => {
+    const [release] = (await releases(repo.root)).filter((r) => r.state === "awaiting-approval");
+    const approved = await mlops(repo.root, "approve", release!.id, "--as", "alice@contoso.com");
+    expect(approved.code, approved.stderr).to.equal(0);
+    // the kill point: blue's server exists (spawned), prod's deploy still waits for it to be ready
+    const stderr = await releaseKilledWhen(
+      repo.root,
+      (err) => /waiting for prod \(blue\)'s inference server/.test(err) && inferenceServersOn(PORTS.prodBlue).length > 0,
+      ["promote", release!.id],
+    );
+    expect(stderr).to.not.match(/\[mlops\] deploy-prod: done/);
+    const [orphan] = inferenceServersOn(PORTS.prodBlue);
+    const groups = groupsOfRepo(repo.root);
+    expect(groups.has(orphan!), "the slot server runs in its own process group").to.equal(true);
+
+    const resumed = await mlops(repo.root, "--json", "resume", release!.id);
+    expect(resumed.code, resumed.stderr).to.equal(0);
+    expect((JSON.parse(resumed.stdout) as { state: string }).state).to.equal("released");
+    expect(inferenceServersOn(PORTS.prodBlue)).to.have.length(1); // adopted or replaced, never two
+
+    await downLeavesNothing(repo.root, new Set([...groups, ...groupsOfRepo(repo.root)]));
+  });
+
+  it("a release SIGKILLed while the MLflow server starts, whose leader then dies (its worker keeps the port): resume goes on, down leaves nothing", async () => {
+    const mlflowRecord = path.join(repo.root, ".mlops", "services", "mlflow.json");
+    await releaseKilledWhen(repo.root, (err) => /waiting for the MLflow tracking server/.test(err));
+    const { pid: leader } = JSON.parse(await readFile(mlflowRecord, "utf8")) as { pid: number };
+    await until("the MLflow server to answer", () => httpOk(`http://127.0.0.1:${PORTS.mlflow}/health`));
+    const groups = new Set([leader, ...groupsOfRepo(repo.root)]);
+    process.kill(leader, "SIGKILL");
+    await until("the MLflow leader to be gone", () => !liveInGroup(leader).includes(leader), 10_000);
+    expect(liveInGroup(leader), "the MLflow worker outlives its leader").to.not.deep.equal([]);
+    expect(await isPortFree(PORTS.mlflow)).to.equal(false);
+
+    const interrupted = (await releases(repo.root)).find((r) => r.state === "running" || r.state === "interrupted");
+    const resumed = await mlops(repo.root, "--json", "resume", interrupted!.id);
+    expect(resumed.code, resumed.stderr).to.equal(0);
+    expect((JSON.parse(resumed.stdout) as { state: string }).state).to.equal("awaiting-approval");
+
+    await downLeavesNothing(repo.root, new Set([...groups, ...groupsOfRepo(repo.root)]));
+  });
+
+  it("a stranger's process on a configured port refuses a release before its first step, with one line naming the port and key", async () => {
+    const before = (await releases(repo.root)).length;
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(PORTS.int, "127.0.0.1", () => r()));
+    try {
+      const r = await mlops(repo.root, "release");
+      expect(r.code).to.equal(8);
+      expect(r.stderr).to.contain(`mlops: port ${PORTS.int} (int) is in use by another process; stop it or set local.ports.int in mlops.yaml`);
+      expect(r.stderr, "no step ran").to.not.match(/\[mlops\] test: /);
+      expect((await releases(repo.root)).length, "no release was recorded").to.equal(before);
+    } finally {
+      await new Promise((r) => busy.close(r));
+    }
   });
 });

@@ -10,7 +10,7 @@ import { sha256Hex } from "../../../config/sha256.js";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
-import { EnvironmentError, RolloutRolledBackError } from "../../core/errors.js";
+import { RolloutRolledBackError } from "../../core/errors.js";
 import type { Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, ValidationResult } from "../../core/release.js";
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
@@ -20,13 +20,13 @@ import { runStagedRollout } from "../../rollout/stagedRollout.js";
 import { RouterClient } from "../../router/routerClient.js";
 import { checkEndpoint, validationResult } from "./endpointValidation.js";
 import { httpOk } from "../../host/httpProbe.js";
-import { healthUri, INFERENCE_MARKER, stopInferenceServer } from "./inferenceServer.js";
+import { healthUri, inferenceRunning, stopInferenceServer } from "./inferenceServer.js";
 import { removeFile, writeJsonAtomic } from "../../host/jsonFile.js";
 import { publicRecord, readDeployment, type LocalDeployment } from "./localDeployment.js";
 import type { LocalPaths } from "./localPaths.js";
 import { MODEL_FILE } from "./modelArtifacts.js";
 import { waitPortFree } from "../../host/portProbe.js";
-import { isOurProcess } from "../../host/processes.js";
+import { claimPort } from "../../host/serviceProcess.js";
 import {
   isBlueGreen,
   otherSlot,
@@ -109,29 +109,33 @@ export class BlueGreenProd {
     const env = await this.d.pythonEnv();
     if (existing && slotRunning(existing)) {
       progress.info(`stopping ${slot} (v${existing.modelVersion}, pid ${existing.pid}) to start v${model.version} there; it takes no traffic`);
-      await stopInferenceServer(existing.pid);
+      await stopInferenceServer(existing);
     }
     await removeFile(paths.slotService(slot));
     const port = this.slotPort(slot);
-    if (!(await waitPortFree(port, 15_000))) {
-      throw new EnvironmentError(
-        `port ${port} (${slotPortKey(slot)}) is in use by another process; stop it or set local.ports.${slotPortKey(slot)} in mlops.yaml`,
-      );
-    }
-    const proc = await this.d.start({ env, stack: "prod", label: `prod (${slot})`, logName: `prod-${slot}`, modelDir, port, progress });
-    const server: SlotServer = {
+    await claimPort({ port, key: slotPortKey(slot), stateDir: paths.stateDir, progress });
+    const extra = {
       slot,
-      port,
-      pid: proc.pid,
       modelName: model.name,
       modelVersion: model.version,
       digest: model.digest,
       modelDir,
-      logFile: proc.logFile,
       entryScriptSha256: sha256Hex(await readFile(this.entryScript)),
-      startedAt: new Date().toISOString(),
     };
-    await writeJsonAtomic(paths.slotService(slot), server);
+    // the slot's record is written (with its start token) before the server is spawned, not once it is ready
+    const proc = await this.d.start({
+      env,
+      stack: "prod",
+      label: `prod (${slot})`,
+      logName: `prod-${slot}`,
+      modelDir,
+      port,
+      progress,
+      service: `inference-prod-${slot}`,
+      recordFile: paths.slotService(slot),
+      extra,
+    });
+    const server: SlotServer = proc.record;
     return { server, reused: false };
   }
 
@@ -188,9 +192,9 @@ export class BlueGreenProd {
     const current: LocalDeployment | undefined = await readDeployment(paths, "prod");
     if (current && !isBlueGreen(current)) {
       // a record from the single-server PROD: that server holds the router's port
-      if (isOurProcess(current.pid, INFERENCE_MARKER)) {
+      if (inferenceRunning(current)) {
         progress.info(`stopping the single-server prod (v${current.modelVersion}, pid ${current.pid}): prod now runs blue/green behind a router`);
-        await stopInferenceServer(current.pid);
+        await stopInferenceServer(current);
         await waitPortFree(current.port, 15_000);
       }
     }
@@ -288,7 +292,7 @@ export class BlueGreenProd {
     });
     if (rollout.outcome === "rolled-back") {
       await this.setServing(router.client, active).catch(() => undefined);
-      await stopInferenceServer(server.pid);
+      await stopInferenceServer(server);
       await removeFile(paths.slotService(slot));
       await writeJsonAtomic(paths.deploymentFile("prod"), { ...bg, slots: await this.slots(), lastFailedRollout: rollout });
       throw new RolloutRolledBackError(
@@ -373,7 +377,7 @@ export class BlueGreenProd {
     if (!rec) return { stack: "prod", healthy: false, detail: "nothing deployed to prod on this machine" };
     const base = { stack: "prod" as const, modelName: rec.modelName, modelVersion: rec.modelVersion, digest: rec.digest, scoringUri: rec.scoringUri };
     if (!isBlueGreen(rec)) {
-      const running = isOurProcess(rec.pid, INFERENCE_MARKER);
+      const running = inferenceRunning(rec);
       return {
         ...base,
         healthy: false,

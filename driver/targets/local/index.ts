@@ -3,7 +3,8 @@
  * ml/conda.yml, an MLflow tracking server + model registry on loopback (SQLite), one Azure ML inference
  * server for INT, and for PROD two (blue, green) behind a weighted router. State lives under <repo>/.mlops/ (see docs/local-target.md).
  *
- * Creating the target starts nothing: the venv and the tracking server are made on first use by a port.
+ * Creating the target starts nothing: the venv and the tracking server are made on first use by a port, and a
+ * release's preflight (tools, ports) starts the tracking server in the background while the unit tests run.
  */
 import path from "node:path";
 import type { ReleaseConfig } from "../../config/releaseConfig.js";
@@ -22,6 +23,7 @@ import { localServicesStatus, stopLocalServices, type LocalServiceStatus } from 
 import { LocalTraining } from "./localTraining.js";
 import { PytestUnitTests } from "../../host/pytestUnitTests.js";
 import { ensureMlflowServer } from "./mlflowServer.js";
+import { localPreflight } from "./localPreflight.js";
 import { ensurePythonEnv, type PythonEnv } from "../../host/pythonEnv.js";
 
 export interface LocalTargetOptions {
@@ -54,8 +56,10 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
     return envPromise;
   };
   let clientPromise: Promise<MlflowClient> | undefined;
+  // aborted when the command is done: a start begun in the background (preflight) is not waited for any longer
+  const done = new AbortController();
   const mlflow = (): Promise<MlflowClient> => {
-    clientPromise ??= ensureMlflowServer({ paths, port: config.local.ports.mlflow, pythonEnv, progress })
+    clientPromise ??= ensureMlflowServer({ paths, port: config.local.ports.mlflow, pythonEnv, progress, signal: done.signal })
       .then((svc) => new MlflowClient({ baseUrl: svc.url, connectRetryMs: 10_000 }))
       .catch((e: unknown) => {
         clientPromise = undefined;
@@ -84,7 +88,13 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
     profiling: new LocalProfiling({ paths, config }),
     batch: new LocalBatchScoring({ paths, pythonEnv, mlflow }),
     store: new FileReleaseStore(paths.stateDir),
-    close: async () => undefined,
+    // ports and tools before the first step; then the tracking server starts while the unit tests run (the train
+    // step awaits the same start; a failure there is reported by the step that needs the server)
+    preflight: async (p) => {
+      await localPreflight({ paths, config, progress: p });
+      void mlflow().catch(() => undefined);
+    },
+    close: async () => done.abort(),
     down: () => stopLocalServices(repoRoot, paths),
     services: () => localServicesStatus(repoRoot, config, paths),
   };

@@ -1,6 +1,7 @@
 /**
  * One Azure ML inference server (azmlinfsrv 1.x) per stack, serving ml/score.py with the model directory in
- * AZUREML_MODEL_DIR, detached, logging to .mlops/logs/inference-<stack>.log.
+ * AZUREML_MODEL_DIR, detached, logging to .mlops/logs/inference-<stack>.log, recorded before it is spawned
+ * (host/serviceProcess.ts).
  *
  * azmlinfsrv has no host option: it always binds gunicorn to 0.0.0.0. To keep the server on loopback we start
  * the real azmlinfsrv entry point (azureml_inference_server_http.amlserver.run) through a two-line launcher
@@ -11,7 +12,7 @@
 import path from "node:path";
 import type { StackName } from "../../core/release.js";
 import type { LocalPaths } from "./localPaths.js";
-import { isOurProcess, spawnDetached, stopProcessGroup } from "../../host/processes.js";
+import { serviceRunning, startService, stopService, type ProcessRef, type ServiceProcessRecord } from "../../host/serviceProcess.js";
 import type { PythonEnv } from "../../host/pythonEnv.js";
 
 export const INFERENCE_MARKER = "azureml_inference_server_http";
@@ -20,6 +21,9 @@ export const LOOPBACK_LAUNCHER =
 
 export interface InferenceServerProcess {
   pid: number;
+  /** its process group and start token (serviceProcess.ts): what stops and checks it as a whole */
+  pgid: number;
+  token: string;
   port: number;
   logFile: string;
   scoringUri: string;
@@ -33,7 +37,8 @@ export function inferenceServerArgs(entryScript: string, modelDir: string, port:
   return ["-c", LOOPBACK_LAUNCHER, "--entry_script", entryScript, "--model_dir", modelDir, "--port", String(port), "--worker_count", "1"];
 }
 
-export function startInferenceServer(o: {
+/** Records (in `recordFile`, before anything is spawned), then starts, one inference server. */
+export async function startInferenceServer<X extends object>(o: {
   paths: LocalPaths;
   env: PythonEnv;
   stack: StackName;
@@ -44,19 +49,47 @@ export function startInferenceServer(o: {
   logName?: string;
   /** scoring.maxRequestBytes: score.py answers 413 above it (MLOPS_MAX_REQUEST_BYTES) */
   maxRequestBytes?: number;
-}): InferenceServerProcess {
+  /** the service's name and record file ("inference-int", .mlops/services/inference-int.json) */
+  service: string;
+  recordFile: string;
+  /** what the caller keeps in the same record */
+  extra: X;
+}): Promise<InferenceServerProcess & { record: ServiceProcessRecord & X }> {
   const logFile = path.join(o.paths.logs, `inference-${o.logName ?? o.stack}.log`);
   const env: NodeJS.ProcessEnv = { ...process.env, AZUREML_MODEL_DIR: o.modelDir, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
   // a separate health listener would need a second port (default 5000) per stack: keep health on the main port
   delete env.SEPERATE_HEALTH_ENDPOINT;
   delete env.AML_APP_ROOT;
   if (o.maxRequestBytes) env.MLOPS_MAX_REQUEST_BYTES = String(o.maxRequestBytes);
-  const p = spawnDetached(o.env.python, inferenceServerArgs(o.entryScript, o.modelDir, o.port), { cwd: path.dirname(o.entryScript), env, logFile });
-  return { pid: p.pid, port: o.port, logFile, scoringUri: scoringUri(o.port), healthUri: healthUri(o.port) };
+  const record = await startService({
+    recordFile: o.recordFile,
+    stateDir: o.paths.stateDir,
+    service: o.service,
+    port: o.port,
+    command: o.env.python,
+    args: inferenceServerArgs(o.entryScript, o.modelDir, o.port),
+    cwd: path.dirname(o.entryScript),
+    env,
+    logFile,
+    extra: o.extra,
+  });
+  return {
+    pid: record.pid,
+    pgid: record.pgid,
+    token: record.token,
+    port: o.port,
+    logFile,
+    scoringUri: scoringUri(o.port),
+    healthUri: healthUri(o.port),
+    record,
+  };
 }
 
-/** Stops an inference server we started (never a foreign process that reused the pid). */
-export async function stopInferenceServer(pid: number | undefined): Promise<boolean> {
-  if (!pid || !isOurProcess(pid, INFERENCE_MARKER)) return false;
-  return stopProcessGroup(pid);
+/** Whether any process of an inference server we started runs (its whole group: launcher and gunicorn worker). */
+export const inferenceRunning = (ref: ProcessRef | undefined): boolean => serviceRunning(ref, INFERENCE_MARKER);
+
+/** Stops an inference server we started, whole process group (never a foreign process that reused the pid). */
+export async function stopInferenceServer(ref: ProcessRef | number | undefined): Promise<boolean> {
+  if (!ref) return false;
+  return stopService(typeof ref === "number" ? { pid: ref } : ref, INFERENCE_MARKER);
 }

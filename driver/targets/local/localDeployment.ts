@@ -6,6 +6,9 @@ import type { LocalPaths } from "./localPaths.js";
 /** deployment.json: the core's record plus what the local target needs to manage the server. */
 export interface LocalDeployment extends DeploymentRecord {
   pid: number;
+  /** the server's process group and start token (host/serviceProcess.ts); absent in records of older drivers */
+  pgid?: number;
+  token?: string;
   port: number;
   modelDir: string;
   logFile: string;

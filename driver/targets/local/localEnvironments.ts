@@ -8,23 +8,21 @@
  */
 import { sha256Hex } from "../../../config/sha256.js";
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
-import { EnvironmentError } from "../../core/errors.js";
 import type { EnvironmentsPort, Progress, StackStatus } from "../../core/ports.js";
 import type { DeploymentRecord, RegisteredModel, StackName, ValidationResult } from "../../core/release.js";
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { BlueGreenProd } from "./blueGreenProd.js";
 import { checkEndpoint, validationResult } from "./endpointValidation.js";
 import { httpOk } from "../../host/httpProbe.js";
-import { INFERENCE_MARKER, stopInferenceServer, type InferenceServerProcess } from "./inferenceServer.js";
+import { inferenceRunning, stopInferenceServer, type InferenceServerProcess } from "./inferenceServer.js";
 import { writeJsonAtomic } from "../../host/jsonFile.js";
 import { publicRecord, readDeployment, type LocalDeployment } from "./localDeployment.js";
 import type { LocalPaths } from "./localPaths.js";
 import { MODEL_FILE } from "./modelArtifacts.js";
-import { isPortFree, waitPortFree } from "../../host/portProbe.js";
-import { isOurProcess } from "../../host/processes.js";
+import { claimPort, portInUse, readServiceRecord, type ProcessRef } from "../../host/serviceProcess.js";
 import type { PythonEnv } from "../../host/pythonEnv.js";
 import { entryScriptOf, serverStarter, type StartServer } from "./readyServer.js";
 import { readSmokeRequest } from "../../host/smokeRequest.js";
@@ -43,8 +41,7 @@ export interface LocalEnvironmentsDeps {
   readyTimeoutMs?: number;
 }
 
-export const portInUseError = (port: number, stack: string) =>
-  new EnvironmentError(`port ${port} (${stack}) is in use by another process; stop it or set local.ports.${stack} in mlops.yaml`);
+export const portInUseError = (port: number, stack: string) => portInUse(port, stack);
 
 export class LocalEnvironments implements EnvironmentsPort {
   private readonly prod: BlueGreenProd;
@@ -70,7 +67,7 @@ export class LocalEnvironments implements EnvironmentsPort {
   }
 
   private async serving(rec: LocalDeployment | undefined): Promise<boolean> {
-    return !!rec && isOurProcess(rec.pid, INFERENCE_MARKER) && (await httpOk(`http://127.0.0.1:${rec.port}/`));
+    return !!rec && inferenceRunning(rec) && (await httpOk(`http://127.0.0.1:${rec.port}/`));
   }
 
   async deploy(stack: StackName, model: RegisteredModel, progress: Progress): Promise<DeploymentRecord> {
@@ -89,8 +86,8 @@ export class LocalEnvironments implements EnvironmentsPort {
       return { ...publicRecord(current), detail: `no change: ${stack} already serves v${model.version}` };
     }
     await this.stopOrphan(stack, current, progress);
-    const ours = !!current && isOurProcess(current.pid, INFERENCE_MARKER);
-    if (!ours && !(await isPortFree(port))) throw portInUseError(port, stack);
+    const ours = !!current && inferenceRunning(current);
+    if (!ours) await claimPort({ port, key: stack, stateDir: paths.stateDir, progress }); // fail fast on a stranger, before any download
 
     const env = await this.d.pythonEnv();
     const modelDir = await fetchVerifiedModel({ paths, client: await this.d.mlflow(), stack, model, progress });
@@ -99,29 +96,32 @@ export class LocalEnvironments implements EnvironmentsPort {
       progress.info(
         `stopping ${stack}'s inference server (v${current!.modelVersion}, pid ${current!.pid}); ${stack} does not answer until the new one is ready`,
       );
-      await stopInferenceServer(current!.pid);
+      await stopInferenceServer(current!);
     }
-    if (!(await waitPortFree(port, 15_000))) throw portInUseError(port, stack);
+    await claimPort({ port, key: stack, stateDir: paths.stateDir, progress });
 
     const started = Date.now();
     let proc: InferenceServerProcess | undefined;
+    const server = (dir: string) => ({
+      stack,
+      label: stack,
+      logName: stack,
+      env,
+      modelDir: dir,
+      port,
+      progress,
+      service: `inference-${stack}`,
+      recordFile: paths.serverFile(stack),
+      extra: { stack, modelDir: dir },
+    });
     try {
-      proc = await this.start({ stack, label: stack, logName: stack, env, modelDir, port, progress, onSpawned: this.recordStarting(stack, port, modelDir) });
+      proc = await this.start(server(modelDir));
     } catch (e) {
       if (ours && current && existsSync(current.modelDir)) {
         progress.info(`restarting ${stack} with the previous v${current.modelVersion}`);
         try {
-          const back = await this.start({
-            stack,
-            label: stack,
-            logName: stack,
-            env,
-            modelDir: current.modelDir,
-            port,
-            progress,
-            onSpawned: this.recordStarting(stack, port, current.modelDir),
-          });
-          await writeJsonAtomic(paths.deploymentFile(stack), { ...current, pid: back.pid });
+          const back = await this.start(server(current.modelDir));
+          await writeJsonAtomic(paths.deploymentFile(stack), { ...current, pid: back.pid, pgid: back.pgid, token: back.token });
         } catch {
           progress.info(`the previous v${current.modelVersion} did not start either; ${stack} is down (see 'mlops status')`);
         }
@@ -138,6 +138,8 @@ export class LocalEnvironments implements EnvironmentsPort {
       ...(current ? { previous: { modelVersion: current.modelVersion, digest: current.digest } } : {}),
       detail: `${stack} serves ${model.name} v${model.version}${current ? ` (was v${current.modelVersion})` : ""} at ${proc.scoringUri}, ready in ${((Date.now() - started) / 1000).toFixed(1)}s`,
       pid: proc.pid,
+      pgid: proc.pgid,
+      token: proc.token,
       port,
       modelDir,
       logFile: proc.logFile,
@@ -145,35 +147,21 @@ export class LocalEnvironments implements EnvironmentsPort {
       entryScriptSha256: sha256Hex(await readFile(this.entryScript)),
     };
     await writeJsonAtomic(paths.deploymentFile(stack), rec);
-    await rm(this.startingFile(stack), { force: true });
     return publicRecord(rec);
   }
 
-  /** starting.json: the pid of an inference server started but not yet recorded in deployment.json. */
-  /** Records a server's pid as soon as it exists (before it is ready), so a kill -9 in between leaves no unknown server. */
-  private recordStarting(stack: StackName, port: number, modelDir: string): (proc: InferenceServerProcess) => Promise<void> {
-    return (proc) => writeJsonAtomic(this.startingFile(stack), { pid: proc.pid, port, modelDir });
-  }
-
-  private startingFile(stack: StackName): string {
-    return path.join(path.dirname(this.d.paths.deploymentFile(stack)), "starting.json");
-  }
-
   /**
-   * A deploy killed (SIGKILL, power loss) after it started the new server and before it wrote deployment.json
-   * leaves that server running, unrecorded, on the stack's port. It is ours: stop it, so the retried deploy can
-   * start the one it records instead of refusing the port.
+   * A deploy killed (SIGKILL, power loss) after it started a server and before it wrote deployment.json leaves
+   * that server running, not in deployment.json, but in its service record (written before the spawn): it is ours,
+   * stop it (whole group), so the retried deploy can start the one it records instead of refusing the port.
    */
   private async stopOrphan(stack: StackName, current: LocalDeployment | undefined, progress: Progress): Promise<void> {
-    const starting = await readFile(this.startingFile(stack), "utf8")
-      .then((t) => JSON.parse(t) as { pid?: number })
-      .catch(() => undefined);
-    if (!starting?.pid || starting.pid === current?.pid) return;
-    if (isOurProcess(starting.pid, INFERENCE_MARKER)) {
-      progress.info(`stopping ${stack}'s inference server pid ${starting.pid}, left unrecorded by an interrupted deploy`);
-      await stopInferenceServer(starting.pid);
+    const started = await readServiceRecord<ProcessRef>(this.d.paths.serverFile(stack));
+    if (!started || (current && started.token && started.token === current.token)) return;
+    if (inferenceRunning(started)) {
+      progress.info(`stopping ${stack}'s inference server pid ${started.pid}, left unrecorded by an interrupted deploy`);
+      await stopInferenceServer(started);
     }
-    await rm(this.startingFile(stack), { force: true });
   }
 
   /** PROD: an instant router flip back to the previous slot (restarting it there first if it stopped). INT: a redeploy. */
@@ -193,8 +181,7 @@ export class LocalEnvironments implements EnvironmentsPort {
         `${stack} serves ${rec ? `v${rec.modelVersion} (${rec.digest.slice(0, 12)})` : "nothing"}, not v${deployment.modelVersion} (${deployment.digest.slice(0, 12)})`,
       );
     }
-    if (!isOurProcess(rec.pid, INFERENCE_MARKER))
-      return result(false, 0, 0, `${stack}'s inference server (pid ${rec.pid}) is not running; redeploy with 'mlops resume'`);
+    if (!inferenceRunning(rec)) return result(false, 0, 0, `${stack}'s inference server (pid ${rec.pid}) is not running; redeploy with 'mlops resume'`);
     const onDisk = await readFile(path.join(rec.modelDir, MODEL_FILE)).then(sha256Hex, () => "");
     if (onDisk !== rec.digest)
       return result(false, 0, 0, `${stack}'s ${MODEL_FILE} on disk hashes to ${onDisk.slice(0, 12) || "(missing)"}, not ${rec.digest.slice(0, 12)}`);
@@ -211,7 +198,7 @@ export class LocalEnvironments implements EnvironmentsPort {
     if (stack === "prod") return this.prod.describe();
     const rec = await readDeployment(this.d.paths, stack);
     if (!rec) return { stack, healthy: false, detail: `nothing deployed to ${stack} on this machine` };
-    const running = isOurProcess(rec.pid, INFERENCE_MARKER);
+    const running = inferenceRunning(rec);
     const healthy = running && (await httpOk(`http://127.0.0.1:${rec.port}/`));
     return {
       stack,

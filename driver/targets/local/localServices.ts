@@ -5,12 +5,12 @@
 import type { ReleaseConfig } from "../../config/releaseConfig.js";
 import { STACKS, type StackName } from "../../core/release.js";
 import { httpOk } from "../../host/httpProbe.js";
-import { healthUri, INFERENCE_MARKER, scoringUri, stopInferenceServer } from "./inferenceServer.js";
+import { healthUri, INFERENCE_MARKER, inferenceRunning, scoringUri, stopInferenceServer } from "./inferenceServer.js";
 import { writeJsonAtomic } from "../../host/jsonFile.js";
 import { readDeployment } from "./localDeployment.js";
 import { localPaths, type LocalPaths } from "./localPaths.js";
-import { MLFLOW_MARKER, readMlflowRecord, stopMlflowServer } from "./mlflowServer.js";
-import { isOurProcess } from "../../host/processes.js";
+import { mlflowRunning, readMlflowRecord, stopMlflowServer } from "./mlflowServer.js";
+import { stopLeftoverServices, stopRecordedService } from "../../host/serviceProcess.js";
 import { readSlotServer, SLOTS, slotRunning } from "./prodSlots.js";
 import { readRouterRecord, routerClientOf, routerRunning, stopRouter } from "./routerProcess.js";
 
@@ -29,7 +29,7 @@ export interface LocalServiceStatus {
 export async function localServicesStatus(repoRoot: string, config: ReleaseConfig, paths: LocalPaths = localPaths(repoRoot)): Promise<LocalServiceStatus[]> {
   const out: LocalServiceStatus[] = [];
   const m = await readMlflowRecord(paths);
-  const mRunning = !!m && isOurProcess(m.pid, MLFLOW_MARKER);
+  const mRunning = mlflowRunning(m);
   const mHealthy = mRunning && (await httpOk(`${m!.url}/health`));
   out.push({
     name: "mlflow",
@@ -51,7 +51,7 @@ async function intServiceStatus(config: ReleaseConfig, paths: LocalPaths): Promi
   const out: LocalServiceStatus[] = [];
   for (const stack of ["int"] as const) {
     const d = await readDeployment(paths, stack);
-    const running = !!d && isOurProcess(d.pid, INFERENCE_MARKER);
+    const running = inferenceRunning(d);
     const healthy = running && (await httpOk(`http://127.0.0.1:${d!.port}/`));
     out.push({
       name: `inference-${stack}`,
@@ -71,19 +71,26 @@ async function intServiceStatus(config: ReleaseConfig, paths: LocalPaths): Promi
   return out;
 }
 
-/** Stops every inference server (PROD: its router and both slots) and the tracking server; one line per service stopped. */
+/**
+ * Stops every inference server (PROD: its router and both slots) and the tracking server, each as a whole process
+ * group, then any other process of this repository's services still running (a start recorded by a run that
+ * crashed before its record was complete, a leader's orphaned child); one line per service stopped.
+ */
 export async function stopLocalServices(repoRoot: string, paths: LocalPaths = localPaths(repoRoot)): Promise<string[]> {
   const lines: string[] = [];
   for (const stack of STACKS as readonly StackName[]) {
     const d = await readDeployment(paths, stack);
     if (stack === "prod") lines.push(...(await stopProdServices(paths)));
-    if (!d) continue;
-    if (await stopInferenceServer(d.pid)) lines.push(`stopped ${stack}'s inference server (pid ${d.pid}, port ${d.port}, v${d.modelVersion})`);
+    if (d && (await stopInferenceServer(d))) lines.push(`stopped ${stack}'s inference server (pid ${d.pid}, port ${d.port}, v${d.modelVersion})`);
+    // a server started by a deploy that did not get to record it in deployment.json
+    if (stack !== "prod" && (await stopRecordedService(paths.serverFile(stack), INFERENCE_MARKER)))
+      lines.push(`stopped ${stack}'s inference server left by an interrupted deploy`);
     // keep the record (what is deployed) but forget the process
-    if (d.pid !== 0) await writeJsonAtomic(paths.deploymentFile(stack), { ...d, pid: 0 });
+    if (d && d.pid !== 0) await writeJsonAtomic(paths.deploymentFile(stack), { ...d, pid: 0 });
   }
   const m = await stopMlflowServer(paths);
   if (m) lines.push(m);
+  lines.push(...(await stopLeftoverServices(paths.stateDir)));
   return lines;
 }
 
@@ -143,8 +150,7 @@ async function stopProdServices(paths: LocalPaths): Promise<string[]> {
   if (r) lines.push(r);
   for (const slot of SLOTS) {
     const srv = await readSlotServer(paths, slot);
-    if (srv && (await stopInferenceServer(srv.pid)))
-      lines.push(`stopped prod's ${slot} inference server (pid ${srv.pid}, port ${srv.port}, v${srv.modelVersion})`);
+    if (srv && (await stopInferenceServer(srv))) lines.push(`stopped prod's ${slot} inference server (pid ${srv.pid}, port ${srv.port}, v${srv.modelVersion})`);
   }
   return lines;
 }

@@ -1,16 +1,16 @@
 /**
  * PROD on the local target is blue/green: two inference servers (slots) on local.ports.prodBlue/prodGreen
- * behind the weighted router on local.ports.prod. Each running slot has a process record in
- * .mlops/services/inference-prod-<slot>.json; .mlops/stacks/prod/deployment.json says which slot serves
+ * behind the weighted router on local.ports.prod. Each started slot has a process record in
+ * .mlops/services/inference-prod-<slot>.json, written before its server is spawned; .mlops/stacks/prod/deployment.json says which slot serves
  * (100% of the traffic), what served before, and how it got there (rollout or rollback).
  */
 import type { RolloutRecord } from "../../rollout/rolloutTypes.js";
 import { httpOk } from "../../host/httpProbe.js";
-import { healthUri, INFERENCE_MARKER } from "./inferenceServer.js";
+import { healthUri, inferenceRunning } from "./inferenceServer.js";
 import { readJsonFile } from "../../host/jsonFile.js";
 import type { LocalDeployment } from "./localDeployment.js";
 import type { LocalPaths } from "./localPaths.js";
-import { isOurProcess } from "../../host/processes.js";
+import type { ProcessRef } from "../../host/serviceProcess.js";
 import type { RouterProcessRecord } from "./routerProcess.js";
 
 export type Slot = "blue" | "green";
@@ -19,8 +19,8 @@ export const otherSlot = (s: Slot): Slot => (s === "blue" ? "green" : "blue");
 /** the mlops.yaml key of a slot's port */
 export const slotPortKey = (s: Slot): string => (s === "blue" ? "prodBlue" : "prodGreen");
 
-/** One slot's inference server. */
-export interface SlotServer {
+/** One slot's inference server: its service record, written before the server is spawned (pid 0 until it is). */
+export interface SlotServer extends ProcessRef {
   slot: Slot;
   port: number;
   pid: number;
@@ -64,7 +64,8 @@ export const isBlueGreen = (rec: LocalDeployment | undefined): rec is ProdDeploy
 
 export const readSlotServer = (paths: LocalPaths, slot: Slot): Promise<SlotServer | undefined> => readJsonFile<SlotServer>(paths.slotService(slot));
 
-export const slotRunning = (s: SlotServer | undefined): boolean => !!s && isOurProcess(s.pid, INFERENCE_MARKER);
+/** Whether any process of the slot's server runs (the whole group, by its start token). */
+export const slotRunning = (s: SlotServer | undefined): boolean => inferenceRunning(s);
 
 export async function slotHealthy(s: SlotServer | undefined): Promise<boolean> {
   return !!s && slotRunning(s) && (await httpOk(healthUri(s.port)));

@@ -12,9 +12,10 @@ import { startInferenceServer, stopInferenceServer, type InferenceServerProcess 
 import type { LocalPaths } from "./localPaths.js";
 import path from "node:path";
 import type { PythonEnv } from "../../host/pythonEnv.js";
+import type { ServiceProcessRecord } from "../../host/serviceProcess.js";
 import { postScore, readSmokeRequest } from "../../host/smokeRequest.js";
 
-export interface ReadyServerOptions {
+export interface ReadyServerOptions<X extends object = object> {
   paths: LocalPaths;
   env: PythonEnv;
   stack: StackName;
@@ -30,21 +31,27 @@ export interface ReadyServerOptions {
   /** scoring.maxRequestBytes, passed to score.py (MLOPS_MAX_REQUEST_BYTES) */
   maxRequestBytes?: number;
   progress: Progress;
-  /** Called as soon as the process exists, before it is ready: lets the caller record the pid, so a server
-   * left by a process killed while it waited can be found and stopped by the next deploy. */
-  onSpawned?: (proc: InferenceServerProcess) => Promise<void>;
+  /** The service's name and record file: the record (with `extra`) is written before the server is spawned, so a
+   * crash while it starts leaves a server the next deploy, the port guard and `mlops down` know as ours. */
+  service: string;
+  recordFile: string;
+  extra: X;
 }
 
-/** One server to start: where, with which model, under which names. */
-export type ServerToStart = Pick<ReadyServerOptions, "env" | "stack" | "label" | "logName" | "modelDir" | "port" | "progress" | "onSpawned">;
-export type StartServer = (o: ServerToStart) => Promise<InferenceServerProcess>;
+/** One server to start: where, with which model, under which names and record. */
+export type ServerToStart<X extends object = object> = Pick<
+  ReadyServerOptions<X>,
+  "env" | "stack" | "label" | "logName" | "modelDir" | "port" | "progress" | "service" | "recordFile" | "extra"
+>;
+export type StartServer = <X extends object>(o: ServerToStart<X>) => Promise<ReadyServer<X>>;
+export type ReadyServer<X extends object> = InferenceServerProcess & { record: ServiceProcessRecord & X };
 
 /** The scoring script every stack of the local target serves. */
 export const entryScriptOf = (paths: LocalPaths): string => path.join(paths.repoRoot, "ml", "score.py");
 
 /** startReadyServer with what every stack shares bound once. */
 export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string; readyTimeoutMs?: number; maxRequestBytes?: number }): StartServer {
-  return (o) =>
+  return <X extends object>(o: ServerToStart<X>) =>
     startReadyServer({
       ...o,
       paths: shared.paths,
@@ -55,8 +62,8 @@ export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string;
     });
 }
 
-export async function startReadyServer(o: ReadyServerOptions): Promise<InferenceServerProcess> {
-  const proc = startInferenceServer({
+export async function startReadyServer<X extends object>(o: ReadyServerOptions<X>): Promise<ReadyServer<X>> {
+  const proc = await startInferenceServer({
     paths: o.paths,
     env: o.env,
     stack: o.stack,
@@ -65,9 +72,11 @@ export async function startReadyServer(o: ReadyServerOptions): Promise<Inference
     port: o.port,
     logName: o.logName,
     ...(o.maxRequestBytes ? { maxRequestBytes: o.maxRequestBytes } : {}),
+    service: o.service,
+    recordFile: o.recordFile,
+    extra: o.extra,
   });
   try {
-    await o.onSpawned?.(proc);
     await waitForHttp({
       url: proc.healthUri,
       what: `${o.label}'s inference server on 127.0.0.1:${o.port}`,
@@ -85,7 +94,7 @@ export async function startReadyServer(o: ReadyServerOptions): Promise<Inference
     }
     return proc;
   } catch (e) {
-    await stopInferenceServer(proc.pid);
+    await stopInferenceServer(proc);
     if (e instanceof EnvironmentError) throw new DeploymentError(e.message);
     throw e;
   }

@@ -1,8 +1,8 @@
 /**
  * PROD's weighted router as a background process of the local target:
  *   node --import tsx driver/router/routerMain.ts <repo>/.mlops/stacks/prod/router.json
- * detached (own process group, outlives the CLI), loopback only, log in .mlops/logs/router-prod.log, pid in
- * .mlops/services/router-prod.json. The state file holds its upstreams (blue, green) and weights; the router
+ * detached (own process group, outlives the CLI), loopback only, log in .mlops/logs/router-prod.log, recorded in
+ * .mlops/services/router-prod.json before it is spawned (host/serviceProcess.ts). The state file holds its upstreams (blue, green) and weights; the router
  * rewrites it when the weights change, so a restarted router comes back with the split it had. A recorded pid
  * is trusted only while its command line still names this repository's state file. The admin API (weights) is
  * on a second loopback listener; its URL and token are in the router's 0600 admin file (routerAdminFile.ts).
@@ -16,15 +16,14 @@ import { RouterClient } from "../../router/routerClient.js";
 import { adminFileFor, removeAdminFile } from "../../router/routerAdminFile.js";
 import { readRouterStateFile, writeRouterStateFile } from "../../router/routerStateFile.js";
 import { waitForHttp } from "../../host/httpProbe.js";
-import { readJsonFile, writeJsonAtomic } from "../../host/jsonFile.js";
+import { readJsonFile } from "../../host/jsonFile.js";
 import type { LocalPaths } from "./localPaths.js";
-import { isPortFree } from "../../host/portProbe.js";
-import { isOurProcess, spawnDetached, stopProcessGroup } from "../../host/processes.js";
-import { EnvironmentError } from "../../core/errors.js";
+import { claimPort, serviceRunning, startService, stopService, type ProcessRef } from "../../host/serviceProcess.js";
 
 export const ROUTER_MAIN = fileURLToPath(new URL("../../router/routerMain.ts", import.meta.url));
 
-export interface RouterProcessRecord {
+/** .mlops/services/router-prod.json: written before the router is spawned (pid 0 until it is). */
+export interface RouterProcessRecord extends ProcessRef {
   pid: number;
   port: number;
   url: string;
@@ -35,7 +34,8 @@ export interface RouterProcessRecord {
 
 export const readRouterRecord = (paths: LocalPaths): Promise<RouterProcessRecord | undefined> => readJsonFile<RouterProcessRecord>(paths.routerService);
 
-export const routerRunning = (rec: RouterProcessRecord | undefined): rec is RouterProcessRecord => !!rec && isOurProcess(rec.pid, rec.stateFile);
+/** Whether the recorded router runs: any process carrying its start token (older records: the pid, by its state file). */
+export const routerRunning = (rec: RouterProcessRecord | undefined): rec is RouterProcessRecord => !!rec && serviceRunning(rec, rec.stateFile);
 
 export const routerUrl = (port: number): string => `http://127.0.0.1:${port}`;
 
@@ -80,11 +80,9 @@ export async function ensureRouter(o: {
       ));
     if (same && (await answers())) return { record: rec, client, started: false };
     o.progress.info(`restarting prod's router (pid ${rec.pid}): its port, upstreams or request limit differ from mlops.yaml, or its admin API does not answer`);
-    await stopProcessGroup(rec.pid);
+    await stopService(rec, rec.stateFile);
   }
-  if (!(await isPortFree(port))) {
-    throw new EnvironmentError(`port ${port} (prod) is in use by another process; stop it or set local.ports.prod in mlops.yaml`);
-  }
+  await claimPort({ port, key: "prod", stateDir: paths.stateDir, progress: o.progress });
   const stateFile = paths.routerStateFile;
   const existing = await readRouterStateFile(stateFile).catch(() => undefined);
   const keep = existing && JSON.stringify(existing.upstreams) === JSON.stringify(upstreams);
@@ -96,21 +94,30 @@ export async function ensureRouter(o: {
   const logFile = path.join(paths.logs, "router-prod.log");
   // tsx registers the TypeScript loader in the router process (the CLI itself runs through it too)
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  const p = spawnDetached(process.execPath, ["--import", tsx, ROUTER_MAIN, stateFile], { cwd: paths.repoRoot, env: { ...process.env }, logFile });
-  const record: RouterProcessRecord = { pid: p.pid, port, url, stateFile, logFile, startedAt: new Date().toISOString() };
-  await writeJsonAtomic(paths.routerService, record);
+  const record: RouterProcessRecord = await startService({
+    recordFile: paths.routerService,
+    stateDir: paths.stateDir,
+    service: "router-prod",
+    port,
+    command: process.execPath,
+    args: ["--import", tsx, ROUTER_MAIN, stateFile],
+    cwd: paths.repoRoot,
+    env: { ...process.env },
+    logFile,
+    extra: { url, stateFile },
+  });
   try {
     await waitForHttp({
       url,
       probe: answers,
       what: `prod's router on 127.0.0.1:${port}`,
       timeoutMs: 30_000,
-      pid: p.pid,
+      pid: record.pid,
       logFile,
       progress: o.progress,
     });
   } catch (e) {
-    await stopProcessGroup(p.pid);
+    await stopService(record, stateFile);
     throw e;
   }
   return { record, client, started: true };
@@ -120,6 +127,6 @@ export async function ensureRouter(o: {
 export async function stopRouter(paths: LocalPaths): Promise<string | undefined> {
   const rec = await readRouterRecord(paths);
   if (!routerRunning(rec)) return undefined;
-  await stopProcessGroup(rec.pid);
+  await stopService(rec, rec.stateFile);
   return `stopped prod's router (pid ${rec.pid}, port ${rec.port})`;
 }
