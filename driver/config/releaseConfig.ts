@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
 import { profileSchema, rolloutSchema } from "./profileRolloutConfig.js";
+import { monitorSchema } from "./monitorConfig.js";
 
 const metricRule = z
   .object({
@@ -61,6 +62,7 @@ const schema = z
       .prefault({}),
     profile: profileSchema,
     rollout: rolloutSchema,
+    monitor: monitorSchema,
   })
   .strict();
 
