@@ -33,6 +33,7 @@ import monitor_collected  # noqa: E402
 from score import FEATURES, find_model_file  # noqa: E402
 
 PSI_BINS = 10
+PLOT_BINS = 12
 # PSI's usual floor for an empty bin, so log(0) never happens
 PSI_EPSILON = 1e-4
 REJECTED_MISSING = {"missing"}
@@ -80,7 +81,7 @@ def compare(name: str, reference: np.ndarray, current: np.ndarray, thresholds: D
     drifted = value >= thresholds["psi"] and float(ks.pvalue) < thresholds["ksPValue"]
     lo, hi = float(reference.min()), float(reference.max())
     out_of_range = int(np.count_nonzero((current < lo) | (current > hi)))
-    plot_edges = np.linspace(min(lo, float(current.min())), max(hi, float(current.max())), 21)
+    plot_edges = np.linspace(min(lo, float(current.min())), max(hi, float(current.max())), PLOT_BINS + 1)
     return {
         "name": name,
         "psi": round(value, 6),

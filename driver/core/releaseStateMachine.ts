@@ -38,7 +38,7 @@ import {
 } from "./errors.js";
 import { evaluateGate } from "./gate.js";
 import type { Progress, Target } from "./ports.js";
-import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type Release, type RegisteredModel, type StepName } from "./release.js";
+import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type Release, type ReleaseTrigger, type RegisteredModel, type StepName } from "./release.js";
 
 export interface ReleaseMachineDeps {
   target: Target;
@@ -91,10 +91,18 @@ export class ReleaseStateMachine {
   }
 
   /** Starts a new release and runs it up to the approval hold. */
-  async start(): Promise<Release> {
+  async start(trigger?: ReleaseTrigger): Promise<Release> {
     return this.withLock("release", async () => {
       await this.markInterrupted();
       const release = newRelease(this.newId(), this.t.name, this.deps.config.model.name, this.stamp());
+      if (trigger) {
+        release.trigger = trigger;
+        release.events.push({
+          at: release.createdAt,
+          event: "triggered",
+          detail: `by monitor on ${trigger.stack} v${trigger.modelVersion}: ${trigger.reasons.join("; ")}`,
+        });
+      }
       release.source = await this.t.source.fingerprint();
       await this.save(release);
       this.deps.progress.info(

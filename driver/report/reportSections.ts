@@ -48,6 +48,8 @@ export function buildReportModel(r: Release, change?: ConfigChange): ReportModel
     ["Updated", r.updatedAt],
   ];
   if (r.approval) summary.push(["Approval", `${r.approval.by} at ${r.approval.at}`]);
+  if (r.trigger)
+    summary.push(["Started by", `mlops monitor --retrain: drift on ${r.trigger.stack} v${r.trigger.modelVersion}: ${r.trigger.reasons.join("; ")}`]);
   const steps = Object.entries(r.steps).map(([step, s]) => ({ step, status: s.status, detail: (s.status === "failed" ? s.error?.message : s.detail) ?? "" }));
   const lowerIsBetter = (name: string): boolean | undefined => {
     const check = r.gate?.checks.find((c) => c.metric === name && c.kind === "threshold");

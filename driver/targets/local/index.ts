@@ -75,6 +75,7 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
       ports: { int: config.local.ports.int, prod: config.local.ports.prod, prodBlue: config.local.ports.prodBlue, prodGreen: config.local.ports.prodGreen },
       smokeRequest: config.smoke.request,
       rollout: config.rollout,
+      collection: config.monitor.collection,
       pythonEnv,
       mlflow,
     }),

@@ -13,6 +13,8 @@ import type { StackName } from "../../core/release.js";
 import type { LocalPaths } from "./localPaths.js";
 import { isOurProcess, spawnDetached, stopProcessGroup } from "../../host/processes.js";
 import type { PythonEnv } from "../../host/pythonEnv.js";
+import type { CollectionConfig } from "../../config/monitorConfig.js";
+import { collectionEnv } from "../../monitor/collectionEnv.js";
 
 export const INFERENCE_MARKER = "azureml_inference_server_http";
 export const LOOPBACK_LAUNCHER =
@@ -42,12 +44,21 @@ export function startInferenceServer(o: {
   port: number;
   /** names the log file: inference-<logName>.log (default: the stack) */
   logName?: string;
+  /** what score.py records of each request (mlops.yaml monitor.collection); off when absent */
+  collection?: CollectionConfig;
 }): InferenceServerProcess {
   const logFile = path.join(o.paths.logs, `inference-${o.logName ?? o.stack}.log`);
   const env: NodeJS.ProcessEnv = { ...process.env, AZUREML_MODEL_DIR: o.modelDir, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
   // a separate health listener would need a second port (default 5000) per stack: keep health on the main port
   delete env.SEPERATE_HEALTH_ENDPOINT;
   delete env.AML_APP_ROOT;
+  // the local sink, never Azure's collector settings from the caller's shell
+  for (const k of Object.keys(env)) if (k.startsWith("AZUREML_MDC_") || k.startsWith("MLOPS_COLLECT_")) delete env[k];
+  const logName = o.logName ?? o.stack;
+  Object.assign(
+    env,
+    collectionEnv({ stateDir: o.paths.stateDir, stack: o.stack, logName, modelDir: o.modelDir, ...(o.collection ? { collection: o.collection } : {}) }),
+  );
   const p = spawnDetached(o.env.python, inferenceServerArgs(o.entryScript, o.modelDir, o.port), { cwd: path.dirname(o.entryScript), env, logFile });
   return { pid: p.pid, port: o.port, logFile, scoringUri: scoringUri(o.port), healthUri: healthUri(o.port) };
 }

@@ -27,6 +27,7 @@ import { isPortFree, waitPortFree } from "../../host/portProbe.js";
 import { isOurProcess } from "../../host/processes.js";
 import type { PythonEnv } from "../../host/pythonEnv.js";
 import { entryScriptOf, serverStarter, type StartServer } from "./readyServer.js";
+import type { CollectionConfig } from "../../config/monitorConfig.js";
 import { readSmokeRequest } from "../../host/smokeRequest.js";
 import { fetchVerifiedModel } from "./verifiedModel.js";
 
@@ -39,6 +40,8 @@ export interface LocalEnvironmentsDeps {
   pythonEnv: () => Promise<PythonEnv>;
   mlflow: () => Promise<MlflowClient>;
   readyTimeoutMs?: number;
+  /** what score.py records of each request (mlops.yaml monitor.collection) */
+  collection?: CollectionConfig;
 }
 
 export const portInUseError = (port: number, stack: string) =>
@@ -49,7 +52,12 @@ export class LocalEnvironments implements EnvironmentsPort {
   private readonly start: StartServer;
 
   constructor(private readonly d: LocalEnvironmentsDeps) {
-    this.start = serverStarter({ paths: d.paths, smokeRequest: d.smokeRequest, ...(d.readyTimeoutMs ? { readyTimeoutMs: d.readyTimeoutMs } : {}) });
+    this.start = serverStarter({
+      paths: d.paths,
+      smokeRequest: d.smokeRequest,
+      ...(d.readyTimeoutMs ? { readyTimeoutMs: d.readyTimeoutMs } : {}),
+      ...(d.collection ? { collection: d.collection } : {}),
+    });
     this.prod = new BlueGreenProd({
       paths: d.paths,
       ports: { router: d.ports.prod, blue: d.ports.prodBlue, green: d.ports.prodGreen },

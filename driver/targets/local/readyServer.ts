@@ -13,6 +13,7 @@ import type { LocalPaths } from "./localPaths.js";
 import path from "node:path";
 import type { PythonEnv } from "../../host/pythonEnv.js";
 import { postScore, readSmokeRequest } from "../../host/smokeRequest.js";
+import type { CollectionConfig } from "../../config/monitorConfig.js";
 
 export interface ReadyServerOptions {
   paths: LocalPaths;
@@ -28,6 +29,8 @@ export interface ReadyServerOptions {
   smokeRequest: string;
   readyTimeoutMs: number;
   progress: Progress;
+  /** what score.py records of each request (mlops.yaml monitor.collection) */
+  collection?: CollectionConfig;
   /** Called as soon as the process exists, before it is ready: lets the caller record the pid, so a server
    * left by a process killed while it waited can be found and stopped by the next deploy. */
   onSpawned?: (proc: InferenceServerProcess) => Promise<void>;
@@ -41,10 +44,11 @@ export type StartServer = (o: ServerToStart) => Promise<InferenceServerProcess>;
 export const entryScriptOf = (paths: LocalPaths): string => path.join(paths.repoRoot, "ml", "score.py");
 
 /** startReadyServer with what every stack shares bound once. */
-export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string; readyTimeoutMs?: number }): StartServer {
+export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string; readyTimeoutMs?: number; collection?: CollectionConfig }): StartServer {
   return (o) =>
     startReadyServer({
       ...o,
+      ...(shared.collection ? { collection: shared.collection } : {}),
       paths: shared.paths,
       entryScript: entryScriptOf(shared.paths),
       smokeRequest: shared.smokeRequest,
@@ -61,6 +65,7 @@ export async function startReadyServer(o: ReadyServerOptions): Promise<Inference
     modelDir: o.modelDir,
     port: o.port,
     logName: o.logName,
+    ...(o.collection ? { collection: o.collection } : {}),
   });
   try {
     await o.onSpawned?.(proc);
