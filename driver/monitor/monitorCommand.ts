@@ -87,10 +87,12 @@ export async function monitorCommand(d: MonitorCommandDeps, stackArg: string, o:
     config: d.config,
     progress: d.progress,
   });
-  if (result.counts.files === 0 || result.counts.requests + result.counts.rows === 0) {
+  if (result.counts.rows === 0) {
     const why =
-      result.counts.files === 0 ? "nothing was collected yet" : `nothing was collected for v${served.modelVersion} in the last ${o.since ?? d.config.window}`;
-    result.reasons = [`${why} (is monitor.collection.enabled true in mlops.yaml, and does the stack get requests?)`];
+      result.counts.files === 0
+        ? "nothing was collected yet"
+        : `no answered request of v${served.modelVersion} was collected in the last ${o.since ?? d.config.window}${result.counts.requests ? ` (${result.counts.requests} rejected)` : ""}`;
+    result.reasons = [`${why}: is monitor.collection.enabled true in mlops.yaml, and does the stack get requests?`];
   }
   const { outcome, exitCode, drift } = decide(result.verdict, d.config.mode);
   const at = now.toISOString();
