@@ -23,6 +23,7 @@ logged (its kind, never the data) and the answer goes out.
 """
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import math
@@ -91,47 +92,33 @@ COLLECT_MAX_BYTES_ENV = "MLOPS_COLLECT_MAX_FILE_BYTES"
 COLLECT_RETENTION_ENV = "MLOPS_COLLECT_RETENTION_DAYS"
 MODEL_VERSION_ENV = "MLOPS_MODEL_VERSION"
 DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024
+DRAIN_INTERVAL_SECONDS = 0.2
 
 
 class JsonLinesSink:
-    """The local end of collection: drains the SDK's payload queue into <dir>/<start>-<pid>-<n>.jsonl files,
+    """The local end of collection: writes the SDK's queued payloads to <dir>/<start>-<pid>-<n>.jsonl files,
     a new file once one would pass max_bytes; files older than retention_days are deleted at each rotation.
     One line per SDK payload: {"collection", "id", "correlationid", "time", "modelversion", "data"}."""
 
-    def __init__(self, directory: str, max_bytes: int, retention_days: float, model_version: Optional[str]):
+    def __init__(self, directory: str, max_bytes: int, retention_days: float, model_version: Optional[str], queue):
+        os.makedirs(directory, exist_ok=True)
         self.directory = directory
         self.max_bytes = max(1024, max_bytes)
         self.retention_seconds = retention_days * 86400
         self.model_version = model_version
+        self.queue = queue
         self.failures = 0
         self.written = 0
         self._file = None
         self._size = 0
         self._seq = 0
         self._stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        self._thread: Optional[threading.Thread] = None
-        self._queue = None
 
-    def start(self, queue) -> None:
-        os.makedirs(self.directory, exist_ok=True)
-        self._queue = queue
-        self._thread = threading.Thread(target=self._drain, name="mlops-collect-sink", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Closes the SDK queue (what is queued is still written), waits for the drain, closes the file."""
-        if self._queue is not None:
-            self._queue.close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-    def _drain(self) -> None:
-        while True:
-            payload, _ = self._queue.dequeue()
-            if payload is None:  # the queue was closed
+    def drain(self) -> None:
+        """Writes every payload queued now (dequeue() returns at once while the queue holds one)."""
+        while self.queue.length() > 0:
+            payload, _ = self.queue.dequeue()
+            if payload is None:
                 return
             try:
                 self.write(payload)
@@ -140,6 +127,11 @@ class JsonLinesSink:
                 if self.failures == 1 or self.failures % 1000 == 0:
                     logger.warning("score: collection write failed (%s, %d so far); requests are still answered",
                                    type(ex).__name__, self.failures)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def write(self, payload) -> None:
         head = json.dumps({"collection": payload.designation(), "id": payload.id(),
@@ -182,33 +174,77 @@ class JsonLinesSink:
 
 
 class Collection:
-    """score.py's three collectors, and the local sink when there is one."""
+    """score.py's three collectors, fed off the request path.
+
+    A request only appends its rows, predictions and outcome to a bounded deque (microseconds); a background thread
+    wakes every DRAIN_INTERVAL_SECONDS, builds the DataFrames and calls each Collector.collect once per request (so
+    the SDK's per-request sampling and correlation id hold), then, locally, writes what the SDK queued. Measured in
+    bench/monitor.ts: building three DataFrames and collecting in the request thread doubled p50."""
+
+    MAX_PENDING = 5000
 
     def __init__(self, collectors: Dict[str, Any], sink: Optional[JsonLinesSink]):
+        import numpy as np
+        import pandas as pd
+
+        self._np, self._pd = np, pd
+        self._input_columns = pd.Index(FEATURES, dtype=object)
+        self._output_columns = pd.Index(["prediction"], dtype=object)
         self.collectors = collectors
         self.sink = sink
         self.failures = 0
+        self.dropped = 0
+        self._pending: "collections.deque" = collections.deque()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mlops-collect", daemon=True)
+        self._thread.start()
 
     def record(self, rows: Optional[List[List[float]]], predictions: Optional[List[float]], status: int,
                reason: Optional[str], elapsed_ms: float) -> None:
-        try:
-            import pandas as pd
+        if len(self._pending) >= self.MAX_PENDING:  # the background thread is behind: drop, never wait
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                logger.warning("score: collection is behind, %d request(s) not collected", self.dropped)
+            return
+        self._pending.append((time.time(), rows, predictions, status, reason, elapsed_ms))
 
-            context = None
-            if rows is not None and predictions is not None:
-                context = self.collectors["model_inputs"].collect(pd.DataFrame(rows, columns=FEATURES))
-                self.collectors["model_outputs"].collect(pd.DataFrame({"prediction": predictions}), context)
-            stats = {"status": status, "rows": len(rows) if rows is not None else 0,
-                     "elapsed_ms": round(elapsed_ms, 3), "reason": reason}
-            self.collectors["mlops_requests"].collect(pd.DataFrame([stats]), context)
-        except Exception as ex:  # never the request's problem
-            self.on_error(ex)
+    def _run(self) -> None:
+        while not self._stopping.wait(DRAIN_INTERVAL_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        """Collects every pending request, then (locally) writes what the SDK queued."""
+        from azureml.ai.monitoring.context import BasicCorrelationContext
+
+        while self._pending:
+            when, rows, predictions, status, reason, elapsed_ms = self._pending.popleft()
+            try:
+                context = BasicCorrelationContext(timestamp=int(when))
+                if rows is not None and predictions is not None:
+                    np, pd = self._np, self._pd
+                    self.collectors["model_inputs"].collect(pd.DataFrame(np.asarray(rows, dtype=float), columns=self._input_columns), context)
+                    self.collectors["model_outputs"].collect(
+                        pd.DataFrame(np.asarray(predictions, dtype=float).reshape(-1, 1), columns=self._output_columns), context)
+                stats = {"status": [status], "rows": [len(rows) if rows is not None else 0],
+                         "elapsed_ms": [round(elapsed_ms, 3)], "reason": [reason]}
+                self.collectors["mlops_requests"].collect(self._pd.DataFrame(stats), context)
+            except Exception as ex:  # never the request's problem
+                self.on_error(ex)
+        if self.sink is not None:
+            self.sink.drain()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=10)
+        self.flush()
+        if self.sink is not None:
+            self.sink.close()
 
     def on_error(self, ex: Exception) -> None:
         self.failures += 1
         if self.failures == 1 or self.failures % 1000 == 0:
             # the kind and the SDK's own message (which names the collection, never the data)
-            logger.warning("score: data collection failed (%s: %s; %d so far); the request was answered",
+            logger.warning("score: data collection failed (%s: %s; %d so far); requests are still answered",
                            type(ex).__name__, str(ex)[:120], self.failures)
 
 
@@ -260,8 +296,7 @@ def _start_collection() -> Optional[Collection]:
     if local is not None:
         from azureml.ai.monitoring.queue import get_queue
 
-        sink = JsonLinesSink(local["directory"], local["max_bytes"], local["retention_days"], local["model_version"])
-        sink.start(get_queue())
+        sink = JsonLinesSink(local["directory"], local["max_bytes"], local["retention_days"], local["model_version"], get_queue())
     result = Collection(collectors, sink)
     handler[0] = result.on_error  # from here on an SDK-reported failure (queue full, ...) is counted and logged
     logger.info("score: collecting %s%s", ", ".join(COLLECTIONS), f" to {local['directory']}" if local else "")
@@ -271,8 +306,8 @@ def _start_collection() -> Optional[Collection]:
 def shutdown_collection() -> None:
     """Flushes and stops the local sink and resets the SDK (tests; a worker's exit needs nothing)."""
     global collection
-    if collection is not None and collection.sink is not None:
-        collection.sink.stop()
+    if collection is not None:
+        collection.stop()
     collection = None
     try:
         from azureml.ai.monitoring import init as mdc_init

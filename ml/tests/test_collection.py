@@ -109,6 +109,7 @@ def test_a_failing_collector_is_logged_without_the_payload_and_the_request_is_an
     score.collection.collectors["model_inputs"].collect = boom
     answer = score.run(json.dumps({"data": [[123456.789] + ROW[1:]]}))
     assert len(answer["predictions"]) == 1
+    score.collection.flush()  # collection happens off the request path
     assert "data collection failed (OSError" in caplog.text
     assert "123456" not in caplog.text
 
@@ -124,7 +125,7 @@ def test_a_sink_that_cannot_write_loses_the_records_not_the_requests(collecting,
     for _ in range(5):
         assert "predictions" in score.run(json.dumps({"data": [ROW]}))
     drained = score.collection.sink
-    score.shutdown_collection()
+    score.shutdown_collection()  # flushes: the sink tries to write every payload
     assert drained.failures >= 5 and drained.written == 0
     assert "collection write failed (OSError" in caplog.text
     assert not any(sink.glob("*.jsonl"))
