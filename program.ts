@@ -21,6 +21,7 @@ import { AksInference, type RouterTlsArgs } from "./components/aksInference.js";
 import { BatchScoring, batchEndpointName, primaryServedVersion } from "./components/batchEndpoint.js";
 import { MlWorkspace } from "./components/mlWorkspace.js";
 import { ScoringEndpoint } from "./components/scoringEndpoint.js";
+import { dataCollectionFromMlopsYaml, type DataCollectionArgs } from "./components/dataCollection.js";
 import { TrainingCluster } from "./components/trainingCluster.js";
 import { toServingState, type ServingState } from "./components/trafficPlan.js";
 
@@ -39,6 +40,8 @@ export interface BuildStackOptions {
    * read through a StackReference to itself. Pass a value (or `null` for "none") to override.
    */
   previousState?: pulumi.Input<ServingState | undefined> | null;
+  /** Data collection of the online deployments; default: mlops.yaml monitor.collection (null: none). */
+  dataCollection?: DataCollectionArgs | null;
 }
 
 export interface StackOutputs {
@@ -193,6 +196,7 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     storageAccountName: workspace.storageAccount.name,
     blobEndpoint: workspace.storageAccount.primaryEndpoints.blob,
     previousState,
+    ...collectionArg(options.dataCollection),
     tags,
   });
 
@@ -236,4 +240,9 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     codeVersion: serving.codeVersionName,
   };
   return { config, outputs, components: { workspace, training, inference, serving, batch } };
+}
+
+function collectionArg(o: DataCollectionArgs | null | undefined): { dataCollection?: DataCollectionArgs } {
+  const c = o === undefined ? dataCollectionFromMlopsYaml(REPO_ROOT) : (o ?? undefined);
+  return c ? { dataCollection: c } : {};
 }

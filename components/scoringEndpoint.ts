@@ -28,6 +28,7 @@ import { declareCodeAsset } from "./codeAsset.js";
 import { secondsToIsoDuration } from "../config/quantities.js";
 import type { DeploymentConfig, ScaleConfig } from "../config/stackConfig.js";
 import { liveDeployment, planTraffic, type LiveDeployment, type ServingState } from "./trafficPlan.js";
+import { dataCollectorOf, type DataCollectionArgs } from "./dataCollection.js";
 
 export const DEFAULT_BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04";
 
@@ -63,6 +64,8 @@ export interface ScoringEndpointArgs {
   blobEndpoint: pulumi.Input<string>;
   /** State recorded by the previous update (undefined on the first). */
   previousState: pulumi.Input<ServingState | undefined>;
+  /** Data collection of every deployment (what score.py logs, see dataCollection.ts); undefined: none. */
+  dataCollection?: DataCollectionArgs;
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -216,6 +219,7 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
       containerResourceLimits: { cpu: args.resources.limits.cpu, memory: args.resources.limits.memory },
     };
 
+    const collector = dataCollectorOf(args.dataCollection);
     this.deployments = {};
     const pinned: Array<pulumi.Output<[string, LiveDeployment]>> = [];
     for (const [deploymentName, d] of Object.entries(args.deployments)) {
@@ -245,6 +249,7 @@ export class ScoringEndpoint extends pulumi.ComponentResource {
             livenessProbe: probe,
             readinessProbe: probe,
             appInsightsEnabled: true,
+            ...(collector ? { dataCollector: collector } : {}),
           },
           tags: args.tags,
         },

@@ -24,6 +24,9 @@ import { BatchProgressBar } from "./batch/batchProgressBar.js";
 import { planScoreBatch, scoreBatchCommand } from "./batch/scoreBatchCommand.js";
 import { RELEASE_ID } from "./store/fileReleaseStore.js";
 import { rotateLogsBySize } from "./host/logRotation.js";
+import { readLastMonitors, renderLastMonitors } from "./monitor/lastMonitor.js";
+import { requireLocalTarget, runLocalMonitor } from "./cli/monitorCli.js";
+import { localPaths } from "./targets/local/localPaths.js";
 
 interface GlobalOpts {
   target: string;
@@ -197,8 +200,29 @@ export function buildProgram(): Command {
           return;
         }
         const stacks = await Promise.all(STACKS.map((s) => t.environments.describe(s)));
-        emit(opts, statusJson(t.name, releases, stacks), renderStatus(releases, stacks));
+        const monitors = await readLastMonitors(localPaths(repoRootOf(opts)).stateDir);
+        emit(
+          opts,
+          { ...statusJson(t.name, releases, stacks), monitor: monitors },
+          `${renderStatus(releases, stacks)}\n${renderLastMonitors(monitors, repoRootOf(opts))}`,
+        );
       });
+    });
+
+  program
+    .command("monitor <stack>")
+    .description("drift of what a stack served against its training data (exit 0 no drift, 9 drift, 10 not enough data); --retrain starts a release on drift")
+    .option("--since <duration>", "how far back to look, such as 30m, 24h or 7d (default: monitor.window of mlops.yaml)")
+    .option("--retrain", "when drift is found (monitor.mode enabled), start a release whose record says why")
+    .action(async (stack: string, o: { since?: string; retrain?: boolean }, cmd: Command) => {
+      const opts = g(cmd);
+      requireLocalTarget(opts.target);
+      const repoRoot = repoRootOf(opts);
+      const { monitor } = await readReleaseConfig(repoRoot);
+      const progress = new StderrProgress({ quiet: opts.quiet });
+      const out = await withTarget(opts, (target, machine) => runLocalMonitor({ repoRoot, config: monitor, target, machine, progress, stack, options: o }));
+      emit(opts, out.json, out.text);
+      process.exitCode = out.exitCode;
     });
 
   program

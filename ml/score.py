@@ -10,16 +10,30 @@ Contract:
                     body over $MLOPS_MAX_REQUEST_BYTES (default 1 MiB)  HTTP 413, checked before parsing
 
 Per request it logs the row count, status and elapsed time, never the payload.
+
+Data collection (docs/monitoring.md): every answered request is recorded through Azure ML's data collector API
+(azureml-ai-monitoring's Collector) in three collections, with the SDK's correlation id and time:
+    model_inputs    the rows (one record per row, the feature columns)
+    model_outputs   the predictions ({"prediction": p} per row)
+    mlops_requests  one record per request: status, rows, elapsed_ms, reason (a 400's short label, never its body)
+On Azure the deployment's data collector (components/scoringEndpoint.ts) configures the SDK and ships the data to
+the workspace's storage. Locally the driver sets MLOPS_COLLECT_DIR: the SDK is enabled through its own
+environment variables with its sender thread off, and a thread of this module drains the SDK's queue into
+size-rotated JSON lines files in that folder. Requests whose body carries "mlops_synthetic": true (the driver's
+smoke, profile and rollout probes) are not collected. Collection never fails or delays a request: a failure is
+logged (its kind, never the data) and the answer goes out.
 """
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import math
 import os
 import pickle
+import threading
 import time
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 try:  # inside azmlinfsrv this module name is aliased to the server's own AMLResponse (a flask Response)
     from azureml.contrib.services.aml_response import AMLResponse
@@ -45,6 +59,7 @@ MAX_ROWS = 1000
 FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
 MODEL_FILE = "model.pkl"
 DEFAULT_MAX_REQUEST_BYTES = 1_048_576  # the default of scoring.maxRequestBytes in mlops.yaml
+SYNTHETIC_KEY = "mlops_synthetic"
 
 # A child of the server's "azmlinfsrv" logger: its handlers and INFO level apply inside azmlinfsrv.
 logger = logging.getLogger("azmlinfsrv.score")
@@ -91,9 +106,242 @@ def body_size(raw_data: Any, limit: int) -> int:
     return len(raw_data.encode("utf-8", "surrogatepass"))
 
 
+# ---- data collection -------------------------------------------------------------------------------------------
+COLLECTIONS = ("model_inputs", "model_outputs", "mlops_requests")
+COLLECT_DIR_ENV = "MLOPS_COLLECT_DIR"
+COLLECT_PERCENT_ENV = "MLOPS_COLLECT_SAMPLE_PERCENT"
+COLLECT_MAX_BYTES_ENV = "MLOPS_COLLECT_MAX_FILE_BYTES"
+COLLECT_RETENTION_ENV = "MLOPS_COLLECT_RETENTION_DAYS"
+MODEL_VERSION_ENV = "MLOPS_MODEL_VERSION"
+DEFAULT_MAX_FILE_BYTES = 8 * 1024 * 1024
+DRAIN_INTERVAL_SECONDS = 0.2
+
+
+class JsonLinesSink:
+    """The local end of collection: writes the SDK's queued payloads to <dir>/<start>-<pid>-<n>.jsonl files,
+    a new file once one would pass max_bytes; files older than retention_days are deleted at each rotation.
+    One line per SDK payload: {"collection", "id", "correlationid", "time", "modelversion", "data"}."""
+
+    def __init__(self, directory: str, max_bytes: int, retention_days: float, model_version: Optional[str], queue):
+        os.makedirs(directory, exist_ok=True)
+        self.directory = directory
+        self.max_bytes = max(1024, max_bytes)
+        self.retention_seconds = retention_days * 86400
+        self.model_version = model_version
+        self.queue = queue
+        self.failures = 0
+        self.written = 0
+        self._file = None
+        self._size = 0
+        self._seq = 0
+        self._stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+
+    def drain(self) -> None:
+        """Writes every payload queued now (dequeue() returns at once while the queue holds one)."""
+        while self.queue.length() > 0:
+            payload, _ = self.queue.dequeue()
+            if payload is None:
+                return
+            try:
+                self.write(payload)
+            except Exception as ex:  # a full disk must not stop the drain (the queue would fill, then drop)
+                self.failures += 1
+                if self.failures == 1 or self.failures % 1000 == 0:
+                    logger.warning("score: collection write failed (%s, %d so far); requests are still answered",
+                                   type(ex).__name__, self.failures)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def write(self, payload) -> None:
+        head = json.dumps({"collection": payload.designation(), "id": payload.id(),
+                           "correlationid": payload.correlation_id(), "time": payload.time(),
+                           "modelversion": self.model_version})
+        line = (head[:-1] + ', "data": ' + payload.content() + "}\n").encode("utf-8")
+        if self._file is None or self._size + len(line) > self.max_bytes:
+            self._rotate()
+        self._file.write(line)
+        self._file.flush()
+        self._size += len(line)
+        self.written += 1
+
+    def _rotate(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._seq += 1
+        name = f"{self._stamp}-{os.getpid()}-{self._seq:05d}.jsonl"
+        self._file = open(os.path.join(self.directory, name), "ab")
+        self._size = 0
+        self.prune()
+
+    def prune(self) -> int:
+        """Deletes collected files past the retention (never the one being written)."""
+        if self.retention_seconds <= 0:
+            return 0
+        cutoff = time.time() - self.retention_seconds
+        removed = 0
+        current = getattr(self._file, "name", None)
+        for name in os.listdir(self.directory):
+            full = os.path.join(self.directory, name)
+            if name.endswith(".jsonl") and full != current:
+                try:
+                    if os.path.getmtime(full) < cutoff:
+                        os.remove(full)
+                        removed += 1
+                except OSError:
+                    pass
+        return removed
+
+
+class Collection:
+    """score.py's three collectors, fed off the request path.
+
+    A request only appends its rows, predictions and outcome to a bounded deque (microseconds); a background thread
+    wakes every DRAIN_INTERVAL_SECONDS, builds the DataFrames and calls each Collector.collect once per request (so
+    the SDK's per-request sampling and correlation id hold), then, locally, writes what the SDK queued. Measured in
+    bench/monitor.ts: building three DataFrames and collecting in the request thread doubled p50."""
+
+    MAX_PENDING = 5000
+
+    def __init__(self, collectors: Dict[str, Any], sink: Optional[JsonLinesSink]):
+        import numpy as np
+        import pandas as pd
+
+        self._np, self._pd = np, pd
+        self._input_columns = pd.Index(FEATURES, dtype=object)
+        self._output_columns = pd.Index(["prediction"], dtype=object)
+        self.collectors = collectors
+        self.sink = sink
+        self.failures = 0
+        self.dropped = 0
+        self._pending: "collections.deque" = collections.deque()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mlops-collect", daemon=True)
+        self._thread.start()
+
+    def record(self, rows: Optional[List[List[float]]], predictions: Optional[List[float]], status: int,
+               reason: Optional[str], elapsed_ms: float) -> None:
+        if len(self._pending) >= self.MAX_PENDING:  # the background thread is behind: drop, never wait
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                logger.warning("score: collection is behind, %d request(s) not collected", self.dropped)
+            return
+        self._pending.append((time.time(), rows, predictions, status, reason, elapsed_ms))
+
+    def _run(self) -> None:
+        while not self._stopping.wait(DRAIN_INTERVAL_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        """Collects every pending request, then (locally) writes what the SDK queued."""
+        from azureml.ai.monitoring.context import BasicCorrelationContext
+
+        while self._pending:
+            when, rows, predictions, status, reason, elapsed_ms = self._pending.popleft()
+            try:
+                context = BasicCorrelationContext(timestamp=int(when))
+                if rows is not None and predictions is not None:
+                    np, pd = self._np, self._pd
+                    self.collectors["model_inputs"].collect(pd.DataFrame(np.asarray(rows, dtype=float), columns=self._input_columns), context)
+                    self.collectors["model_outputs"].collect(
+                        pd.DataFrame(np.asarray(predictions, dtype=float).reshape(-1, 1), columns=self._output_columns), context)
+                stats = {"status": [status], "rows": [len(rows) if rows is not None else 0],
+                         "elapsed_ms": [round(elapsed_ms, 3)], "reason": [reason]}
+                self.collectors["mlops_requests"].collect(self._pd.DataFrame(stats), context)
+            except Exception as ex:  # never the request's problem
+                self.on_error(ex)
+        if self.sink is not None:
+            self.sink.drain()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=10)
+        self.flush()
+        if self.sink is not None:
+            self.sink.close()
+
+    def on_error(self, ex: Exception) -> None:
+        self.failures += 1
+        if self.failures == 1 or self.failures % 1000 == 0:
+            # the kind and the SDK's own message (which names the collection, never the data)
+            logger.warning("score: data collection failed (%s: %s; %d so far); requests are still answered",
+                           type(ex).__name__, str(ex)[:120], self.failures)
+
+
+collection: Optional[Collection] = None
+
+
+def _local_collection_env() -> Optional[Dict[str, Any]]:
+    """MLOPS_COLLECT_* (set by the driver's local target): the SDK's environment settings and the sink's."""
+    directory = os.environ.get(COLLECT_DIR_ENV)
+    if not directory:
+        return None
+    percent = float(os.environ.get(COLLECT_PERCENT_ENV, "100"))
+    # the SDK's own switches (azureml.ai.monitoring.config.loadConfig): enabled, sample rate, no HTTP sender
+    os.environ.pop("AZUREML_MDC_CONFIG_PATH", None)
+    os.environ["AZUREML_MDC_ENABLED"] = "true"
+    os.environ["AZUREML_MDC_SAMPLE_RATE"] = str(int(round(percent)))
+    os.environ["AZUREML_MDC_WORKER_DISABLED"] = "true"
+    return {
+        "directory": directory,
+        "max_bytes": int(os.environ.get(COLLECT_MAX_BYTES_ENV, str(DEFAULT_MAX_FILE_BYTES))),
+        "retention_days": float(os.environ.get(COLLECT_RETENTION_ENV, "30")),
+        "model_version": os.environ.get(MODEL_VERSION_ENV),
+    }
+
+
+def init_collection() -> Optional[Collection]:
+    """Collectors for the three collections, or None when collection is off (logged once, scoring goes on)."""
+    try:
+        return _start_collection()
+    except ImportError:
+        logger.warning("score: azureml-ai-monitoring is not installed; requests are not collected")
+    except Exception as ex:  # a bad setting, a sink folder that cannot be made: scoring goes on without it
+        logger.warning("score: data collection cannot start (%s: %s); requests are not collected", type(ex).__name__, str(ex)[:160])
+    return None
+
+
+def _start_collection() -> Optional[Collection]:
+    local = _local_collection_env()
+    from azureml.ai.monitoring import Collector
+
+    refused: List[str] = []
+    # the SDK calls on_error at construction when collection is not enabled, later for a dropped payload
+    handler = [lambda ex: refused.append(str(ex)[:120])]
+    collectors = {name: Collector(name=name, on_error=lambda ex: handler[0](ex)) for name in COLLECTIONS}
+    if refused:  # not enabled on this deployment (no data collector configured): off, said once
+        logger.info("score: data collection is off (%s)", refused[0])
+        return None
+    sink = None
+    if local is not None:
+        from azureml.ai.monitoring.queue import get_queue
+
+        sink = JsonLinesSink(local["directory"], local["max_bytes"], local["retention_days"], local["model_version"], get_queue())
+    result = Collection(collectors, sink)
+    handler[0] = result.on_error  # from here on an SDK-reported failure (queue full, ...) is counted and logged
+    logger.info("score: collecting %s%s", ", ".join(COLLECTIONS), f" to {local['directory']}" if local else "")
+    return result
+
+
+def shutdown_collection() -> None:
+    """Flushes and stops the local sink and resets the SDK (tests; a worker's exit needs nothing)."""
+    global collection
+    if collection is not None:
+        collection.stop()
+    collection = None
+    try:
+        from azureml.ai.monitoring import init as mdc_init
+
+        mdc_init.teardown()
+    except ImportError:
+        pass
+
+
 def init() -> None:
     global model
-    global max_request_bytes
+    global collection, max_request_bytes
     max_request_bytes = read_max_request_bytes()
     root = os.environ.get("AZUREML_MODEL_DIR")
     if not root:
@@ -103,10 +351,17 @@ def init() -> None:
     with open(path, "rb") as handle:
         model = pickle.load(handle)
     logger.info("score: loaded %s in %.0f ms", path, (time.perf_counter() - started) * 1e3)
+    if collection is None:
+        collection = init_collection()
 
 
 def parse_request(raw_data: Any) -> List[List[float]]:
     """Validate a request body; return the rows or raise BadRequest with a message for the client."""
+    return parse_body(raw_data)[0]
+
+
+def parse_body(raw_data: Any) -> Tuple[List[List[float]], bool]:
+    """parse_request, and whether the body is marked "mlops_synthetic": true (the driver's own traffic)."""
     if isinstance(raw_data, (bytes, bytearray)):
         try:
             raw_data = raw_data.decode("utf-8")
@@ -141,10 +396,11 @@ def parse_request(raw_data: Any) -> List[List[float]]:
         for j, value in enumerate(row):
             # bool is an int subclass in Python; true/false are not feature values
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                missing = value is None or (isinstance(value, float) and math.isnan(value))
                 shown = f"a {type(value).__name__}" if isinstance(value, (list, dict)) else json.dumps(value)[:40]
-                raise BadRequest("not_a_number", f"row {i}, column {j} ('{FEATURES[j]}'): "
+                raise BadRequest("missing" if missing else "not_a_number", f"row {i}, column {j} ('{FEATURES[j]}'): "
                                                  f"{shown} is not a finite number")
-    return [[float(v) for v in row] for row in rows]
+    return [[float(v) for v in row] for row in rows], body.get(SYNTHETIC_KEY) is True
 
 
 def run(raw_data: Any):
@@ -158,10 +414,16 @@ def run(raw_data: Any):
                                      "(scoring.maxRequestBytes in mlops.yaml); send fewer rows per request"},
                            413, json_str=True)
     try:
-        rows = parse_request(raw_data)
+        rows, synthetic = parse_body(raw_data)
     except BadRequest as ex:
-        logger.info("score: status=400 reason=%s elapsed_ms=%.1f", ex.kind, (time.perf_counter() - started) * 1e3)
+        elapsed_ms = (time.perf_counter() - started) * 1e3
+        logger.info("score: status=400 reason=%s elapsed_ms=%.1f", ex.kind, elapsed_ms)
+        if collection is not None:
+            collection.record(None, None, 400, ex.kind, elapsed_ms)
         return AMLResponse({"error": str(ex)}, 400, json_str=True)
     predictions = [float(p) for p in model.predict(rows)]
-    logger.info("score: status=200 rows=%d elapsed_ms=%.1f", len(rows), (time.perf_counter() - started) * 1e3)
+    elapsed_ms = (time.perf_counter() - started) * 1e3
+    logger.info("score: status=200 rows=%d elapsed_ms=%.1f", len(rows), elapsed_ms)
+    if collection is not None and not synthetic:
+        collection.record(rows, predictions, 200, None, elapsed_ms)
     return {"predictions": predictions}

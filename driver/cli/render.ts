@@ -21,6 +21,7 @@ export function renderRelease(r: Release): string {
     `  model     ${r.model ? `${r.model.name} v${r.model.version} sha256 ${r.model.digest.slice(0, 12)}` : r.modelName + " (not registered)"}`,
   ];
   if (r.source) lines.push(`  source    commit ${r.source.gitCommit.slice(0, 12)}${r.source.gitDirty ? " (uncommitted changes)" : ""}`);
+  if (r.trigger) lines.push(`  trigger   monitor: drift on ${r.trigger.stack} v${r.trigger.modelVersion}: ${r.trigger.reasons.join("; ")}`);
   if (r.gate) lines.push(`  gate      ${r.gate.summary}`);
   if (r.approval) {
     const who = r.approval.identity ? ` [${describeIdentity(r.approval.identity)}]` : "";

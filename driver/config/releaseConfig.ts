@@ -9,6 +9,7 @@ import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
 import { profileSchema, rolloutSchema } from "./profileRolloutConfig.js";
 import { scoringSchema } from "./scoringConfig.js";
+import { monitorSchema } from "./monitorConfig.js";
 
 const metricRule = z
   .object({
@@ -63,6 +64,7 @@ const schema = z
     profile: profileSchema,
     rollout: rolloutSchema,
     scoring: scoringSchema,
+    monitor: monitorSchema,
   })
   .strict();
 

@@ -14,6 +14,10 @@ export const EXIT = {
   locked: 6,
   notFound: 7,
   environment: 8,
+  /** `mlops monitor`: drift found (a verdict, not a failure) */
+  drift: 9,
+  /** `mlops monitor`: too little collected data to judge, or nothing served */
+  notEnoughData: 10,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -104,6 +108,13 @@ export class InvalidStateError extends MlopsError {
 export class EnvironmentError extends MlopsError {
   constructor(message: string) {
     super(message, "environment", EXIT.environment);
+  }
+}
+
+/** `mlops monitor` cannot judge: the stack serves nothing, or fewer rows were collected than monitor.minSamples. */
+export class NotEnoughDataError extends MlopsError {
+  constructor(message: string) {
+    super(message, "not-enough-data", EXIT.notEnoughData);
   }
 }
 

@@ -155,6 +155,19 @@ export interface Approval {
   comment?: string;
 }
 
+/** Why a release was started when not by hand: `mlops monitor --retrain` found drift. */
+export interface ReleaseTrigger {
+  kind: "monitor";
+  at: string;
+  stack: StackName;
+  /** the version the drift was measured on */
+  modelVersion: string;
+  /** what drifted and by how much, one line each */
+  reasons: string[];
+  /** the monitor report (Markdown) */
+  report?: string;
+}
+
 export interface ReleaseEvent {
   at: string;
   event: string;
@@ -188,6 +201,8 @@ export interface Release {
   profileSettings?: string;
   /** Staged rollouts that failed a check and were rolled back, oldest first (a completed one is on the deployment). */
   failedRollouts?: Array<RolloutRecord & { stack: StackName; at: string }>;
+  /** Set when the release was started by `mlops monitor --retrain` (absent: started by hand). */
+  trigger?: ReleaseTrigger;
   /** Append-only audit trail. */
   events: ReleaseEvent[];
 }

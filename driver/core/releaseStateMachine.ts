@@ -47,7 +47,16 @@ import { markInterrupted, stoppedAt } from "./interruptedReleases.js";
 import { assertStillServing, checkDowngrade } from "./prodVersionGuard.js";
 import { runTestStep } from "./testStep.js";
 import type { Progress, ReleaseLock, Target } from "./ports.js";
-import { CANDIDATE_STEPS, PRODUCTION_STEPS, newRelease, type ApproverIdentity, type Release, type RegisteredModel, type StepName } from "./release.js";
+import {
+  CANDIDATE_STEPS,
+  PRODUCTION_STEPS,
+  newRelease,
+  type ApproverIdentity,
+  type Release,
+  type ReleaseTrigger,
+  type RegisteredModel,
+  type StepName,
+} from "./release.js";
 
 export interface ReleaseMachineDeps {
   target: Target;
@@ -132,10 +141,18 @@ export class ReleaseStateMachine {
   }
 
   /** Starts a new release and runs it up to the approval hold. */
-  async start(): Promise<Release> {
+  async start(trigger?: ReleaseTrigger): Promise<Release> {
     return this.withLock("release", async () => {
       await this.t.preflight?.(this.deps.progress);
       const release = newRelease(this.newId(), this.t.name, this.deps.config.model.name, this.stamp());
+      if (trigger) {
+        release.trigger = trigger;
+        release.events.push({
+          at: release.createdAt,
+          event: "triggered",
+          detail: `by monitor on ${trigger.stack} v${trigger.modelVersion}: ${trigger.reasons.join("; ")}`,
+        });
+      }
       release.source = await this.t.source.fingerprint();
       if (this.deps.reuse === false) release.noReuse = true;
       await this.save(release);

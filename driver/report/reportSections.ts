@@ -52,6 +52,8 @@ export function buildReportModel(r: Release, change?: ConfigChange): ReportModel
     const who = r.approval.identity ? ` (${describeIdentity(r.approval.identity)})` : "";
     summary.push(["Approval", `${r.approval.by}${who} at ${r.approval.at}`]);
   }
+  if (r.trigger)
+    summary.push(["Started by", `mlops monitor --retrain: drift on ${r.trigger.stack} v${r.trigger.modelVersion}: ${r.trigger.reasons.join("; ")}`]);
   const steps = Object.entries(r.steps).map(([step, s]) => ({ step, status: s.status, detail: (s.status === "failed" ? s.error?.message : s.detail) ?? "" }));
   const lowerIsBetter = (name: string): boolean | undefined => {
     const check = r.gate?.checks.find((c) => c.metric === name && c.kind === "threshold");

@@ -55,6 +55,14 @@ export const SDK_ENTITY_LIMITS: Partial<Record<ResourceKind, Record<string, Enti
     // from_iso_duration_format (int(total_seconds())), so PT0.5S becomes 0 ms and to_iso_duration_format_ms drops it
     "properties.requestSettings.maxQueueWait": { reason: "the SDK reads request durations as whole seconds", applies: subSecond },
     "properties.requestSettings.requestTimeout": { reason: "the SDK reads request durations as whole seconds", applies: subSecond },
+    // entities/_deployment/deployment_collection.py: _from_rest_object reads dataCollectionMode == "Enabled" (the REST
+    // enum value, what azure-native sends) and _to_rest_object writes "enabled": a re-casing only (ml/score.py's collections)
+    ...Object.fromEntries(
+      ["model_inputs", "model_outputs", "mlops_requests"].map((c) => [
+        `properties.dataCollector.collections.${c}.dataCollectionMode`,
+        { reason: "the SDK re-cases Enabled as enabled on its round trip", applies: (sent: unknown) => sent === "Enabled" },
+      ]),
+    ),
   },
 };
 

@@ -81,6 +81,7 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
       smokeRequest: config.smoke.request,
       rollout: config.rollout,
       maxRequestBytes: config.scoring.maxRequestBytes,
+      collection: config.monitor.collection,
       pythonEnv,
       mlflow,
     }),

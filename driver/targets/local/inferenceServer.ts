@@ -14,6 +14,8 @@ import type { StackName } from "../../core/release.js";
 import type { LocalPaths } from "./localPaths.js";
 import { serviceRunning, startService, stopService, type ProcessRef, type ServiceProcessRecord } from "../../host/serviceProcess.js";
 import type { PythonEnv } from "../../host/pythonEnv.js";
+import type { CollectionConfig } from "../../config/monitorConfig.js";
+import { collectionEnv } from "../../monitor/collectionEnv.js";
 
 export const INFERENCE_MARKER = "azureml_inference_server_http";
 export const LOOPBACK_LAUNCHER =
@@ -54,12 +56,21 @@ export async function startInferenceServer<X extends object>(o: {
   recordFile: string;
   /** what the caller keeps in the same record */
   extra: X;
+  /** what score.py records of each request (mlops.yaml monitor.collection); off when absent */
+  collection?: CollectionConfig;
 }): Promise<InferenceServerProcess & { record: ServiceProcessRecord & X }> {
   const logFile = path.join(o.paths.logs, `inference-${o.logName ?? o.stack}.log`);
   const env: NodeJS.ProcessEnv = { ...process.env, AZUREML_MODEL_DIR: o.modelDir, PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" };
   // a separate health listener would need a second port (default 5000) per stack: keep health on the main port
   delete env.SEPERATE_HEALTH_ENDPOINT;
   delete env.AML_APP_ROOT;
+  // the local sink, never Azure's collector settings from the caller's shell
+  for (const k of Object.keys(env)) if (k.startsWith("AZUREML_MDC_") || k.startsWith("MLOPS_COLLECT_")) delete env[k];
+  const logName = o.logName ?? o.stack;
+  Object.assign(
+    env,
+    collectionEnv({ stateDir: o.paths.stateDir, stack: o.stack, logName, modelDir: o.modelDir, ...(o.collection ? { collection: o.collection } : {}) }),
+  );
   if (o.maxRequestBytes) env.MLOPS_MAX_REQUEST_BYTES = String(o.maxRequestBytes);
   const record = await startService({
     recordFile: o.recordFile,

@@ -25,6 +25,7 @@ import { MODEL_FILE } from "./modelArtifacts.js";
 import { claimPort, portInUse, readServiceRecord, type ProcessRef } from "../../host/serviceProcess.js";
 import type { PythonEnv } from "../../host/pythonEnv.js";
 import { entryScriptOf, serverStarter, type StartServer } from "./readyServer.js";
+import type { CollectionConfig } from "../../config/monitorConfig.js";
 import { readSmokeRequest } from "../../host/smokeRequest.js";
 import { fetchVerifiedModel } from "./verifiedModel.js";
 
@@ -39,6 +40,8 @@ export interface LocalEnvironmentsDeps {
   pythonEnv: () => Promise<PythonEnv>;
   mlflow: () => Promise<MlflowClient>;
   readyTimeoutMs?: number;
+  /** what score.py records of each request (mlops.yaml monitor.collection) */
+  collection?: CollectionConfig;
 }
 
 export const portInUseError = (port: number, stack: string) => portInUse(port, stack);
@@ -48,14 +51,19 @@ export class LocalEnvironments implements EnvironmentsPort {
   private readonly start: StartServer;
 
   constructor(private readonly d: LocalEnvironmentsDeps) {
-    const limit = d.maxRequestBytes ? { maxRequestBytes: d.maxRequestBytes } : {};
-    this.start = serverStarter({ paths: d.paths, smokeRequest: d.smokeRequest, ...(d.readyTimeoutMs ? { readyTimeoutMs: d.readyTimeoutMs } : {}), ...limit });
+    this.start = serverStarter({
+      paths: d.paths,
+      smokeRequest: d.smokeRequest,
+      ...(d.readyTimeoutMs ? { readyTimeoutMs: d.readyTimeoutMs } : {}),
+      ...(d.maxRequestBytes ? { maxRequestBytes: d.maxRequestBytes } : {}),
+      ...(d.collection ? { collection: d.collection } : {}),
+    });
     this.prod = new BlueGreenProd({
       paths: d.paths,
       ports: { router: d.ports.prod, blue: d.ports.prodBlue, green: d.ports.prodGreen },
       smokeRequest: d.smokeRequest,
       rollout: d.rollout,
-      ...limit,
+      ...(d.maxRequestBytes ? { maxRequestBytes: d.maxRequestBytes } : {}),
       pythonEnv: d.pythonEnv,
       mlflow: d.mlflow,
       start: this.start,

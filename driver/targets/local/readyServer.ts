@@ -14,6 +14,7 @@ import path from "node:path";
 import type { PythonEnv } from "../../host/pythonEnv.js";
 import type { ServiceProcessRecord } from "../../host/serviceProcess.js";
 import { postScore, readSmokeRequest } from "../../host/smokeRequest.js";
+import type { CollectionConfig } from "../../config/monitorConfig.js";
 
 export interface ReadyServerOptions<X extends object = object> {
   paths: LocalPaths;
@@ -36,6 +37,8 @@ export interface ReadyServerOptions<X extends object = object> {
   service: string;
   recordFile: string;
   extra: X;
+  /** what score.py records of each request (mlops.yaml monitor.collection) */
+  collection?: CollectionConfig;
 }
 
 /** One server to start: where, with which model, under which names and record. */
@@ -50,10 +53,17 @@ export type ReadyServer<X extends object> = InferenceServerProcess & { record: S
 export const entryScriptOf = (paths: LocalPaths): string => path.join(paths.repoRoot, "ml", "score.py");
 
 /** startReadyServer with what every stack shares bound once. */
-export function serverStarter(shared: { paths: LocalPaths; smokeRequest: string; readyTimeoutMs?: number; maxRequestBytes?: number }): StartServer {
+export function serverStarter(shared: {
+  paths: LocalPaths;
+  smokeRequest: string;
+  readyTimeoutMs?: number;
+  maxRequestBytes?: number;
+  collection?: CollectionConfig;
+}): StartServer {
   return <X extends object>(o: ServerToStart<X>) =>
     startReadyServer({
       ...o,
+      ...(shared.collection ? { collection: shared.collection } : {}),
       paths: shared.paths,
       entryScript: entryScriptOf(shared.paths),
       smokeRequest: shared.smokeRequest,
@@ -75,6 +85,7 @@ export async function startReadyServer<X extends object>(o: ReadyServerOptions<X
     service: o.service,
     recordFile: o.recordFile,
     extra: o.extra,
+    ...(o.collection ? { collection: o.collection } : {}),
   });
   try {
     await waitForHttp({

@@ -1,0 +1,173 @@
+/**
+ * Figures for the README (docs/monitoring.md): what data collection costs a scoring request, and how long
+ * `mlops monitor`'s statistics take.
+ *   1. Two azmlinfsrv servers serving ml/score.py with the same model, one with collection off and one collecting
+ *      100% of requests to a local sink (the local target's MLOPS_COLLECT_* settings). Rounds of sequential
+ *      one-row requests alternate between them (so machine noise hits both alike); client-side latency p50/p95/p99.
+ *   2. ml/monitor.py (what `mlops monitor` runs) on N collected rows (one request per row, as score.py's sink writes
+ *      them), drawn from ml/data.txt: wall time, including Python's start.
+ *   MLOPS_VENV_ROOT=... npx tsx bench/monitor.ts [requestsPerServer=3000] [monitorRows=100000]
+ * Prints a Markdown table to stdout; writes bench/results/monitor.json (git-ignored).
+ */
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { parseReleaseConfig } from "../driver/config/releaseConfig.js";
+import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
+import { waitForHttp } from "../driver/host/httpProbe.js";
+import { percentile, sortedCopy } from "../driver/profile/percentiles.js";
+import { runMonitorScript } from "../driver/monitor/runMonitorScript.js";
+import { startInferenceServer, stopInferenceServer } from "../driver/targets/local/inferenceServer.js";
+import { localPaths } from "../driver/targets/local/localPaths.js";
+
+const run = promisify(execFile);
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const REQUESTS = Math.min(100_000, Number(process.argv[2] ?? 3000) || 3000);
+const MONITOR_ROWS = Math.min(2_000_000, Number(process.argv[3] ?? 100_000) || 100_000);
+const ROUNDS = 10;
+const FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"];
+const quiet = { stepStarted() {}, stepFinished() {}, info() {} };
+const PORTS = { off: 5697, on: 5698 };
+
+async function dataRows(): Promise<number[][]> {
+  return (await readFile(path.join(REPO, "ml", "data.txt"), "utf8"))
+    .trimEnd()
+    .split("\n")
+    .slice(1)
+    .map((l) => l.split(",").slice(0, 10).map(Number));
+}
+
+async function post(url: string, body: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+  return performance.now() - t0;
+}
+
+const stats = (ms: number[]) => {
+  const s = sortedCopy(ms);
+  return { n: ms.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) };
+};
+
+async function main(): Promise<void> {
+  const env = await ensurePythonEnv({ repoRoot: REPO, venvRoot: localPaths(REPO).venvRoot, progress: quiet });
+  const work = await mkdtemp(path.join(os.tmpdir(), "mlops-bench-monitor-"));
+  const paths = localPaths(work);
+  await mkdir(paths.logs, { recursive: true });
+  const modelDir = path.join(work, "models", "diabetes-ridge", "1", "model");
+  await run(
+    env.python,
+    [
+      "-c",
+      `import sys; sys.path.insert(0, 'ml'); import extract, train; s = extract.extract('ml/data.txt', '${work}/split'); train.train(s.train_path, '${path.dirname(modelDir)}', 1.0)`,
+    ],
+    {
+      cwd: REPO,
+    },
+  );
+  const collection = parseReleaseConfig({ model: { name: "m" }, gate: { metrics: { r2: { greater_is_better: true } } } }).monitor.collection;
+  const entry = path.join(REPO, "ml", "score.py");
+  const servers = {
+    off: await startInferenceServer({
+      paths,
+      env,
+      stack: "int",
+      entryScript: entry,
+      modelDir,
+      port: PORTS.off,
+      logName: "bench-off",
+      service: "bench-off",
+      recordFile: path.join(work, "services", "bench-off.json"),
+      extra: {},
+    }),
+    on: await startInferenceServer({
+      paths,
+      env,
+      stack: "prod",
+      entryScript: entry,
+      modelDir,
+      port: PORTS.on,
+      logName: "prod-bench",
+      collection,
+      service: "bench-on",
+      recordFile: path.join(work, "services", "bench-on.json"),
+      extra: {},
+    }),
+  };
+  const rows = await dataRows();
+  const latency: Record<"off" | "on", number[]> = { off: [], on: [] };
+  try {
+    for (const s of Object.values(servers))
+      await waitForHttp({ url: s.healthUri, what: "bench server", timeoutMs: 120_000, pid: s.pid, logFile: s.logFile, progress: quiet });
+    const body = (i: number) => JSON.stringify({ data: [rows[i % rows.length]] });
+    for (let i = 0; i < 200; i++) for (const s of Object.values(servers)) await post(s.scoringUri, body(i)); // warm-up
+    const perRound = Math.ceil(REQUESTS / ROUNDS);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const k of (r % 2 ? ["on", "off"] : ["off", "on"]) as Array<"off" | "on">) {
+        for (let i = 0; i < perRound; i++) latency[k].push(await post(servers[k].scoringUri, body(r * perRound + i)));
+      }
+    }
+  } finally {
+    for (const s of Object.values(servers)) await stopInferenceServer(s.record);
+  }
+
+  // ml/monitor.py on MONITOR_ROWS collected rows (score.py's line format, one request per row)
+  const collected = path.join(work, "collected", "prod", "blue");
+  await mkdir(collected, { recursive: true });
+  const now = Math.floor(Date.now() / 1000);
+  const lines: string[] = [];
+  for (let i = 0; i < MONITOR_ROWS; i++) {
+    const row = rows[(i * 7919) % rows.length]!;
+    const common = `"id": "p${i}", "correlationid": "c${i}", "time": ${now - MONITOR_ROWS + i}, "modelversion": "1"`;
+    lines.push(`{"collection": "model_inputs", ${common}, "data": [${JSON.stringify(Object.fromEntries(FEATURES.map((f, j) => [f, row[j]])))}]}`);
+    lines.push(`{"collection": "model_outputs", ${common}, "data": [{"prediction": 150.0}]}`);
+    lines.push(`{"collection": "mlops_requests", ${common}, "data": [{"status": 200, "rows": 1, "elapsed_ms": 2.0, "reason": null}]}`);
+  }
+  await writeFile(path.join(collected, "bench-00001.jsonl"), lines.join("\n") + "\n");
+  const monitor = parseReleaseConfig({ model: { name: "m" }, gate: { metrics: { r2: { greater_is_better: true } } } }).monitor;
+  const t0 = performance.now();
+  const result = await runMonitorScript({
+    repoRoot: REPO,
+    python: env.python,
+    reference: path.join(REPO, "ml", "data.txt"),
+    collected: [path.dirname(collected)],
+    modelDir,
+    modelVersion: "1",
+    sinceEpochSeconds: 0,
+    config: monitor,
+    progress: quiet,
+  });
+  const monitorMs = performance.now() - t0;
+  await rm(work, { recursive: true, force: true });
+
+  const off = stats(latency.off);
+  const on = stats(latency.on);
+  const out = {
+    requestsPerServer: latency.off.length,
+    off,
+    on,
+    p99Change: on.p99 / off.p99 - 1,
+    monitor: { rows: result.counts.rows, ms: monitorMs, verdict: result.verdict },
+  };
+  await mkdir(path.join(REPO, "bench", "results"), { recursive: true });
+  await writeFile(path.join(REPO, "bench", "results", "monitor.json"), JSON.stringify(out, null, 2) + "\n");
+  const f = (v: number) => v.toFixed(2);
+  process.stdout.write(
+    [
+      `| scoring, one row per request (${out.requestsPerServer} sequential requests each) | p50 ms | p95 ms | p99 ms |`,
+      "|---|---|---|---|",
+      `| collection off | ${f(off.p50)} | ${f(off.p95)} | ${f(off.p99)} |`,
+      `| collection on (100%, local sink) | ${f(on.p50)} | ${f(on.p95)} | ${f(on.p99)} |`,
+      `| change of p99 | | | ${(out.p99Change * 100).toFixed(1)}% |`,
+      "",
+      `ml/monitor.py on ${out.monitor.rows} collected rows: ${(monitorMs / 1000).toFixed(1)} s`,
+      "",
+    ].join("\n"),
+  );
+}
+
+await main();

@@ -1,0 +1,141 @@
+"""Reading what score.py's local sink collected: the JSON lines files under .mlops/collected/<stack>/<deployment>/.
+
+A line is {"collection", "id", "correlationid", "time", "modelversion", "data": [records]} (score.JsonLinesSink).
+A line that is not such a record (a half-written last line, another schema after a score.py change) is skipped and
+counted per file; a file with skipped lines gets one warning naming it. Nothing here raises on bad content.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from score import FEATURES
+
+
+@dataclass
+class Collected:
+    inputs: np.ndarray
+    input_times: np.ndarray
+    outputs: np.ndarray
+    requests: List[Dict[str, Any]]
+    files: int = 0
+    bad_lines: int = 0
+    other_versions: int = 0
+    before_window: int = 0
+    first_time: Optional[int] = None
+    last_time: Optional[int] = None
+    skipped: List[Dict[str, Any]] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _input_rows(data: Any) -> Optional[List[List[float]]]:
+    if not isinstance(data, list):
+        return None
+    rows = []
+    for record in data:
+        if not isinstance(record, dict) or any(not _is_number(record.get(f)) for f in FEATURES):
+            return None
+        rows.append([float(record[f]) for f in FEATURES])
+    return rows
+
+
+def _outputs(data: Any) -> Optional[List[float]]:
+    if not isinstance(data, list) or any(not isinstance(r, dict) or not _is_number(r.get("prediction")) for r in data):
+        return None
+    return [float(r["prediction"]) for r in data]
+
+
+def _requests(data: Any) -> Optional[List[Dict[str, Any]]]:
+    if not isinstance(data, list):
+        return None
+    for r in data:
+        if not isinstance(r, dict) or not _is_number(r.get("status")) or not _is_number(r.get("elapsed_ms")):
+            return None
+    return data
+
+
+def jsonl_files(folders: List[str]) -> List[str]:
+    found = []
+    for folder in folders:
+        if not os.path.isdir(folder):
+            continue
+        for directory, dirs, files in os.walk(folder):
+            dirs.sort()
+            found.extend(os.path.join(directory, f) for f in sorted(files) if f.endswith(".jsonl"))
+    return found
+
+
+def read(folders: List[str], model_version: str, since: float) -> Collected:
+    inputs: List[List[float]] = []
+    input_times: List[int] = []
+    outputs: List[float] = []
+    requests: List[Dict[str, Any]] = []
+    out = Collected(np.empty((0, len(FEATURES))), np.empty(0), np.empty(0), [])
+    for path in jsonl_files(folders):
+        out.files += 1
+        bad = 0
+        try:
+            with open(path, "rb") as handle:
+                lines = handle.read().split(b"\n")
+        except OSError as ex:
+            out.skipped.append({"file": path, "badLines": None, "error": type(ex).__name__})
+            out.warnings.append(f"{path}: unreadable ({type(ex).__name__}); skipped")
+            continue
+        for raw in lines:
+            if not raw.strip():
+                continue
+            try:
+                line = json.loads(raw)
+                collection, when, data = line["collection"], line["time"], line["data"]
+                if not _is_number(when):
+                    raise ValueError("time")
+            except (ValueError, KeyError, TypeError):
+                bad += 1
+                continue
+            if str(line.get("modelversion")) != str(model_version):
+                out.other_versions += 1
+                continue
+            if when < since:
+                out.before_window += 1
+                continue
+            if collection == "model_inputs":
+                rows = _input_rows(data)
+                if rows is None:
+                    bad += 1
+                    continue
+                inputs.extend(rows)
+                input_times.extend([int(when)] * len(rows))
+            elif collection == "model_outputs":
+                preds = _outputs(data)
+                if preds is None:
+                    bad += 1
+                    continue
+                outputs.extend(preds)
+            elif collection == "mlops_requests":
+                reqs = _requests(data)
+                if reqs is None:
+                    bad += 1
+                    continue
+                requests.extend(reqs)
+            else:
+                bad += 1
+                continue
+            out.first_time = int(when) if out.first_time is None else min(out.first_time, int(when))
+            out.last_time = int(when) if out.last_time is None else max(out.last_time, int(when))
+        if bad:
+            out.bad_lines += bad
+            out.skipped.append({"file": path, "badLines": bad})
+            out.warnings.append(f"{path}: {bad} truncated or unreadable line(s) skipped")
+    out.inputs = np.asarray(inputs, dtype=float).reshape(-1, len(FEATURES))
+    out.input_times = np.asarray(input_times, dtype=float)
+    out.outputs = np.asarray(outputs, dtype=float)
+    out.requests = requests
+    return out

@@ -1,0 +1,157 @@
+"""score.py's data collection: through Azure ML's Collector into the local sink's JSON lines, never at the request's cost."""
+import json
+import logging
+import os
+import shutil
+import time
+
+import pytest
+
+import score
+
+ROW = [59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]
+
+
+def lines(folder):
+    out = []
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), encoding="utf-8") as handle:
+            out.extend(json.loads(line) for line in handle if line.strip())
+    return out
+
+
+@pytest.fixture
+def collecting(trained, tmp_path, monkeypatch):
+    """score.init() with the driver's MLOPS_COLLECT_* settings; yields the sink folder."""
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained.model_dir, model_dir)
+    sink = tmp_path / "collected" / "int" / "int"
+    monkeypatch.setenv("AZUREML_MODEL_DIR", str(model_dir))
+    monkeypatch.setenv(score.COLLECT_DIR_ENV, str(sink))
+    monkeypatch.setenv(score.MODEL_VERSION_ENV, "7")
+    for name in ("AZUREML_MDC_ENABLED", "AZUREML_MDC_SAMPLE_RATE", "AZUREML_MDC_WORKER_DISABLED"):
+        monkeypatch.delenv(name, raising=False)
+
+    def start(**env):
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        score.shutdown_collection()
+        score.init()
+        return sink
+
+    yield start
+    score.shutdown_collection()
+    score.model = None
+
+
+def test_each_answered_request_is_collected_with_its_inputs_predictions_id_and_time(collecting):
+    sink = collecting()
+    before = int(time.time())
+    answers = [score.run(json.dumps({"data": [ROW, ROW]})), score.run(json.dumps({"data": [ROW]}))]
+    score.run(json.dumps({"data": [ROW[:9] + [None]]}))
+    score.run(json.dumps({"data": [ROW[:9] + ["x"]]}))
+    score.shutdown_collection()  # flushes the queue
+    records = lines(sink)
+    by = {c: [r for r in records if r["collection"] == c] for c in score.COLLECTIONS}
+    assert [len(r["data"]) for r in by["model_inputs"]] == [2, 1]
+    assert by["model_inputs"][0]["data"][0] == dict(zip(score.FEATURES, [float(v) for v in ROW]))
+    # pandas.DataFrame.to_json (the SDK's serializer) keeps 10 significant digits
+    collected = [[p["prediction"] for p in r["data"]] for r in by["model_outputs"]]
+    assert collected == [pytest.approx(a["predictions"], rel=1e-9) for a in answers]
+    # inputs and outputs of one request share the SDK's correlation id; every payload has its own id
+    assert [r["correlationid"] for r in by["model_inputs"]] == [r["correlationid"] for r in by["model_outputs"]]
+    assert len({r["id"] for r in records}) == len(records)
+    assert all(r["time"] >= before and r["modelversion"] == "7" for r in records)
+    stats = [r["data"][0] for r in by["mlops_requests"]]
+    assert [(s["status"], s["rows"], s["reason"]) for s in stats] == [(200, 2, None), (200, 1, None), (400, 0, "missing"), (400, 0, "not_a_number")]
+    assert all(s["elapsed_ms"] > 0 for s in stats)
+
+
+def test_the_drivers_synthetic_requests_are_answered_but_not_collected(collecting):
+    sink = collecting()
+    body = score.run(json.dumps({"data": [ROW], score.SYNTHETIC_KEY: True}))
+    assert len(body["predictions"]) == 1
+    score.shutdown_collection()
+    assert lines(sink) == []
+
+
+def test_sampling_rate_zero_collects_no_rows(collecting):
+    sink = collecting(**{score.COLLECT_PERCENT_ENV: "0"})
+    for _ in range(20):
+        assert "predictions" in score.run(json.dumps({"data": [ROW]}))
+    score.shutdown_collection()
+    assert [r for r in (lines(sink) if sink.exists() else []) if r["collection"] == "model_inputs"] == []
+
+
+def test_files_rotate_by_size_and_old_files_are_removed(collecting):
+    sink = collecting(**{score.COLLECT_MAX_BYTES_ENV: "1024", score.COLLECT_RETENTION_ENV: "30"})
+    old = sink / "20200101T000000-1-00001.jsonl"
+    old.write_text("{}\n")
+    stale = time.time() - 40 * 86400
+    os.utime(old, (stale, stale))
+    for _ in range(30):
+        score.run(json.dumps({"data": [ROW]}))
+    score.shutdown_collection()
+    files = sorted(os.listdir(sink))
+    assert old.name not in files, "a file past the retention is deleted at rotation"
+    assert len(files) > 3
+    assert all(os.path.getsize(sink / f) <= 1024 for f in files)
+    assert sum(1 for r in lines(sink) if r["collection"] == "model_inputs") == 30
+
+
+def test_a_failing_collector_is_logged_without_the_payload_and_the_request_is_answered(collecting, caplog):
+    collecting()
+    caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
+
+    def boom(*_a, **_k):
+        raise OSError("disk gone")
+
+    score.collection.collectors["model_inputs"].collect = boom
+    answer = score.run(json.dumps({"data": [[123456.789] + ROW[1:]]}))
+    assert len(answer["predictions"]) == 1
+    score.collection.flush()  # collection happens off the request path
+    assert "data collection failed (OSError" in caplog.text
+    assert "123456" not in caplog.text
+
+
+def test_a_sink_that_cannot_write_loses_the_records_not_the_requests(collecting, caplog):
+    sink = collecting()
+    caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
+
+    def no_space():
+        raise OSError(28, "No space left on device")
+
+    score.collection.sink._rotate = no_space
+    for _ in range(5):
+        assert "predictions" in score.run(json.dumps({"data": [ROW]}))
+    drained = score.collection.sink
+    score.shutdown_collection()  # flushes: the sink tries to write every payload
+    assert drained.failures >= 5 and drained.written == 0
+    assert "collection write failed (OSError" in caplog.text
+    assert not any(sink.glob("*.jsonl"))
+
+
+def test_a_sink_folder_that_cannot_be_made_turns_collection_off_and_scoring_goes_on(collecting, tmp_path, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
+    collecting(**{score.COLLECT_DIR_ENV: str(blocker / "sub")})
+    assert score.collection is None
+    assert "requests are not collected" in caplog.text
+    assert "predictions" in score.run(json.dumps({"data": [ROW]}))
+
+
+def test_without_a_data_collector_configured_collection_is_off(trained, monkeypatch, caplog):
+    # on Azure without the deployment's data collector (and locally without MLOPS_COLLECT_DIR) the SDK is disabled
+    for name in (score.COLLECT_DIR_ENV, "AZUREML_MDC_ENABLED", "AZUREML_MDC_CONFIG_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AZUREML_MODEL_DIR", trained.model_dir)
+    caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
+    score.shutdown_collection()
+    score.init()
+    try:
+        assert score.collection is None
+        assert "data collection is off" in caplog.text
+        assert "predictions" in score.run(json.dumps({"data": [ROW]}))
+    finally:
+        score.model = None
