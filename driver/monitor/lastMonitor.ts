@@ -41,7 +41,7 @@ export async function readLastMonitors(stateDir: string): Promise<LastMonitor[]>
 
 /** One line per stack for `mlops status`. */
 export function renderLastMonitors(ms: readonly LastMonitor[], repoRoot: string): string {
-  if (!ms.length) return "monitor:\n  (not run yet: 'npx mlops monitor prod')";
+  if (!ms.length) return "monitor:\n  (not run yet: 'npm run mlops -- monitor prod')";
   const rel = (f: string) => path.relative(repoRoot, f) || f;
   return [
     "monitor:",

@@ -13,7 +13,7 @@ const NO_ANSWER =
   "mlops: no Azure credential within 5 s (DefaultAzureCredential did not answer); run 'az login' (laptop) or run mlops in an AzureCLI@2 task with a workload-identity service connection (CI); see docs/azure-target.md";
 
 describe("mlops release --target azure without credentials (CLI subprocess)", function () {
-  this.timeout(30_000);
+  this.timeout(90_000);
 
   it("fails within seconds with exit 8 and one line saying what is missing and how to fix it", async () => {
     const repo = tempRepo();
@@ -30,7 +30,10 @@ describe("mlops release --target azure without credentials (CLI subprocess)", fu
         );
       });
       const elapsed = Date.now() - t0;
-      expect(elapsed, `took ${elapsed} ms`).to.be.below(10_000);
+      // Not a speed figure (that is in the README, from bench-like runs): a bound that tells "gave up after the
+      // 5 s credential probe" from "hung on IMDS / a login prompt" (minutes). 13 s was seen at load average 21 on
+      // the 2-core reference machine, so the bound is 60 s.
+      expect(elapsed, `took ${elapsed} ms`).to.be.below(60_000);
       expect(r.code).to.equal(8);
       expect(r.stdout).to.equal("");
       expect(r.stderr.trimEnd().split("\n")).to.have.length(1);
