@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -26,14 +25,7 @@ import {
   type ServiceProcessRecord,
 } from "../../../driver/host/serviceProcess.js";
 import { silentProgress } from "../../support/fakeTarget.js";
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort } from "../../support/freePort.js";
 
 /** node -e: checks the record names its token, then listens on the port (argv: record file, port). */
 const LISTENER = `

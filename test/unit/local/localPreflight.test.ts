@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -16,16 +15,9 @@ import { SERVICE_ENV, serviceId, stopLeftoverServices } from "../../../driver/ho
 import { localPaths, type LocalPaths } from "../../../driver/targets/local/localPaths.js";
 import { localPreflight } from "../../../driver/targets/local/localPreflight.js";
 import { silentProgress } from "../../support/fakeTarget.js";
+import { freePort } from "../../support/freePort.js";
 
 const REPO = path.resolve(import.meta.dirname, "../../..");
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function listenIn(port: number, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ["-e", `require("net").createServer().listen(${port}, "127.0.0.1")`], { env, stdio: "ignore", detached: true });

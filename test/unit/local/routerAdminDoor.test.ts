@@ -1,53 +1,21 @@
-import http from "node:http";
-import net from "node:net";
 import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { localPaths, type LocalPaths } from "../../../driver/targets/local/localPaths.js";
 import { ensureRouter, readRouterRecord, stopRouter } from "../../../driver/targets/local/routerProcess.js";
 import { adminFileFor, readAdminFile, writeAdminFile } from "../../../driver/router/routerAdminFile.js";
 import { silentProgress } from "../../support/fakeTarget.js";
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function upstream(name: string): Promise<{ url: string; close(): Promise<void> }> {
-  const srv = http.createServer((_req, res) => res.end(name));
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  return { url: `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`, close: () => new Promise((r) => srv.close(() => r())) };
-}
+import { routerFixture } from "../../support/routerFixture.js";
+import { freePort } from "../../support/freePort.js";
 
 describe("PROD's router process: the admin API behind a token in a 0600 file", function () {
   this.timeout(60_000);
-  let dir: string;
-  let paths: LocalPaths;
-  let blue: Awaited<ReturnType<typeof upstream>>;
-  let green: Awaited<ReturnType<typeof upstream>>;
-
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "mlops-router-door-"));
-    paths = localPaths(dir);
-    blue = await upstream("blue");
-    green = await upstream("green");
-  });
-
-  after(async () => {
-    await stopRouter(paths);
-    await blue.close();
-    await green.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const fx = routerFixture("mlops-router-door-");
 
   it("writes the admin URL and token to a 0600 file; the scoring port has no admin API; no token is 401; the token is in no log, record, command line or environment", async () => {
     const port = await freePort();
-    const r = await ensureRouter({ paths, port, upstreams: { blue: blue.url, green: green.url }, progress: silentProgress });
-    const adminFile = adminFileFor(paths.routerStateFile);
+    const r = await ensureRouter({ paths: fx.paths, port, upstreams: { blue: fx.blue.url, green: fx.green.url }, progress: silentProgress });
+    const adminFile = adminFileFor(fx.paths.routerStateFile);
     expect((await stat(adminFile)).mode & 0o777).to.equal(0o600);
     const access = await readAdminFile(adminFile);
     expect(access.token).to.have.length.greaterThan(40);
@@ -64,15 +32,15 @@ describe("PROD's router process: the admin API behind a token in a 0600 file", f
     expect((await r.client.state()).weights).to.deep.equal({ blue: 0, green: 0 });
 
     await r.client.setWeights({ blue: 100, green: 0 }, "test flip");
-    const rec = await readRouterRecord(paths);
+    const rec = await readRouterRecord(fx.paths);
     const log = await readFile(rec!.logFile, "utf8");
-    expect(log).to.match(/router admin: weights blue 0 -> 100, green 0 -> 0 by \S+ \(mlops pid \d+\) from 127\.0\.0\.1:\d+; reason: test flip/);
+    expect(log).to.match(/router admin: weights fx.blue 0 -> 100, fx.green 0 -> 0 by \S+ \(mlops pid \d+\) from 127\.0\.0\.1:\d+; reason: test flip/);
     expect(log).to.match(/refused PUT \/-\/router\/weights .*: 401/);
-    const written = [rec!.logFile, paths.routerService, paths.routerStateFile];
+    const written = [rec!.logFile, fx.paths.routerService, fx.paths.routerStateFile];
     for (const f of written) expect(await readFile(f, "utf8"), f).not.to.contain(access.token);
     expect(await readFile(`/proc/${r.record.pid}/cmdline`, "utf8")).not.to.contain(access.token);
     expect(await readFile(`/proc/${r.record.pid}/environ`, "utf8")).not.to.contain(access.token);
-    // nothing else under the state dir holds it (the admin file is the one place)
+    // nothing else under the state fx.dir holds it (the admin file is the one place)
     const holders: string[] = [];
     const walk = async (d: string): Promise<void> => {
       for (const e of await readdir(d, { withFileTypes: true })) {
@@ -81,27 +49,27 @@ describe("PROD's router process: the admin API behind a token in a 0600 file", f
         else if ((await readFile(p, "utf8")).includes(access.token)) holders.push(p);
       }
     };
-    await walk(paths.stateDir);
+    await walk(fx.paths.stateDir);
     expect(holders).to.deep.equal([adminFile]);
   });
 
   it("a restarted router makes a new token; the client of the old one reads the new file and keeps working", async () => {
-    const port = (await readRouterRecord(paths))!.port;
-    const first = await ensureRouter({ paths, port, upstreams: { blue: blue.url, green: green.url }, progress: silentProgress });
-    const before = (await readAdminFile(adminFileFor(paths.routerStateFile))).token;
-    await stopRouter(paths);
-    const again = await ensureRouter({ paths, port, upstreams: { blue: blue.url, green: green.url }, progress: silentProgress });
+    const port = (await readRouterRecord(fx.paths))!.port;
+    const first = await ensureRouter({ paths: fx.paths, port, upstreams: { blue: fx.blue.url, green: fx.green.url }, progress: silentProgress });
+    const before = (await readAdminFile(adminFileFor(fx.paths.routerStateFile))).token;
+    await stopRouter(fx.paths);
+    const again = await ensureRouter({ paths: fx.paths, port, upstreams: { blue: fx.blue.url, green: fx.green.url }, progress: silentProgress });
     expect(again.started).to.equal(true);
-    expect((await readAdminFile(adminFileFor(paths.routerStateFile))).token).not.to.equal(before);
+    expect((await readAdminFile(adminFileFor(fx.paths.routerStateFile))).token).not.to.equal(before);
     expect((await first.client.state()).weights).to.deep.equal({ blue: 100, green: 0 });
   });
 
   it("a changed scoring.maxRequestBytes restarts the router with the new limit (413 above it), keeping the split", async () => {
-    const port = (await readRouterRecord(paths))!.port;
-    const before = await ensureRouter({ paths, port, upstreams: { blue: blue.url, green: green.url }, progress: silentProgress });
+    const port = (await readRouterRecord(fx.paths))!.port;
+    const before = await ensureRouter({ paths: fx.paths, port, upstreams: { blue: fx.blue.url, green: fx.green.url }, progress: silentProgress });
     const lines: string[] = [];
     const progress = { ...silentProgress, info: (l: string) => lines.push(l) };
-    const r = await ensureRouter({ paths, port, upstreams: { blue: blue.url, green: green.url }, maxRequestBytes: 2048, progress });
+    const r = await ensureRouter({ paths: fx.paths, port, upstreams: { blue: fx.blue.url, green: fx.green.url }, maxRequestBytes: 2048, progress });
     expect(r.started).to.equal(true);
     expect(r.record.pid).not.to.equal(before.record.pid);
     expect(lines.join("\n")).to.contain("request limit differ");
