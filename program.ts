@@ -20,6 +20,8 @@ import {
 import { AksInference, type RouterTlsArgs } from "./components/aksInference.js";
 import { BatchScoring, batchEndpointName, primaryServedVersion } from "./components/batchEndpoint.js";
 import { MlWorkspace } from "./components/mlWorkspace.js";
+import { PrivateNetwork } from "./components/privateNetwork.js";
+import { AKS_NETWORK } from "./config/networkConfig.js";
 import { ScoringEndpoint } from "./components/scoringEndpoint.js";
 import { TrainingCluster } from "./components/trainingCluster.js";
 import { toServingState, type ServingState } from "./components/trafficPlan.js";
@@ -106,6 +108,8 @@ export interface StackComponents {
   inference: AksInference;
   serving: ScoringEndpoint;
   batch: BatchScoring;
+  /** Only with mlops:network.private. */
+  network?: PrivateNetwork;
 }
 
 export interface BuiltStack {
@@ -129,7 +133,25 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     tags,
     purgeProtection: config.keyVault.purgeProtection,
     softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
+    ...(config.network.private ? { private: { imageBuildCompute: TRAINING_COMPUTE_NAME } } : {}),
   });
+
+  const network = config.network.private
+    ? new PrivateNetwork(`${config.namePrefix}-${stackName}-network`, {
+        resourceGroupName: workspace.resourceGroupName,
+        location: config.location,
+        namePrefix: `${config.namePrefix}-${stackName}`,
+        network: config.network,
+        targets: {
+          workspace: workspace.workspaceId,
+          blob: workspace.storageAccount.id,
+          file: workspace.storageAccount.id,
+          vault: workspace.keyVault.id,
+          registry: workspace.containerRegistry.id,
+        },
+        tags,
+      })
+    : undefined;
 
   const training = new TrainingCluster(`${config.namePrefix}-${stackName}-training`, {
     resourceGroupName: workspace.resourceGroupName,
@@ -141,6 +163,7 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     minNodes: config.training.minNodes,
     maxNodes: config.training.maxNodes,
     idleScaleDown: config.training.idleScaleDown,
+    ...(network ? { subnetId: network.trainingSubnet.id } : {}),
     tags,
   });
 
@@ -161,6 +184,7 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     ...(config.aks.tls ? { tls: routerTls(config.aks.tls) } : {}),
     containerRegistryId: workspace.containerRegistry.id,
     storageAccountId: workspace.storageAccount.id,
+    ...(network ? { privateNetwork: { subnetId: network.aksSubnet.id, ...AKS_NETWORK } } : {}),
     tags,
   });
 
@@ -235,5 +259,5 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     servingState: serving.servingState,
     codeVersion: serving.codeVersionName,
   };
-  return { config, outputs, components: { workspace, training, inference, serving, batch } };
+  return { config, outputs, components: { workspace, training, inference, serving, batch, ...(network ? { network } : {}) } };
 }
