@@ -265,7 +265,8 @@ export class AksInference extends pulumi.ComponentResource {
       assign("kubelet-acrpull", kubeletObjectId, "AcrPull", args.containerRegistryId),
     ];
     if (args.privateNetwork) {
-      // MS Learn, "Use an internal load balancer with AKS": in your own subnet the cluster identity needs Network Contributor on it.
+      // MS Learn, "Use an internal load balancer with AKS" (Before you begin): in an existing subnet the cluster identity needs
+      // permission to manage network resources; Network Contributor on the subnet is the built-in role for it.
       const clusterPrincipalId = this.cluster.identity.apply((identity) => identity?.principalId ?? "");
       this.roleAssignments.push(assign("cluster-subnet-network", clusterPrincipalId, "NetworkContributor", args.privateNetwork.subnetId));
     }
