@@ -20,6 +20,8 @@ import {
 import { AksInference, type RouterTlsArgs } from "./components/aksInference.js";
 import { BatchScoring, batchEndpointName, primaryServedVersion } from "./components/batchEndpoint.js";
 import { MlWorkspace } from "./components/mlWorkspace.js";
+import { PrivateNetwork } from "./components/privateNetwork.js";
+import { AKS_NETWORK } from "./config/networkConfig.js";
 import { ScoringEndpoint } from "./components/scoringEndpoint.js";
 import { dataCollectionFromMlopsYaml, type DataCollectionArgs } from "./components/dataCollection.js";
 import { TrainingCluster } from "./components/trainingCluster.js";
@@ -109,6 +111,8 @@ export interface StackComponents {
   inference: AksInference;
   serving: ScoringEndpoint;
   batch: BatchScoring;
+  /** Only with mlops:network.private. */
+  network?: PrivateNetwork;
 }
 
 export interface BuiltStack {
@@ -132,7 +136,25 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     tags,
     purgeProtection: config.keyVault.purgeProtection,
     softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
+    ...(config.network.private ? { private: { imageBuildCompute: TRAINING_COMPUTE_NAME } } : {}),
   });
+
+  const network = config.network.private
+    ? new PrivateNetwork(`${config.namePrefix}-${stackName}-network`, {
+        resourceGroupName: workspace.resourceGroupName,
+        location: config.location,
+        namePrefix: `${config.namePrefix}-${stackName}`,
+        network: config.network,
+        targets: {
+          workspace: workspace.workspaceId,
+          blob: workspace.storageAccount.id,
+          file: workspace.storageAccount.id,
+          vault: workspace.keyVault.id,
+          registry: workspace.containerRegistry.id,
+        },
+        tags,
+      })
+    : undefined;
 
   const training = new TrainingCluster(`${config.namePrefix}-${stackName}-training`, {
     resourceGroupName: workspace.resourceGroupName,
@@ -144,6 +166,7 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     minNodes: config.training.minNodes,
     maxNodes: config.training.maxNodes,
     idleScaleDown: config.training.idleScaleDown,
+    ...(network ? { subnetId: network.trainingSubnet.id } : {}),
     tags,
   });
 
@@ -164,6 +187,7 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     ...(config.aks.tls ? { tls: routerTls(config.aks.tls) } : {}),
     containerRegistryId: workspace.containerRegistry.id,
     storageAccountId: workspace.storageAccount.id,
+    ...(network ? { privateNetwork: { subnetId: network.aksSubnet.id, ...AKS_NETWORK } } : {}),
     tags,
   });
 
@@ -239,7 +263,7 @@ export function buildStack(options: BuildStackOptions = {}): BuiltStack {
     servingState: serving.servingState,
     codeVersion: serving.codeVersionName,
   };
-  return { config, outputs, components: { workspace, training, inference, serving, batch } };
+  return { config, outputs, components: { workspace, training, inference, serving, batch, ...(network ? { network } : {}) } };
 }
 
 function collectionArg(o: DataCollectionArgs | null | undefined): { dataCollection?: DataCollectionArgs } {

@@ -18,7 +18,7 @@ import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as containerservice from "@pulumi/azure-native/containerservice/index.js";
 import * as kubernetesconfiguration from "@pulumi/azure-native/kubernetesconfiguration/index.js";
 import * as machinelearningservices from "@pulumi/azure-native/machinelearningservices/index.js";
-import { roleDefinitionId } from "./roles.js";
+import { roleDefinitionId, type BuiltInRole } from "./roles.js";
 
 /** TLS on the extension's inference router (azureml-fe). */
 export interface RouterTlsArgs {
@@ -52,6 +52,12 @@ export interface AksInferenceArgs {
   tls?: RouterTlsArgs;
   containerRegistryId: pulumi.Input<string>;
   storageAccountId: pulumi.Input<string>;
+  /**
+   * mlops:network.private: the nodes join this subnet (Azure CNI Overlay with the given pod/service
+   * ranges), the cluster identity gets Network Contributor on it (to place the internal load balancer)
+   * and the router is exposed on an internal load balancer.
+   */
+  privateNetwork?: { subnetId: pulumi.Input<string>; podCidr: string; serviceCidr: string; dnsServiceIP: string };
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -69,8 +75,10 @@ const flag = (value: boolean): string => (value ? "True" : "False");
  * and azure-cli-extensions src/k8s-extension/.../partner_extensions/AzureMLKubernetes.py (`Create()`).
  * Where they differ: `domain` follows the CLI (`<location>.cloudapp.azure.com`; the template puts
  * the bare location there); `clusterPurpose` follows the CLI (DevTest below three nodes, else the
- * template's FastProd); no internal load balancer settings (the CLI adds them only on request, the
- * template's default `internalLoadBalancerProvider: azure` would make azureml-fe private).
+ * template's FastProd); `internalLoadBalancerProvider: azure` only on request (the CLI's way; the
+ * template sets it by default): a private stack asks for it, which puts azureml-fe's load balancer on
+ * a private address in the AKS subnet (MS Learn, "Deploy Azure Machine Learning extension on AKS or
+ * Arc Kubernetes cluster": "Set to azure to allow the inference router using internal load balancer").
  */
 export function extensionSettings(args: {
   clusterId: pulumi.Input<string>;
@@ -81,6 +89,7 @@ export function extensionSettings(args: {
   clusterPurpose: "FastProd" | "DevTest";
   allowInsecureConnections: boolean;
   tls?: { cname: string; secretName?: string };
+  internalLoadBalancer?: boolean;
 }): Record<string, pulumi.Input<string>> {
   const settings: Record<string, pulumi.Input<string>> = {
     enableTraining: "False",
@@ -105,6 +114,7 @@ export function extensionSettings(args: {
     allowInsecureConnections: flag(args.allowInsecureConnections),
   };
   if (args.inferenceRouterServiceType === "NodePort") settings["scoringFe.serviceType.nodePort"] = "True";
+  if (args.internalLoadBalancer && args.inferenceRouterServiceType === "LoadBalancer") settings["internalLoadBalancerProvider"] = "azure";
   if (!args.allowInsecureConnections && args.tls) {
     settings["sslCname"] = args.tls.cname;
     if (args.tls.secretName) settings["scoringFe.sslSecret"] = args.tls.secretName;
@@ -162,8 +172,21 @@ export class AksInference extends pulumi.ComponentResource {
             osType: containerservice.OSType.Linux,
             vmSize: args.vmSize,
             count: args.nodeCount,
+            ...(args.privateNetwork ? { vnetSubnetID: args.privateNetwork.subnetId } : {}),
           },
         ],
+        ...(args.privateNetwork
+          ? {
+              networkProfile: {
+                networkPlugin: containerservice.NetworkPlugin.Azure,
+                networkPluginMode: containerservice.NetworkPluginMode.Overlay,
+                podCidr: args.privateNetwork.podCidr,
+                serviceCidr: args.privateNetwork.serviceCidr,
+                dnsServiceIP: args.privateNetwork.dnsServiceIP,
+                loadBalancerSku: containerservice.LoadBalancerSku.Standard,
+              },
+            }
+          : {}),
         tags: args.tags,
       },
       child,
@@ -193,6 +216,7 @@ export class AksInference extends pulumi.ComponentResource {
           clusterPurpose: args.clusterPurpose,
           allowInsecureConnections: args.allowInsecureConnections,
           ...(tls ? { tls: { cname: tls.cname, ...(tls.secretName ? { secretName: tls.secretName } : {}) } } : {}),
+          internalLoadBalancer: args.privateNetwork !== undefined,
         }),
         ...(tlsFromPem ? { configurationProtectedSettings: protectedTlsSettings(tlsFromPem.cert, tlsFromPem.key) } : {}),
       },
@@ -224,7 +248,7 @@ export class AksInference extends pulumi.ComponentResource {
 
     const computePrincipalId = this.compute.identity.apply((identity) => identity?.principalId ?? "");
     const kubeletObjectId = this.cluster.identityProfile.apply((profile) => profile?.["kubeletidentity"]?.objectId ?? "");
-    const assign = (suffix: string, principalId: pulumi.Input<string>, role: "AcrPull" | "StorageBlobDataReader", scope: pulumi.Input<string>) =>
+    const assign = (suffix: string, principalId: pulumi.Input<string>, role: BuiltInRole, scope: pulumi.Input<string>) =>
       new authorization.RoleAssignment(
         `${name}-${suffix}`,
         {
@@ -240,6 +264,12 @@ export class AksInference extends pulumi.ComponentResource {
       assign("compute-blobreader", computePrincipalId, "StorageBlobDataReader", args.storageAccountId),
       assign("kubelet-acrpull", kubeletObjectId, "AcrPull", args.containerRegistryId),
     ];
+    if (args.privateNetwork) {
+      // MS Learn, "Use an internal load balancer with AKS" (Before you begin): in an existing subnet the cluster identity needs
+      // permission to manage network resources; Network Contributor on the subnet is the built-in role for it.
+      const clusterPrincipalId = this.cluster.identity.apply((identity) => identity?.principalId ?? "");
+      this.roleAssignments.push(assign("cluster-subnet-network", clusterPrincipalId, "NetworkContributor", args.privateNetwork.subnetId));
+    }
 
     this.computeId = this.compute.id;
     this.computeName = this.compute.name;

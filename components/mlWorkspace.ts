@@ -31,6 +31,12 @@ export interface MlWorkspaceArgs {
   /** Key Vault purge protection (irreversible once on; required in prod). */
   purgeProtection: pulumi.Input<boolean>;
   softDeleteRetentionDays: pulumi.Input<number>;
+  /**
+   * mlops:network.private: public network access off on the workspace, storage, Key Vault and registry
+   * (reached through components/privateNetwork.ts), the registry on Premium (the only tier with private
+   * link) and images built on `imageBuildCompute` (Azure ML cannot build on a registry behind a VNet).
+   */
+  private?: { imageBuildCompute: string };
 }
 
 export class MlWorkspace extends pulumi.ComponentResource {
@@ -53,6 +59,8 @@ export class MlWorkspace extends pulumi.ComponentResource {
     const names = pulumi.output(args.names);
     const location = args.location;
     const tags = args.tags;
+    const isPrivate = args.private !== undefined;
+    const publicAccessOff = isPrivate ? { publicNetworkAccess: "Disabled" } : {};
 
     this.resourceGroup = new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: names.resourceGroup, location, tags }, child);
     const resourceGroupName = this.resourceGroup.name;
@@ -96,6 +104,7 @@ export class MlWorkspace extends pulumi.ComponentResource {
         enableHttpsTrafficOnly: true,
         minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
         allowBlobPublicAccess: false,
+        ...publicAccessOff,
         tags,
       },
       child,
@@ -115,6 +124,7 @@ export class MlWorkspace extends pulumi.ComponentResource {
           softDeleteRetentionInDays: args.softDeleteRetentionDays,
           // Azure rejects enablePurgeProtection: false; leave it unset unless it is turned on.
           enablePurgeProtection: pulumi.output(args.purgeProtection).apply((on) => (on ? true : undefined)),
+          ...publicAccessOff,
         },
         tags,
       },
@@ -127,8 +137,9 @@ export class MlWorkspace extends pulumi.ComponentResource {
         resourceGroupName,
         registryName: names.containerRegistry,
         location,
-        sku: { name: containerregistry.SkuName.Basic },
+        sku: { name: isPrivate ? containerregistry.SkuName.Premium : containerregistry.SkuName.Basic },
         adminUserEnabled: false,
+        ...publicAccessOff,
         tags,
       },
       child,
@@ -147,6 +158,8 @@ export class MlWorkspace extends pulumi.ComponentResource {
         containerRegistry: this.containerRegistry.id,
         sku: { name: "Basic", tier: machinelearningservices.SkuTier.Basic },
         friendlyName: names.workspace,
+        ...publicAccessOff,
+        ...(args.private ? { imageBuildCompute: args.private.imageBuildCompute } : {}),
         tags,
       },
       child,

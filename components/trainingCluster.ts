@@ -18,6 +18,8 @@ export interface TrainingClusterArgs {
   maxNodes: pulumi.Input<number>;
   /** ISO-8601 duration, e.g. PT120S. */
   idleScaleDown: pulumi.Input<string>;
+  /** mlops:network.private: the nodes join this subnet, so they reach the workspace's private endpoints. */
+  subnetId?: pulumi.Input<string>;
   tags: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -49,6 +51,7 @@ export class TrainingCluster extends pulumi.ComponentResource {
               maxNodeCount: args.maxNodes,
               nodeIdleTimeBeforeScaleDown: args.idleScaleDown,
             },
+            ...(args.subnetId !== undefined ? { subnet: { id: args.subnetId } } : {}),
           },
         },
         tags: args.tags,

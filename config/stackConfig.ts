@@ -34,6 +34,7 @@ import { DEFAULT_INSTANCE_TYPE, INFERENCE_ROUTER_HA_MIN_NODES } from "./defaultI
 import { parseCpu, parseIsoDurationSeconds, parseMemory } from "./quantities.js";
 import { REQUIRED_TAGS } from "./requiredTags.js";
 import { valueAt } from "./valueAt.js";
+import { NETWORK_TAG, networkProblems, networkSchema, type NetworkConfig } from "./networkConfig.js";
 
 export const CONFIG_NAMESPACE = "mlops";
 /**
@@ -229,6 +230,8 @@ const schema = z.strictObject({
       retryTimeout: isoDuration.default("PT300S"),
     })
     .default({ instanceCount: 1, miniBatchSize: 10, maxConcurrencyPerInstance: 1, errorThreshold: -1, maxRetries: 3, retryTimeout: "PT300S" }),
+  /** The opt-in private network (config/networkConfig.ts); off when absent. */
+  network: networkSchema,
   approvers: z
     .array(z.string().trim().min(1, { error: "approver names must be non-empty" }), {
       error: "must be a YAML list of approver names",
@@ -338,6 +341,8 @@ export interface StackConfig {
     /** ISO-8601 timeout of one run() call. */
     readonly retryTimeout: string;
   };
+  /** The private network: off unless `private: true` (then every resource is tagged network: private). */
+  readonly network: NetworkConfig;
   /** Names of the people who approve a production release; may be empty outside prod. */
   readonly approvers: readonly string[];
 }
@@ -354,11 +359,12 @@ const _stackConfigMatchesSchema: [
   Same<ParsedConfig["training"], StackConfig["training"]>,
   Same<ParsedConfig["serving"], StackConfig["serving"]>,
   Same<Readonly<ParsedConfig["approvers"]>, StackConfig["approvers"]>,
+  Same<ParsedConfig["network"], StackConfig["network"]>,
   Same<
     Omit<ParsedConfig["aks"], "tls" | "inferenceRouterHA">,
     Omit<StackConfig["aks"], "tls" | "inferenceRouterHA" | "vcpuTotal" | "memoryGiBTotal" | "clusterPurpose">
   >,
-] = [true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true];
 
 // ---------------------------------------------------------------------------------------------
 // Parsing
@@ -511,7 +517,7 @@ function derive(stack: string, c: ParsedConfig): Derived {
   return {
     stack,
     environment,
-    tags: { ...c.tags, environment },
+    tags: { ...c.tags, environment, ...(c.network.private ? { [NETWORK_TAG.name]: NETWORK_TAG.private } : {}) },
     isProduction: environment === "prod",
     size,
     vcpuTotal: size ? size.vcpu * c.aks.nodeCount : 0,
@@ -629,6 +635,7 @@ function crossFieldProblems(c: ParsedConfig, d: Derived, secrets: TlsSecrets, op
   if (isProduction && c.approvers.length === 0) {
     problems.push(`${key(["approvers"])} ([]) must list at least one approver when tags.environment is prod`);
   }
+  problems.push(...networkProblems(c.network, { nodeCount: c.aks.nodeCount, tags: c.tags, key }));
   const seen = new Set<string>();
   for (const approver of c.approvers) {
     if (seen.has(approver)) problems.push(`${key(["approvers"])} lists ${show(approver)} twice`);
@@ -662,6 +669,7 @@ function buildStackConfig(stack: string, c: ParsedConfig, d: Derived): StackConf
     },
     serving: c.serving,
     batch: c.batch,
+    network: c.network,
     approvers: c.approvers,
   };
 }

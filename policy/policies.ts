@@ -12,6 +12,7 @@ import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
 
 import { REQUIRED_TAGS } from "../config/requiredTags.js";
 import { valueAt } from "../config/valueAt.js";
+import { NETWORK_TAG } from "../config/networkTag.js";
 
 export const TYPES = {
   resourceGroup: "azure-native:resources:ResourceGroup",
@@ -27,6 +28,10 @@ export const TYPES = {
   onlineDeployment: "azure-native:machinelearningservices:OnlineDeployment",
   managedCluster: "azure-native:containerservice:ManagedCluster",
   k8sExtension: "azure-native:kubernetesconfiguration:Extension",
+  virtualNetwork: "azure-native:network:VirtualNetwork",
+  privateEndpoint: "azure-native:network:PrivateEndpoint",
+  privateZone: "azure-native:privatedns:PrivateZone",
+  privateZoneLink: "azure-native:privatedns:VirtualNetworkLink",
 } as const;
 
 /** Types that accept tags and must carry the required ones. */
@@ -42,6 +47,10 @@ export const TAGGABLE_TYPES: readonly string[] = [
   TYPES.onlineEndpoint,
   TYPES.onlineDeployment,
   TYPES.managedCluster,
+  TYPES.virtualNetwork,
+  TYPES.privateEndpoint,
+  TYPES.privateZone,
+  TYPES.privateZoneLink,
 ];
 
 type Props = Record<string, unknown>;
@@ -56,6 +65,11 @@ const field = (value: unknown, ...path: string[]): unknown => valueAt(value, pat
 
 function isProd(props: Props): boolean {
   return field(props, "tags", "environment") === "prod";
+}
+
+/** The tag config/networkConfig.ts puts on every resource of a stack with mlops:network.private. */
+function isPrivateNetwork(props: Props): boolean {
+  return field(props, "tags", NETWORK_TAG.name) === NETWORK_TAG.private;
 }
 
 export const storageSecureTransport: ResourceValidationPolicy = {
@@ -198,6 +212,79 @@ export const prodInferenceOverTls: StackValidationPolicy = {
   },
 };
 
+const PRIVATE_FIX = "set it Disabled (the program does so when mlops:network.private is true) or remove the network: private tag";
+
+/**
+ * Where a stack says its network is private (tag network: private), the workspace and its storage, Key Vault and
+ * registry accept no public traffic (publicNetworkAccess Disabled; Key Vault's is properties.publicNetworkAccess),
+ * and the registry is Premium, the only tier with private endpoints (MS Learn, "Azure Container Registry service tiers").
+ */
+export const privateNetworkPublicAccessOff: ResourceValidationPolicy = {
+  name: "private-network-public-access-off",
+  description:
+    "Resources tagged network=private (mlops:network.private) have public network access Disabled: workspace, storage, Key Vault, container registry (Premium, the tier with private link).",
+  enforcementLevel: "mandatory",
+  validateResource: [
+    ...(
+      [
+        [TYPES.mlWorkspace, "Azure ML workspace"],
+        [TYPES.storageAccount, "Storage account"],
+        [TYPES.containerRegistry, "Container registry"],
+      ] as const
+    ).map(([type, what]) =>
+      on(type, (props, report) => {
+        if (!isPrivateNetwork(props)) return;
+        const access = props["publicNetworkAccess"];
+        if (access !== "Disabled") report(`${what} tagged network=private has publicNetworkAccess ${String(access ?? "unset (Enabled)")}: ${PRIVATE_FIX}.`);
+      }),
+    ),
+    on(TYPES.keyVault, (props, report) => {
+      if (!isPrivateNetwork(props)) return;
+      const access = field(props, "properties", "publicNetworkAccess");
+      if (String(access).toLowerCase() !== "disabled") {
+        report(`Key Vault tagged network=private has properties.publicNetworkAccess ${String(access ?? "unset (Enabled)")}: ${PRIVATE_FIX}.`);
+      }
+    }),
+    on(TYPES.containerRegistry, (props, report) => {
+      const sku = field(props, "sku", "name");
+      if (isPrivateNetwork(props) && sku !== "Premium") {
+        report(`Container registry tagged network=private is ${String(sku)}: private endpoints need the Premium tier.`);
+      }
+    }),
+  ],
+};
+
+/** Private link group ids a private stack reaches its dependencies by (components/privateNetwork.ts). */
+export const PRIVATE_ENDPOINT_GROUP_IDS = ["amlworkspace", "blob", "file", "vault", "registry"] as const;
+
+export const privateNetworkEndpointsAndInternalRouter: StackValidationPolicy = {
+  name: "private-network-endpoints-and-internal-router",
+  description:
+    "A stack tagged network=private has a private endpoint per dependency (amlworkspace, blob, file, vault, registry) and its Azure ML inference router on an internal load balancer (internalLoadBalancerProvider azure).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    if (!args.resources.some((r) => isPrivateNetwork(r.props))) return;
+    const groupIds = new Set(
+      args.resources
+        .filter((r) => r.type === TYPES.privateEndpoint)
+        .flatMap((r) => ((r.props["privateLinkServiceConnections"] ?? []) as Props[]).flatMap((c) => (c["groupIds"] ?? []) as string[])),
+    );
+    const missing = PRIVATE_ENDPOINT_GROUP_IDS.filter((id) => !groupIds.has(id));
+    if (missing.length > 0)
+      report(`Stack tagged network=private has no private endpoint for ${missing.join(", ")}: set mlops:network.private true (the program creates them).`);
+    for (const ext of args.resources) {
+      if (ext.type !== TYPES.k8sExtension || String(ext.props["extensionType"]).toLowerCase() !== "microsoft.azureml.kubernetes") continue;
+      const settings = (ext.props["configurationSettings"] ?? {}) as Props;
+      if (!isTrue(settings["enableInference"]) || String(settings["inferenceRouterServiceType"]).toLowerCase() !== "loadbalancer") continue;
+      if (String(settings["internalLoadBalancerProvider"]).toLowerCase() !== "azure") {
+        report(
+          `Stack tagged network=private exposes the inference router on a public load balancer (Azure ML extension ${ext.name}): set internalLoadBalancerProvider azure.`,
+        );
+      }
+    }
+  },
+};
+
 export const requiredTags: ResourceValidationPolicy = {
   name: "required-tags",
   description: `Taggable resources carry the tags ${REQUIRED_TAGS.join(", ")}.`,
@@ -221,5 +308,7 @@ export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> =
   mlComputeKubernetesNotAks,
   kubernetesEndpointAuth,
   prodInferenceOverTls,
+  privateNetworkPublicAccessOff,
+  privateNetworkEndpointsAndInternalRouter,
   requiredTags,
 ];

@@ -70,6 +70,10 @@ function nameOf(type: string, inputs: Record<string, any>, logical: string): str
     "azure-native:storage:Blob": "blobName",
     "azure-native:machinelearningservices:CodeVersion": "version",
     "azure-native:machinelearningservices:EnvironmentVersion": "version",
+    "azure-native:network:VirtualNetwork": "virtualNetworkName",
+    "azure-native:network:Subnet": "subnetName",
+    "azure-native:network:PrivateEndpoint": "privateEndpointName",
+    "azure-native:privatedns:PrivateZone": "privateZoneName",
   };
   const key = byType[type];
   const value = key ? inputs[key] : undefined;

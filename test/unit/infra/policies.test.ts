@@ -192,7 +192,7 @@ describe("policy pack: each policy passes a compliant resource and flags a non-c
   it("exports every policy in the pack list with a unique name and mandatory enforcement", function () {
     const names = p.policies.map((x) => x.name);
     expect(new Set(names).size).to.equal(names.length);
-    expect(names).to.have.length(11);
+    expect(names).to.have.length(13);
     for (const policy of p.policies) expect(policy.enforcementLevel).to.equal("mandatory");
   });
 });
