@@ -25,7 +25,12 @@ async function expectRefusal(p: Promise<unknown>, type: typeof MlopsError, messa
 describe("release refusals and state rules (core, with fake ports)", () => {
   it("failed unit tests: the count, the last line of their output, and what to do", async () => {
     const { t, m } = recordingMachine();
-    t.tests.runUnitTests = async () => ({ passed: 6, failed: 2, durationMs: 900, outputTail: "FAILED ml/tests/test_a.py::x\n2 failed, 6 passed in 0.9s\n\n" });
+    t.tests.runUnitTests = async () => ({
+      passed: 6,
+      failed: 2,
+      durationMs: 900,
+      outputTail: "FAILED ml/tests/test_a.py::x\nFAILED ml/tests/test_b.py::y\n2 failed, 6 passed in 0.9s\n\n",
+    });
     await expectRefusal(
       m.start(),
       UnitTestsFailedError,
