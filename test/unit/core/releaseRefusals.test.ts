@@ -50,6 +50,8 @@ describe("release refusals and state rules (core, with fake ports)", () => {
       UnitTestsFailedError,
       "0 ML unit test(s) failed (no tests ran); nothing was trained: fix the tests under ml/tests and start a new release",
     );
+    t.tests.runUnitTests = async () => ({ passed: 0, failed: 3, durationMs: 5, outputTail: "" });
+    await expectRefusal(m.start(), UnitTestsFailedError, "3 ML unit test(s) failed; nothing was trained: fix the tests under ml/tests and start a new release");
     t.tests.runUnitTests = async () => ({ passed: 3, failed: 1, durationMs: 5, outputTail: "" });
     await expectRefusal(m.start(), UnitTestsFailedError, "1 ML unit test(s) failed; nothing was trained: fix the tests under ml/tests and start a new release");
   });
@@ -130,6 +132,14 @@ describe("release refusals and state rules (core, with fake ports)", () => {
     expect(r!.steps["deploy-int"].error).to.deep.equal({ code: "internal", message: "socket hang up" });
     expect(r!.state).to.equal("failed");
     expect(r!.failedRollouts).to.equal(undefined);
+    t.environments.deploy = () => Promise.reject(undefined as unknown as Error);
+    expect(
+      await again()
+        .resume(r!.id)
+        .catch((e: unknown) => e),
+    ).to.equal(undefined);
+    [r] = await t.store.list();
+    expect(r!.steps["deploy-int"].error).to.deep.equal({ code: "internal", message: "undefined" });
     t.environments.deploy = () => Promise.reject("stack busy" as unknown as Error);
     expect(
       await again()
@@ -138,7 +148,7 @@ describe("release refusals and state rules (core, with fake ports)", () => {
     ).to.equal("stack busy");
     [r] = await t.store.list();
     expect(r!.steps["deploy-int"].error).to.deep.equal({ code: "internal", message: "stack busy" });
-    expect(r!.steps["deploy-int"].attempts).to.equal(2);
+    expect(r!.steps["deploy-int"].attempts).to.equal(3);
   });
 
   it("resume says what to run instead for a rejected, awaiting, approved or released release", async () => {
@@ -274,6 +284,9 @@ describe("release refusals and state rules (core, with fake ports)", () => {
     await edit(t, r.id, (rec) => (rec.state = "failed"));
     const resumed = await again(recordingConfig).resume(r.id);
     expect(trail(resumed)).to.deep.equal([...trail(r), "awaiting-approval: diabetes-ridge v1 validated in int"]);
+    await edit(t, r.id, (rec) => (rec.state = "failed"));
+    const resumedOff = await again(off).resume(r.id);
+    expect(trail(resumedOff)).to.deep.equal([...trail(resumed), "awaiting-approval: diabetes-ridge v1 validated in int"]);
     expect(t.counts["profile-int"]).to.equal(undefined);
 
     const { t: t2, m: m2, again: again2 } = recordingMachine();
