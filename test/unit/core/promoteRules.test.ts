@@ -1,0 +1,68 @@
+/**
+ * What promote does with a release in each situation PROD can be left in: the registry's artifact changed,
+ * a process died half-way through PROD, the store failed before PROD was validated. PROD is rolled back only
+ * on a validation verdict.
+ */
+import { expect } from "chai";
+import { ApprovalError } from "../../../driver/core/errors.js";
+import type { Release } from "../../../driver/core/release.js";
+import { recordingMachine, rejects } from "../../support/recordingMachine.js";
+
+/** v1 serving in prod, v2 approved. */
+async function v2Approved() {
+  const rec = recordingMachine();
+  const { t, m, again } = rec;
+  const r1 = await m.start();
+  await m.approve(r1.id, "alice");
+  await m.promote(r1.id);
+  t.fp = { ...t.fp, codeDigest: "code2" };
+  const r2 = await again().start();
+  await m.approve(r2.id, "alice");
+  return { ...rec, r1, r2 };
+}
+
+describe("promote rules (core, with fake ports)", () => {
+  it("a registry whose artifact for the approved version changed is refused, naming the approved digest", async () => {
+    const { t, m } = recordingMachine();
+    const r = await m.start();
+    await m.approve(r.id, "alice");
+    t.versions[0]!.digest = "e".repeat(64);
+    const err = await rejects(m.promote(r.id));
+    expect(err).to.be.instanceOf(ApprovalError);
+    expect(err.message).to.equal("diabetes-ridge v1 in the registry no longer has digest sha100000000; the approved artifact changed, refusing to deploy");
+  });
+
+  it("a release a dead process left running in prod is not promoted again (it is resumed)", async () => {
+    const { t, m, again } = recordingMachine();
+    const r = await m.start();
+    await m.approve(r.id, "alice");
+    t.crash = { at: "validate-prod", when: "before" };
+    await rejects(m.promote(r.id));
+    t.reboot();
+    const err = await rejects(again().promote(r.id));
+    expect(err).to.be.instanceOf(ApprovalError);
+    expect(err.message).to.equal(`release ${r.id} is running; only an approved release can be promoted (see 'mlops status')`);
+    expect((await again().resume(r.id)).state).to.equal("released");
+  });
+
+  it("a store that fails to record the start of PROD validation rolls nothing back: nothing was validated, resume decides", async () => {
+    const { t, m, again, r2 } = await v2Approved();
+    const save = t.store.save.bind(t.store);
+    let failOnce = true;
+    t.store.save = async (r: Release) => {
+      if (failOnce && r.steps["validate-prod"].status === "running") {
+        failOnce = false;
+        throw new Error("disk full");
+      }
+      return save(r);
+    };
+    expect((await rejects(m.promote(r2.id))).message).to.equal("disk full");
+    expect(t.counts["rollBack-prod"]).to.equal(undefined);
+    expect(t.serving.prod!.version).to.equal("2");
+    const stored = await t.store.load(r2.id);
+    expect(stored.steps["deploy-prod"].status).to.equal("succeeded");
+    expect(stored.steps["validate-prod"].status).to.equal("pending");
+    expect((await again().resume(r2.id)).state).to.equal("released");
+    expect(t.championVersion).to.equal("2");
+  });
+});
