@@ -6,26 +6,17 @@
 import { expect } from "chai";
 import { parseReleaseConfig, type ReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { ApprovalError, DeploymentError } from "../../../driver/core/errors.js";
-import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
-import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
+import { FakeTarget } from "../../support/fakeTarget.js";
+import { machineFactory, rejection } from "../../support/coreHarness.js";
 
 const config: ReleaseConfig = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
   gate: { metrics: { rmse: { greater_is_better: false, threshold: 60 } } },
 });
 
-let seq = 0;
-const machine = (t: FakeTarget) =>
-  new ReleaseStateMachine({ target: t, config, progress: silentProgress, newId: () => `rel-20261202-0400${String(seq++ % 100).padStart(2, "0")}-beef` });
+const machine = machineFactory(config, "20261202-0400");
 
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
+const rejects = rejection;
 
 const other = "9".repeat(64);
 

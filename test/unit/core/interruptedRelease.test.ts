@@ -10,20 +10,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseReleaseConfig, type ReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { InvalidStateError } from "../../../driver/core/errors.js";
-import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
 import { attentionNotes } from "../../../driver/core/statusNotes.js";
 import type { Release } from "../../../driver/core/release.js";
 import { FileReleaseStore } from "../../../driver/store/fileReleaseStore.js";
-import { FakeTarget, ProcessDied, silentProgress, type Effect } from "../../support/fakeTarget.js";
+import { FakeTarget, ProcessDied, type Effect } from "../../support/fakeTarget.js";
+import { machineFactory } from "../../support/coreHarness.js";
 
 const config: ReleaseConfig = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
   gate: { mode: "enabled", metrics: { rmse: { greater_is_better: false, threshold: 60 } } },
 });
 
-let seq = 0;
-const machine = (t: FakeTarget) =>
-  new ReleaseStateMachine({ target: t, config, progress: silentProgress, newId: () => `rel-20261127-0930${String(seq++ % 100).padStart(2, "0")}-abcd` });
+const machine = machineFactory(config, "20261127-0930");
 
 async function crashed(p: Promise<unknown>): Promise<void> {
   try {

@@ -6,27 +6,18 @@
 import { expect } from "chai";
 import { parseReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { InvalidStateError } from "../../../driver/core/errors.js";
-import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
 import { rollbackStack } from "../../../driver/rollout/rollbackStack.js";
 import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
+import { machineFactory, rejection } from "../../support/coreHarness.js";
 
 const config = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
   gate: { mode: "enabled", metrics: { rmse: { greater_is_better: false, threshold: 60 } } },
 });
 
-let seq = 0;
-const machine = (t: FakeTarget) =>
-  new ReleaseStateMachine({ target: t, config, progress: silentProgress, newId: () => `rel-20261127-1300${String(seq++ % 100).padStart(2, "0")}-abcd` });
+const machine = machineFactory(config, "20261127-1300");
 
-async function refused(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a refusal");
-}
+const refused = rejection;
 
 /** v1 approved but never promoted; v2 (changed code) released: PROD serves v2, the champion is v2. */
 async function olderApprovedNewerReleased() {

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { parseReleaseConfig, type ReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { ApprovalError, GateRejectedError, InvalidStateError, ReleaseLockedError, UnitTestsFailedError } from "../../../driver/core/errors.js";
-import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
 import { STEPS } from "../../../driver/core/release.js";
-import { FakeTarget, ProcessDied, silentProgress, type Effect } from "../../support/fakeTarget.js";
+import { FakeTarget, ProcessDied, type Effect } from "../../support/fakeTarget.js";
+import { machineFactory, rejection } from "../../support/coreHarness.js";
 
 const config: ReleaseConfig = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
@@ -16,15 +16,7 @@ const config: ReleaseConfig = parseReleaseConfig({
   },
 });
 
-let seq = 0;
-function machine(t: FakeTarget, cfg: ReleaseConfig = config): ReleaseStateMachine {
-  return new ReleaseStateMachine({
-    target: t,
-    config: cfg,
-    progress: silentProgress,
-    newId: () => `rel-20261127-0900${String(seq++ % 100).padStart(2, "0")}-abcd`,
-  });
-}
+const machine = machineFactory(config, "20261127-0900");
 
 /** v1 released and champion in prod; v2 (better metrics, changed code) approved and ready to promote. */
 async function championThenApprovedChallenger() {
@@ -40,14 +32,7 @@ async function championThenApprovedChallenger() {
   return { t, m, r1, r2 };
 }
 
-async function rejects(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected a rejection");
-}
+const rejects = rejection;
 
 describe("release state machine (core, with fake ports)", () => {
   it("runs test -> train -> gate -> register -> deploy int -> validate int and stops awaiting approval", async () => {
