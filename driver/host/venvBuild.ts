@@ -80,7 +80,9 @@ async function install(dir: string, reqFile: string, spec: BuildSpec, installer:
   const python = path.join(dir, "bin", "python");
   const child: ResultPromise<{ reject: false; stdin: "ignore"; all: true }> =
     installer.kind === "uv"
-      ? execa(installer.bin, ["pip", "install", "--python", python, "-r", reqFile], {
+      ? // --compile-bytecode: .pyc files written at install, as pip does; else, where PYTHONDONTWRITEBYTECODE is set,
+        // every process (pytest, the MLflow server, the pipeline) would compile MLflow's sources again on each start
+        execa(installer.bin, ["pip", "install", "--compile-bytecode", "--python", python, "-r", reqFile], {
           reject: false,
           stdin: "ignore",
           all: true,

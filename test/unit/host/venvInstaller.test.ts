@@ -70,11 +70,16 @@ describe("Python environments are installed by uv, or by pip when uv cannot be h
     return repo;
   }
 
-  it("builds the conda.yml environment with the pinned uv, and says so in the progress and the completion marker", async () => {
+  it("builds the conda.yml environment with the pinned uv (.pyc compiled at install, as pip does), and says so in the progress and the completion marker", async () => {
     const pkg = await localBuildPackage(path.join(root, "uv-case"));
     const repo = await condaRepo("uv-case", pkg.requirement);
     const progress = recorder();
-    const e = await withEnv(env, () => ensurePythonEnv({ repoRoot: repo, venvRoot: path.join(root, "venvs-uv"), uvRoot: SHARED_UV_ROOT, progress }));
+    // no import writes a .pyc here: the ones there were written at install, as pip does
+    const e = await withEnv({ ...env, PYTHONDONTWRITEBYTECODE: "1" }, () =>
+      ensurePythonEnv({ repoRoot: repo, venvRoot: path.join(root, "venvs-uv"), uvRoot: SHARED_UV_ROOT, progress }),
+    );
+    const tag = `cpython-${python.replace(".", "")}`;
+    expect(existsSync(path.join(e.dir, "lib", `python${python}`, "site-packages", "__pycache__", `localbuildpkg.${tag}.pyc`))).to.equal(true);
     expect(await imports(e.python)).to.equal("True");
     expect((await marker(e.dir)).installer).to.equal(`uv ${UV_VERSION}`);
     expect(progress.lines.some((l) => l.startsWith(`creating Python environment with uv ${UV_VERSION} (first run`))).to.equal(true, progress.lines.join("\n"));
