@@ -81,8 +81,12 @@ function spread(xs: number[]): string {
   return `${s(v[0]!)} / ${s(mid)} / ${s(v[v.length - 1]!)} (n=${v.length})`;
 }
 
+const RESULTS = path.join(REPO_ROOT, "bench", "results", "freshMachine.json");
+
 async function main(): Promise<void> {
   const runs: Run[] = [];
+  const failed: { tool: Tool; error: string }[] = [];
+  await mkdir(path.dirname(RESULTS), { recursive: true });
   // alternate the tools so that a change of the machine's load falls on both
   const order: Tool[] = [];
   for (let i = 0; i < Math.max(uvRuns, pipRuns); i++) {
@@ -91,14 +95,18 @@ async function main(): Promise<void> {
   }
   for (const [i, tool] of order.entries()) {
     process.stderr.write(`run ${i + 1}/${order.length}: first release with ${tool}, empty caches and venv root\n`);
-    const run = await freshRelease(tool);
-    process.stderr.write(`  ${s(run.ms)} (environment ${run.envSeconds} s by ${run.installer}; load ${run.loadAtStart.toFixed(1)} at start)\n`);
-    runs.push(run);
+    try {
+      const run = await freshRelease(tool);
+      process.stderr.write(`  ${s(run.ms)} (environment ${run.envSeconds} s by ${run.installer}; load ${run.loadAtStart.toFixed(1)} at start)\n`);
+      runs.push(run);
+    } catch (e) {
+      // a failed release (e.g. a server that did not start on a loaded machine) is reported, not counted
+      process.stderr.write(`  FAILED: ${(e as Error).message}\n`);
+      failed.push({ tool, error: (e as Error).message });
+    }
+    await writeFile(RESULTS, JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version }, runs, failed }, null, 2));
   }
   const of = (t: Tool) => runs.filter((r) => r.tool === t);
-  const result = { machine: { cpus: os.cpus().length, node: process.version, loadavg: os.loadavg() }, runs };
-  await mkdir(path.join(REPO_ROOT, "bench", "results"), { recursive: true });
-  await writeFile(path.join(REPO_ROOT, "bench", "results", "freshMachine.json"), JSON.stringify(result, null, 2));
   const lines = [
     "| first release to the approval hold, empty caches (min / median / max) | release | of which the Python environment | load average at the runs' start |",
     "| --- | --- | --- | --- |",
@@ -110,6 +118,7 @@ async function main(): Promise<void> {
           .map((r) => r.loadAtStart.toFixed(1))
           .join(", ")} |`,
     ),
+    ...(failed.length ? [`| failed runs (not counted) | ${failed.map((f) => `${f.tool}: ${f.error.slice(0, 120)}`).join("; ")} | | |`] : []),
   ];
   process.stdout.write(lines.join("\n") + "\n");
 }
