@@ -1,14 +1,15 @@
 /**
  * The Python environment on this machine (the local target's, and the azure target's ML unit tests): a virtualenv materialized from ml/conda.yml's pip list under
  * <venvRoot>/<conda file digest prefix>/. Another conda file of the repository can be materialized the same way
- * (`condaFile`), e.g. ml/azure-training-conda.yml for a test that runs the Azure ML job's entry point. A completion marker is written only after pip succeeded, so a half-built
- * venv (crash, Ctrl-C, failed install) is discarded and rebuilt; while the digest is unchanged the venv is
- * reused. A lock file serializes builders (CLI and tests may race); waiters reuse the finished venv.
+ * (`condaFile`), e.g. ml/azure-training-conda.yml for a test that runs the Azure ML job's entry point. The packages are
+ * installed by uv (pinned, installed once per machine: ./uvTool.ts) or, when uv cannot be had, by pip (./venvBuild.ts).
+ * A completion marker is written only after the install succeeded, so a half-built venv (crash, Ctrl-C, kill -9, failed
+ * install) is discarded and rebuilt; while the digest is unchanged the venv is reused. A lock file serializes builders (CLI and tests may race); waiters reuse the finished venv.
  * `ensureRequirementsEnv` gives the same guarantees to a pinned requirements file (e.g. the test-only SDK oracle,
  * test/oracle/requirements.txt), keyed by the file's content and the Python version it is built with.
  */
 import { sha256Hex } from "../../config/sha256.js";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
@@ -17,6 +18,7 @@ import type { Progress } from "../core/ports.js";
 import { parseCondaEnv, pipRequirementsText, type CondaEnv } from "../source/condaEnv.js";
 import { CONDA_FILE, condaFileDigest } from "../source/fingerprint.js";
 import { acquireFileLock } from "./fileLock.js";
+import { buildVenv, MARKER, type BuildSpec, type Marker } from "./venvBuild.js";
 
 export interface PythonEnv {
   dir: string;
@@ -26,16 +28,8 @@ export interface PythonEnv {
   bin(name: string): string;
 }
 
-interface Marker {
-  envDigest: string;
-  python: string;
-  createdAt: string;
-  installSeconds: number;
-}
-
-const MARKER = ".mlops-complete.json";
-/** Rough cold-install time on a 2-core machine (measured: see docs/local-target.md). */
-const EXPECTED_MINUTES = 5;
+/** Rough cold-install time with pip on a 2-core machine (measured: see docs/local-target.md). */
+const PIP_MINUTES = 5;
 
 function envOf(dir: string, digest: string): PythonEnv {
   return { dir, digest, python: path.join(dir, "bin", "python"), bin: (name) => path.join(dir, "bin", name) };
@@ -82,6 +76,8 @@ export interface EnsureEnvOptions {
   lockTimeoutMs?: number;
   /** the repo-relative conda file to materialize, default ml/conda.yml */
   condaFile?: string;
+  /** where the pinned uv is installed once (its tools venv uv-<version>/), default venvRoot */
+  uvRoot?: string;
 }
 
 export async function readCondaEnv(repoRoot: string, condaFile: string = CONDA_FILE): Promise<CondaEnv> {
@@ -111,18 +107,14 @@ export async function ensurePythonEnv(o: EnsureEnvOptions): Promise<PythonEnv> {
   });
   try {
     if (await ready()) return envOf(dir, digest);
-    await build(
-      dir,
-      digest,
-      {
-        python: conda.python,
-        requirementsText: pipRequirementsText(conda, condaFile),
-        packages: conda.requirements.length,
-        source: condaFile,
-        expectedMinutes: EXPECTED_MINUTES,
-      },
-      o.progress,
-    );
+    const spec: BuildSpec = {
+      python: conda.python,
+      requirementsText: pipRequirementsText(conda, condaFile),
+      packages: conda.requirements.length,
+      source: condaFile,
+      pipMinutes: PIP_MINUTES,
+    };
+    await buildVenv(dir, digest, spec, { basePython: basePython(), uvRoot: o.uvRoot ?? o.venvRoot, progress: o.progress });
     return envOf(dir, digest);
   } finally {
     await lock.release();
@@ -136,9 +128,11 @@ export interface EnsureRequirementsEnvOptions {
   python: string;
   venvRoot: string;
   progress: Progress;
-  /** shown while building, e.g. "~1 min" */
+  /** shown while building with pip (rough cold minutes), default 2 */
   expectedMinutes?: number;
   lockTimeoutMs?: number;
+  /** where the pinned uv is installed once, default venvRoot */
+  uvRoot?: string;
 }
 
 /**
@@ -168,72 +162,10 @@ export async function ensureRequirementsEnv(o: EnsureRequirementsEnvOptions): Pr
   try {
     if (await ready()) return envOf(dir, digest);
     const packages = text.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("#")).length;
-    await build(dir, digest, { python: o.python, requirementsText: text, packages, source, expectedMinutes: o.expectedMinutes ?? 2 }, o.progress);
+    const spec: BuildSpec = { python: o.python, requirementsText: text, packages, source, pipMinutes: o.expectedMinutes ?? 2 };
+    await buildVenv(dir, digest, spec, { basePython: basePython(), uvRoot: o.uvRoot ?? o.venvRoot, progress: o.progress });
     return envOf(dir, digest);
   } finally {
     await lock.release();
   }
 }
-
-interface BuildSpec {
-  /** major.minor the venv is built with (recorded in the marker) */
-  python: string;
-  /** the pip requirements file's content */
-  requirementsText: string;
-  packages: number;
-  /** what the packages come from, for messages (ml/conda.yml, test/oracle/requirements.txt) */
-  source: string;
-  expectedMinutes: number;
-}
-
-async function build(dir: string, digest: string, spec: BuildSpec, progress: Progress): Promise<void> {
-  const started = Date.now();
-  if (existsSync(dir)) progress.info(`discarding an incomplete Python environment in ${dir}`);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(path.dirname(dir), { recursive: true });
-  progress.info(`creating Python environment (first run, ~${spec.expectedMinutes} min): ${spec.packages} packages from ${spec.source} into ${dir}`);
-  const venv = await execa(basePython(), ["-m", "venv", dir], { reject: false, stdin: "ignore", all: true });
-  if (venv.exitCode !== 0) {
-    throw new EnvironmentError(`'${basePython()} -m venv' failed: ${lastLine(venv.all ?? "")}; install the venv module (e.g. python3-venv)`);
-  }
-  const reqFile = path.join(dir, "requirements.txt");
-  await writeFile(reqFile, spec.requirementsText);
-  const logFile = path.join(dir, "pip-install.log");
-  const pip = execa(path.join(dir, "bin", "python"), ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-r", reqFile], {
-    reject: false,
-    stdin: "ignore",
-    all: true,
-    env: { PIP_NO_INPUT: "1" },
-  });
-  let collected = 0;
-  let lastReport = Date.now();
-  const log: string[] = [];
-  for await (const line of pip.iterable({ from: "all" })) {
-    const text = String(line);
-    log.push(text);
-    if (text.startsWith("Collecting ")) collected += 1;
-    if (text.startsWith("Installing collected packages")) progress.info(`installing ${text.split(",").length} packages (${secs(started)})`);
-    else if (Date.now() - lastReport > 15_000) {
-      progress.info(`still resolving and downloading packages: ${collected} collected (${secs(started)})`);
-      lastReport = Date.now();
-    }
-  }
-  const r = await pip;
-  await writeFile(logFile, log.join("\n"));
-  if (r.exitCode !== 0) {
-    const err = log.filter((l) => /^ERROR:/.test(l)).slice(-1)[0] ?? lastLine(log.join("\n"));
-    // leave no marker: the next run discards this directory and starts over
-    throw new EnvironmentError(`pip could not install ${spec.source}'s packages: ${err.slice(0, 300)} (full log: ${logFile})`);
-  }
-  const marker: Marker = {
-    envDigest: digest,
-    python: spec.python,
-    createdAt: new Date().toISOString(),
-    installSeconds: Math.round((Date.now() - started) / 1000),
-  };
-  await writeFile(path.join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
-  progress.info(`Python environment ready in ${secs(started)}`);
-}
-
-const secs = (since: number) => `${Math.round((Date.now() - since) / 1000)}s`;
-const lastLine = (s: string) => s.trim().split("\n").slice(-1)[0] ?? "";

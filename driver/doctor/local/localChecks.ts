@@ -5,7 +5,7 @@
  * - python: the interpreter that creates venvs (MLOPS_PYTHON or python3) is the major.minor ml/conda.yml pins
  *   (host/pythonEnv.ts checkPythonVersion, the check a release makes).
  * - venv: the digest-keyed venv for the current ml/conda.yml under MLOPS_VENV_ROOT (or .mlops/venvs): built
- *   (completion marker for this digest), half-built (rebuilt on next use) or not built yet (~5 min on first use).
+ *   (completion marker for this digest), half-built (rebuilt on next use) or not built yet (built on first use: under a minute with uv, ~5 min with pip).
  * - ports: each of mlops.yaml local.ports free, or held by the project's own service (localServicesStatus).
  * - disk: free space where the venv and the MLflow store go. A built venv of this project measured 0.5-0.9 GB
  *   (two conda.yml digests on the CI machine, 2026-12-02): doctor asks for 1.5 GB when the venv is not built, and
@@ -99,12 +99,12 @@ export const venvCheck: Check<LocalDoctorContext> = {
       return warn(
         "venv",
         `${dir} is incomplete (no completion marker for digest ${digest.slice(0, 12)})`,
-        "it is discarded and rebuilt on the next 'mlops test' or release (~5 min)",
+        "it is discarded and rebuilt on the next 'mlops test' or release (under a minute with uv, ~5 min with pip)",
       );
     return warn(
       "venv",
       `not built yet for ${CONDA_FILE} digest ${digest.slice(0, 12)} (would be ${dir})`,
-      "the first 'mlops test' or release builds it (~5 min; set MLOPS_VENV_ROOT to share venvs between checkouts)",
+      "the first 'mlops test' or release builds it (under a minute with uv, ~5 min with pip; set MLOPS_VENV_ROOT to share venvs between checkouts)",
     );
   },
 };

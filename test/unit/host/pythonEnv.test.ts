@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { expect } from "chai";
-import { ensurePythonEnv } from "../../../driver/host/pythonEnv.js";
+import { ensurePythonEnv, venvRootFor } from "../../../driver/host/pythonEnv.js";
 import type { Progress } from "../../../driver/core/ports.js";
 
 const quiet: Progress & { lines: string[] } = {
@@ -15,6 +15,9 @@ const quiet: Progress & { lines: string[] } = {
     this.lines.push(m);
   },
 };
+
+/** the machine's uv, installed once (as the CLI does), not fetched again into each temp venv root */
+const uvRoot = venvRootFor(process.cwd());
 
 async function python3Version(): Promise<string> {
   const r = await execa("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]);
@@ -34,7 +37,7 @@ describe("Python environment from conda.yml (real venv, no packages)", function 
 
   it("refuses a python3 that is not the version conda.yml asks for, naming both", async () => {
     await writeFile(path.join(root, "ml", "conda.yml"), "dependencies: [python=3.2, pip]\n");
-    const err = (await ensurePythonEnv({ repoRoot: root, venvRoot, progress: quiet }).catch((e: Error) => e)) as Error;
+    const err = (await ensurePythonEnv({ repoRoot: root, venvRoot, uvRoot, progress: quiet }).catch((e: Error) => e)) as Error;
     expect(err.name).to.equal("EnvironmentError");
     expect(err.message).to.equal(
       `ml/conda.yml asks for Python 3.2 but python3 is Python ${await python3Version()}; install Python 3.2 or set MLOPS_PYTHON to a Python 3.2 interpreter`,
@@ -43,17 +46,17 @@ describe("Python environment from conda.yml (real venv, no packages)", function 
 
   it("builds once, reuses while the digest is unchanged, and rebuilds a venv that has no completion marker", async () => {
     await writeFile(path.join(root, "ml", "conda.yml"), `dependencies: [python=${await python3Version()}, pip]\n`);
-    const a = await ensurePythonEnv({ repoRoot: root, venvRoot, progress: quiet });
+    const a = await ensurePythonEnv({ repoRoot: root, venvRoot, uvRoot, progress: quiet });
     expect(existsSync(a.python)).to.equal(true);
-    expect(quiet.lines.some((l) => l.startsWith("creating Python environment (first run"))).to.equal(true);
+    expect(quiet.lines.some((l) => l.startsWith("creating Python environment with "))).to.equal(true);
     quiet.lines.length = 0;
-    const b = await ensurePythonEnv({ repoRoot: root, venvRoot, progress: quiet });
+    const b = await ensurePythonEnv({ repoRoot: root, venvRoot, uvRoot, progress: quiet });
     expect(b.dir).to.equal(a.dir);
     expect(quiet.lines).to.deep.equal([]);
     // a crash during pip install leaves a directory without the marker: it is discarded and rebuilt
     await rm(path.join(a.dir, ".mlops-complete.json"));
     await writeFile(path.join(a.dir, "half-built"), "");
-    await ensurePythonEnv({ repoRoot: root, venvRoot, progress: quiet });
+    await ensurePythonEnv({ repoRoot: root, venvRoot, uvRoot, progress: quiet });
     expect(quiet.lines.some((l) => l.startsWith("discarding an incomplete Python environment"))).to.equal(true);
     expect(existsSync(path.join(a.dir, "half-built"))).to.equal(false);
     expect((await readdir(venvRoot)).filter((n) => !n.endsWith(".lock"))).to.have.length(1);

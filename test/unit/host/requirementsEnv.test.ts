@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { expect } from "chai";
-import { ensureRequirementsEnv } from "../../../driver/host/pythonEnv.js";
+import { ensureRequirementsEnv, venvRootFor } from "../../../driver/host/pythonEnv.js";
 import type { Progress } from "../../../driver/core/ports.js";
 
 const quiet: Progress & { lines: string[] } = {
@@ -15,6 +15,9 @@ const quiet: Progress & { lines: string[] } = {
     this.lines.push(m);
   },
 };
+
+/** the machine's uv, installed once (as the CLI does), not fetched again into each temp venv root */
+const uvRoot = venvRootFor(process.cwd());
 
 describe("Python environment from a pinned requirements file (test-only environments such as the SDK oracle; real venv, no download)", function () {
   this.timeout(120_000);
@@ -31,18 +34,18 @@ describe("Python environment from a pinned requirements file (test-only environm
     await mkdir(path.dirname(req), { recursive: true });
     await writeFile(req, "# already in every venv: nothing to download\npip\n");
     const venvRoot = path.join(root, "venvs");
-    const a = await ensureRequirementsEnv({ requirementsFile: req, python, venvRoot, progress: quiet });
+    const a = await ensureRequirementsEnv({ requirementsFile: req, python, venvRoot, uvRoot, progress: quiet });
     expect(existsSync(a.python)).to.equal(true);
     const marker = await readFile(path.join(a.dir, ".mlops-complete.json"), "utf8");
     expect(JSON.parse(marker)).to.deep.include({ envDigest: a.digest, python });
     expect(quiet.lines.some((l) => l.includes("1 packages from oracle/requirements.txt"))).to.equal(true);
 
-    const again = await ensureRequirementsEnv({ requirementsFile: req, python, venvRoot, progress: quiet });
+    const again = await ensureRequirementsEnv({ requirementsFile: req, python, venvRoot, uvRoot, progress: quiet });
     expect(again.dir).to.equal(a.dir);
     expect(await readFile(path.join(a.dir, ".mlops-complete.json"), "utf8")).to.equal(marker); // not rebuilt
 
     await writeFile(req, "pip>=1\n");
-    const edited = await ensureRequirementsEnv({ requirementsFile: req, python, venvRoot, progress: quiet });
+    const edited = await ensureRequirementsEnv({ requirementsFile: req, python, venvRoot, uvRoot, progress: quiet });
     expect(edited.dir).to.not.equal(a.dir);
   });
 
