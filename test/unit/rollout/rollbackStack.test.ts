@@ -98,7 +98,7 @@ describe("mlops rollback <stack> (over the ports)", () => {
     expect(err.message).to.equal("nothing is deployed to prod; there is nothing to roll back");
   });
 
-  it("a second rollback does not go back again: the release that put v1 back records nothing before it", async () => {
+  it("a second rollback does not bounce back to v2: the release that deployed v1 recorded nothing before it", async () => {
     const t = new FakeTarget();
     await twoReleases(t);
     await rollbackStack(t, "prod", silentProgress);
