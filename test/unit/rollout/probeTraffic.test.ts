@@ -89,13 +89,15 @@ describe("probe traffic of a rollout step (loopback)", () => {
     expect(refused).to.deep.equal({ sent: 2, outcomes: { error: 2 } });
   });
 
-  it("a rate or a duration that is not positive sends nothing, and still waits out a positive duration", async () => {
+  it("a rate or a duration that is not positive sends nothing and reports 0 sent (never NaN), and still waits out a positive duration", async () => {
     const s = await recorder();
     try {
       for (const [rps, seconds] of [
         [-1, -1],
         [5, 0],
         [0, -1],
+        [Infinity, 0],
+        [-Infinity, 0.01],
       ] as const) {
         expect(await sendProbeTraffic({ url: s.url, body: "{}", rps, seconds }), `rps ${rps}, seconds ${seconds}`).to.deep.equal({ sent: 0, outcomes: {} });
       }
