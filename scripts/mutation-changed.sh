@@ -28,4 +28,4 @@ if [ "${#files[@]}" -eq 0 ]; then
   exit 0
 fi
 echo "mutation: ${#files[@]} changed file(s) since ${base:0:12} ($ref): ${files[*]}" >&2
-exec node_modules/.bin/stryker run --mutate "$(IFS=,; echo "${files[*]}")" "$@"
+exec node_modules/.bin/node node_modules/.bin/stryker run --mutate "$(IFS=,; echo "${files[*]}")" "$@"

@@ -3,7 +3,10 @@
  * key named. Each test fails when its rule is taken out of driver/config/*.ts.
  */
 import { expect } from "chai";
-import { parseReleaseConfig } from "../../../driver/config/releaseConfig.js";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseReleaseConfig, readReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { ConfigError } from "../../../driver/core/errors.js";
 
 const ok = { model: { name: "diabetes-ridge" }, gate: { metrics: { rmse: { greater_is_better: false, threshold: 60 } } } };
@@ -129,5 +132,34 @@ describe("mlops.yaml rules (driver/config), each guarded at its edge", () => {
 
   it("one problem is reported with 'fix the value'", () => {
     expect(refusal(withRollout({ probeRps: 999 }))).to.equal("mlops.yaml: rollout.probeRps: must be from 0 to 200; fix the value and run again");
+  });
+});
+
+describe("mlops.yaml on disk (readReleaseConfig)", () => {
+  async function readRefusal(text: string | undefined): Promise<{ dir: string; message: string }> {
+    const dir = await mkdtemp(path.join(tmpdir(), "mlops-yaml-"));
+    if (text !== undefined) await writeFile(path.join(dir, "mlops.yaml"), text);
+    const e = await readReleaseConfig(dir).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).to.be.instanceOf(ConfigError);
+    return { dir, message: (e as Error).message };
+  }
+
+  it("a missing mlops.yaml names the folder and says to run from the repository root", async () => {
+    const { dir, message } = await readRefusal(undefined);
+    expect(message).to.equal(`mlops.yaml not found in ${dir}; run mlops from the repository root`);
+  });
+
+  it("mlops.yaml that is not YAML is refused in one line", async () => {
+    const { message } = await readRefusal("model: [unclosed\n  name: x\n");
+    expect(message).to.match(/^mlops.yaml is not valid YAML: \S.{10,}$/);
+    expect(message).to.not.include("\n");
+  });
+
+  it("profile.slo.p99Ms may equal p95Ms (only below it is refused)", () => {
+    expect(parseReleaseConfig({ ...ok, profile: { slo: { p95Ms: 300, p99Ms: 300 } } }).profile.slo).to.include({ p95Ms: 300, p99Ms: 300 });
+    expect(refusal({ ...ok, profile: { slo: { p95Ms: 300, p99Ms: 299 } } })).to.match(/profile.slo.p99Ms: must be >= p95Ms/);
   });
 });

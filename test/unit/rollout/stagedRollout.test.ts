@@ -51,6 +51,34 @@ describe("staged rollout (fake traffic plane)", () => {
       [100, true, 20],
     ]);
     expect(r.detail).to.equal("green (v4) takes 100% after 10% -> 50% -> 100%");
+    expect(r.steps.map((s) => s.detail)).to.deep.equal([
+      "pre-check: 200",
+      "2 requests, 0 errors (0%), healthy",
+      "10 requests, 0 errors (0%), healthy",
+      "20 requests, 0 errors (0%), healthy",
+    ]);
+  });
+
+  it("an error rate exactly at rollout.maxErrorRate passes (the limit is allowed, only above it fails)", async () => {
+    const c = new FakeControl({ errorRateAt: (p) => (p === 100 ? 0.05 : 0) });
+    const r = await run(c);
+    expect(r.outcome).to.equal("completed");
+    expect(r.steps.at(-1)).to.include({ percent: 100, requests: 20, errors: 1, errorRate: 0.05, passed: true, detail: "20 requests, 1 errors (5%), healthy" });
+  });
+
+  it("a new deployment that turns unhealthy at a later step fails that step with the health detail", async () => {
+    const c = new FakeControl({ healthy: (w) => w < 50 });
+    const r = await run(c);
+    expect(r.outcome).to.equal("rolled-back");
+    expect(c.weights).to.deep.equal([10, 50, 0]);
+    expect(r.steps.at(-1)).to.include({ percent: 50, healthy: false, requests: 10, passed: false, detail: "unhealthy: 503" });
+    expect(r.detail).to.equal("step 50% failed: unhealthy: 503; all traffic back on blue (v3)");
+  });
+
+  it("every problem of a step is named, separated by '; '", async () => {
+    const c = new FakeControl({ healthy: (w) => w === 0 });
+    const r = await runStagedRollout({ from: "blue", to: "green", toVersion: "4", settings: { ...settings, minRequests: 5 }, control: c });
+    expect(r.steps.at(-1)!.detail).to.equal("unhealthy: 503; only 2 request(s) reached it (need 5 to judge)");
   });
 
   it("a new version failing at the canary step is rolled back to 0% and goes no further", async () => {
@@ -82,14 +110,25 @@ describe("staged rollout (fake traffic plane)", () => {
     const c = new FakeControl();
     const r = await runStagedRollout({ from: "blue", to: "green", toVersion: "4", settings: { ...settings, minRequests: 50 }, control: c });
     expect(r.outcome).to.equal("rolled-back");
-    expect(r.steps[1]!.detail).to.match(/only 2 request\(s\) reached it \(need 50 to judge\)/);
+    expect(r.steps[1]!.detail).to.equal("only 2 request(s) reached it (need 50 to judge)");
+    expect(r.detail, "no old version known: the line names the slot only").to.equal(
+      "step 10% failed: only 2 request(s) reached it (need 50 to judge); all traffic back on blue",
+    );
   });
 
   it("a check that cannot run fails its step and rolls back", async () => {
     const c = new FakeControl({ failSetAt: 50 });
     const r = await run(c);
     expect(r.outcome).to.equal("rolled-back");
-    expect(r.steps.at(-1)!.detail).to.match(/check could not run: router unreachable/);
+    expect(r.steps.at(-1)).to.include({
+      percent: 50,
+      healthy: false,
+      requests: 0,
+      errors: 0,
+      errorRate: 0,
+      passed: false,
+      detail: "check could not run: router unreachable",
+    });
     expect(c.weight).to.equal(0);
   });
 });
