@@ -12,6 +12,7 @@ export const NOT_RELEASED: readonly RegExp[] = [
   /^eslint\.config\.js$/,
   /^\.prettierrc$/,
   /^\.prettierignore$/,
+  /^\.npmrc$/,
   /^stryker\.config\.json$/,
   /^tsconfig\.stryker\.json$/,
 ];

@@ -46,7 +46,7 @@ const kinds: Array<[MlopsError, string, number, RegExp]> = [
 /** exit code -> meaning, from the README's table */
 function readmeExitCodes(): Map<number, string> {
   const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-  const rows = [...readme.matchAll(/^\| (\d) +\| (.+?) +\|$/gm)];
+  const rows = [...readme.matchAll(/^\| (\d+) +\| (.+?) +\|$/gm)];
   return new Map(rows.map((m) => [Number(m[1]), m[2]!]));
 }
 

@@ -32,17 +32,16 @@ describe("promote rules (core, with fake ports)", () => {
     expect(err.message).to.equal("diabetes-ridge v1 in the registry no longer has digest sha100000000; the approved artifact changed, refusing to deploy");
   });
 
-  it("a release a dead process left running in prod is not promoted again (it is resumed)", async () => {
+  it("a release a dead process left running in prod is finished by promote, as by resume (marked interrupted first)", async () => {
     const { t, m, again } = recordingMachine();
     const r = await m.start();
     await m.approve(r.id, "alice");
     t.crash = { at: "validate-prod", when: "before" };
     await rejects(m.promote(r.id));
     t.reboot();
-    const err = await rejects(again().promote(r.id));
-    expect(err).to.be.instanceOf(ApprovalError);
-    expect(err.message).to.equal(`release ${r.id} is running; only an approved release can be promoted (see 'mlops status')`);
-    expect((await again().resume(r.id)).state).to.equal("released");
+    const done = await again().promote(r.id);
+    expect(done.state).to.equal("released");
+    expect(done.events.filter((e) => e.event === "interrupted")).to.have.length(1);
   });
 
   it("a store that fails to record the start of PROD validation rolls nothing back: nothing was validated, resume decides", async () => {

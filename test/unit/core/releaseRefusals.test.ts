@@ -227,9 +227,17 @@ describe("release refusals and state rules (core, with fake ports)", () => {
       `release ${r.id} is not approved; an approver listed in Pulumi.prod.yaml must run 'mlops approve ${r.id} --as <name>' first`,
     );
     await edit(t, r.id, (rec) => (rec.state = "failed"));
-    await expectRefusal(m.promote(r.id), ApprovalError, `release ${r.id} is failed; only an approved release can be promoted (see 'mlops status')`);
+    await expectRefusal(
+      m.promote(r.id),
+      InvalidStateError,
+      `release ${r.id} stopped at failed before the approval hold; run 'mlops resume ${r.id}', then approve it`,
+    );
     await edit(t, r.id, (rec) => (rec.state = "rejected"));
-    await expectRefusal(m.promote(r.id), ApprovalError, `release ${r.id} is rejected; only an approved release can be promoted (see 'mlops status')`);
+    await expectRefusal(
+      m.promote(r.id),
+      InvalidStateError,
+      `release ${r.id} was rejected (rejected); that is final: change the code or data and run 'mlops release'`,
+    );
     expect(t.counts["deploy-prod"]).to.equal(undefined);
   });
 

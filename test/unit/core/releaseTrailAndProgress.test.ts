@@ -60,6 +60,7 @@ describe("release trail and progress lines (core, with fake ports)", () => {
       modelVersion: "1",
       digest: "sha1".padEnd(64, "0"),
       comment: "looks right",
+      identity: { authenticated: false, source: "local", osUser: "tester", host: "test-host" },
     });
     expect(t.recordedApprovals).to.deep.equal([done.approval]);
     expect(done.tests).to.deep.equal({ passed: 7, failed: 0, durationMs: 120 });

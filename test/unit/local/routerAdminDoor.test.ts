@@ -34,13 +34,13 @@ describe("PROD's router process: the admin API behind a token in a 0600 file", f
     await r.client.setWeights({ blue: 100, green: 0 }, "test flip");
     const rec = await readRouterRecord(fx.paths);
     const log = await readFile(rec!.logFile, "utf8");
-    expect(log).to.match(/router admin: weights fx.blue 0 -> 100, fx.green 0 -> 0 by \S+ \(mlops pid \d+\) from 127\.0\.0\.1:\d+; reason: test flip/);
+    expect(log).to.match(/router admin: weights blue 0 -> 100, green 0 -> 0 by \S+ \(mlops pid \d+\) from 127\.0\.0\.1:\d+; reason: test flip/);
     expect(log).to.match(/refused PUT \/-\/router\/weights .*: 401/);
     const written = [rec!.logFile, fx.paths.routerService, fx.paths.routerStateFile];
     for (const f of written) expect(await readFile(f, "utf8"), f).not.to.contain(access.token);
     expect(await readFile(`/proc/${r.record.pid}/cmdline`, "utf8")).not.to.contain(access.token);
     expect(await readFile(`/proc/${r.record.pid}/environ`, "utf8")).not.to.contain(access.token);
-    // nothing else under the state fx.dir holds it (the admin file is the one place)
+    // nothing else under the state dir holds it (the admin file is the one place)
     const holders: string[] = [];
     const walk = async (d: string): Promise<void> => {
       for (const e of await readdir(d, { withFileTypes: true })) {

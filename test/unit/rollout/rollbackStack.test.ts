@@ -24,11 +24,11 @@ const machine = (t: FakeTarget) =>
     newId: () => `rel-20261127-1000${String(seq++).padStart(2, "0")}-beef`,
   });
 
-async function releaseToProd(t: FakeTarget): Promise<string> {
+async function releaseToProd(t: FakeTarget, opts: { allowDowngrade?: boolean } = {}): Promise<string> {
   const m = machine(t);
   const r = await m.start();
   await m.approve(r.id, "alice");
-  await m.promote(r.id);
+  await m.promote(r.id, opts);
   return r.id;
 }
 
@@ -116,7 +116,7 @@ describe("mlops rollback <stack> (over the ports)", () => {
     t.fp = { ...fp1, codeDigest: "code3" };
     await releaseToProd(t); // v3 over v2
     t.fp = fp2;
-    await releaseToProd(t); // the v2 run again: v2 over v3
+    await releaseToProd(t, { allowDowngrade: true }); // the v2 run again: v2 over v3 (a downgrade, asked for)
     expect(t.serving.prod?.version).to.equal("2");
     const res = await rollbackStack(t, "prod", silentProgress);
     expect(res.to.version).to.equal("3");
