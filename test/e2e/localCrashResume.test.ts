@@ -74,7 +74,7 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 18
   }
 }
 
-type ReleaseSummary = { id: string; state: string };
+type ReleaseSummary = { id: string; state: string; interruptedAt: string | null };
 async function releases(repo: string): Promise<ReleaseSummary[]> {
   const status = await mlops(repo, "--json", "status");
   expect(status.code, status.stderr).to.equal(0);
@@ -196,7 +196,8 @@ describe("local target: kill -9 mid-step, then resume (end to end, real processe
     expect(liveInGroup(leader), "the MLflow worker outlives its leader").to.not.deep.equal([]);
     expect(await isPortFree(PORTS.mlflow)).to.equal(false);
 
-    const interrupted = (await releases(repo.root)).find((r) => r.state === "running" || r.state === "interrupted");
+    // status marks the release the dead CLI left running as interrupted (state failed, interruptedAt its step)
+    const interrupted = (await releases(repo.root)).find((r) => r.interruptedAt !== null);
     const resumed = await mlops(repo.root, "--json", "resume", interrupted!.id);
     expect(resumed.code, resumed.stderr).to.equal(0);
     expect((JSON.parse(resumed.stdout) as { state: string }).state).to.equal("awaiting-approval");

@@ -30,7 +30,7 @@ const ROUTER = `http://127.0.0.1:${PORTS.prod}`;
 const OVERRIDES = {
   gate: { mode: "dry_run", metrics: { rmse: { greater_is_better: false, threshold: 62 } } },
   profile: { enabled: false, concurrency: [1, 2], secondsPerLevel: 1, warmupSeconds: 0.5, targetRps: 20 },
-  rollout: { steps: [10, 50, 100], observeSeconds: 2, probeRps: 50, minRequests: 5, maxErrorRate: 0.01 },
+  rollout: { steps: [10, 50, 100], observeSeconds: 2, probeRps: 200, minRequests: 5, maxErrorRate: 0.01 },
 };
 const run = promisify(execFile);
 
