@@ -1,9 +1,9 @@
 /**
- * Bounded soak of the local target (issue 10): CYCLES rounds of release → approve → promote → rollback, each on
- * new training data (one row of ml/data.txt repeated, so every round trains a new model version; the gate runs in
- * dry_run so a slightly worse model is still released), under a steady client at 10 req/s on PROD's router from
+ * Bounded soak of the local target (issue 10): CYCLES rounds of release → approve → promote → rollback, each after
+ * a code change (a comment line added to ml/pipeline.py, so every round trains and registers a new model version;
+ * the gate runs in dry_run so the champion comparison never stops a round), under a steady client at 10 req/s on PROD's router from
  * the first promote on. Figures: failed requests (goal 0), and the processes this repository's services run, their
- * open files and their memory (RSS) after the first round and at the end (goal: no growth).
+ * open files and their memory (RSS) after round 2 (from then on both PROD slots run) and at the end (goal: no growth).
  *
  * Usage: npx tsx bench/soak.ts [cycles=4] [maxMinutes=10]
  * Ports 5790-5794; stops everything it started (`mlops down`) and removes its temporary repository.
@@ -78,7 +78,7 @@ function steadyClient(url: string, payload: unknown) {
 async function main(): Promise<void> {
   const overrides = {
     profile: { enabled: false },
-    rollout: { steps: [10, 50, 100], observeSeconds: 2, probeRps: 20, minRequests: 10, maxErrorRate: 0.01 },
+    rollout: { steps: [10, 50, 100], observeSeconds: 2, probeRps: 100, minRequests: 5, maxErrorRate: 0.01 },
   };
   const repo = await makeTempRepo(PORTS, overrides);
   // the gate records its verdict but does not block: each round's model differs a little from the champion
@@ -89,10 +89,9 @@ async function main(): Promise<void> {
   ]![0]!;
   const stateDir = path.join(repo.root, ".mlops");
   const smoke = await readSmokeRequest(repo.root, repo.config.smoke.request);
-  const dataFile = path.join(repo.root, "ml", "data.txt");
-  const rows = (await readFile(dataFile, "utf8")).trim().split("\n");
+  const codeFile = path.join(repo.root, "ml", "pipeline.py");
   const started = Date.now();
-  const rounds: Array<{ cycle: number; seconds: number; version?: string }> = [];
+  const rounds: Array<{ cycle: number; seconds: number; footprint: Footprint }> = [];
   let client: ReturnType<typeof steadyClient> | undefined;
   let first: Footprint | undefined;
   let last: Footprint | undefined;
@@ -100,16 +99,17 @@ async function main(): Promise<void> {
   try {
     for (let c = 1; c <= CYCLES && Date.now() - started < MAX_MS; c++) {
       const t0 = Date.now();
-      await appendFile(dataFile, `${rows[c]!}\n`); // new data: a new model version
+      await appendFile(codeFile, `# soak round ${c}\n`); // a code change: a new run and model version
       const r = await mlops(repo.root, "release");
       if (r.state !== "awaiting-approval") throw new Error(`round ${c}: release ended ${r.state}`);
       await mlops(repo.root, "approve", r.id!, "--as", approver);
       await mlops(repo.root, "promote", r.id!);
       client ??= steadyClient(`http://127.0.0.1:${PORTS.prod}/score`, smoke.payload);
       if (c > 1) await mlops(repo.root, "rollback", "prod");
-      rounds.push({ cycle: c, seconds: (Date.now() - t0) / 1000 });
       last = await footprint(stateDir);
-      first ??= last;
+      rounds.push({ cycle: c, seconds: (Date.now() - t0) / 1000, footprint: last });
+      // the baseline is round 2: from then on PROD has both slots (round 1 starts only one)
+      if (c === Math.min(2, CYCLES)) first = last;
       process.stderr.write(`round ${c}: ${rounds.at(-1)!.seconds.toFixed(1)} s, ${JSON.stringify(last)}\n`);
     }
   } catch (e) {
@@ -124,7 +124,9 @@ async function main(): Promise<void> {
     await writeFile(path.join(REPO_ROOT, "bench", "results", "soak.json"), JSON.stringify(result, null, 2));
     console.log(`| soak: ${rounds.length} rounds of release → approve → promote → rollback (round 1: no rollback), ${result.minutes.toFixed(1)} min |`);
     console.log(`| steady client (10 req/s on PROD from the first promote) | ${traffic.sent} requests, ${traffic.failures.length} failed |`);
-    console.log(`| services after round 1 / at the end / after down | ${JSON.stringify(first)} / ${JSON.stringify(last)} / ${JSON.stringify(leftover)} |`);
+    console.log(
+      `| services after round 2 (both PROD slots up) / at the end / after down | ${JSON.stringify(first)} / ${JSON.stringify(last)} / ${JSON.stringify(leftover)} |`,
+    );
     if (error) console.log(`| stopped early | ${error} |`);
     if (error || traffic.failures.length) process.exitCode = 1;
   }
