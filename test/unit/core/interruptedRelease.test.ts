@@ -14,7 +14,7 @@ import { attentionNotes } from "../../../driver/core/statusNotes.js";
 import type { Release } from "../../../driver/core/release.js";
 import { FileReleaseStore } from "../../../driver/store/fileReleaseStore.js";
 import { FakeTarget, ProcessDied, type Effect } from "../../support/fakeTarget.js";
-import { machineFactory } from "../../support/coreHarness.js";
+import { championThenApprovedChallenger, machineFactory } from "../../support/coreHarness.js";
 
 const config: ReleaseConfig = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
@@ -45,15 +45,7 @@ async function releaseKilledAt(at: Effect, when: "before" | "after" = "before") 
 
 /** v1 released; v2 approved, then killed during its PROD rollout. */
 async function killedInProd(at: Effect, when: "before" | "after") {
-  const t = new FakeTarget();
-  const m = machine(t);
-  const r1 = await m.start();
-  await m.approve(r1.id, "alice");
-  await m.promote(r1.id);
-  t.fp = { ...t.fp, codeDigest: "code2" };
-  t.metrics = { rmse: 50, mae: 40, r2: 0.5 };
-  const r2 = await m.start();
-  await m.approve(r2.id, "alice");
+  const { t, m, r1, r2 } = await championThenApprovedChallenger(machine);
   t.crash = { at, when };
   await crashed(m.promote(r2.id));
   t.reboot();

@@ -8,7 +8,7 @@ import { parseReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { InvalidStateError } from "../../../driver/core/errors.js";
 import { rollbackStack } from "../../../driver/rollout/rollbackStack.js";
 import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
-import { machineFactory, rejection } from "../../support/coreHarness.js";
+import { championThenApprovedChallenger, machineFactory, rejection } from "../../support/coreHarness.js";
 
 const config = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
@@ -76,14 +76,7 @@ describe("no silent downgrade (core, with fake ports)", () => {
   });
 
   it("promote of a release that was rolled back reports what PROD really serves, and changes nothing", async () => {
-    const t = new FakeTarget();
-    const m = machine(t);
-    const r1 = await m.start();
-    await m.approve(r1.id, "alice");
-    await m.promote(r1.id);
-    t.fp = { ...t.fp, codeDigest: "code2" };
-    const r2 = await m.start();
-    await m.approve(r2.id, "alice");
+    const { t, m, r2 } = await championThenApprovedChallenger(machine, null);
     await m.promote(r2.id);
     await rollbackStack(t, "prod", silentProgress);
     expect(t.serving.prod!.version).to.equal("1");

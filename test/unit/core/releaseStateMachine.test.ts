@@ -3,7 +3,7 @@ import { parseReleaseConfig, type ReleaseConfig } from "../../../driver/config/r
 import { ApprovalError, GateRejectedError, InvalidStateError, ReleaseLockedError, UnitTestsFailedError } from "../../../driver/core/errors.js";
 import { STEPS } from "../../../driver/core/release.js";
 import { FakeTarget, ProcessDied, type Effect } from "../../support/fakeTarget.js";
-import { machineFactory, rejection } from "../../support/coreHarness.js";
+import { championInProd, championThenApprovedChallenger as v2Approved, machineFactory, rejection } from "../../support/coreHarness.js";
 
 const config: ReleaseConfig = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
@@ -19,18 +19,7 @@ const config: ReleaseConfig = parseReleaseConfig({
 const machine = machineFactory(config, "20261127-0900");
 
 /** v1 released and champion in prod; v2 (better metrics, changed code) approved and ready to promote. */
-async function championThenApprovedChallenger() {
-  const t = new FakeTarget();
-  const m = machine(t);
-  const r1 = await m.start();
-  await m.approve(r1.id, "alice");
-  await m.promote(r1.id);
-  t.fp = { ...t.fp, codeDigest: "code2" };
-  t.metrics = { rmse: 50, mae: 40, r2: 0.5 };
-  const r2 = await m.start();
-  await m.approve(r2.id, "alice");
-  return { t, m, r1, r2 };
-}
+const championThenApprovedChallenger = () => v2Approved(machine);
 
 const rejects = rejection;
 
@@ -130,11 +119,7 @@ describe("release state machine (core, with fake ports)", () => {
   });
 
   it("a model that does not beat the champion by the margin is rejected", async () => {
-    const t = new FakeTarget();
-    const m = machine(t);
-    const r1 = await m.start();
-    await m.approve(r1.id, "alice");
-    await m.promote(r1.id);
+    const { t, m } = await championInProd(machine);
     t.fp = { ...t.fp, codeDigest: "code2" };
     t.metrics = { rmse: 53.8, mae: 44, r2: 0.46 };
     const err = await rejects(m.start());
