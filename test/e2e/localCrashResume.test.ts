@@ -187,7 +187,9 @@ describe("local target: kill -9 mid-step, then resume (end to end, real processe
 
   it("a release SIGKILLed while the MLflow server starts, whose leader then dies (its worker keeps the port): resume goes on, down leaves nothing", async () => {
     const mlflowRecord = path.join(repo.root, ".mlops", "services", "mlflow.json");
-    await releaseKilledWhen(repo.root, (err) => /waiting for the MLflow tracking server/.test(err));
+    // MLflow starts in the background from preflight, before the release record exists: kill once the record does
+    // (its test step has started) while the server is still starting
+    await releaseKilledWhen(repo.root, (err) => /waiting for the MLflow tracking server/.test(err) && /\[mlops\] test: /.test(err));
     const { pid: leader } = JSON.parse(await readFile(mlflowRecord, "utf8")) as { pid: number };
     await until("the MLflow server to answer", () => httpOk(`http://127.0.0.1:${PORTS.mlflow}/health`));
     const groups = new Set([leader, ...groupsOfRepo(repo.root)]);
