@@ -189,6 +189,7 @@ describe("local target: kill -9 mid-step, then resume (end to end, real processe
     const mlflowRecord = path.join(repo.root, ".mlops", "services", "mlflow.json");
     // MLflow starts in the background from preflight, before the release record exists: kill once the record does
     // (its test step has started) while the server is still starting
+    const before = new Set((await releases(repo.root)).map((r) => r.id));
     await releaseKilledWhen(repo.root, (err) => /waiting for the MLflow tracking server/.test(err) && /\[mlops\] test: /.test(err));
     const { pid: leader } = JSON.parse(await readFile(mlflowRecord, "utf8")) as { pid: number };
     await until("the MLflow server to answer", () => httpOk(`http://127.0.0.1:${PORTS.mlflow}/health`));
@@ -198,8 +199,11 @@ describe("local target: kill -9 mid-step, then resume (end to end, real processe
     expect(liveInGroup(leader), "the MLflow worker outlives its leader").to.not.deep.equal([]);
     expect(await isPortFree(PORTS.mlflow)).to.equal(false);
 
-    // status marks the release the dead CLI left running as interrupted (state failed, interruptedAt its step)
-    const interrupted = (await releases(repo.root)).find((r) => r.interruptedAt !== null);
+    // the release the killed CLI started (status marks it failed: interrupted at its step, or before its first
+    // step was recorded as running)
+    const interrupted = (await releases(repo.root)).find((r) => !before.has(r.id));
+    expect(interrupted, "the killed release's record").to.not.equal(undefined);
+    expect(interrupted!.state).to.equal("failed");
     const resumed = await mlops(repo.root, "--json", "resume", interrupted!.id);
     expect(resumed.code, resumed.stderr).to.equal(0);
     expect((JSON.parse(resumed.stdout) as { state: string }).state).to.equal("awaiting-approval");
