@@ -227,3 +227,12 @@ export function parentTypeOf(resource: RecordedResource): string | undefined {
   const chain = (resource.urn.split("::")[2] ?? "").split("$");
   return chain.length > 1 ? chain[chain.length - 2] : undefined;
 }
+
+/** The `mlops:` values of a real stack file, namespace stripped, as plain objects to mutate. */
+export function rawOf(stack: "int" | "prod"): Record<string, any> {
+  const raw: Record<string, any> = {};
+  for (const [key, value] of Object.entries(stackFileConfig(stack))) {
+    if (key.startsWith("mlops:")) raw[key.slice("mlops:".length)] = structuredClone(value);
+  }
+  return raw;
+}

@@ -1,15 +1,7 @@
 import { expect } from "chai";
 import { parseStackConfig, readStackConfigFile, StackConfigError } from "../../../config/stackConfig.js";
 import { parseCidr } from "../../../config/networkConfig.js";
-import { REPO_ROOT, stackFileConfig } from "./harness.js";
-
-function rawOf(stack: "int" | "prod"): Record<string, any> {
-  const raw: Record<string, any> = {};
-  for (const [key, value] of Object.entries(stackFileConfig(stack))) {
-    if (key.startsWith("mlops:")) raw[key.slice("mlops:".length)] = structuredClone(value);
-  }
-  return raw;
-}
+import { rawOf, REPO_ROOT } from "./harness.js";
 
 function problemsOf(stack: string, raw: Record<string, unknown>): string[] {
   try {

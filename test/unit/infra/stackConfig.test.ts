@@ -3,16 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { parseStackConfig, rawConfigFromPulumiConfig, readStackConfigFile, StackConfigError } from "../../../config/stackConfig.js";
-import { REPO_ROOT, stackFileConfig } from "./harness.js";
-
-/** The `mlops:` values of a real stack file, namespace stripped, as plain objects to mutate. */
-function rawOf(stack: "int" | "prod"): Record<string, any> {
-  const raw: Record<string, any> = {};
-  for (const [key, value] of Object.entries(stackFileConfig(stack))) {
-    if (key.startsWith("mlops:")) raw[key.slice("mlops:".length)] = structuredClone(value);
-  }
-  return raw;
-}
+import { rawOf, REPO_ROOT, stackFileConfig } from "./harness.js";
 
 function problemsOf(stack: string, raw: Record<string, unknown>): string[] {
   try {
