@@ -31,7 +31,8 @@ import { runLoadLevel } from "../driver/profile/loadLevel.js";
 import { runProfile } from "../driver/profile/profiler.js";
 import type { LevelResult } from "../driver/profile/profileTypes.js";
 import { writeRouterStateFile } from "../driver/router/routerStateFile.js";
-import { ADMIN_PREFIX } from "../driver/router/routerTypes.js";
+import { adminFileFor } from "../driver/router/routerAdminFile.js";
+import { RouterClient } from "../driver/router/routerClient.js";
 import { healthUri, inferenceServerArgs, scoringUri } from "../driver/targets/local/inferenceServer.js";
 import { ROUTER_MAIN } from "../driver/targets/local/routerProcess.js";
 import { SHARED_VENV_ROOT } from "../test/e2e/localRepoFixture.js";
@@ -159,7 +160,14 @@ async function startRouter(dir: string, name: string, port: number, upstream: st
   const p = spawnDetached(process.execPath, ["--import", tsx, ROUTER_MAIN, stateFile], { cwd: REPO, env: { ...process.env }, logFile });
   pids.push(p.pid);
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp({ url: `${url}${ADMIN_PREFIX}/state`, what: "router", timeoutMs: 30_000, pid: p.pid, logFile, progress: quiet });
+  // ready once its admin listener answers with the token it wrote beside the state file (as the local target waits)
+  const client = RouterClient.fromAdminFile(url, adminFileFor(stateFile), 3_000);
+  const probe = (): Promise<boolean> =>
+    client.state().then(
+      () => true,
+      () => false,
+    );
+  await waitForHttp({ url, probe, what: "router", timeoutMs: 30_000, pid: p.pid, logFile, progress: quiet });
   return { url, pid: p.pid };
 }
 
