@@ -12,6 +12,9 @@
  *   (components/mlWorkspace.ts creates a storage account, Key Vault, Application Insights on a Log Analytics
  *   workspace and a container registry; learn.microsoft.com/azure/azure-resource-manager/management/azure-services-resource-providers
  *   maps each service to its namespace).
+ * - Microsoft.Network, only when a checked stack sets `mlops:network.private: true` (components/privateNetwork.ts
+ *   creates a virtual network, subnets, private endpoints and private DNS zones; the same page maps Virtual
+ *   Network, Private Link and DNS to Microsoft.Network). Without it the first private `up` fails on the VNet.
  */
 import type { Check, CheckResult } from "../checkResult.js";
 import { fail, notChecked, ok } from "../checkResult.js";
@@ -30,13 +33,23 @@ export const REQUIRED_PROVIDERS = [
   "Microsoft.ContainerRegistry",
 ] as const;
 
+/** Namespace of the private network's resources (VNet, private endpoints, private DNS zones). */
+export const NETWORK_PROVIDER = "Microsoft.Network";
+
+/** The namespaces the checked stacks need: the base list, plus Microsoft.Network when one of them is private. */
+export function requiredProviders(ctx: Pick<AzureDoctorContext, "configs">): string[] {
+  const anyPrivate = [...ctx.configs.values()].some((c) => c.network.private);
+  return [...REQUIRED_PROVIDERS, ...(anyPrivate ? [NETWORK_PROVIDER] : [])];
+}
+
 export const providersCheck: Check<AzureDoctorContext> = {
   name: "providers",
   async run(ctx): Promise<CheckResult> {
     if (!ctx.subscriptionId || !ctx.identity) return notChecked("providers", "no subscription or credential (see above)");
     const { arm } = ctx.deps.armClients(ctx.subscriptionId);
+    const wanted = requiredProviders(ctx);
     const states = await Promise.all(
-      REQUIRED_PROVIDERS.map(async (ns) => {
+      wanted.map(async (ns) => {
         const a = await arm.get<{ registrationState?: string }>(`/subscriptions/${ctx.subscriptionId}/providers/${ns}`, PROVIDERS_API);
         return { ns, state: a.status === 200 ? (a.body?.registrationState ?? "unknown") : `HTTP ${a.status}` };
       }),
@@ -49,6 +62,6 @@ export const providersCheck: Check<AzureDoctorContext> = {
         `${bad.map((b) => `az provider register --namespace ${b.ns}`).join(" && ")} (needs Contributor on the subscription; takes a few minutes)`,
       );
     }
-    return ok("providers", `${REQUIRED_PROVIDERS.length} registered: ${REQUIRED_PROVIDERS.join(", ")}`);
+    return ok("providers", `${wanted.length} registered: ${wanted.join(", ")}`);
   },
 };

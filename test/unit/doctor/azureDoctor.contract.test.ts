@@ -284,6 +284,16 @@ describe("mlops doctor --target azure (contract tests: the real SDK clients agai
       );
     });
 
+    it("providers: a private stack also needs Microsoft.Network (its VNet, private endpoints and DNS zones)", async () => {
+      const f = path.join(h.repo.root, "Pulumi.prod.yaml");
+      writeFileSync(f, readFileSync(f, "utf8").replace("config:\n", "config:\n  mlops:network:\n    private: true\n"));
+      expectFail(await h.run(), "providers", /^not registered: Microsoft\.Network \(NotRegistered\)$/, /^az provider register --namespace Microsoft\.Network /);
+      // only for the stacks checked: INT is not private, so checking INT alone does not ask for it
+      expect(byCheck(await h.run(["int"]), "providers").status).to.equal("ok");
+      h.arm.providers.set("microsoft.network", "Registered");
+      expect(byCheck(await h.run(), "providers").detail).to.match(/^9 registered: .*Microsoft\.Network$/);
+    });
+
     it("quota: the AKS VM family has too few vCPUs left (trial subscription: 6)", async () => {
       h.arm.computeUsages[1] = { name: { value: "standardDSv3Family", localizedValue: "Standard DSv3 Family vCPUs" }, currentValue: 0, limit: 6 };
       expectFail(
