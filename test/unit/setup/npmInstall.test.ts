@@ -25,6 +25,9 @@ function systemBinary(name: string): string | undefined {
   return undefined;
 }
 
+/** This process's environment without what npm adds for a script it runs (npm_config_*, npm_lifecycle_*, ...). */
+const userEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+
 describe("npm ci on a fresh clone (npm's dry run from package-lock.json, offline)", function () {
   this.timeout(120_000);
   let dir: string;
@@ -43,7 +46,10 @@ describe("npm ci on a fresh clone (npm's dry run from package-lock.json, offline
       reject: false,
       all: true,
       stdin: "ignore",
-      env: { PATH: path.dirname(node) + path.delimiter + (process.env.PATH ?? "") },
+      // as a user's shell runs it: without the npm_config_* settings of the npm script running this test
+      // (`npm run -s` would pass loglevel=silent down and hide npm's output)
+      extendEnv: false,
+      env: { ...userEnv(), PATH: path.dirname(node) + path.delimiter + (process.env.PATH ?? "") },
     });
 
   it("prints no warnings with the system's Node, whatever its version, and ends with npm's summary", async () => {
