@@ -10,6 +10,7 @@
  * - disk: free space where the venv and the MLflow store go. A built venv of this project measured 0.5-0.9 GB
  *   (two conda.yml digests on the CI machine, 2026-12-02): doctor asks for 1.5 GB when the venv is not built, and
  *   0.5 GB for the MLflow store and logs (an estimate: a model version is a few MB).
+ * - approvers[prod]: who may approve for PROD and what a local approval records (approversCheck.ts).
  */
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -20,6 +21,7 @@ import type { LocalPaths } from "../../targets/local/localPaths.js";
 import type { LocalServiceStatus } from "../../targets/local/localServices.js";
 import type { Check, CheckResult } from "../checkResult.js";
 import { fail, ok, warn } from "../checkResult.js";
+import { approversCheck } from "./approversCheck.js";
 
 export const MIN_NODE_MAJOR = 22;
 export const VENV_BYTES = 1.5 * 1024 ** 3;
@@ -197,4 +199,4 @@ function unusableDir(dir: string): string | undefined {
   return undefined;
 }
 
-export const LOCAL_CHECKS: Check<LocalDoctorContext>[] = [nodeCheck, pythonCheck, venvCheck, portsCheck, diskCheck];
+export const LOCAL_CHECKS: Check<LocalDoctorContext>[] = [nodeCheck, pythonCheck, venvCheck, portsCheck, diskCheck, approversCheck];

@@ -57,6 +57,7 @@ describe("mlops doctor (CLI subprocess)", function () {
       "port[prodBlue]",
       "port[prodGreen]",
       "disk[venv + MLflow store and logs]",
+      "approvers[prod]",
     ]);
     for (const x of rs) expect(Object.keys(x).sort()).to.deep.equal(["check", "detail", "fix", "status"]);
     expect(rs.find((x) => x.check === "venv")!.status).to.equal("warn"); // a fresh venv root: not built yet

@@ -31,6 +31,7 @@ describe("mlops doctor (local target)", function () {
   beforeEach(async () => {
     root = mkdtempSync(path.join(tmpdir(), "mlops-doctor-"));
     cpSync(path.join(REPO, "ml", "conda.yml"), path.join(root, "ml", "conda.yml"), { recursive: true });
+    cpSync(path.join(REPO, "Pulumi.prod.yaml"), path.join(root, "Pulumi.prod.yaml"));
     ports = { mlflow: await freePort(), int: await freePort(), prod: await freePort(), prodBlue: await freePort(), prodGreen: await freePort() };
     config = parseReleaseConfig({
       model: { name: "m", experiment: "e" },
@@ -70,6 +71,7 @@ describe("mlops doctor (local target)", function () {
       "ok port[prodBlue]",
       "ok port[prodGreen]",
       "ok disk[venv + MLflow store and logs]",
+      "ok approvers[prod]",
     ]);
     expect(rs[2]!.detail).to.equal(`built for ml/conda.yml digest ${digest.slice(0, 12)} in ${dir} (2026-12-02, pip took 61 s)`);
     expect(doctorExitCode(rs)).to.equal(0);
@@ -155,5 +157,24 @@ describe("mlops doctor (local target)", function () {
       `FAIL disk[venv]: 0.2 GB free for ${path.join(root, "venvs")}; needs about 1.5 GB`,
       `ok disk[MLflow store and logs]: 10.0 GB free for ${path.join(root, ".mlops")}; needs about 0.5 GB`,
     ]);
+  });
+
+  it("approvers[prod]: who may approve, and that a local approval records the OS user, not an authenticated identity", async () => {
+    const r = await one("approvers[prod]");
+    expect(r.status).to.equal("ok");
+    expect(r.detail).to.match(
+      /^2 may approve \(alice@contoso\.com, bob@contoso\.com\); an approval here records the OS user \S+@\S+, not an authenticated identity/,
+    );
+  });
+
+  it("approvers[prod]: no Pulumi.prod.yaml is a warning (a release reaches the hold, nobody can approve it); an invalid one FAILs", async () => {
+    rmSync(path.join(root, "Pulumi.prod.yaml"));
+    const missing = await one("approvers[prod]");
+    expect([missing.status, missing.detail]).to.deep.equal(["warn", "nobody may approve a release for prod: Pulumi.prod.yaml lists no mlops:approvers"]);
+    writeFileSync(path.join(root, "Pulumi.prod.yaml"), "config:\n  mlops:approvers: [42]\n");
+    const bad = await one("approvers[prod]");
+    expect(bad.status).to.equal("FAIL");
+    expect(bad.detail).to.match(/^stack 'prod': .*\(Pulumi\.prod\.yaml\)$/);
+    expect(doctorExitCode(await run())).to.not.equal(0);
   });
 });
