@@ -8,7 +8,7 @@
  * Stack awareness: a resource-level policy cannot see the stack name, so "prod" is read from the
  * resource's `environment` tag (the program tags every taggable resource from mlops:tags).
  */
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 
 import { REQUIRED_TAGS } from "../config/requiredTags.js";
 import { valueAt } from "../config/valueAt.js";
@@ -180,6 +180,15 @@ const hasCertificateAndKey = (value: unknown): boolean => {
   return Boolean(protectedSettings["scoringFe.sslCert"]) && Boolean(protectedSettings["scoringFe.sslKey"]);
 };
 
+/** The stack's Azure ML extensions that serve inference (enableInference True), with their settings. */
+function inferenceExtensions(resources: StackValidationArgs["resources"]): Array<{ name: string; settings: Props; protectedSettings: unknown }> {
+  return resources.flatMap((r) => {
+    if (r.type !== TYPES.k8sExtension || String(r.props["extensionType"]).toLowerCase() !== "microsoft.azureml.kubernetes") return [];
+    const settings = (r.props["configurationSettings"] ?? {}) as Props;
+    return isTrue(settings["enableInference"]) ? [{ name: r.name, settings, protectedSettings: r.props["configurationProtectedSettings"] }] : [];
+  });
+}
+
 export const prodInferenceOverTls: StackValidationPolicy = {
   name: "prod-inference-over-tls",
   description:
@@ -187,16 +196,13 @@ export const prodInferenceOverTls: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     if (!args.resources.some((r) => field(r.props, "tags", "environment") === "prod")) return;
-    for (const ext of args.resources) {
-      if (ext.type !== TYPES.k8sExtension || String(ext.props["extensionType"]).toLowerCase() !== "microsoft.azureml.kubernetes") continue;
-      const settings = (ext.props["configurationSettings"] ?? {}) as Props;
-      if (!isTrue(settings["enableInference"])) continue;
+    for (const { name, settings, protectedSettings } of inferenceExtensions(args.resources)) {
       const fix = "set mlops:aks.allowInsecureConnections false with mlops:aks.tls (cname + certificate)";
       if (isTrue(settings["allowInsecureConnections"])) {
-        report(`Stack tagged environment=prod serves inference over plain HTTP (Azure ML extension ${ext.name}: allowInsecureConnections True): ${fix}.`);
-      } else if (!settings["sslCname"] || (!settings["scoringFe.sslSecret"] && !hasCertificateAndKey(ext.props["configurationProtectedSettings"]))) {
+        report(`Stack tagged environment=prod serves inference over plain HTTP (Azure ML extension ${name}: allowInsecureConnections True): ${fix}.`);
+      } else if (!settings["sslCname"] || (!settings["scoringFe.sslSecret"] && !hasCertificateAndKey(protectedSettings))) {
         report(
-          `Stack tagged environment=prod has no TLS certificate on the Azure ML extension ${ext.name} (sslCname plus scoringFe.sslSecret or protected scoringFe.sslCert/sslKey): ${fix}.`,
+          `Stack tagged environment=prod has no TLS certificate on the Azure ML extension ${name} (sslCname plus scoringFe.sslSecret or protected scoringFe.sslCert/sslKey): ${fix}.`,
         );
       }
     }
@@ -261,13 +267,11 @@ export const privateNetworkEndpointsAndInternalRouter: StackValidationPolicy = {
     const missing = PRIVATE_ENDPOINT_GROUP_IDS.filter((id) => !groupIds.has(id));
     if (missing.length > 0)
       report(`Stack tagged network=private has no private endpoint for ${missing.join(", ")}: set mlops:network.private true (the program creates them).`);
-    for (const ext of args.resources) {
-      if (ext.type !== TYPES.k8sExtension || String(ext.props["extensionType"]).toLowerCase() !== "microsoft.azureml.kubernetes") continue;
-      const settings = (ext.props["configurationSettings"] ?? {}) as Props;
-      if (!isTrue(settings["enableInference"]) || String(settings["inferenceRouterServiceType"]).toLowerCase() !== "loadbalancer") continue;
+    for (const { name, settings } of inferenceExtensions(args.resources)) {
+      if (String(settings["inferenceRouterServiceType"]).toLowerCase() !== "loadbalancer") continue;
       if (String(settings["internalLoadBalancerProvider"]).toLowerCase() !== "azure") {
         report(
-          `Stack tagged network=private exposes the inference router on a public load balancer (Azure ML extension ${ext.name}): set internalLoadBalancerProvider azure.`,
+          `Stack tagged network=private exposes the inference router on a public load balancer (Azure ML extension ${name}): set internalLoadBalancerProvider azure.`,
         );
       }
     }
