@@ -8,13 +8,15 @@
  * Auth: Microsoft Entra tokens (AADToken, the default azure-ai-ml creates batch endpoints with: entities/_endpoint/batch_endpoint.py).
  * Output: append_row into predictions.csv, one line "file,row,prediction,error" per input row (batch_score.run()).
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as machinelearningservices from "@pulumi/azure-native/machinelearningservices/index.js";
 import type * as storage from "@pulumi/azure-native/storage/index.js";
+import { sha256Hex } from "../config/sha256.js";
+import type { DeploymentConfig } from "../config/stackConfig.js";
 import { declareCodeAsset } from "./codeAsset.js";
+import { modelAssetId } from "./scoringEndpoint.js";
 
 export interface BatchScoringArgs {
   resourceGroupName: pulumi.Input<string>;
@@ -51,13 +53,8 @@ export interface BatchScoringArgs {
 export const BATCH_DEPLOYMENT_NAME = "main";
 export const BATCH_OUTPUT_FILE = "predictions.csv";
 
-const hashOf = (parts: Buffer[], length = 16): string => {
-  const h = createHash("sha256");
-  for (const p of parts) h.update(createHash("sha256").update(p).digest());
-  return h.digest("hex").slice(0, length);
-};
-
-export const modelAssetIdOf = (workspaceId: string, model: string, version: string): string => `${workspaceId}/models/${model}/versions/${version}`;
+/** The files' content hash: sha256 over each file's sha256, in order. */
+const hashOf = (parts: Buffer[], length = 16): string => sha256Hex(...parts.map((p) => Buffer.from(sha256Hex(p), "hex"))).slice(0, length);
 
 export class BatchScoring extends pulumi.ComponentResource {
   readonly endpoint: machinelearningservices.BatchEndpoint;
@@ -122,7 +119,7 @@ export class BatchScoring extends pulumi.ComponentResource {
           properties: {
             description: pulumi.interpolate`${args.model} version ${version}`,
             compute: args.computeId,
-            model: { referenceType: "Id", assetId: pulumi.all([args.workspaceId, args.model]).apply(([id, m]) => modelAssetIdOf(id, m, version)) },
+            model: { referenceType: "Id", assetId: pulumi.all([args.workspaceId, args.model]).apply(([id, m]) => modelAssetId(id, m, version)) },
             codeConfiguration: { codeId: this.codeVersion.id, scoringScript: args.entryScript },
             environmentId: args.environmentId,
             resources: { instanceCount: s.instanceCount },
@@ -147,7 +144,7 @@ export class BatchScoring extends pulumi.ComponentResource {
 }
 
 /** The version with the most traffic among the stack's online deployments (ties: the lower deployment name). */
-export function primaryServedVersion(deployments: Record<string, { version: string; weight: number }>): string | undefined {
+export function primaryServedVersion(deployments: Readonly<Record<string, DeploymentConfig>>): string | undefined {
   const entries = Object.entries(deployments).sort(([a, x], [b, y]) => y.weight - x.weight || a.localeCompare(b));
   return entries[0]?.[1].version;
 }

@@ -16,7 +16,7 @@ import { StderrProgress } from "./cli/progress.js";
 import { renderRelease, renderStatus, statusJson } from "./cli/render.js";
 import { createTarget, parseTargetName } from "./targets/index.js";
 import { TARGETS, type CliTarget } from "./targets/types.js";
-import { profileCommand, rollbackCommand, writeReportFor } from "./cli/profileCommands.js";
+import { profileCommand, rollbackCommand, writeReportFor, type CommandOutput } from "./cli/profileCommands.js";
 import { doctorCommand } from "./doctor/doctorCommand.js";
 import { approvalFromAzureDevOps } from "./targets/azure/adoApprover.js";
 import { approvalFromGitHub } from "./targets/azure/githubApprover.js";
@@ -64,6 +64,12 @@ async function withTarget<T>(opts: GlobalOpts, fn: (t: CliTarget, m: ReleaseStat
 
 function emit(opts: GlobalOpts, json: unknown, text: string): void {
   process.stdout.write(opts.json ? JSON.stringify(json, null, 2) + "\n" : text + "\n");
+}
+
+/** A command's result: printed as JSON with --json, else as its text; its exit code, when it has one, is the process's. */
+function emitOutcome(opts: GlobalOpts, out: CommandOutput & { exitCode?: number }): void {
+  emit(opts, out.json, out.text);
+  if (out.exitCode !== undefined) process.exitCode = out.exitCode;
 }
 
 /**
@@ -221,8 +227,7 @@ export function buildProgram(): Command {
       const { monitor } = await readReleaseConfig(repoRoot);
       const progress = new StderrProgress({ quiet: opts.quiet });
       const out = await withTarget(opts, (target, machine) => runLocalMonitor({ repoRoot, config: monitor, target, machine, progress, stack, options: o }));
-      emit(opts, out.json, out.text);
-      process.exitCode = out.exitCode;
+      emitOutcome(opts, out);
     });
 
   program
@@ -244,7 +249,7 @@ export function buildProgram(): Command {
     .action(async (stack: string, o: { apply?: boolean }, cmd: Command) => {
       const opts = g(cmd);
       const out = await withTarget(opts, (t) => profileCommand(repoRootOf(opts), t, stack, { apply: !!o.apply }, new StderrProgress({ quiet: opts.quiet })));
-      emit(opts, out.json, out.text);
+      emitOutcome(opts, out);
     });
 
   program
@@ -253,7 +258,7 @@ export function buildProgram(): Command {
     .action(async (stack: string, _o, cmd: Command) => {
       const opts = g(cmd);
       const out = await withTarget(opts, (t) => rollbackCommand(t, stack, new StderrProgress({ quiet: opts.quiet })));
-      emit(opts, out.json, out.text);
+      emitOutcome(opts, out);
     });
 
   program
@@ -277,7 +282,7 @@ export function buildProgram(): Command {
           bar: new BatchProgressBar({ quiet: !!opts.quiet }),
         }),
       );
-      emit(opts, out.json, out.text);
+      emitOutcome(opts, out);
     });
 
   program
@@ -287,8 +292,7 @@ export function buildProgram(): Command {
     .action(async (o: { stack?: string }, cmd: Command) => {
       const opts = g(cmd);
       const out = await doctorCommand({ repoRoot: repoRootOf(opts), target: parseTargetName(opts.target), ...(o.stack ? { stack: o.stack } : {}) });
-      emit(opts, out.results, out.text);
-      process.exitCode = out.exitCode;
+      emitOutcome(opts, { json: out.results, text: out.text, exitCode: out.exitCode });
     });
 
   program

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -79,6 +79,12 @@ def read(folders: List[str], model_version: str, since: float) -> Collected:
     outputs: List[float] = []
     requests: List[Dict[str, Any]] = []
     out = Collected(np.empty((0, len(FEATURES))), np.empty(0), np.empty(0), [])
+    # each collection's parser (None: not such records) and the list its records go to
+    readers: Dict[str, Tuple[Callable[[Any], Optional[List[Any]]], List[Any]]] = {
+        "model_inputs": (_input_rows, inputs),
+        "model_outputs": (_outputs, outputs),
+        "mlops_requests": (_requests, requests),
+    }
     for path in jsonl_files(folders):
         out.files += 1
         bad = 0
@@ -106,28 +112,14 @@ def read(folders: List[str], model_version: str, since: float) -> Collected:
             if when < since:
                 out.before_window += 1
                 continue
-            if collection == "model_inputs":
-                rows = _input_rows(data)
-                if rows is None:
-                    bad += 1
-                    continue
-                inputs.extend(rows)
-                input_times.extend([int(when)] * len(rows))
-            elif collection == "model_outputs":
-                preds = _outputs(data)
-                if preds is None:
-                    bad += 1
-                    continue
-                outputs.extend(preds)
-            elif collection == "mlops_requests":
-                reqs = _requests(data)
-                if reqs is None:
-                    bad += 1
-                    continue
-                requests.extend(reqs)
-            else:
+            parse, into = readers.get(collection, (None, None))
+            records = parse(data) if parse else None
+            if records is None:
                 bad += 1
                 continue
+            into.extend(records)
+            if collection == "model_inputs":
+                input_times.extend([int(when)] * len(records))
             out.first_time = int(when) if out.first_time is None else min(out.first_time, int(when))
             out.last_time = int(when) if out.last_time is None else max(out.last_time, int(when))
         if bad:

@@ -8,7 +8,7 @@
  * Stack awareness: a resource-level policy cannot see the stack name, so "prod" is read from the
  * resource's `environment` tag (the program tags every taggable resource from mlops:tags).
  */
-import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 
 import { REQUIRED_TAGS } from "../config/requiredTags.js";
 import { valueAt } from "../config/valueAt.js";
@@ -72,79 +72,73 @@ function isPrivateNetwork(props: Props): boolean {
   return field(props, "tags", NETWORK_TAG.name) === NETWORK_TAG.private;
 }
 
-export const storageSecureTransport: ResourceValidationPolicy = {
-  name: "storage-secure-transport",
-  description: "Storage accounts accept HTTPS only.",
-  enforcementLevel: "mandatory",
-  validateResource: on(TYPES.storageAccount, (props, report) => {
+/** A policy of this pack: every one is mandatory (a violation fails the preview). */
+function mandatory(name: string, description: string, validateResource: ResourceValidationPolicy["validateResource"]): ResourceValidationPolicy {
+  return { name, description, enforcementLevel: "mandatory", validateResource };
+}
+
+export const storageSecureTransport = mandatory(
+  "storage-secure-transport",
+  "Storage accounts accept HTTPS only.",
+  on(TYPES.storageAccount, (props, report) => {
     if (props["enableHttpsTrafficOnly"] !== true) report("Storage account must set enableHttpsTrafficOnly: true.");
   }),
-};
+);
 
-export const storageMinimumTls: ResourceValidationPolicy = {
-  name: "storage-minimum-tls-1-2",
-  description: "Storage accounts require TLS 1.2 or newer.",
-  enforcementLevel: "mandatory",
-  validateResource: on(TYPES.storageAccount, (props, report) => {
+export const storageMinimumTls = mandatory(
+  "storage-minimum-tls-1-2",
+  "Storage accounts require TLS 1.2 or newer.",
+  on(TYPES.storageAccount, (props, report) => {
     const tls = props["minimumTlsVersion"];
     if (tls !== "TLS1_2" && tls !== "TLS1_3") {
       report(`Storage account minimumTlsVersion must be TLS1_2 or newer, not ${String(tls ?? "unset (TLS1_0)")}.`);
     }
   }),
-};
+);
 
-export const storageNoPublicBlobAccess: ResourceValidationPolicy = {
-  name: "storage-no-public-blob-access",
-  description: "No anonymous (public) blob access on accounts or containers.",
-  enforcementLevel: "mandatory",
-  validateResource: [
-    on(TYPES.storageAccount, (props, report) => {
-      if (props["allowBlobPublicAccess"] !== false) report("Storage account must set allowBlobPublicAccess: false.");
-    }),
-    on(TYPES.blobContainer, (props, report) => {
-      const access = props["publicAccess"];
-      if (access !== undefined && access !== "None") report(`Blob container publicAccess must be None, not ${String(access)}.`);
-    }),
-  ],
-};
+export const storageNoPublicBlobAccess = mandatory("storage-no-public-blob-access", "No anonymous (public) blob access on accounts or containers.", [
+  on(TYPES.storageAccount, (props, report) => {
+    if (props["allowBlobPublicAccess"] !== false) report("Storage account must set allowBlobPublicAccess: false.");
+  }),
+  on(TYPES.blobContainer, (props, report) => {
+    const access = props["publicAccess"];
+    if (access !== undefined && access !== "None") report(`Blob container publicAccess must be None, not ${String(access)}.`);
+  }),
+]);
 
-export const keyVaultRbacAuthorization: ResourceValidationPolicy = {
-  name: "keyvault-rbac-authorization",
-  description: "Key Vaults use Azure RBAC (not access policies) and keep soft delete on.",
-  enforcementLevel: "mandatory",
-  validateResource: on(TYPES.keyVault, (props, report) => {
+export const keyVaultRbacAuthorization = mandatory(
+  "keyvault-rbac-authorization",
+  "Key Vaults use Azure RBAC (not access policies) and keep soft delete on.",
+  on(TYPES.keyVault, (props, report) => {
     if (field(props, "properties", "enableRbacAuthorization") !== true) {
       report("Key Vault must set properties.enableRbacAuthorization: true.");
     }
     if (field(props, "properties", "enableSoftDelete") === false) report("Key Vault must not turn soft delete off.");
   }),
-};
+);
 
-export const keyVaultPurgeProtectionInProd: ResourceValidationPolicy = {
-  name: "keyvault-purge-protection-in-prod",
-  description: "Key Vaults tagged environment=prod have purge protection on.",
-  enforcementLevel: "mandatory",
-  validateResource: on(TYPES.keyVault, (props, report) => {
+export const keyVaultPurgeProtectionInProd = mandatory(
+  "keyvault-purge-protection-in-prod",
+  "Key Vaults tagged environment=prod have purge protection on.",
+  on(TYPES.keyVault, (props, report) => {
     if (isProd(props) && field(props, "properties", "enablePurgeProtection") !== true) {
       report("Key Vault tagged environment=prod must set properties.enablePurgeProtection: true.");
     }
   }),
-};
+);
 
-export const acrAdminUserDisabled: ResourceValidationPolicy = {
-  name: "acr-admin-user-disabled",
-  description: "Container registries do not enable the shared admin user; pulls use identities (AcrPull).",
-  enforcementLevel: "mandatory",
-  validateResource: on(TYPES.containerRegistry, (props, report) => {
+export const acrAdminUserDisabled = mandatory(
+  "acr-admin-user-disabled",
+  "Container registries do not enable the shared admin user; pulls use identities (AcrPull).",
+  on(TYPES.containerRegistry, (props, report) => {
     if (props["adminUserEnabled"] === true) report("Container registry must set adminUserEnabled: false.");
   }),
-};
+);
 
-export const aksManagedIdentity: ResourceValidationPolicy = {
-  name: "aks-managed-identity",
-  description: "AKS clusters use a managed identity (SystemAssigned or UserAssigned), never a service principal; the Azure ML extension requires it.",
-  enforcementLevel: "mandatory",
-  validateResource: on(TYPES.managedCluster, (props, report) => {
+export const aksManagedIdentity = mandatory(
+  "aks-managed-identity",
+  "AKS clusters use a managed identity (SystemAssigned or UserAssigned), never a service principal; the Azure ML extension requires it.",
+  on(TYPES.managedCluster, (props, report) => {
     const type = field(props, "identity", "type");
     if (type !== "SystemAssigned" && type !== "UserAssigned") {
       report(`AKS cluster identity.type must be SystemAssigned or UserAssigned, not ${String(type ?? "unset")}.`);
@@ -154,25 +148,22 @@ export const aksManagedIdentity: ResourceValidationPolicy = {
       report("AKS cluster must not set servicePrincipalProfile (use the managed identity).");
     }
   }),
-};
+);
 
-export const mlComputeKubernetesNotAks: ResourceValidationPolicy = {
-  name: "ml-compute-kubernetes-not-aks",
-  description: "Azure ML attaches AKS as computeType Kubernetes (Azure ML extension); the legacy AKS attach is rejected by v2 online endpoints.",
-  enforcementLevel: "mandatory",
-  validateResource: on(TYPES.mlCompute, (props, report) => {
+export const mlComputeKubernetesNotAks = mandatory(
+  "ml-compute-kubernetes-not-aks",
+  "Azure ML attaches AKS as computeType Kubernetes (Azure ML extension); the legacy AKS attach is rejected by v2 online endpoints.",
+  on(TYPES.mlCompute, (props, report) => {
     if (field(props, "properties", "computeType") === "AKS") {
       report("Azure ML compute must use computeType Kubernetes, not the legacy AKS.");
     }
   }),
-};
+);
 
-export const kubernetesEndpointAuth: ResourceValidationPolicy = {
-  name: "ml-kubernetes-endpoint-auth",
-  description:
-    "Online endpoints on Kubernetes compute use Key or AMLToken auth; AADToken is for managed online endpoints only (MS Learn, Authenticate clients for online endpoints).",
-  enforcementLevel: "mandatory",
-  validateResource: on(TYPES.onlineEndpoint, (props, report) => {
+export const kubernetesEndpointAuth = mandatory(
+  "ml-kubernetes-endpoint-auth",
+  "Online endpoints on Kubernetes compute use Key or AMLToken auth; AADToken is for managed online endpoints only (MS Learn, Authenticate clients for online endpoints).",
+  on(TYPES.onlineEndpoint, (props, report) => {
     const authMode = field(props, "properties", "authMode");
     if (field(props, "properties", "compute") !== undefined && authMode !== "Key" && authMode !== "AMLToken") {
       report(
@@ -180,7 +171,7 @@ export const kubernetesEndpointAuth: ResourceValidationPolicy = {
       );
     }
   }),
-};
+);
 
 const isTrue = (value: unknown): boolean => String(value).toLowerCase() === "true";
 /** Protected settings carrying both PEMs the router serves TLS with (policies see secrets unwrapped). */
@@ -189,6 +180,15 @@ const hasCertificateAndKey = (value: unknown): boolean => {
   return Boolean(protectedSettings["scoringFe.sslCert"]) && Boolean(protectedSettings["scoringFe.sslKey"]);
 };
 
+/** The stack's Azure ML extensions that serve inference (enableInference True), with their settings. */
+function inferenceExtensions(resources: StackValidationArgs["resources"]): Array<{ name: string; settings: Props; protectedSettings: unknown }> {
+  return resources.flatMap((r) => {
+    if (r.type !== TYPES.k8sExtension || String(r.props["extensionType"]).toLowerCase() !== "microsoft.azureml.kubernetes") return [];
+    const settings = (r.props["configurationSettings"] ?? {}) as Props;
+    return isTrue(settings["enableInference"]) ? [{ name: r.name, settings, protectedSettings: r.props["configurationProtectedSettings"] }] : [];
+  });
+}
+
 export const prodInferenceOverTls: StackValidationPolicy = {
   name: "prod-inference-over-tls",
   description:
@@ -196,16 +196,13 @@ export const prodInferenceOverTls: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     if (!args.resources.some((r) => field(r.props, "tags", "environment") === "prod")) return;
-    for (const ext of args.resources) {
-      if (ext.type !== TYPES.k8sExtension || String(ext.props["extensionType"]).toLowerCase() !== "microsoft.azureml.kubernetes") continue;
-      const settings = (ext.props["configurationSettings"] ?? {}) as Props;
-      if (!isTrue(settings["enableInference"])) continue;
+    for (const { name, settings, protectedSettings } of inferenceExtensions(args.resources)) {
       const fix = "set mlops:aks.allowInsecureConnections false with mlops:aks.tls (cname + certificate)";
       if (isTrue(settings["allowInsecureConnections"])) {
-        report(`Stack tagged environment=prod serves inference over plain HTTP (Azure ML extension ${ext.name}: allowInsecureConnections True): ${fix}.`);
-      } else if (!settings["sslCname"] || (!settings["scoringFe.sslSecret"] && !hasCertificateAndKey(ext.props["configurationProtectedSettings"]))) {
+        report(`Stack tagged environment=prod serves inference over plain HTTP (Azure ML extension ${name}: allowInsecureConnections True): ${fix}.`);
+      } else if (!settings["sslCname"] || (!settings["scoringFe.sslSecret"] && !hasCertificateAndKey(protectedSettings))) {
         report(
-          `Stack tagged environment=prod has no TLS certificate on the Azure ML extension ${ext.name} (sslCname plus scoringFe.sslSecret or protected scoringFe.sslCert/sslKey): ${fix}.`,
+          `Stack tagged environment=prod has no TLS certificate on the Azure ML extension ${name} (sslCname plus scoringFe.sslSecret or protected scoringFe.sslCert/sslKey): ${fix}.`,
         );
       }
     }
@@ -219,12 +216,10 @@ const PRIVATE_FIX = "set it Disabled (the program does so when mlops:network.pri
  * registry accept no public traffic (publicNetworkAccess Disabled; Key Vault's is properties.publicNetworkAccess),
  * and the registry is Premium, the only tier with private endpoints (MS Learn, "Azure Container Registry service tiers").
  */
-export const privateNetworkPublicAccessOff: ResourceValidationPolicy = {
-  name: "private-network-public-access-off",
-  description:
-    "Resources tagged network=private (mlops:network.private) have public network access Disabled: workspace, storage, Key Vault, container registry (Premium, the tier with private link).",
-  enforcementLevel: "mandatory",
-  validateResource: [
+export const privateNetworkPublicAccessOff = mandatory(
+  "private-network-public-access-off",
+  "Resources tagged network=private (mlops:network.private) have public network access Disabled: workspace, storage, Key Vault, container registry (Premium, the tier with private link).",
+  [
     ...(
       [
         [TYPES.mlWorkspace, "Azure ML workspace"],
@@ -252,7 +247,7 @@ export const privateNetworkPublicAccessOff: ResourceValidationPolicy = {
       }
     }),
   ],
-};
+);
 
 /** Private link group ids a private stack reaches its dependencies by (components/privateNetwork.ts). */
 export const PRIVATE_ENDPOINT_GROUP_IDS = ["amlworkspace", "blob", "file", "vault", "registry"] as const;
@@ -272,30 +267,23 @@ export const privateNetworkEndpointsAndInternalRouter: StackValidationPolicy = {
     const missing = PRIVATE_ENDPOINT_GROUP_IDS.filter((id) => !groupIds.has(id));
     if (missing.length > 0)
       report(`Stack tagged network=private has no private endpoint for ${missing.join(", ")}: set mlops:network.private true (the program creates them).`);
-    for (const ext of args.resources) {
-      if (ext.type !== TYPES.k8sExtension || String(ext.props["extensionType"]).toLowerCase() !== "microsoft.azureml.kubernetes") continue;
-      const settings = (ext.props["configurationSettings"] ?? {}) as Props;
-      if (!isTrue(settings["enableInference"]) || String(settings["inferenceRouterServiceType"]).toLowerCase() !== "loadbalancer") continue;
+    for (const { name, settings } of inferenceExtensions(args.resources)) {
+      if (String(settings["inferenceRouterServiceType"]).toLowerCase() !== "loadbalancer") continue;
       if (String(settings["internalLoadBalancerProvider"]).toLowerCase() !== "azure") {
         report(
-          `Stack tagged network=private exposes the inference router on a public load balancer (Azure ML extension ${ext.name}): set internalLoadBalancerProvider azure.`,
+          `Stack tagged network=private exposes the inference router on a public load balancer (Azure ML extension ${name}): set internalLoadBalancerProvider azure.`,
         );
       }
     }
   },
 };
 
-export const requiredTags: ResourceValidationPolicy = {
-  name: "required-tags",
-  description: `Taggable resources carry the tags ${REQUIRED_TAGS.join(", ")}.`,
-  enforcementLevel: "mandatory",
-  validateResource: (args, report) => {
-    if (!TAGGABLE_TYPES.includes(args.type)) return;
-    const tags = (args.props["tags"] ?? {}) as Record<string, unknown>;
-    const missing = REQUIRED_TAGS.filter((tag) => typeof tags[tag] !== "string" || tags[tag] === "");
-    if (missing.length > 0) report(`Resource ${args.type} is missing required tag(s): ${missing.join(", ")}.`);
-  },
-};
+export const requiredTags = mandatory("required-tags", `Taggable resources carry the tags ${REQUIRED_TAGS.join(", ")}.`, (args, report) => {
+  if (!TAGGABLE_TYPES.includes(args.type)) return;
+  const tags = (args.props["tags"] ?? {}) as Record<string, unknown>;
+  const missing = REQUIRED_TAGS.filter((tag) => typeof tags[tag] !== "string" || tags[tag] === "");
+  if (missing.length > 0) report(`Resource ${args.type} is missing required tag(s): ${missing.join(", ")}.`);
+});
 
 export const policies: Array<ResourceValidationPolicy | StackValidationPolicy> = [
   storageSecureTransport,

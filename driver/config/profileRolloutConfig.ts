@@ -10,10 +10,15 @@ const positive = (what = "must be > 0") =>
     .number({ error: `${what}` })
     .finite({ error: what })
     .gt(0, { error: what });
-const fraction = z
-  .number({ error: "must be a number from 0 to 1 (0.01 = 1%)" })
-  .min(0, { error: "must be a number from 0 to 1 (0.01 = 1%)" })
-  .max(1, { error: "must be a number from 0 to 1 (0.01 = 1%)" });
+/** A number from min to max; one message for a wrong type and for either bound. */
+const within = (min: number, max: number, message: string) => z.number({ error: message }).min(min, { error: message }).max(max, { error: message });
+/** A number from min to max, each bound saying itself ("must be >= 1", "must be <= 10"; a wrong type gets the lower bound's). */
+const bounded = (min: number, max: number) =>
+  z
+    .number({ error: `must be >= ${min}` })
+    .min(min, { error: `must be >= ${min}` })
+    .max(max, { error: `must be <= ${max}` });
+const fraction = within(0, 1, "must be a number from 0 to 1 (0.01 = 1%)");
 
 const increasing = (xs: readonly number[]): boolean => xs.every((x, i) => i === 0 || x > xs[i - 1]!);
 
@@ -31,7 +36,7 @@ export const profileSchema = z
       .refine(increasing, { error: "must be strictly increasing, such as [1, 2, 4, 8]" })
       .default([1, 2, 4, 8]),
     secondsPerLevel: positive().max(120, { error: "must be <= 120" }).default(5),
-    warmupSeconds: z.number({ error: "must be >= 0" }).min(0, { error: "must be >= 0" }).max(30, { error: "must be <= 30" }).default(1),
+    warmupSeconds: bounded(0, 30).default(1),
     slo: z
       .strictObject({
         p95Ms: positive().default(200),
@@ -51,9 +56,9 @@ export const profileSchema = z
       .max(100, { error: "must be <= 100" })
       .default(2),
     /** peak memory × this = memory request */
-    memoryMargin: z.number({ error: "must be >= 1" }).min(1, { error: "must be >= 1" }).max(10, { error: "must be <= 10" }).default(1.5),
+    memoryMargin: bounded(1, 10).default(1.5),
     /** request × this = limit */
-    limitFactor: z.number({ error: "must be >= 1" }).min(1, { error: "must be >= 1" }).max(10, { error: "must be <= 10" }).default(2),
+    limitFactor: bounded(1, 10).default(2),
   })
   .prefault({});
 
@@ -76,7 +81,7 @@ export const rolloutSchema = z
     /** fewer requests than this to the new deployment during a step: the step is inconclusive and fails */
     minRequests: z.number().int({ error: "must be an integer >= 0" }).min(0, { error: "must be an integer >= 0" }).default(5),
     /** synthetic scoring requests per second the driver sends through the router while it observes a step (0: none) */
-    probeRps: z.number({ error: "must be from 0 to 200" }).min(0, { error: "must be from 0 to 200" }).max(200, { error: "must be from 0 to 200" }).default(20),
+    probeRps: within(0, 200, "must be from 0 to 200").default(20),
   })
   .prefault({});
 

@@ -25,6 +25,7 @@ import type { RegisteredModel, StackName } from "../../driver/core/release.js";
 import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
 import { AutomationStackUpdater } from "../../driver/pulumi/automationStackUpdater.js";
 import { decideServing } from "../../driver/pulumi/servingDecision.js";
+import { sha256Hex } from "../../config/sha256.js";
 import { servedFromOutputs } from "../../driver/targets/azure/azureEnvironments.js";
 import { FakeTarget, silentProgress } from "../support/fakeTarget.js";
 import type { FakeAzure } from "../unit/azure/support/fakeAzure.js";
@@ -33,7 +34,6 @@ import {
   engineTarget,
   MODEL,
   seedIntWorkspace,
-  sha256,
   SKIP_ENGINE as SKIP,
   startEngineFixture,
   type EngineFixture,
@@ -126,7 +126,7 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
       fake = new FakeTarget();
       // v1, deployed to int by hand above, is a version the registry already holds.
       const v1Bytes = Buffer.from("model v1, registered before this release");
-      const v1: RegisteredModel = { name: MODEL, version: "1", digest: sha256(v1Bytes), runId: "run-v1", metrics: { ...fake.metrics }, tags: {} };
+      const v1: RegisteredModel = { name: MODEL, version: "1", digest: sha256Hex(v1Bytes), runId: "run-v1", metrics: { ...fake.metrics }, tags: {} };
       fake.versions.push(v1);
       seedIntWorkspace(azure, v1, v1Bytes);
       target = engineTarget(f, fake, config);

@@ -11,7 +11,7 @@
  * PROD copy can verify its sha256; registration also gives the INT workspace the model asset).
  */
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../config/sha256.js";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -39,7 +39,6 @@ export const SKIP_ENGINE = process.env.MLOPS_SKIP_PULUMI_ENGINE === "1";
 export const MODEL = "diabetes-ridge";
 const FIXTURE = path.join(REPO_ROOT, "test", "fixtures", "pulumi-serving");
 const TOOLS_BIN = path.join(REPO_ROOT, ".tools", "bin");
-export const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 
 /**
  * The StackUpdater the product uses, with each `up` timed and counted. After each successful `up` it also reads
@@ -213,10 +212,10 @@ export function engineTarget(f: EngineFixture, fake: FakeTarget, config: Release
     train: async (fp, p) => {
       const r = await fake.training.train(fp);
       const bytes = Buffer.from(`model trained by ${r.runId}`);
-      fake.runs[fake.runs.length - 1]!.modelSha256 = sha256(bytes);
+      fake.runs[fake.runs.length - 1]!.modelSha256 = sha256Hex(bytes);
       azure.putBlob(accountOf("mlops-int-ws"), `${jobOutputPath(r.runId)}${MODEL_SUBDIR}/${MODEL_FILE}`, bytes);
       p.info(`fake training ${r.runId}: ${bytes.length} bytes`);
-      return { ...r, modelSha256: sha256(bytes) };
+      return { ...r, modelSha256: sha256Hex(bytes) };
     },
   };
   // Fake registry that also gives the INT workspace the model asset the environments port looks up.

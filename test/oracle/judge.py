@@ -250,6 +250,11 @@ def _to_rest_plain(entity: typing.Any) -> typing.Any:
     return entity._to_rest_object()  # pylint: disable=protected-access
 
 
+def _to_rest_at(method: str) -> typing.Callable[[typing.Any, dict], typing.Any]:
+    """Endpoints and deployments: the entity's REST conversion `method`, given the body's location."""
+    return lambda entity, body: getattr(entity, method)(body.get("location"))
+
+
 def _job_to_rest(entity: typing.Any) -> typing.Any:
     from azure.ai.ml.entities._job.to_rest_functions import to_rest_job_object
 
@@ -264,26 +269,10 @@ KINDS: dict[str, dict[str, typing.Any]] = {
     "job": {"rest": rest.JobBase, "from": Job._from_rest_object, "to": _job_to_rest},  # pylint: disable=protected-access
     "datastore": {"rest": rest.Datastore, "from": Datastore._from_rest_object, "to": _to_rest_plain},  # pylint: disable=protected-access
     "compute": {"rest": rest.ComputeResource, "from": Compute._from_rest_object, "to": _to_rest_plain},  # pylint: disable=protected-access
-    "onlineEndpoint": {
-        "rest": rest.OnlineEndpoint,
-        "from": OnlineEndpoint._from_rest_object,  # pylint: disable=protected-access
-        "to": lambda e, body: e._to_rest_online_endpoint(body.get("location")),  # pylint: disable=protected-access
-    },
-    "onlineDeployment": {
-        "rest": rest.OnlineDeployment,
-        "from": OnlineDeployment._from_rest_object,  # pylint: disable=protected-access
-        "to": lambda e, body: e._to_rest_object(body.get("location")),  # pylint: disable=protected-access
-    },
-    "batchEndpoint": {
-        "rest": rest.BatchEndpoint,
-        "from": BatchEndpoint._from_rest_object,  # pylint: disable=protected-access
-        "to": lambda e, body: e._to_rest_batch_endpoint(body.get("location")),  # pylint: disable=protected-access
-    },
-    "batchDeployment": {
-        "rest": rest.BatchDeployment,
-        "from": BatchDeployment._from_rest_object,  # pylint: disable=protected-access
-        "to": lambda e, body: e._to_rest_object(body.get("location")),  # pylint: disable=protected-access
-    },
+    "onlineEndpoint": {"rest": rest.OnlineEndpoint, "from": OnlineEndpoint._from_rest_object, "to": _to_rest_at("_to_rest_online_endpoint")},  # pylint: disable=protected-access
+    "onlineDeployment": {"rest": rest.OnlineDeployment, "from": OnlineDeployment._from_rest_object, "to": _to_rest_at("_to_rest_object")},  # pylint: disable=protected-access
+    "batchEndpoint": {"rest": rest.BatchEndpoint, "from": BatchEndpoint._from_rest_object, "to": _to_rest_at("_to_rest_batch_endpoint")},  # pylint: disable=protected-access
+    "batchDeployment": {"rest": rest.BatchDeployment, "from": BatchDeployment._from_rest_object, "to": _to_rest_at("_to_rest_object")},  # pylint: disable=protected-access
     "endpointAuthKeys": {"rest": rest.EndpointAuthKeys, "from": EndpointAuthKeys._from_rest_object, "to": _to_rest_plain},  # pylint: disable=protected-access
 }
 

@@ -23,9 +23,8 @@ export async function rejection(p: Promise<unknown>): Promise<Error> {
   throw new Error("expected a rejection");
 }
 
-/** v1 released to PROD and champion, on a new fake target. */
-export async function championInProd(machine: (t: FakeTarget) => ReleaseStateMachine) {
-  const t = new FakeTarget();
+/** v1 released to PROD and champion, on a new fake target (or `t`). */
+export async function championInProd(machine: (t: FakeTarget) => ReleaseStateMachine, t = new FakeTarget()) {
   const m = machine(t);
   const r1 = await m.start();
   await m.approve(r1.id, "alice");
@@ -37,8 +36,9 @@ export async function championInProd(machine: (t: FakeTarget) => ReleaseStateMac
 export async function championThenApprovedChallenger(
   machine: (t: FakeTarget) => ReleaseStateMachine,
   metrics: FakeTarget["metrics"] | null = { rmse: 50, mae: 40, r2: 0.5 },
+  target = new FakeTarget(),
 ) {
-  const { t, m, r1 } = await championInProd(machine);
+  const { t, m, r1 } = await championInProd(machine, target);
   t.fp = { ...t.fp, codeDigest: "code2" };
   if (metrics) t.metrics = metrics;
   const r2 = await m.start();

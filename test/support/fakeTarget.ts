@@ -7,6 +7,7 @@
 import { DeploymentError, ReleaseLockedError, NotFoundError, RolloutRolledBackError } from "../../driver/core/errors.js";
 import type { RolloutRecord } from "../../driver/rollout/rolloutTypes.js";
 import type { ProfileReport } from "../../driver/profile/profileTypes.js";
+import { recommendSizing } from "../../driver/profile/sizing.js";
 import type { Progress, ReleaseLock, ReleaseStore, StackStatus, Target } from "../../driver/core/ports.js";
 import type {
   Approval,
@@ -48,6 +49,9 @@ export type Effect =
   "tests" | "train" | "champion" | "register" | "deploy-int" | "validate-int" | "profile-int" | "deploy-prod" | "validate-prod" | "crown" | "approval";
 
 export const silentProgress: Progress = { stepStarted() {}, stepFinished() {}, info() {} };
+
+/** The requests and limits the fake stacks serve with; the fake profiler measures no resources, so sizing keeps them. */
+const FAKE_INSTANCE_TYPE = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "500m", memory: "1Gi" } };
 
 export class FakeTarget implements Target {
   name = "fake";
@@ -264,6 +268,7 @@ export class FakeTarget implements Target {
           withinSlo: true,
           verdict: "within SLO",
         };
+        const target = { targetRps: 20, headroom: 0.7 };
         return {
           stack,
           modelVersion: d.modelVersion,
@@ -275,17 +280,9 @@ export class FakeTarget implements Target {
             levels: [level],
             stoppedBecause: "all 1 levels within the SLO",
           },
-          target: { targetRps: 20, headroom: 0.7 },
-          recommendation: {
-            feasible: true,
-            sustainableRps: 50,
-            atConcurrency: 1,
-            instances: 2,
-            requests: { cpu: "250m", memory: "512Mi" },
-            limits: { cpu: "500m", memory: "1Gi" },
-            inputs: { targetRps: 20, headroom: 0.7, memoryMargin: 1.5, limitFactor: 2 },
-            reasoning: ["fake"],
-          },
+          target,
+          // the real sizing rule on the fake level; without resource figures it keeps the fake stack's instance type
+          recommendation: recommendSizing({ levels: [level], target, minInstances: 2, memoryMargin: 1.5, limitFactor: 2, current: FAKE_INSTANCE_TYPE }),
         };
       }),
   };

@@ -7,6 +7,7 @@ import { parseReleaseConfig, type ReleaseConfig } from "../../driver/config/rele
 import type { Progress } from "../../driver/core/ports.js";
 import type { Release } from "../../driver/core/release.js";
 import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
+import { championThenApprovedChallenger } from "./coreHarness.js";
 import { FakeTarget } from "./fakeTarget.js";
 
 export const recordingConfig: ReleaseConfig = parseReleaseConfig({
@@ -41,6 +42,14 @@ export function recordingMachine(t = new FakeTarget(), cfg: ReleaseConfig = reco
   const make = (c: ReleaseConfig) =>
     new ReleaseStateMachine({ target: t, config: c, progress, newId: () => `rel-${++n}`, now: () => new Date(Date.UTC(2026, 11, 2, 5, 0, n)) });
   return { t, m: make(cfg), lines, locks, again: (c = cfg) => make(c) };
+}
+
+/**
+ * coreHarness's "v1 champion in PROD, v2 approved" on this recording machine and its target; the metrics stay as
+ * they are unless given.
+ */
+export async function recordedChallenger(rec: Recorded, metrics: FakeTarget["metrics"] | null = null) {
+  return { ...rec, ...(await championThenApprovedChallenger(() => rec.m, metrics, rec.t)) };
 }
 
 /** The audit trail as "<event>: <detail>" lines (or just "<event>" for an event without a detail key). */

@@ -21,136 +21,117 @@ function verdict(rule: MetricRule, candidate: number, base?: number): GateOutcom
     .outcome;
 }
 
-interface Row {
-  edge: string;
+type Verdict = "passed" | "rejected";
+
+/** One rule (with the champion's metric, if any) and candidates on either side of its edge, each with MLflow's verdict. */
+interface Edge {
   rule: MetricRule;
-  candidate: number;
   champion?: number;
-  mlflow: "passed" | "rejected";
+  candidates: Array<[edge: string, candidate: number, mlflow: Verdict]>;
 }
 
 const up = (r: Omit<MetricRule, "greater_is_better">): MetricRule => ({ greater_is_better: true, ...r });
 const down = (r: Omit<MetricRule, "greater_is_better">): MetricRule => ({ greater_is_better: false, ...r });
 
-const rows: Row[] = [
+const edges: Edge[] = [
   // a value equal to the threshold passes, in both directions; the smallest step past it fails
-  { edge: "higher-is-better value equal to the threshold", rule: up({ threshold: 0.4 }), candidate: 0.4, mlflow: "passed" },
-  { edge: "higher-is-better value just under the threshold", rule: up({ threshold: 0.4 }), candidate: 0.39999999999999997, mlflow: "rejected" },
-  { edge: "lower-is-better value equal to the threshold", rule: down({ threshold: 60 }), candidate: 60, mlflow: "passed" },
-  { edge: "lower-is-better value just over the threshold", rule: down({ threshold: 60 }), candidate: 60.00000000000001, mlflow: "rejected" },
+  {
+    rule: up({ threshold: 0.4 }),
+    candidates: [
+      ["higher-is-better value equal to the threshold", 0.4, "passed"],
+      ["higher-is-better value just under the threshold", 0.39999999999999997, "rejected"],
+    ],
+  },
+  {
+    rule: down({ threshold: 60 }),
+    candidates: [
+      ["lower-is-better value equal to the threshold", 60, "passed"],
+      ["lower-is-better value just over the threshold", 60.00000000000001, "rejected"],
+    ],
+  },
   // the absolute margin, compared as candidate >= baseline + change: 0.45 + 0.05 is 0.5 in floats, while
   // 0.5 - 0.45 is 0.04999999999999999 (< 0.05), so a gate computing the gain first rejects this tie
   {
-    edge: "higher-is-better absolute margin exactly met (0.45 + 0.05 = 0.5)",
     rule: up({ min_absolute_change: 0.05 }),
-    candidate: 0.5,
     champion: 0.45,
-    mlflow: "passed",
+    candidates: [
+      ["higher-is-better absolute margin exactly met (0.45 + 0.05 = 0.5)", 0.5, "passed"],
+      ["higher-is-better absolute margin just missed", 0.49999999999999994, "rejected"],
+    ],
   },
-  {
-    edge: "higher-is-better absolute margin just missed",
-    rule: up({ min_absolute_change: 0.05 }),
-    candidate: 0.49999999999999994,
-    champion: 0.45,
-    mlflow: "rejected",
-  },
-  { edge: "lower-is-better absolute margin exactly met (54 - 0.5)", rule: down({ min_absolute_change: 0.5 }), candidate: 53.5, champion: 54, mlflow: "passed" },
+  { rule: down({ min_absolute_change: 0.5 }), champion: 54, candidates: [["lower-is-better absolute margin exactly met (54 - 0.5)", 53.5, "passed"]] },
   // 0.3 - 0.1 is 0.19999999999999998 in floats: 0.2 is not <= it
   {
-    edge: "lower-is-better absolute margin missed by float rounding (0.3 - 0.1)",
     rule: down({ min_absolute_change: 0.1 }),
-    candidate: 0.2,
     champion: 0.3,
-    mlflow: "rejected",
+    candidates: [["lower-is-better absolute margin missed by float rounding (0.3 - 0.1)", 0.2, "rejected"]],
   },
   // the relative margin, exactly at it and just past it
-  { edge: "higher-is-better relative margin exactly at 10% (50 -> 55)", rule: up({ min_relative_change: 0.1 }), candidate: 55, champion: 50, mlflow: "passed" },
   {
-    edge: "higher-is-better relative margin just short of 10% (50 -> 54.99)",
     rule: up({ min_relative_change: 0.1 }),
-    candidate: 54.99,
     champion: 50,
-    mlflow: "rejected",
+    candidates: [
+      ["higher-is-better relative margin exactly at 10% (50 -> 55)", 55, "passed"],
+      ["higher-is-better relative margin just short of 10% (50 -> 54.99)", 54.99, "rejected"],
+    ],
   },
   {
-    edge: "lower-is-better relative margin exactly at 10% (50 -> 45)",
     rule: down({ min_relative_change: 0.1 }),
-    candidate: 45,
     champion: 50,
-    mlflow: "passed",
-  },
-  {
-    edge: "lower-is-better relative margin just short of 10% (50 -> 45.01)",
-    rule: down({ min_relative_change: 0.1 }),
-    candidate: 45.01,
-    champion: 50,
-    mlflow: "rejected",
+    candidates: [
+      ["lower-is-better relative margin exactly at 10% (50 -> 45)", 45, "passed"],
+      ["lower-is-better relative margin just short of 10% (50 -> 45.01)", 45.01, "rejected"],
+    ],
   },
   // a negative champion: the change is divided by |baseline|; dividing by the signed baseline would pass the worse model
   {
-    edge: "negative champion, higher-is-better, better candidate (-0.2 -> -0.1)",
     rule: up({ min_relative_change: 0.1 }),
-    candidate: -0.1,
     champion: -0.2,
-    mlflow: "passed",
+    candidates: [
+      ["negative champion, higher-is-better, better candidate (-0.2 -> -0.1)", -0.1, "passed"],
+      ["negative champion, higher-is-better, worse candidate (-0.2 -> -0.3)", -0.3, "rejected"],
+    ],
   },
   {
-    edge: "negative champion, higher-is-better, worse candidate (-0.2 -> -0.3)",
-    rule: up({ min_relative_change: 0.1 }),
-    candidate: -0.3,
-    champion: -0.2,
-    mlflow: "rejected",
-  },
-  {
-    edge: "negative champion, lower-is-better, better candidate (-10 -> -11)",
     rule: down({ min_relative_change: 0.1 }),
-    candidate: -11,
     champion: -10,
-    mlflow: "passed",
-  },
-  {
-    edge: "negative champion, lower-is-better, worse candidate (-10 -> -9)",
-    rule: down({ min_relative_change: 0.1 }),
-    candidate: -9,
-    champion: -10,
-    mlflow: "rejected",
+    candidates: [
+      ["negative champion, lower-is-better, better candidate (-10 -> -11)", -11, "passed"],
+      ["negative champion, lower-is-better, worse candidate (-10 -> -9)", -9, "rejected"],
+    ],
   },
   // a champion metric of zero: no relative scale, MLflow asks for an improvement of at least 1e-10
-  { edge: "zero champion, higher-is-better, a tie with a 0% margin", rule: up({ min_relative_change: 0 }), candidate: 0, champion: 0, mlflow: "rejected" },
+  { rule: up({ min_relative_change: 0 }), champion: 0, candidates: [["zero champion, higher-is-better, a tie with a 0% margin", 0, "rejected"]] },
   {
-    edge: "zero champion, higher-is-better, improvement under 1e-10",
     rule: up({ min_relative_change: 0.5 }),
-    candidate: 1e-11,
     champion: 0,
-    mlflow: "rejected",
+    candidates: [
+      ["zero champion, higher-is-better, improvement under 1e-10", 1e-11, "rejected"],
+      ["zero champion, higher-is-better, improvement of exactly 1e-10", 1e-10, "passed"],
+    ],
   },
+  { rule: up({ min_relative_change: 0.1 }), champion: 0, candidates: [["zero champion, higher-is-better, worse candidate", -0.01, "rejected"]] },
   {
-    edge: "zero champion, higher-is-better, improvement of exactly 1e-10",
-    rule: up({ min_relative_change: 0.5 }),
-    candidate: 1e-10,
+    rule: down({ min_relative_change: 0.1 }),
     champion: 0,
-    mlflow: "passed",
+    candidates: [
+      ["zero champion, lower-is-better, better candidate", -0.01, "passed"],
+      ["zero champion, lower-is-better, a tie", 0, "rejected"],
+      ["zero champion, lower-is-better, worse candidate", 0.01, "rejected"],
+    ],
   },
-  { edge: "zero champion, higher-is-better, worse candidate", rule: up({ min_relative_change: 0.1 }), candidate: -0.01, champion: 0, mlflow: "rejected" },
-  { edge: "zero champion, lower-is-better, better candidate", rule: down({ min_relative_change: 0.1 }), candidate: -0.01, champion: 0, mlflow: "passed" },
-  {
-    edge: "zero champion, lower-is-better, improvement of exactly 1e-10",
-    rule: down({ min_relative_change: 0.5 }),
-    candidate: -1e-10,
-    champion: 0,
-    mlflow: "passed",
-  },
-  { edge: "zero champion, lower-is-better, a tie", rule: down({ min_relative_change: 0.1 }), candidate: 0, champion: 0, mlflow: "rejected" },
-  { edge: "zero champion, lower-is-better, worse candidate", rule: down({ min_relative_change: 0.1 }), candidate: 0.01, champion: 0, mlflow: "rejected" },
+  { rule: down({ min_relative_change: 0.5 }), champion: 0, candidates: [["zero champion, lower-is-better, improvement of exactly 1e-10", -1e-10, "passed"]] },
   // a tie with a 0% relative margin over a non-zero champion passes
-  { edge: "non-zero champion, a tie with a 0% relative margin", rule: down({ min_relative_change: 0 }), candidate: 54, champion: 54, mlflow: "passed" },
+  { rule: down({ min_relative_change: 0 }), champion: 54, candidates: [["non-zero champion, a tie with a 0% relative margin", 54, "passed"]] },
 ];
 
 describe("metric gate edges, with MLflow MetricThreshold's verdicts (mlflow 3.17.2 validation.py _validate)", () => {
-  for (const row of rows) {
-    it(`${row.edge}: ${row.mlflow}`, () => {
-      expect(verdict(row.rule, row.candidate, row.champion)).to.equal(row.mlflow);
-    });
+  for (const { rule, champion, candidates } of edges) {
+    for (const [edge, candidate, mlflow] of candidates) {
+      it(`${edge}: ${mlflow}`, () => {
+        expect(verdict(rule, candidate, champion)).to.equal(mlflow);
+      });
+    }
   }
 
   it("the zero-champion verdict names the missing relative scale instead of an infinite percentage", () => {

@@ -6,20 +6,10 @@
 import { expect } from "chai";
 import { ApprovalError } from "../../../driver/core/errors.js";
 import type { Release } from "../../../driver/core/release.js";
-import { recordingMachine, rejects } from "../../support/recordingMachine.js";
+import { recordedChallenger, recordingMachine, rejects } from "../../support/recordingMachine.js";
 
 /** v1 serving in prod, v2 approved. */
-async function v2Approved() {
-  const rec = recordingMachine();
-  const { t, m, again } = rec;
-  const r1 = await m.start();
-  await m.approve(r1.id, "alice");
-  await m.promote(r1.id);
-  t.fp = { ...t.fp, codeDigest: "code2" };
-  const r2 = await again().start();
-  await m.approve(r2.id, "alice");
-  return { ...rec, r1, r2 };
-}
+const v2Approved = () => recordedChallenger(recordingMachine());
 
 describe("promote rules (core, with fake ports)", () => {
   it("a registry whose artifact for the approved version changed is refused, naming the approved digest", async () => {

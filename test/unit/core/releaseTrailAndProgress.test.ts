@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { defaultReleaseId, lineageTags, ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
 import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
-import { recordingConfig, recordingMachine, rejects, trail } from "../../support/recordingMachine.js";
+import { recordedChallenger, recordingConfig, recordingMachine, rejects, trail } from "../../support/recordingMachine.js";
 
 describe("release trail and progress lines (core, with fake ports)", () => {
   it("a release from start to champion writes each step's event and prints each step's start and result", async () => {
@@ -109,14 +109,7 @@ describe("release trail and progress lines (core, with fake ports)", () => {
   });
 
   it("a PROD validation failure rolls back: the trail, the progress lines and the step's error say to what", async () => {
-    const { t, m, again, lines } = recordingMachine();
-    const r1 = await m.start();
-    await m.approve(r1.id, "alice");
-    await m.promote(r1.id);
-    t.fp = { ...t.fp, codeDigest: "code2" };
-    t.metrics = { rmse: 50, mae: 40, r2: 0.5 };
-    const r2 = await again().start();
-    await m.approve(r2.id, "alice");
+    const { t, m, lines, r2 } = await recordedChallenger(recordingMachine(), { rmse: 50, mae: 40, r2: 0.5 });
     t.broken.add("prod:2");
     lines.length = 0;
     await rejects(m.promote(r2.id));
@@ -134,14 +127,9 @@ describe("release trail and progress lines (core, with fake ports)", () => {
   });
 
   it("a target without an instant rollBack rolls PROD back by deploying the previous version", async () => {
-    const { t, m, again } = recordingMachine();
-    delete (t.environments as { rollBack?: unknown }).rollBack;
-    const r1 = await m.start();
-    await m.approve(r1.id, "alice");
-    await m.promote(r1.id);
-    t.fp = { ...t.fp, codeDigest: "code2" };
-    const r2 = await again().start();
-    await m.approve(r2.id, "alice");
+    const rec = recordingMachine();
+    delete (rec.t.environments as { rollBack?: unknown }).rollBack;
+    const { t, m, r1, r2 } = await recordedChallenger(rec);
     t.broken.add("prod:2");
     await rejects(m.promote(r2.id));
     expect(t.serving.prod).to.deep.equal({ version: "1", digest: r1.model!.digest });
@@ -149,13 +137,7 @@ describe("release trail and progress lines (core, with fake ports)", () => {
   });
 
   it("a PROD rollback whose previous version left the registry is reported and not attempted", async () => {
-    const { t, m, again, lines } = recordingMachine();
-    const r1 = await m.start();
-    await m.approve(r1.id, "alice");
-    await m.promote(r1.id);
-    t.fp = { ...t.fp, codeDigest: "code2" };
-    const r2 = await again().start();
-    await m.approve(r2.id, "alice");
+    const { t, m, lines, r2 } = await recordedChallenger(recordingMachine());
     t.broken.add("prod:2");
     t.versions = t.versions.filter((v) => v.version !== "1");
     await rejects(m.promote(r2.id));

@@ -2,27 +2,12 @@ import { existsSync } from "node:fs";
 import { mkdtemp, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { expect } from "chai";
-import { ensurePythonEnv, venvRootFor } from "../../../driver/host/pythonEnv.js";
-import type { Progress } from "../../../driver/core/ports.js";
+import { ensurePythonEnv } from "../../../driver/host/pythonEnv.js";
+import { infoRecorder, python3Version, SHARED_UV_ROOT } from "../../support/pythonEnvTesting.js";
 
-const quiet: Progress & { lines: string[] } = {
-  lines: [],
-  stepStarted() {},
-  stepFinished() {},
-  info(m: string) {
-    this.lines.push(m);
-  },
-};
-
-/** the machine's uv, installed once (as the CLI does), not fetched again into each temp venv root */
-const uvRoot = venvRootFor(process.cwd());
-
-async function python3Version(): Promise<string> {
-  const r = await execa("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]);
-  return r.stdout.trim();
-}
+const quiet = infoRecorder();
+const uvRoot = SHARED_UV_ROOT;
 
 describe("Python environment from conda.yml (real venv, no packages)", function () {
   this.timeout(120_000);

@@ -2,22 +2,12 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { expect } from "chai";
-import { ensureRequirementsEnv, venvRootFor } from "../../../driver/host/pythonEnv.js";
-import type { Progress } from "../../../driver/core/ports.js";
+import { ensureRequirementsEnv } from "../../../driver/host/pythonEnv.js";
+import { infoRecorder, python3Version, SHARED_UV_ROOT } from "../../support/pythonEnvTesting.js";
 
-const quiet: Progress & { lines: string[] } = {
-  lines: [],
-  stepStarted() {},
-  stepFinished() {},
-  info(m: string) {
-    this.lines.push(m);
-  },
-};
-
-/** the machine's uv, installed once (as the CLI does), not fetched again into each temp venv root */
-const uvRoot = venvRootFor(process.cwd());
+const quiet = infoRecorder();
+const uvRoot = SHARED_UV_ROOT;
 
 describe("Python environment from a pinned requirements file (test-only environments such as the SDK oracle; real venv, no download)", function () {
   this.timeout(120_000);
@@ -25,7 +15,7 @@ describe("Python environment from a pinned requirements file (test-only environm
   let python: string;
   before(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "mlops-reqenv-"));
-    python = (await execa("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])).stdout.trim();
+    python = await python3Version();
   });
   after(() => rm(root, { recursive: true, force: true }));
 

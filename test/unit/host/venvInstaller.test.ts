@@ -5,25 +5,12 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { expect } from "chai";
-import { ensurePythonEnv, ensureRequirementsEnv, venvRootFor } from "../../../driver/host/pythonEnv.js";
+import { ensurePythonEnv, ensureRequirementsEnv } from "../../../driver/host/pythonEnv.js";
 import { UV_VERSION } from "../../../driver/host/uvTool.js";
-import type { Progress } from "../../../driver/core/ports.js";
 import { localBuildPackage } from "../../support/localBuildPackage.js";
+import { infoRecorder, python3Version, SHARED_UV_ROOT } from "../../support/pythonEnvTesting.js";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-/** the machine's uv (installed once into the shared venv root, as the CLI does), so each run does not fetch it again */
-const SHARED_UV_ROOT = venvRootFor(REPO);
-
-function recorder(): Progress & { lines: string[] } {
-  return {
-    lines: [],
-    stepStarted() {},
-    stepFinished() {},
-    info(m: string) {
-      this.lines.push(m);
-    },
-  };
-}
 
 async function marker(dir: string): Promise<{ installer?: string; envDigest: string }> {
   return JSON.parse(await readFile(path.join(dir, ".mlops-complete.json"), "utf8")) as { installer?: string; envDigest: string };
@@ -57,7 +44,7 @@ describe("Python environments are installed by uv, or by pip when uv cannot be h
   let env: Record<string, string | undefined>;
   before(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "mlops-installer-"));
-    python = (await execa("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])).stdout.trim();
+    python = await python3Version();
     // an empty uv cache: the local package is really built, never taken from an earlier run
     env = { UV_CACHE_DIR: path.join(root, "uv-cache"), MLOPS_UV: undefined };
   });
@@ -73,7 +60,7 @@ describe("Python environments are installed by uv, or by pip when uv cannot be h
   it("builds the conda.yml environment with the pinned uv (.pyc compiled at install, as pip does), and says so in the progress and the completion marker", async () => {
     const pkg = await localBuildPackage(path.join(root, "uv-case"));
     const repo = await condaRepo("uv-case", pkg.requirement);
-    const progress = recorder();
+    const progress = infoRecorder();
     // no import writes a .pyc here: the ones there were written at install, as pip does
     const e = await withEnv({ ...env, PYTHONDONTWRITEBYTECODE: "1" }, () =>
       ensurePythonEnv({ repoRoot: repo, venvRoot: path.join(root, "venvs-uv"), uvRoot: SHARED_UV_ROOT, progress }),
@@ -92,7 +79,7 @@ describe("Python environments are installed by uv, or by pip when uv cannot be h
     const pkg = await localBuildPackage(path.join(root, "req-case"));
     const req = path.join(root, "req-case", "requirements.txt");
     await writeFile(req, `${pkg.requirement}\n`);
-    const progress = recorder();
+    const progress = infoRecorder();
     const e = await withEnv(env, () =>
       ensureRequirementsEnv({ requirementsFile: req, python, venvRoot: path.join(root, "venvs-req"), uvRoot: SHARED_UV_ROOT, progress }),
     );
@@ -103,7 +90,7 @@ describe("Python environments are installed by uv, or by pip when uv cannot be h
   it("falls back to pip when uv cannot be installed (the package index refuses), saying so and why in one line", async () => {
     const pkg = await localBuildPackage(path.join(root, "pip-case"));
     const repo = await condaRepo("pip-case", pkg.requirement);
-    const progress = recorder();
+    const progress = infoRecorder();
     // a fresh uv root and an index that refuses every connection: the uv wheel cannot be had
     const refused = { ...env, PIP_INDEX_URL: "http://127.0.0.1:9/simple", PIP_NO_CACHE_DIR: "1", PIP_RETRIES: "0", PIP_FIND_LINKS: undefined };
     const e = await withEnv(refused, () =>
@@ -125,7 +112,7 @@ describe("Python environments are installed by uv, or by pip when uv cannot be h
   it("uses pip when MLOPS_UV=off, naming the setting", async () => {
     const pkg = await localBuildPackage(path.join(root, "off-case"));
     const repo = await condaRepo("off-case", pkg.requirement);
-    const progress = recorder();
+    const progress = infoRecorder();
     const e = await withEnv({ ...env, MLOPS_UV: "off" }, () =>
       ensurePythonEnv({ repoRoot: repo, venvRoot: path.join(root, "venvs-off"), uvRoot: SHARED_UV_ROOT, progress }),
     );
@@ -136,7 +123,7 @@ describe("Python environments are installed by uv, or by pip when uv cannot be h
   it("refuses an MLOPS_UV that is not a uv binary, naming it", async () => {
     const repo = await condaRepo("bad-uv", "six");
     const err = (await withEnv({ ...env, MLOPS_UV: "/nonexistent/uv" }, () =>
-      ensurePythonEnv({ repoRoot: repo, venvRoot: path.join(root, "venvs-bad"), uvRoot: SHARED_UV_ROOT, progress: recorder() }),
+      ensurePythonEnv({ repoRoot: repo, venvRoot: path.join(root, "venvs-bad"), uvRoot: SHARED_UV_ROOT, progress: infoRecorder() }),
     ).catch((x: Error) => x)) as Error;
     expect(err.name).to.equal("EnvironmentError");
     expect(err.message).to.equal(`MLOPS_UV=/nonexistent/uv is not a uv binary that runs; point it at one, or unset it to use uv ${UV_VERSION}`);
@@ -176,7 +163,7 @@ describe("Python environments are installed by uv, or by pip when uv cannot be h
     expect(existsSync(path.join(half, ".mlops-complete.json"))).to.equal(false); // ... without its marker
 
     await pkg.release();
-    const progress = recorder();
+    const progress = infoRecorder();
     const e = await withEnv(env, () => ensurePythonEnv({ repoRoot: repo, venvRoot, uvRoot: SHARED_UV_ROOT, progress }));
     expect(e.dir).to.equal(half);
     expect(progress.lines[0]).to.equal(`discarding an incomplete Python environment in ${half}`);

@@ -30,6 +30,34 @@ export interface BuiltForTest {
   one(type: string): RecordedResource;
 }
 
+/** The azure-native type tokens the infra tests look resources up by. */
+export const AZ = {
+  rg: "azure-native:resources:ResourceGroup",
+  logs: "azure-native:operationalinsights:Workspace",
+  appi: "azure-native:applicationinsights:Component",
+  storage: "azure-native:storage:StorageAccount",
+  container: "azure-native:storage:BlobContainer",
+  blob: "azure-native:storage:Blob",
+  kv: "azure-native:keyvault:Vault",
+  acr: "azure-native:containerregistry:Registry",
+  mlw: "azure-native:machinelearningservices:Workspace",
+  compute: "azure-native:machinelearningservices:Compute",
+  code: "azure-native:machinelearningservices:CodeVersion",
+  env: "azure-native:machinelearningservices:EnvironmentVersion",
+  endpoint: "azure-native:machinelearningservices:OnlineEndpoint",
+  deployment: "azure-native:machinelearningservices:OnlineDeployment",
+  batchEndpoint: "azure-native:machinelearningservices:BatchEndpoint",
+  aks: "azure-native:containerservice:ManagedCluster",
+  ext: "azure-native:kubernetesconfiguration:Extension",
+  role: "azure-native:authorization:RoleAssignment",
+  vnet: "azure-native:network:VirtualNetwork",
+  subnet: "azure-native:network:Subnet",
+  pe: "azure-native:network:PrivateEndpoint",
+  zoneGroup: "azure-native:network:PrivateDnsZoneGroup",
+  zone: "azure-native:privatedns:PrivateZone",
+  link: "azure-native:privatedns:VirtualNetworkLink",
+} as const;
+
 /** Resolves an Output outside `apply`, so assertion failures are reported, not turned into timeouts. */
 export function unwrap<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
   return new Promise<T>((resolve) => pulumi.output(output).apply((value) => resolve(value as T)));

@@ -4,6 +4,7 @@
  */
 import type { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
+import { policies } from "../../../policy/policies.js";
 
 /**
  * Secrets as the analyzer hands them to a policy: unpacked to plain values (@pulumi/policy deserialize.js,
@@ -63,5 +64,20 @@ export async function stackViolations(
     },
   } as unknown as StackValidationArgs;
   await policy.validateStack(args, (message) => found.push(message));
+  return found;
+}
+
+/** Every policy of the pack over the recorded resources, one line per violation ("stack: ..." or "<resource>: ..."). */
+export async function packFindings(resources: ReadonlyArray<{ type: string; name: string; inputs: Record<string, unknown> }>): Promise<string[]> {
+  const found: string[] = [];
+  for (const policy of policies) {
+    if ("validateStack" in policy) {
+      for (const message of await stackViolations(policy, resources)) found.push(`stack: ${message}`);
+      continue;
+    }
+    for (const resource of resources) {
+      for (const message of await violations(policy, resource.type, resource.inputs)) found.push(`${resource.name}: ${message}`);
+    }
+  }
   return found;
 }

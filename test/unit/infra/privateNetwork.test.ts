@@ -1,41 +1,9 @@
 import { expect } from "chai";
-import { buildForTest, parentTypeOf, SUBSCRIPTION_ID, unwrap, type BuiltForTest } from "./harness.js";
-import { stackViolations, violations } from "./policyHarness.js";
+import { AZ as T, buildForTest, parentTypeOf, SUBSCRIPTION_ID, unwrap, type BuiltForTest } from "./harness.js";
+import { packFindings } from "./policyHarness.js";
 import { BUILT_IN_ROLES } from "../../../components/roles.js";
-import { policies } from "../../../policy/policies.js";
 
-const T = {
-  vnet: "azure-native:network:VirtualNetwork",
-  subnet: "azure-native:network:Subnet",
-  pe: "azure-native:network:PrivateEndpoint",
-  zoneGroup: "azure-native:network:PrivateDnsZoneGroup",
-  zone: "azure-native:privatedns:PrivateZone",
-  link: "azure-native:privatedns:VirtualNetworkLink",
-  storage: "azure-native:storage:StorageAccount",
-  kv: "azure-native:keyvault:Vault",
-  acr: "azure-native:containerregistry:Registry",
-  mlw: "azure-native:machinelearningservices:Workspace",
-  compute: "azure-native:machinelearningservices:Compute",
-  aks: "azure-native:containerservice:ManagedCluster",
-  ext: "azure-native:kubernetesconfiguration:Extension",
-  role: "azure-native:authorization:RoleAssignment",
-} as const;
 const NETWORK_TYPES = [T.vnet, T.subnet, T.pe, T.zoneGroup, T.zone, T.link];
-
-/** Every policy of the pack over the recorded resources, one line per violation. */
-async function policyFindings(built: BuiltForTest): Promise<string[]> {
-  const found: string[] = [];
-  for (const policy of policies) {
-    if ("validateStack" in policy) {
-      for (const message of await stackViolations(policy, built.resources)) found.push(`stack: ${message}`);
-      continue;
-    }
-    for (const resource of built.resources) {
-      for (const message of await violations(policy, resource.type, resource.inputs)) found.push(`${resource.name}: ${message}`);
-    }
-  }
-  return found;
-}
 
 for (const stackName of ["int", "prod"] as const) {
   describe(`stack '${stackName}': mlops:network is off by default`, function () {
@@ -174,6 +142,6 @@ describe("stack 'prod' with mlops:network.private: true", function () {
     for (const type of [T.storage, T.kv, T.acr, T.mlw, T.vnet, T.pe]) {
       for (const r of built.ofType(type)) expect(r.inputs.tags, type).to.include({ network: "private", environment: "prod" });
     }
-    expect(await policyFindings(built)).to.deep.equal([]);
+    expect(await packFindings(built.resources)).to.deep.equal([]);
   });
 });

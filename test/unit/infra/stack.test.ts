@@ -2,33 +2,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { buildForTest, parentTypeOf, stackFileConfig, unwrap, SUBSCRIPTION_ID, type BuiltForTest } from "./harness.js";
+import { AZ as T, buildForTest, parentTypeOf, stackFileConfig, unwrap, SUBSCRIPTION_ID, type BuiltForTest } from "./harness.js";
 import { BUILT_IN_ROLES } from "../../../components/roles.js";
 import { readStackConfigFile } from "../../../config/stackConfig.js";
-import { policies } from "../../../policy/policies.js";
-import { stackViolations, violations } from "./policyHarness.js";
+import { packFindings } from "./policyHarness.js";
 import { REPO_ROOT } from "../../../program.js";
-
-const T = {
-  rg: "azure-native:resources:ResourceGroup",
-  logs: "azure-native:operationalinsights:Workspace",
-  appi: "azure-native:applicationinsights:Component",
-  storage: "azure-native:storage:StorageAccount",
-  kv: "azure-native:keyvault:Vault",
-  acr: "azure-native:containerregistry:Registry",
-  mlw: "azure-native:machinelearningservices:Workspace",
-  compute: "azure-native:machinelearningservices:Compute",
-  aks: "azure-native:containerservice:ManagedCluster",
-  ext: "azure-native:kubernetesconfiguration:Extension",
-  role: "azure-native:authorization:RoleAssignment",
-  container: "azure-native:storage:BlobContainer",
-  blob: "azure-native:storage:Blob",
-  code: "azure-native:machinelearningservices:CodeVersion",
-  env: "azure-native:machinelearningservices:EnvironmentVersion",
-  endpoint: "azure-native:machinelearningservices:OnlineEndpoint",
-  deployment: "azure-native:machinelearningservices:OnlineDeployment",
-  batchEndpoint: "azure-native:machinelearningservices:BatchEndpoint",
-} as const;
 
 const C = {
   workspace: "mlops:workspace:MlWorkspace",
@@ -238,17 +216,7 @@ for (const stackName of ["int", "prod"] as const) {
     });
 
     it("declares only resources that pass every policy in the policy pack", async function () {
-      const found: string[] = [];
-      for (const policy of policies) {
-        if ("validateStack" in policy) {
-          for (const message of await stackViolations(policy, built.resources)) found.push(`stack: ${message}`);
-          continue;
-        }
-        for (const resource of built.resources) {
-          for (const message of await violations(policy, resource.type, resource.inputs)) found.push(`${resource.name}: ${message}`);
-        }
-      }
-      expect(found).to.deep.equal([]);
+      expect(await packFindings(built.resources)).to.deep.equal([]);
     });
 
     it("exports what the release driver needs", async function () {

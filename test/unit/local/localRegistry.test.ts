@@ -1,10 +1,8 @@
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../../config/sha256.js";
 import { expect } from "chai";
 import type { MlflowClient } from "../../../driver/mlflow/mlflowClient.js";
 import type { MlflowModelVersion, MlflowRun } from "../../../driver/mlflow/types.js";
 import { LocalRegistry } from "../../../driver/targets/local/localRegistry.js";
-
-const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** An in-memory stand-in for the few MLflow calls the registry makes. */
 class FakeRegistryClient {
@@ -64,14 +62,14 @@ describe("local registry (MLflow Model Registry semantics, against an in-memory 
   });
 
   it("registers from the run's artifact URI as the server stores it, verifies model.pkl and tags the version verified", async () => {
-    const m = await registry.register("diabetes-ridge", training(sha("pickle-bytes")), { "mlops.metric.rmse": "55" });
+    const m = await registry.register("diabetes-ridge", training(sha256Hex("pickle-bytes")), { "mlops.metric.rmse": "55" });
     expect(fake.versions[0]!.source).to.equal("mlflow-artifacts:/1/r1/artifacts/model");
-    expect(m).to.deep.include({ version: "1", digest: sha("pickle-bytes"), runId: "r1", metrics: { rmse: 55 } });
+    expect(m).to.deep.include({ version: "1", digest: sha256Hex("pickle-bytes"), runId: "r1", metrics: { rmse: 55 } });
     expect(fake.tag("1", "mlops.status")).to.equal("verified");
   });
 
   it("a registered artifact that does not hash to the run's sha256 is tagged invalid, kept, and never returned", async () => {
-    const err = (await registry.register("diabetes-ridge", training(sha("other")), {}).catch((e: Error) => e)) as Error;
+    const err = (await registry.register("diabetes-ridge", training(sha256Hex("other")), {}).catch((e: Error) => e)) as Error;
     expect(err.name).to.equal("DeploymentError");
     expect(err.message).to.match(/^diabetes-ridge v1's model\.pkl in the registry does not hash to .* tagged mlops\.status=invalid/);
     expect(fake.versions).to.have.length(1);
@@ -82,7 +80,7 @@ describe("local registry (MLflow Model Registry semantics, against an in-memory 
 
   it("findByRun returns only a version of that run and that model (the server's filter is applied)", async () => {
     const tags = [
-      { key: "mlops.model_sha256", value: sha("pickle-bytes") },
+      { key: "mlops.model_sha256", value: sha256Hex("pickle-bytes") },
       { key: "mlops.status", value: "verified" },
     ];
     await fake.createModelVersion({ name: "m", source: "s", runId: "r1", tags });
@@ -99,7 +97,7 @@ describe("local registry (MLflow Model Registry semantics, against an in-memory 
       source: "s",
       runId: "r1",
       tags: [
-        { key: "mlops.model_sha256", value: sha("pickle-bytes") },
+        { key: "mlops.model_sha256", value: sha256Hex("pickle-bytes") },
         { key: "mlops.status", value: "pending" },
       ],
     });
@@ -109,14 +107,14 @@ describe("local registry (MLflow Model Registry semantics, against an in-memory 
   });
 
   it("crowns the champion with the alias and binds an approval to the version's digest", async () => {
-    const m = await registry.register("m", training(sha("pickle-bytes")), {});
+    const m = await registry.register("m", training(sha256Hex("pickle-bytes")), {});
     await registry.crownChampion(m);
     expect((await registry.champion("m"))?.version).to.equal("1");
     await registry.recordApproval({ stack: "prod", by: "alice", at: "2026-11-27T00:00:00Z", modelName: "m", modelVersion: "1", digest: m.digest });
     expect(fake.tag("1", "mlops.approval.prod.by")).to.equal("alice");
     expect(fake.tag("1", "mlops.approval.prod.digest")).to.equal(m.digest);
     const err = (await registry
-      .recordApproval({ stack: "prod", by: "bob", at: "x", modelName: "m", modelVersion: "1", digest: sha("else") })
+      .recordApproval({ stack: "prod", by: "bob", at: "x", modelName: "m", modelVersion: "1", digest: sha256Hex("else") })
       .catch((e: Error) => e)) as Error;
     expect(err.name).to.equal("ApprovalError");
   });

@@ -3,7 +3,7 @@
  * digest is refused, leaves nothing on disk (no model directory, no partial download), and never replaces the
  * verified files a stack already serves from.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../../config/sha256.js";
 import { expect } from "chai";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
@@ -17,7 +17,6 @@ import { fetchVerifiedModel } from "../../../driver/targets/local/verifiedModel.
 import type { RegisteredModel } from "../../../driver/core/release.js";
 import { silentProgress } from "../../support/fakeTarget.js";
 
-const sha = (b: string) => createHash("sha256").update(b).digest("hex");
 const GOOD = "the registered pickle";
 
 /** The two MLflow calls a fetch makes; `served` is what the registry hands out for model.pkl. */
@@ -29,7 +28,7 @@ function registryServing(served: string): MlflowClient {
   } as unknown as MlflowClient;
 }
 
-const model: RegisteredModel = { name: "m", version: "3", digest: sha(GOOD), runId: "r", metrics: {}, tags: {} };
+const model: RegisteredModel = { name: "m", version: "3", digest: sha256Hex(GOOD), runId: "r", metrics: {}, tags: {} };
 
 async function repo() {
   const root = await mkdtemp(path.join(tmpdir(), "mlops-verify-"));

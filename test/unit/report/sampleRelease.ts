@@ -1,5 +1,6 @@
 /** A released release with a gate, a profile and a PROD rollout, for the report tests. */
 import { newRelease, STEPS, type Release } from "../../../driver/core/release.js";
+import { recommendSizing } from "../../../driver/profile/sizing.js";
 
 export function sampleRelease(): Release {
   const r = newRelease("rel-20261127-090000-abcd", "local", "diabetes-ridge", "2026-11-27T09:00:00.000Z");
@@ -35,6 +36,8 @@ export function sampleRelease(): Release {
     verdict: ok ? "within SLO" : "p95 260 ms > 200 ms",
     resources: { cpuCores: c * 0.22, cpuCoresPeak: c * 0.25, peakRssBytes: (300 + c * 4) * 1024 ** 2, samples: 20 },
   });
+  const levels = [level(1, 180, 5.2, 7.9, 11.3), level(2, 320, 5.9, 9.1, 14.8), level(4, 410, 9.4, 18.2, 30.1), level(8, 430, 18.1, 260, 420, false)];
+  const target = { targetRps: 500, headroom: 0.7 };
   r.profile = {
     stack: "int",
     modelVersion: "4",
@@ -43,20 +46,12 @@ export function sampleRelease(): Release {
       startedAt: "2026-11-27T09:05:00.000Z",
       endedAt: "2026-11-27T09:05:21.000Z",
       slo: { p95Ms: 200, p99Ms: 500, maxErrorRate: 0.01 },
-      levels: [level(1, 180, 5.2, 7.9, 11.3), level(2, 320, 5.9, 9.1, 14.8), level(4, 410, 9.4, 18.2, 30.1), level(8, 430, 18.1, 260, 420, false)],
+      levels,
       stoppedBecause: "concurrency 8 broke the SLO: p95 260 ms > 200 ms",
     },
-    target: { targetRps: 500, headroom: 0.7 },
-    recommendation: {
-      feasible: true,
-      sustainableRps: 410,
-      atConcurrency: 4,
-      instances: 2,
-      requests: { cpu: "900m", memory: "480Mi" },
-      limits: { cpu: "1800m", memory: "960Mi" },
-      inputs: { targetRps: 500, headroom: 0.7, cpuCoresAtLevel: 0.88, peakRssBytes: 316 * 1024 ** 2, memoryMargin: 1.5, limitFactor: 2 },
-      reasoning: ["sustainable rate per instance: 410.0 req/s at concurrency 4", "instances: ceil(500 / (410.0 × 0.7)) = 2"],
-    },
+    target,
+    // what the profiler records: the real sizing rule on these levels (900m / 1800m CPU at concurrency 4)
+    recommendation: recommendSizing({ levels, target, minInstances: 2, memoryMargin: 1.5, limitFactor: 2 }),
   };
   r.deployments.prod = {
     stack: "prod",

@@ -19,7 +19,7 @@
  *   (_store/tracking/store.py, update_run_info).
  * - REQUESTS_CA_BUNDLE: trusts the fake's loopback certificate (requests honours it for verify=True).
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../../../config/sha256.js";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -36,7 +36,6 @@ import { clientsFor, outputsFor, RecordingProgress, REPO, settingsFor, tempRepo 
 import { loopbackCert } from "../support/loopbackTls.js";
 
 const source: SourceFingerprint = { gitCommit: "c0ffee".padEnd(40, "0"), gitDirty: false, codeDigest: "code1", dataDigest: "data1", envDigest: "env1" };
-const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 interface JobRun {
   jobName: string;
@@ -168,7 +167,7 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
       model_sha256: string;
       artifact_path: string | null;
     };
-    const modelSha = sha256(readFileSync(path.join(job.outputDir, "model", "model.pkl")));
+    const modelSha = sha256Hex(readFileSync(path.join(job.outputDir, "model", "model.pkl")));
     expect(runJson.run_id).to.equal(job.jobName); // MLflow resumed the job's run
     expect(r.runId).to.equal(job.jobName);
     expect(r.metrics).to.deep.equal(runJson.metrics);
@@ -191,7 +190,7 @@ describe("azure training job entry point (contract test: ml/pipeline.py run as a
       stdin: "ignore",
     });
     expect(fit.exitCode, fit.stderr).to.equal(0);
-    expect(sha256(readFileSync(path.join(local, "model", "model.pkl")))).to.equal(modelSha);
+    expect(sha256Hex(readFileSync(path.join(local, "model", "model.pkl")))).to.equal(modelSha);
 
     // the plugin's calls: /mlflow/v2.0 with the run's token, nothing the fake does not implement
     expect(fake.tracking.unsupported).to.deep.equal([]);

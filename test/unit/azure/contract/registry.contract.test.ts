@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../../../config/sha256.js";
 import { DeploymentError, NotFoundError, ReleaseLockedError } from "../../../../driver/core/errors.js";
 import { newRelease, type TrainingResult } from "../../../../driver/core/release.js";
 import { AzureRegistry } from "../../../../driver/targets/azure/azureRegistry.js";
@@ -7,8 +7,6 @@ import { BlobReleaseStore } from "../../../../driver/targets/azure/blobReleaseSt
 import { copyModelToWorkspace } from "../../../../driver/targets/azure/modelCopy.js";
 import { accountOf, FakeAzure } from "../support/fakeAzure.js";
 import { clientsFor, RecordingProgress } from "../support/harness.js";
-
-const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
 describe("azure registry, promotion copy and release store (contract tests)", function () {
   this.timeout(20_000);
@@ -18,7 +16,7 @@ describe("azure registry, promotion copy and release store (contract tests)", fu
   const training: TrainingResult = {
     runId: job,
     metrics: { rmse: 50 },
-    modelSha256: sha(model),
+    modelSha256: sha256Hex(model),
     artifactUri: `azureml://jobs/${job}/outputs/training/paths/model`,
     reused: false,
   };
@@ -44,9 +42,9 @@ describe("azure registry, promotion copy and release store (contract tests)", fu
       modelType: "custom_model",
       modelUri: `azureml://jobs/${job}/outputs/training/paths/model`,
       jobName: job,
-      tags: { "mlops.run_id": job, "mlops.release": "rel-x", "mlops.model_sha256": sha(model) },
+      tags: { "mlops.run_id": job, "mlops.release": "rel-x", "mlops.model_sha256": sha256Hex(model) },
     });
-    expect(m).to.deep.include({ name: "diabetes-ridge", version: "1", digest: sha(model), runId: job });
+    expect(m).to.deep.include({ name: "diabetes-ridge", version: "1", digest: sha256Hex(model), runId: job });
     expect(await reg.findByRun("diabetes-ridge", job)).to.deep.include({ version: "1" });
     const list = fake.requests.filter((q) => q.path.endsWith("/versions") && q.method === "GET").pop()!;
     expect(list.query.tags).to.equal(`mlops.run_id=${job}`);

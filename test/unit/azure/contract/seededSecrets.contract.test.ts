@@ -6,16 +6,14 @@
  * (blobs and local files), any file written under the temp repository, or any request body sent to Azure.
  */
 import { expect } from "chai";
-import { readReleaseConfig } from "../../../../driver/config/releaseConfig.js";
-import type { Target } from "../../../../driver/core/ports.js";
+import type { ReleaseConfig } from "../../../../driver/config/releaseConfig.js";
 import { ReleaseStateMachine } from "../../../../driver/core/releaseStateMachine.js";
 import { renderRelease } from "../../../../driver/cli/render.js";
 import { writeReleaseReport } from "../../../../driver/report/writeReleaseReport.js";
-import { createAzureTarget } from "../../../../driver/targets/azure/index.js";
 import { filesUnder, leaks, seedSecrets } from "../../../support/seededSecrets.js";
 import { FakeAzure } from "../support/fakeAzure.js";
-import { FakeCredential } from "../support/fakeCredential.js";
-import { FakeStackUpdater, RecordingProgress, settingsFor, tempRepo } from "../support/harness.js";
+import { azureMachine, shortProfile } from "../support/cliAndTarget.js";
+import { FakeStackUpdater, RecordingProgress, tempRepo } from "../support/harness.js";
 
 describe("seeded secrets through an azure release (contract test against the loopback Azure fakes)", function () {
   this.timeout(60_000);
@@ -42,20 +40,11 @@ describe("seeded secrets through an azure release (contract test against the loo
 
       const updater = new FakeStackUpdater(repo.root, fake);
       const progress = new RecordingProgress();
-      const base = await readReleaseConfig(repo.root);
-      const config = {
-        ...base,
-        profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 },
-        rollout: { ...base.rollout, observeSeconds: 0.25, probeRps: 40, minRequests: 4 },
-      };
-      const machine = async (): Promise<ReleaseStateMachine> => {
-        const t = await createAzureTarget(
-          { repoRoot: repo.root, config, progress },
-          { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
-        );
-        const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
-        return new ReleaseStateMachine({ target, config, progress });
-      };
+      const config = (c: ReleaseConfig): ReleaseConfig => ({
+        ...shortProfile(c),
+        rollout: { ...c.rollout, observeSeconds: 0.25, probeRps: 40, minRequests: 4 },
+      });
+      const machine = async (): Promise<ReleaseStateMachine> => (await azureMachine(repo.root, fake, updater, config, progress)).m;
       const r = await (await machine()).start();
       expect(r.state, JSON.stringify(r.steps)).to.equal("awaiting-approval");
       await (await machine()).approve(r.id, "alice@contoso.com");

@@ -4,16 +4,12 @@
  * model must know every key and value, and the SDK's entity must convert it and give the same fields back.
  */
 import { expect } from "chai";
-import { readReleaseConfig } from "../../../../driver/config/releaseConfig.js";
-import type { Target } from "../../../../driver/core/ports.js";
-import { ReleaseStateMachine } from "../../../../driver/core/releaseStateMachine.js";
-import { createAzureTarget } from "../../../../driver/targets/azure/index.js";
 import { AzureRegistry } from "../../../../driver/targets/azure/azureRegistry.js";
 import { AzureTraining } from "../../../../driver/targets/azure/azureTraining.js";
 import { useSdkOracle } from "../../../oracle/sdkOracle.js";
 import { armResourceOf, sdkDefects } from "../../../oracle/verdicts.js";
 import { FakeAzure, type RecordedRequest } from "../support/fakeAzure.js";
-import { FakeCredential } from "../support/fakeCredential.js";
+import { azureMachine } from "../support/cliAndTarget.js";
 import { clientsFor, FakeStackUpdater, RecordingProgress, settingsFor, tempRepo } from "../support/harness.js";
 
 describe("azure target request bodies, judged by the azure-ai-ml SDK (SDK-judged contract tests)", function () {
@@ -28,17 +24,7 @@ describe("azure target request bodies, judged by the azure-ai-ml SDK (SDK-judged
     fake.endpointKeys.set("int", "int-key").set("prod", "prod-key");
     repo = tempRepo();
     const updater = new FakeStackUpdater(repo.root, fake);
-    const machine = async () => {
-      const base = await readReleaseConfig(repo.root);
-      const config = { ...base, profile: { ...base.profile, concurrency: [1], secondsPerLevel: 0.2, warmupSeconds: 0 } };
-      const progress = new RecordingProgress();
-      const t = await createAzureTarget(
-        { repoRoot: repo.root, config, progress },
-        { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },
-      );
-      const target: Target = { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
-      return new ReleaseStateMachine({ target, config, progress });
-    };
+    const machine = async () => (await azureMachine(repo.root, fake, updater)).m;
     const r = await (await machine()).start();
     expect(r.state, JSON.stringify(r.steps)).to.equal("awaiting-approval");
     await (await machine()).approve(r.id, "alice@contoso.com");

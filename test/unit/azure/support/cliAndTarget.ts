@@ -45,16 +45,17 @@ export const shortProfile = (c: ReleaseConfig): ReleaseConfig => ({
 
 /**
  * The release core on the real azure target over the fakes, with the ML unit tests faked (one passing test) and the
- * release config from the repository changed by `tweak`. `t` is the target as created, `target` what the core uses.
+ * release config from the repository changed by `tweak`. `t` is the target as created, `target` what the core uses;
+ * `progress` records its lines (pass one to share it between machines).
  */
 export async function azureMachine(
   repoRoot: string,
   fake: FakeAzure,
   updater: FakeStackUpdater,
   tweak: (c: ReleaseConfig) => ReleaseConfig = shortProfile,
+  progress = new RecordingProgress(),
 ): Promise<{ m: ReleaseStateMachine; t: Target; target: Target; progress: RecordingProgress }> {
   const config = tweak(await readReleaseConfig(repoRoot));
-  const progress = new RecordingProgress();
   const t = await createAzureTarget(
     { repoRoot, config, progress },
     { credential: new FakeCredential(), updater, settings: settingsFor(fake), blobUrlFor: (a) => `${fake.url}/${a}` },

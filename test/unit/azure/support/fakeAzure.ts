@@ -6,6 +6,7 @@
  * It records every request and can inject faults (429 + Retry-After, 5xx) and scripted job outcomes.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { sha256Hex } from "../../../../config/sha256.js";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { FakeMlflowTracking, type FakeRun } from "./fakeMlflowTracking.js";
@@ -384,7 +385,7 @@ export class FakeAzure {
     const out = (((j.body.properties as Record<string, unknown>).outputs as Record<string, { uri: string }>) ?? {}).training?.uri ?? "";
     const path = out.replace(/^azureml:\/\/datastores\/[^/]+\/paths\//, "");
     const model = j.script.modelBytes ?? Buffer.from(`model of ${name}`);
-    const sha = createHash("sha256").update(model).digest("hex");
+    const sha = sha256Hex(model);
     this.putBlob(accountOf(j.ws), `${path}model/model.pkl`, model);
     this.putBlob(accountOf(j.ws), `${path}model/MLmodel`, Buffer.from("flavors: {}\n"));
     this.runs.set(name, { metrics: j.script.metrics ?? { rmse: 53.1, mae: 43.2, r2: 0.45 }, tags: { model_sha256: j.script.loggedSha ?? sha } });
