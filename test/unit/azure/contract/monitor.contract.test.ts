@@ -65,6 +65,7 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
   this.timeout(15 * 60_000); // a cold virtualenv build; warm, each test takes a few seconds
   let python: string;
   let pkl: Buffer;
+  let predictions: number[];
   let fake: FakeAzure;
   let state: string;
   const started: ReleaseTrigger[] = [];
@@ -82,6 +83,16 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
       { cwd: REPO },
     );
     pkl = readFileSync(path.join(root, "model", "model.pkl"));
+    // the model's own prediction of every row of the training data, as score.py would answer (model_outputs)
+    const out = await execa(
+      python,
+      [
+        "-c",
+        `import json, pickle, sys; sys.path.insert(0, 'ml'); m = pickle.load(open('${root}/model/model.pkl', 'rb')); print(json.dumps([float(p) for p in m.predict(${JSON.stringify(dataRows())})]))`,
+      ],
+      { cwd: REPO },
+    );
+    predictions = JSON.parse(out.stdout) as number[];
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -122,7 +133,8 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
     const end = o.endAt ?? Math.floor(Date.now() / 1000);
     const blobs = new Map<string, string[]>();
     for (let i = 0; i < n; i++) {
-      const row = [...rows[Math.floor(rand() * rows.length)]!];
+      const pick = Math.floor(rand() * rows.length);
+      const row = [...rows[pick]!];
       if (o.shift) row[FEATURES.indexOf(o.shift.feature)]! += o.shift.by;
       const at = end - (n - i) * 5;
       const put = (collection: string, data: unknown[]) => {
@@ -132,6 +144,7 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
         blobs.set(folder, lines);
       };
       put("model_inputs", [Object.fromEntries(FEATURES.map((f, j) => [f, row[j]]))]);
+      if (!o.shift) put("model_outputs", [{ prediction: predictions[pick]! }]);
       put("mlops_requests", [{ status: 200, rows: 1, elapsed_ms: 2.5, reason: null }]);
     }
     const names: string[] = [];
@@ -193,7 +206,8 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
     const r = await out;
     expect(r.exitCode, r.text).to.equal(0);
     expect(r.json).to.include({ stack: "prod", modelVersion: "3", outcome: "no drift" });
-    expect(r.json.result.counts).to.include({ rows: 300, requests: 300, badLines: 0 });
+    expect(r.json.result.counts).to.include({ rows: 300, requests: 300, predictions: 300, badLines: 0 });
+    expect(r.json.result.prediction, "prediction drift judged with the model read from PROD's datastore").to.include({ drifted: false });
     expect(fake.armCalls()).to.include(`GET /onlineEndpoints/${ENDPOINT}/deployments/blue`);
     expect(fake.armCalls()).to.not.include(`GET /onlineEndpoints/${ENDPOINT}/deployments/green`); // v2 is not judged with v3
     expect(lists().map((l) => l.query.prefix)).to.deep.equal([`modelDataCollector/${ENDPOINT}/blue/`]);
