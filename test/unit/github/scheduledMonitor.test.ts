@@ -54,6 +54,13 @@ describe("release.yml: the daily monitor of PROD (schedule)", () => {
     expect(scheduled("no-drift", "push").calls).to.deep.equal(["run -s mlops -- release --target azure --json"]);
   });
 
+  it("the scheduled run keeps the monitor report as an artifact, whatever the outcome", () => {
+    const keep = step(release().jobs.release!, "keep the monitor report");
+    expect(keep.if).to.equal("always() && github.event_name == 'schedule'");
+    expect(keep.uses).to.match(/^actions\/upload-artifact@v\d+$/);
+    expect(keep.with).to.deep.include({ name: "monitor-report", path: ".mlops/reports/monitor-prod-*", "if-no-files-found": "ignore" });
+  });
+
   it("no drift: green, outcome no-drift, no release for the prod job", () => {
     const r = scheduled("no-drift");
     expect(r.status, r.stderr).to.equal(0);

@@ -26,7 +26,9 @@ case "$*" in *doctor*) exit 0 ;; esac
 case "$FAKE_MODE" in
   no-drift) printf '{"outcome":"no drift","release":null}\\n'; exit 0 ;;
   not-enough) printf '{"outcome":"not enough data","release":null}\\n'; exit 10 ;;
-  drift) printf '{"outcome":"drift","release":{"id":"rel-20261202-0517-ab12","state":"awaiting-approval"}}\\n'; exit 9 ;;
+  drift)
+    mkdir -p .mlops/reports && touch .mlops/reports/monitor-prod-20261202T051700Z.md .mlops/reports/monitor-prod-20261202T051700Z.html
+    printf '{"outcome":"drift","release":{"id":"rel-20261202-0517-ab12","state":"awaiting-approval"}}\\n'; exit 9 ;;
   drift-no-release) printf '{"outcome":"drift","release":null}\\n'; exit 9 ;;
   released) printf '{"id":"rel-20261202-0900-ef56","state":"awaiting-approval"}\\n'; exit 0 ;;
   rejected) echo "mlops: rmse 70.1 is above the threshold 62 (a recorded outcome, see 'mlops status rel-20261202-0517-cd34')" >&2; exit 3 ;;
@@ -48,7 +50,7 @@ function releaseStep(mode: string, reason: string) {
   writeFileSync(file, stepScript(step)!.replace(/\$\(Agent\.TempDirectory\)/g, dir));
   const r = spawnSync("bash", [file], {
     encoding: "utf8",
-    cwd: REPO,
+    cwd: dir, // as the checkout: only the fake npm and node run there, and the report lands under its .mlops/
     env: { PATH: `${fakeNpm()}:${path.dirname(process.execPath)}:/usr/bin:/bin`, FAKE_MODE: mode, FAKE_LOG: log, BUILD_REASON: reason },
   });
   const outputs = Object.fromEntries([...r.stdout.matchAll(/##vso\[task\.setvariable variable=(\w+);isOutput=true\](.*)/g)].map((m) => [m[1]!, m[2]!]));
@@ -90,6 +92,11 @@ describe("azure-pipelines.yml: the daily monitor of PROD (schedules)", () => {
     expect(r.status, r.stderr).to.equal(0);
     expect(r.outputs).to.deep.equal({ releaseId: "rel-20261202-0517-ab12", outcome: "awaiting-approval" });
     expect(r.stdout).to.contain("##vso[task.logissue type=warning]monitor: drift on PROD; a release was started to retrain");
+    // the report is kept as the run's artifact
+    const uploads = [...r.stdout.matchAll(/##vso\[artifact\.upload containerfolder=monitor-report;artifactname=monitor-report\](.*)/g)].map((m) =>
+      path.basename(m[1]!),
+    );
+    expect(uploads).to.deep.equal(["monitor-prod-20261202T051700Z.html", "monitor-prod-20261202T051700Z.md"]);
   });
 
   it("drift without a started release, and a monitor error, are red with their exit codes; the gate's rejection is a recorded outcome", () => {
