@@ -4,7 +4,9 @@
  * ml/monitor.py to count as a bad line.
  */
 import { expect } from "chai";
+import { modelPrefix } from "../../../driver/targets/azure/azureMonitorSource.js";
 import { BEFORE_UPDATE, parseCollectedBlobName, toSinkLine } from "../../../driver/targets/azure/collectorRecords.js";
+import { jobModelBlob, jobModelUri } from "../../../driver/targets/azure/trainingJob.js";
 
 /** A record as MS Learn shows one (two requests batched into one line), for collection `model_inputs`. */
 const RECORD = {
@@ -66,5 +68,14 @@ describe("data collector records (driver/targets/azure/collectorRecords.ts)", ()
       JSON.stringify({ ...RECORD, type: "azureml.inference.model_outputs" }), // in another collection's folder
     ])
       expect(toSinkLine(raw, "model_inputs", who), raw).to.equal(raw);
+  });
+
+  it("finds a served model's files in the default datastore from its modelUri: PROD's copy, INT's job output; another datastore is refused", () => {
+    expect(
+      modelPrefix("azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/datastores/workspaceblobstore/paths/mlops/models/m/3/model", "workspaceblobstore"),
+    ).to.equal("mlops/models/m/3/model/");
+    expect(`${modelPrefix(jobModelUri("job-1"), "workspaceblobstore")}model.pkl`).to.equal(jobModelBlob("job-1"));
+    expect(modelPrefix("azureml://datastores/other/paths/x/model", "workspaceblobstore")).to.equal(undefined);
+    expect(modelPrefix("https://example.invalid/model", "workspaceblobstore")).to.equal(undefined);
   });
 });
