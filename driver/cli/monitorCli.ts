@@ -20,7 +20,7 @@ function sourceFor(repoRoot: string, target: CliTarget, progress: Progress): Mon
   const python = async () => (await ensurePythonEnv({ repoRoot, venvRoot: paths.venvRoot, progress })).python;
   if (target.name === "local") return localMonitorSource(paths, python);
   const source = target.monitorSource?.({ stateDir: paths.stateDir, runsDir: paths.runs, python, progress });
-  if (!source) throw new UsageError(`mlops monitor cannot read collected data on the ${target.name} target; use --target local or --target azure`);
+  if (!source) throw new UsageError(`the ${target.name} target cannot read collected data for mlops monitor; use --target local or --target azure`);
   return source;
 }
 

@@ -24,7 +24,10 @@ import { MDC_COLLECTIONS } from "../../../../driver/targets/azure/collectorRecor
 import { dataDigest } from "../../../../driver/source/fingerprint.js";
 import { STORAGE_TOKEN } from "../support/fakeCredential.js";
 import { accountOf, FakeAzure } from "../support/fakeAzure.js";
-import { clientsFor, outputsFor, RecordingProgress, REPO } from "../support/harness.js";
+import { clientsFor, FakeStackUpdater, outputsFor, RecordingProgress, REPO, tempRepo } from "../support/harness.js";
+import { azureMachine } from "../support/cliAndTarget.js";
+import { runMonitor } from "../../../../driver/cli/monitorCli.js";
+import type { CliTarget } from "../../../../driver/targets/types.js";
 
 const FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"];
 const NAME = "diabetes-ridge";
@@ -282,6 +285,24 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
     expect((e as NotEnoughDataError).exitCode).to.equal(10);
     expect((e as Error).message).to.equal("stack 'prod' serves nothing yet, so there is nothing to monitor; release (and promote) a model first");
     expect(lists()).to.deep.equal([]);
+  });
+
+  it("contract test: the CLI's wiring: the azure target hands `mlops monitor` its source (the stack's outputs after `up`, PROD's workspace)", async () => {
+    const repo = tempRepo();
+    try {
+      const updater = new FakeStackUpdater(repo.root, fake);
+      await updater.setServing("prod", { model: NAME, deployments: { blue: { version: "3", weight: 100 } } });
+      for (let i = 0; i < 2; i++) await updater.up("prod", new RecordingProgress()); // a new color takes traffic on the second up
+      collect(300);
+      const { m, t, progress } = await azureMachine(repo.root, fake, updater);
+      const config = parseReleaseConfig({ model: { name: NAME }, gate: { metrics: { rmse: { greater_is_better: false } } }, monitor: {} }).monitor;
+      const out = await runMonitor({ repoRoot: repo.root, config, target: t as CliTarget, machine: m, progress, stack: "prod", options: {} });
+      expect(out.exitCode, out.text).to.equal(0);
+      expect(out.json.result.counts.rows).to.equal(300);
+      expect(lists().map((l) => l.query.prefix)).to.deep.equal([`modelDataCollector/${ENDPOINT}/blue/`]);
+    } finally {
+      repo.cleanup();
+    }
   });
 
   it("contract test: a model file whose sha256 is not the registered one is refused, before any collected data is read", async () => {
