@@ -25,7 +25,7 @@ import { planScoreBatch, scoreBatchCommand } from "./batch/scoreBatchCommand.js"
 import { RELEASE_ID } from "./store/fileReleaseStore.js";
 import { rotateLogsBySize } from "./host/logRotation.js";
 import { readLastMonitors, renderLastMonitors } from "./monitor/lastMonitor.js";
-import { requireLocalTarget, runLocalMonitor } from "./cli/monitorCli.js";
+import { runMonitor } from "./cli/monitorCli.js";
 import { localPaths } from "./targets/local/localPaths.js";
 
 interface GlobalOpts {
@@ -222,11 +222,10 @@ export function buildProgram(): Command {
     .option("--retrain", "when drift is found (monitor.mode enabled), start a release whose record says why")
     .action(async (stack: string, o: { since?: string; retrain?: boolean }, cmd: Command) => {
       const opts = g(cmd);
-      requireLocalTarget(opts.target);
       const repoRoot = repoRootOf(opts);
       const { monitor } = await readReleaseConfig(repoRoot);
       const progress = new StderrProgress({ quiet: opts.quiet });
-      const out = await withTarget(opts, (target, machine) => runLocalMonitor({ repoRoot, config: monitor, target, machine, progress, stack, options: o }));
+      const out = await withTarget(opts, (target, machine) => runMonitor({ repoRoot, config: monitor, target, machine, progress, stack, options: o }));
       emitOutcome(opts, out);
     });
 

@@ -66,6 +66,14 @@ export function decide(verdict: MonitorResult["verdict"], mode: MonitorConfig["m
 export async function monitorCommand(d: MonitorCommandDeps, stackArg: string, o: { since?: string; retrain?: boolean }): Promise<MonitorOutput> {
   const stack = parseStack(stackArg);
   const window = sinceSeconds(o.since, d.config);
+  try {
+    return await judge(d, stack, window, o);
+  } finally {
+    await d.source.close?.();
+  }
+}
+
+async function judge(d: MonitorCommandDeps, stack: StackName, window: number, o: { since?: string; retrain?: boolean }): Promise<MonitorOutput> {
   const now = (d.now ?? (() => new Date()))();
   const served = await d.source.served(stack);
   if (!served) throw new NotEnoughDataError(`stack '${stack}' serves nothing yet, so there is nothing to monitor; release (and promote) a model first`);
@@ -76,14 +84,17 @@ export async function monitorCommand(d: MonitorCommandDeps, stackArg: string, o:
     );
   const reference = await findReference({ repoRoot: d.repoRoot, runsDir: d.source.runsDir, model });
   d.progress.info(`monitor: ${stack} serves ${served.modelName} v${served.modelVersion}; reference: ${reference.source}`);
+  const sinceEpochSeconds = Math.floor(now.getTime() / 1000) - window;
+  const collected = await d.source.collected(stack, served, sinceEpochSeconds);
   const result = await runMonitorScript({
     repoRoot: d.repoRoot,
     python: await d.source.python(),
     reference: reference.file,
-    collected: d.source.collectedDirs(stack),
+    collected: collected.dirs,
+    ...(collected.rename ? { rename: collected.rename } : {}),
     modelDir: served.modelDir,
     modelVersion: served.modelVersion,
-    sinceEpochSeconds: Math.floor(now.getTime() / 1000) - window,
+    sinceEpochSeconds,
     config: d.config,
     progress: d.progress,
   });

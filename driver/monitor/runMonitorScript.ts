@@ -21,6 +21,8 @@ export interface MonitorScriptInput {
   python: string;
   reference: string;
   collected: string[];
+  /** names a collected file as the user knows it (warnings and `counts.skipped`); default: its local path */
+  rename?: (text: string) => string;
   modelDir: string;
   modelVersion: string;
   sinceEpochSeconds: number;
@@ -53,7 +55,8 @@ export async function runMonitorScript(i: MonitorScriptInput): Promise<MonitorRe
       ],
       { cwd: i.repoRoot, reject: false, stdin: "ignore", env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONUNBUFFERED: "1" } },
     );
-    const stderr = String(r.stderr ?? "").trim();
+    const rename = i.rename ?? ((t: string) => t);
+    const stderr = rename(String(r.stderr ?? "").trim());
     for (const line of stderr.split("\n")) if (line.startsWith("monitor: warning: ")) i.progress.info(`warning: ${line.slice("monitor: warning: ".length)}`);
     if (r.exitCode !== 0) {
       const last = stderr.split("\n").filter(Boolean).at(-1) ?? "no message";
@@ -66,6 +69,7 @@ export async function runMonitorScript(i: MonitorScriptInput): Promise<MonitorRe
         `${MONITOR_SCRIPT} wrote an unexpected result (${issue.path.join(".")}: ${issue.message}); is ml/monitor.py from this version of mlops?`,
       );
     }
+    for (const s of parsed.data.counts.skipped) s.file = rename(s.file);
     return parsed.data;
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -4,8 +4,8 @@
  * serving edit of Pulumi.<stack>.yaml plus `pulumi up` through the Automation API, PROD receives a verified
  * copy of the INT artifact, and the release records live as blobs in the INT workspace's storage so separate
  * CI runs share them. PROD takes a new version in stages with checks (azureStagedRollout.ts); `profile` loads the
- * stack's endpoint (azureProfiling.ts). Everything is checked up front (preflight.ts) so a missing login fails
- * in seconds.
+ * stack's endpoint (azureProfiling.ts); `monitor` reads the data collector's blobs (azureMonitorSource.ts). Everything
+ * is checked up front (preflight.ts) so a missing login fails in seconds.
  */
 import type { TokenCredential } from "@azure/core-auth";
 import type { ApproverIdentity, StackName } from "../../core/release.js";
@@ -30,6 +30,7 @@ import { endpointAuth } from "./endpointAuth.js";
 import { preflight } from "./preflight.js";
 import { WorkspaceClients, type BlobUrlFor } from "./workspaceClients.js";
 import { AzureBatchScoring } from "./azureBatchScoring.js";
+import { azureMonitorSource } from "./azureMonitorSource.js";
 
 /** Replaceable parts (tests): everything defaults to the real thing. */
 export interface AzureTargetDeps {
@@ -98,6 +99,7 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
     approvals: new StackFileApprovers(opts.repoRoot, deps.identity ?? (() => entraIdentity(credential, settings.armScope))),
     profiling: new AzureProfiling({ repoRoot: opts.repoRoot, smokeRequest: opts.config.smoke.request, profile: opts.config.profile, updater, auth }),
     batch: new AzureBatchScoring({ workspace, outputs: (stack) => baseUpdater.outputs(stack), credential }),
+    monitorSource: (ctx) => azureMonitorSource({ ...ctx, workspace, outputs: (stack) => baseUpdater.outputs(stack) }),
     store,
     close: async () => undefined,
     down: async () => [],

@@ -14,7 +14,7 @@ export function localMonitorSource(paths: LocalPaths, python: () => Promise<stri
       const d = await readDeployment(paths, stack);
       return d ? { modelName: d.modelName, modelVersion: d.modelVersion, modelDir: d.modelDir } : undefined;
     },
-    collectedDirs: (stack) => [path.join(collectedRoot(paths.stateDir), stack)],
+    collected: async (stack) => ({ dirs: [path.join(collectedRoot(paths.stateDir), stack)] }),
     python,
   };
 }

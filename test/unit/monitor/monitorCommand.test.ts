@@ -96,7 +96,7 @@ describe("mlops monitor (driver/monitor) with the real ml/monitor.py", function 
       stateDir: path.join(work, ".mlops"),
       runsDir: path.join(work, ".mlops", "runs"),
       served: async () => (o.served === false ? undefined : { modelName: "diabetes-ridge", modelVersion: "3", modelDir }),
-      collectedDirs: (stack) => [path.join(work, "collected", stack)],
+      collected: async (stack) => ({ dirs: [path.join(work, "collected", stack)] }),
       python: async () => python,
     };
     const registry = { getVersion: async () => model, ...o.registry } as unknown as RegistryPort;

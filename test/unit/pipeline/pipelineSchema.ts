@@ -4,7 +4,7 @@
  * published schema: npm `azure-pipelines-language-service` 0.9.2 has the validator code but no schema, and
  * `azure-pipelines-language-server` 0.9.3 takes the schema from its client (`schemaAssociations`; checked
  * 2026-12-02), so the keys below are transcribed from MS Learn, "YAML schema reference for Azure
- * Pipelines" (https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/): pipeline, trigger, pr, variables
+ * Pipelines" (https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/): pipeline, trigger, pr, schedules.cron, variables
  * (variables.var, variables.group), stages.stage, jobs.job, jobs.deployment, strategy.runOnce (deployHook),
  * pool, steps.script, steps.task, steps.checkout; task inputs from MicrosoftDocs/azure-devops-yaml-schema
  * task-reference/azure-cli-v2.md and use-python-version-v0.md (plus AzureCLI@2's keepAzSessionActive, read by
@@ -31,6 +31,14 @@ const pr = z.union([
   strList,
   z.strictObject({ autoCancel: z.boolean().optional(), branches: includeExclude.optional(), paths: includeExclude.optional(), drafts: z.boolean().optional() }),
 ]);
+// schedules.cron: https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/schedules-cron
+const schedule = z.strictObject({
+  cron: str,
+  displayName: str.optional(),
+  branches: includeExclude.optional(),
+  batch: z.boolean().optional(),
+  always: z.boolean().optional(),
+});
 // variables: https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/variables (-var, -group, -template) or a mapping
 const variableItem = z.union([
   z.strictObject({ name: str, value: z.union([str, z.number(), z.boolean()]), readonly: z.boolean().optional() }),
@@ -164,7 +172,7 @@ export const pipelineSchema = z.strictObject({
   appendCommitMessageToRunName: z.boolean().optional(),
   trigger: trigger.optional(),
   pr: pr.optional(),
-  schedules: z.array(z.unknown()).optional(),
+  schedules: z.array(schedule).optional(),
   resources: z.unknown().optional(),
   parameters: z.array(z.unknown()).optional(),
   variables: variables.optional(),

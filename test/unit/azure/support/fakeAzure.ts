@@ -90,6 +90,13 @@ export class FakeAzure {
       return { status: 200, body: predictions === undefined ? { result: "ok" } : { predictions } };
     };
   }
+  /** The most blob names one List Blobs answer carries (Azure: 5000); lower it to make listings page. */
+  listPageSize = 5000;
+  /**
+   * Online deployments as ARM returns them (REST "Online Deployments - Get"), keyed `<workspace>/<endpoint>/<deployment>`:
+   * the model asset id it runs and when it was last modified (systemData).
+   */
+  readonly onlineDeployments = new Map<string, { model: string; lastModifiedAt: string }>();
   /** Extra routes tried before the built-in ones (e.g. fakeArmDoctor.ts); one that answered returns true. */
   readonly routes: ((rec: RecordedRequest, res: import("node:http").ServerResponse) => boolean)[] = [];
   private server?: https.Server;
@@ -331,6 +338,18 @@ export class FakeAzure {
       if (!this.jobs.has(name)) return armError(404, "UserError", `job ${name} not found`);
       return json(200, this.jobView(name, id, true));
     }
+    if ((mm = /^\/onlineEndpoints\/([^/]+)\/deployments\/([^/]+)$/.exec(rest)) && rec.method === "GET") {
+      const d = this.onlineDeployments.get(`${ws}/${mm[1]}/${mm[2]}`);
+      if (!d) return armError(404, "ResourceNotFound", `deployment ${mm[2]} of endpoint ${mm[1]} not found`);
+      return json(200, {
+        id,
+        name: mm[2],
+        type: "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments",
+        location: "westeurope",
+        systemData: { createdAt: d.lastModifiedAt, lastModifiedAt: d.lastModifiedAt, lastModifiedByType: "Application" },
+        properties: { endpointComputeType: "Kubernetes", model: d.model, provisioningState: "Succeeded" },
+      });
+    }
     if ((mm = /^\/onlineEndpoints\/([^/]+)(\/listKeys)?$/.exec(rest))) {
       const stack = mm[1]!.split("-")[1] ?? "int";
       if (mm[2]) return json(200, { primaryKey: this.endpointKeys.get(stack), secondaryKey: "unused" });
@@ -428,18 +447,27 @@ export class FakeAzure {
     const q = rec.query;
     const base = { "x-ms-request-id": randomUUID(), "x-ms-version": "2025-01-05", date: new Date().toUTCString() };
     if (q.restype === "container" && q.comp === "list") {
+      // List Blobs: names in lexical order from `marker`, at most `maxresults` (and the fake's page size), with a
+      // NextMarker when more remain (Blob REST "List Blobs": the service may return fewer results than maxresults)
       const prefix = `${account}/${container}/${q.prefix ?? ""}`;
-      const items = [...this.blobs.entries()]
-        .filter(([k]) => k.startsWith(prefix))
+      const names = [...this.blobs.keys()].filter((k) => k.startsWith(prefix)).sort();
+      const nameOf = (k: string) => k.slice(`${account}/${container}/`.length);
+      const found = q.marker ? names.findIndex((k) => nameOf(k) >= q.marker!) : 0;
+      const at = found < 0 ? names.length : found;
+      const size = Math.min(Number(q.maxresults ?? 5000), this.listPageSize);
+      const next = names[at + size] ? nameOf(names[at + size]!) : "";
+      const items = names
+        .slice(at, at + size)
+        .map((k) => [k, this.blobs.get(k)!] as const)
         .map(
           ([k, b]) =>
-            `<Blob><Name>${k.slice(`${account}/${container}/`.length)}</Name><Properties><Content-Length>${b.data.length}</Content-Length><Etag>${b.etag}</Etag><BlobType>BlockBlob</BlobType><Last-Modified>${new Date().toUTCString()}</Last-Modified></Properties></Blob>`,
+            `<Blob><Name>${nameOf(k)}</Name><Properties><Content-Length>${b.data.length}</Content-Length><Etag>${b.etag}</Etag><BlobType>BlockBlob</BlobType><Last-Modified>${new Date().toUTCString()}</Last-Modified></Properties></Blob>`,
         )
         .join("");
       res
         .writeHead(200, { ...base, "content-type": "application/xml" })
         .end(
-          `<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="${this.url}/${account}" ContainerName="${container}"><Prefix>${q.prefix ?? ""}</Prefix><Blobs>${items}</Blobs><NextMarker /></EnumerationResults>`,
+          `<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="${this.url}/${account}" ContainerName="${container}"><Prefix>${q.prefix ?? ""}</Prefix>${q.marker ? `<Marker>${q.marker}</Marker>` : ""}${q.maxresults ? `<MaxResults>${q.maxresults}</MaxResults>` : ""}<Blobs>${items}</Blobs>${next ? `<NextMarker>${next}</NextMarker>` : "<NextMarker />"}</EnumerationResults>`,
         );
       return;
     }
