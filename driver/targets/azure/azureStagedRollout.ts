@@ -11,7 +11,7 @@
  *
  * After a completed rollout the old color stays at weight 0 (the rollback target).
  */
-import { DeploymentError } from "../../core/errors.js";
+import { ConfigError, DeploymentError } from "../../core/errors.js";
 import type { Progress } from "../../core/ports.js";
 import type { RolloutConfig } from "../../config/profileRolloutConfig.js";
 import type { RolloutRecord } from "../../rollout/rolloutTypes.js";
@@ -33,6 +33,19 @@ export interface StagedRolloutInput {
   probe: () => Promise<DeploymentProbe>;
   progress: Progress;
   now?: () => Date;
+}
+
+/**
+ * `rollout.shadow` cannot run on this target: Azure ML's mirrored traffic (the endpoint's `mirrorTraffic`) is not
+ * supported for Kubernetes online endpoints, and PROD here is one (Microsoft Learn, "Perform safe rollout of new
+ * deployments for real-time inference", mirroring limitations; see docs/azure-target.md). Refused before anything
+ * runs, so a release never reaches PROD believing it was shadow-tested.
+ */
+export function refuseShadow(rollout: RolloutConfig): void {
+  if (rollout.shadow.enabled)
+    throw new ConfigError(
+      "mlops.yaml: rollout.shadow.enabled: the azure target cannot mirror traffic (Azure ML does not support mirrored traffic on Kubernetes online endpoints, which PROD is); set it to false for --target azure",
+    );
 }
 
 /**
