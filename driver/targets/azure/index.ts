@@ -18,7 +18,6 @@ import type { CliTarget, TargetOptions } from "../types.js";
 import { PytestUnitTests } from "../../host/pytestUnitTests.js";
 import { ensurePythonEnv, venvRootFor } from "../../host/pythonEnv.js";
 import { AzureEnvironments } from "./azureEnvironments.js";
-import { refuseShadow } from "./azureStagedRollout.js";
 import { AzureProfiling } from "./azureProfiling.js";
 import { AzureRegistry } from "./azureRegistry.js";
 import { readAzureSettings, workspaceFromOutputs, type AzureSettings } from "./azureSettings.js";
@@ -45,7 +44,6 @@ export interface AzureTargetDeps {
 }
 
 export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDeps = {}): Promise<CliTarget> {
-  refuseShadow(opts.config.rollout);
   const env = deps.env ?? process.env;
   const settings = deps.settings ?? readAzureSettings(env);
   const credential = deps.credential ?? (await defaultCredential(env));
