@@ -27,6 +27,8 @@ export function renderRelease(r: Release): string {
     const who = r.approval.identity ? ` [${describeIdentity(r.approval.identity)}]` : "";
     lines.push(`  approval  ${r.approval.by}${who} at ${r.approval.at} for v${r.approval.modelVersion}`);
   }
+  const shadow = (r.deployments.prod?.rollout ?? r.failedRollouts?.filter((f) => f.stack === "prod").at(-1))?.shadow;
+  if (shadow) lines.push(`  shadow    ${shadow.passed ? "passed" : "FAILED"}: ${shadow.percent}% to ${shadow.to} for ${shadow.seconds}s: ${shadow.detail}`);
   for (const s of STEPS) {
     const st = r.steps[s];
     const what = st.status === "failed" ? st.error?.message : st.detail;

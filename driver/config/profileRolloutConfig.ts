@@ -62,6 +62,36 @@ export const profileSchema = z
   })
   .prefault({});
 
+/**
+ * `rollout.shadow`: before the first canary step, a share of PROD's requests is copied to the new deployment
+ * (which takes no user traffic) and its answers compared with the live ones on the same requests. Off unless
+ * `enabled: true` (see docs/profiling-and-rollout.md for why).
+ */
+export const shadowSchema = z
+  .strictObject({
+    enabled: z.boolean({ error: "must be true or false" }).default(false),
+    /** share of live requests copied to the new deployment */
+    percent: within(1, 100, "must be a whole percentage from 1 to 100").int({ error: "must be a whole percentage from 1 to 100" }).default(50),
+    /** how long requests are mirrored */
+    seconds: positive().max(600, { error: "must be <= 600" }).default(5),
+    /** fewer compared pairs than this: inconclusive, the rollout stops */
+    minRequests: z.number().int({ error: "must be an integer >= 1" }).min(1, { error: "must be an integer >= 1" }).default(20),
+    tolerance: z
+      .strictObject({
+        /** share of mirrored requests the new deployment answers 5xx or not at all */
+        maxErrorRate: fraction.default(0.01),
+        /** share of compared requests whose answers differ (status, or a prediction beyond absolute + relative × |live|) */
+        maxDisagreement: fraction.default(0.05),
+        /** two predictions agree when |shadow - live| <= absolute + relative × |live| (numpy.isclose's rule) */
+        absolute: z.number({ error: "must be >= 0" }).min(0, { error: "must be >= 0" }).default(0),
+        relative: within(0, 1, "must be from 0 to 1").default(0.1),
+        /** the new deployment's p99 latency over the live one's that stops the rollout (absent: latency is recorded, not judged) */
+        maxP99Ratio: z.number({ error: "must be >= 1" }).min(1, { error: "must be >= 1" }).optional(),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const rolloutSchema = z
   .strictObject({
     /** percentages of traffic the new deployment gets, strictly increasing, ending at 100 */
@@ -82,8 +112,10 @@ export const rolloutSchema = z
     minRequests: z.number().int({ error: "must be an integer >= 0" }).min(0, { error: "must be an integer >= 0" }).default(5),
     /** synthetic scoring requests per second the driver sends through the router while it observes a step (0: none) */
     probeRps: within(0, 200, "must be from 0 to 200").default(20),
+    shadow: shadowSchema,
   })
   .prefault({});
 
 export type ProfileConfig = z.infer<typeof profileSchema>;
 export type RolloutConfig = z.infer<typeof rolloutSchema>;
+export type ShadowConfig = z.infer<typeof shadowSchema>;

@@ -28,6 +28,7 @@
  * Every operation that takes the lock first marks releases left running by a dead process as interrupted
  * (interruptedReleases.ts), so the first command to look records the crash, once.
  */
+import type { ShadowRecord } from "../rollout/shadowTypes.js";
 import { randomBytes } from "node:crypto";
 import type { ReleaseConfig } from "../config/releaseConfig.js";
 import {
@@ -367,14 +368,27 @@ export class ReleaseStateMachine {
     await this.save(release, "awaiting-approval", `${release.model!.name} v${release.model!.version} validated in int`);
   }
 
+  /** The shadow phase of a PROD rollout, as an event of the release (saved with the step). */
+  private shadowEvent(r: Release, shadow: ShadowRecord | undefined): void {
+    if (!shadow) return;
+    const event = shadow.passed ? "shadow-passed" : "shadow-failed";
+    const detail = `${shadow.percent}% to ${shadow.to} from ${shadow.startedAt}: ${shadow.detail}`;
+    // a deploy that changes nothing returns the record of the rollout that put the version there: not a new phase
+    if (!r.events.some((e) => e.event === event && e.detail === detail)) r.events.push({ at: this.stamp(), event, detail });
+  }
+
   private async deployAndValidate(release: Release, stack: "int" | "prod"): Promise<void> {
     const { target: t, progress } = this.deps;
     await this.runStep(release, `deploy-${stack}`, `deploying to ${stack}`, async (r) => {
       await this.assertServingUnchanged(r, stack);
       const d = await t.environments.deploy(stack, r.model!, progress).catch((e: unknown) => {
-        if (e instanceof RolloutRolledBackError) r.failedRollouts = [...(r.failedRollouts ?? []), { ...e.rollout, stack, at: this.stamp() }];
+        if (e instanceof RolloutRolledBackError) {
+          r.failedRollouts = [...(r.failedRollouts ?? []), { ...e.rollout, stack, at: this.stamp() }];
+          this.shadowEvent(r, e.rollout.shadow);
+        }
         throw e;
       });
+      this.shadowEvent(r, d.rollout?.shadow);
       if (d.modelVersion !== r.model!.version || d.digest !== r.model!.digest) {
         throw new DeploymentError(
           `${stack} reports version ${d.modelVersion} (${d.digest.slice(0, 12)}) after deploying v${r.model!.version}; check 'mlops status'`,

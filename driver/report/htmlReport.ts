@@ -92,6 +92,10 @@ export function renderHtml(m: ReportModel): string {
       b.push(`<p>The change to <code>${e(c.file)}</code> (applied only by <code>mlops profile int --apply</code>):</p><pre>${lines.join("\n")}</pre>`);
     } else if (c) b.push(`<p><code>${e(c.file)}</code> already holds this sizing.</p>`);
   }
+  if (m.shadow) {
+    b.push(`<h2>Shadow traffic before the canary</h2><p>${e(m.shadow.title)}: ${e(m.shadow.verdict)}</p>`);
+    b.push(table(["", ""], m.shadow.rows));
+  }
   if (m.rollout) {
     b.push(`<h2>PROD rollout</h2><p>${e(m.rollout.title)}: ${e(m.rollout.outcome)}</p>`);
     b.push(table(["step", "requests", "errors", "error rate", "healthy", "check", "detail"], m.rollout.rows));

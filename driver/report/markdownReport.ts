@@ -58,6 +58,10 @@ export function renderMarkdown(m: ReportModel): string {
       if (c.diff) out.push("", "```diff", c.diff, "```");
     }
   }
+  if (m.shadow) {
+    out.push("", "## Shadow traffic before the canary", "", `${escapeMdCell(m.shadow.title)}: ${escapeMdCell(m.shadow.verdict)}`, "");
+    out.push(table(["", ""], m.shadow.rows));
+  }
   if (m.rollout) {
     out.push("", "## PROD rollout", "", `${escapeMdCell(m.rollout.title)}: ${escapeMdCell(m.rollout.outcome)}`, "");
     out.push(table(["step", "requests", "errors", "error rate", "healthy", "check", "detail"], m.rollout.rows));

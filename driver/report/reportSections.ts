@@ -29,6 +29,8 @@ export interface ReportModel {
   };
   sizing?: { feasible: boolean; rows: Array<[string, string]>; reasoning: string[]; change?: ConfigChange };
   rollout?: { title: string; outcome: string; rows: string[][] };
+  /** the shadow phase before the canary: one row of figures and its verdict */
+  shadow?: { title: string; verdict: string; rows: Array<[string, string]> };
   events: Array<[string, string]>;
 }
 
@@ -132,6 +134,21 @@ export function buildReportModel(r: Release, change?: ConfigChange): ReportModel
         s.passed ? "passed" : "FAILED",
         s.detail,
       ]),
+    };
+  }
+  const sh = ro?.shadow;
+  if (sh) {
+    const msOf = (v: number | undefined): string => (v === undefined ? "-" : `${ms(v)} ms`);
+    out.shadow = {
+      title: `${sh.percent}% of live requests copied to ${sh.to} for ${sh.seconds}s (its answers dropped), compared with ${sh.from}`,
+      verdict: `${sh.passed ? "passed" : "FAILED"}: ${sh.detail}`,
+      rows: [
+        ["Mirrored (pairs recorded)", `${sh.mirrored}${sh.dropped ? ` (${sh.dropped} dropped: too many in flight)` : ""}`],
+        ["Errors of the new version (5xx or no answer)", `${sh.errors} (${pct(sh.errorRate)})`],
+        ["Answers that differ", `${sh.disagreements} of ${sh.compared} compared (${pct(sh.disagreementRate)})`],
+        ["Largest prediction difference", sh.maxAbsDiff === undefined ? "-" : fmtNum(sh.maxAbsDiff)],
+        ["p99 latency, new vs live", `${msOf(sh.shadowP99Ms)} vs ${msOf(sh.liveP99Ms)}${sh.p99Ratio === undefined ? "" : ` (${sh.p99Ratio}x)`}`],
+      ],
     };
   }
   return out;

@@ -1,4 +1,5 @@
 /** What a staged rollout did, step by step. Pure data, persisted on the PROD deployment record. */
+import type { ShadowRecord } from "./shadowTypes.js";
 
 export interface RolloutSettings {
   /** traffic percentages for the new deployment, increasing, ending at 100 */
@@ -32,6 +33,8 @@ export interface RolloutRecord {
   toVersion: string;
   outcome: "completed" | "rolled-back";
   steps: RolloutStepRecord[];
+  /** the shadow phase before the first step, when rollout.shadow is enabled */
+  shadow?: ShadowRecord;
   /** one line: completed at 100%, or which step failed and what traffic went back to */
   detail: string;
 }

@@ -8,6 +8,8 @@
 import type { UpstreamCounters } from "../router/routerTypes.js";
 import { errorRateBetween } from "../router/routerTypes.js";
 import type { RolloutRecord, RolloutSettings, RolloutStepRecord } from "./rolloutTypes.js";
+import { runShadowPhase, type ShadowControl, type ShadowSettings } from "./shadowPhase.js";
+import type { ShadowRecord } from "./shadowTypes.js";
 
 export interface RolloutControl {
   /** Gives the new deployment `percent` of the traffic and the old one the rest. */
@@ -18,6 +20,8 @@ export interface RolloutControl {
   counters(): Promise<UpstreamCounters>;
   /** Lets `seconds` of traffic flow (an implementation may send probe requests meanwhile). */
   observe(seconds: number): Promise<void>;
+  /** Mirroring of live requests to the new deployment, for a shadow phase (absent: the target cannot mirror). */
+  readonly shadow?: ShadowControl;
 }
 
 export interface RolloutRun {
@@ -26,9 +30,13 @@ export interface RolloutRun {
   fromVersion?: string;
   toVersion: string;
   settings: RolloutSettings;
+  /** a shadow phase before the first step (mirrored requests compared with the live answers) */
+  shadow?: ShadowSettings;
   control: RolloutControl;
   /** one line per step, for progress output */
   onStep?: (step: RolloutStepRecord) => void;
+  /** the shadow phase's record, for progress output */
+  onShadow?: (shadow: ShadowRecord) => void;
   now?: () => Date;
 }
 
@@ -44,9 +52,12 @@ export async function runStagedRollout(run: RolloutRun): Promise<RolloutRecord> 
   };
   const base = { from: run.from, to: run.to, ...(run.fromVersion ? { fromVersion: run.fromVersion } : {}), toVersion: run.toVersion };
 
-  const rollBack = async (why: string): Promise<RolloutRecord> => {
+  let shadow: ShadowRecord | undefined;
+  const withShadow = (): { shadow?: ShadowRecord } => (shadow ? { shadow } : {});
+  const rollBack = async (why: string, moved = true): Promise<RolloutRecord> => {
     await control.setNewWeight(0);
-    return { ...base, outcome: "rolled-back", steps, detail: `${why}; all traffic back on ${run.from}${run.fromVersion ? ` (v${run.fromVersion})` : ""}` };
+    const old = `${run.from}${run.fromVersion ? ` (v${run.fromVersion})` : ""}`;
+    return { ...base, outcome: "rolled-back", steps, ...withShadow(), detail: `${why}; ${moved ? "all traffic back on" : "all traffic stays on"} ${old}` };
   };
 
   // Before any traffic: the new deployment must answer its health check.
@@ -64,6 +75,13 @@ export async function runStagedRollout(run: RolloutRun): Promise<RolloutRecord> 
     detail: `pre-check: ${pre.detail}`,
   });
   if (!pre.ok) return rollBack(`${run.to} (v${run.toVersion}) failed its health check before taking traffic: ${pre.detail}`);
+
+  // Shadow: the new deployment answers copies of live requests (its answers dropped) and must agree with the live ones.
+  if (run.shadow) {
+    shadow = await runShadowPhase({ from: run.from, to: run.to, settings: run.shadow, control, now });
+    run.onShadow?.(shadow);
+    if (!shadow.passed) return rollBack(`shadow of ${run.shadow.percent}% for ${run.shadow.seconds}s failed before any user traffic: ${shadow.detail}`, false);
+  }
 
   for (const percent of settings.steps) {
     const startedAt = now().toISOString();
@@ -106,5 +124,18 @@ export async function runStagedRollout(run: RolloutRun): Promise<RolloutRecord> 
     record(step);
     if (!step.passed) return rollBack(`step ${percent}% failed: ${step.detail}`);
   }
-  return { ...base, outcome: "completed", steps, detail: `${run.to} (v${run.toVersion}) takes 100% after ${settings.steps.map((s) => `${s}%`).join(" -> ")}` };
+  return {
+    ...base,
+    outcome: "completed",
+    steps,
+    ...withShadow(),
+    detail: `${run.to} (v${run.toVersion}) takes 100% after ${settings.steps.map((s) => `${s}%`).join(" -> ")}`,
+  };
+}
+
+/** One line for a rolled-back rollout: stopped in shadow (no user traffic reached the new version), or a failed canary. */
+export function rolloutFailure(version: string, r: RolloutRecord): string {
+  return r.shadow && !r.shadow.passed
+    ? `v${version} failed its prod shadow test and took no user traffic (${r.detail})`
+    : `v${version} failed its prod canary and was rolled back (${r.detail})`;
 }

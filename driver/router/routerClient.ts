@@ -6,6 +6,7 @@
 import os from "node:os";
 import { readAdminFile } from "./routerAdminFile.js";
 import { ACTOR_HEADER, ADMIN_PREFIX, REASON_HEADER, type RouterAdminAccess, type RouterStats } from "./routerTypes.js";
+import type { ShadowMirrorState } from "./shadowMirror.js";
 
 /** The admin listener and its token, or where to read them each time. */
 export type AdminAccessSource = Omit<RouterAdminAccess, "pid"> | (() => Promise<Omit<RouterAdminAccess, "pid">>);
@@ -35,7 +36,17 @@ export class RouterClient {
     return this.call("PUT", "/weights", weights, reason);
   }
 
-  private async call(method: string, path: string, body?: unknown, reason?: string): Promise<RouterStats> {
+  /** Mirrors `percent` of live requests to `to` (weight 0), or stops mirroring with percent 0. */
+  async setShadow(shadow: { to?: string; percent: number; timeoutMs?: number; maxInFlight?: number }, reason?: string): Promise<ShadowMirrorState> {
+    return this.call<ShadowMirrorState>("PUT", "/shadow", shadow, reason);
+  }
+
+  /** The mirror's state and the pairs recorded after sequence number `after`. */
+  async shadow(after: number): Promise<ShadowMirrorState> {
+    return this.call<ShadowMirrorState>("GET", `/shadow?after=${after}`);
+  }
+
+  private async call<T = RouterStats>(method: string, path: string, body?: unknown, reason?: string): Promise<T> {
     const access = typeof this.admin === "function" ? await this.admin() : this.admin;
     const headers: Record<string, string> = { authorization: `Bearer ${access.token}`, [ACTOR_HEADER]: thisActor() };
     if (reason) headers[REASON_HEADER] = reason;
@@ -46,7 +57,7 @@ export class RouterClient {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
-    const json = (await res.json()) as RouterStats & { error?: string };
+    const json = (await res.json()) as T & { error?: string };
     if (!res.ok) throw new Error(`router ${method} ${path}: ${res.status} ${json.error ?? ""}`.trim());
     return json;
   }

@@ -25,6 +25,27 @@ export interface RouterStats extends RouterState {
   counters: Record<string, UpstreamCounters>;
 }
 
+/** One answer to a request, live or mirrored. */
+export interface ShadowAnswer {
+  /** the upstream (deployment) that answered */
+  upstream: string;
+  /** HTTP status; 0 = no answer (refused, reset, timed out) */
+  status: number;
+  /** request to the end of the response, ms */
+  ms: number;
+  /** the response body when it is at most the recorder's cap; absent otherwise (or no answer) */
+  body?: string;
+  /** why there was no answer */
+  error?: string;
+}
+
+/** A live request and its mirrored copy. */
+export interface ShadowPair {
+  seq: number;
+  live: ShadowAnswer;
+  shadow: ShadowAnswer;
+}
+
 /** Paths of the router's admin API, served on its own loopback listener (never on the scoring port). */
 export const ADMIN_PREFIX = "/-/router";
 

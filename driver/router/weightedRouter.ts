@@ -17,6 +17,7 @@ import { DEFAULT_MAX_REQUEST_BYTES } from "../config/scoringConfig.js";
 import { adminHandler, refuseNoTraffic } from "./routerAdminApi.js";
 import { SmoothWeightedPicker, type Weights } from "./smoothWeightedPicker.js";
 import { emptyCounters, type RouterState, type RouterStats, type UpstreamCounters } from "./routerTypes.js";
+import { ShadowMirror } from "./shadowMirror.js";
 
 export interface RouterOptions {
   host?: string;
@@ -79,6 +80,7 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const timeoutMs = opts.upstreamTimeoutMs ?? 30_000;
   const maxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const mirror = new ShadowMirror({ upstreams, weights: () => picker.get() });
 
   const stats = (): RouterStats => ({
     upstreams: { ...upstreams },
@@ -100,6 +102,7 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
     if (name === undefined) return sendJson(res, 503, { error: "no upstream has traffic weight" });
     const c = counters[name]!;
     c.requests += 1;
+    const tap = mirror.tap(name, req, body);
     const base = new URL(upstreams[name]!);
     const headers: http.OutgoingHttpHeaders = { ...req.headers, host: base.host };
     delete headers.connection;
@@ -120,6 +123,7 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
       else if (status >= 400) c.clientErrors += 1;
       else c.ok += 1;
       res.writeHead(status, { ...upRes.headers, "x-mlops-upstream": name });
+      tap?.answered(status, upRes);
       upRes.pipe(res);
     });
     up.on("timeout", () => {
@@ -178,6 +182,7 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
           return next;
         },
         ...(opts.onChange ? { onChange: opts.onChange } : {}),
+        shadow: mirror,
         log,
       }),
     );
@@ -197,6 +202,7 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
     stats,
     close: async () => {
       agent.destroy();
+      mirror.close();
       await Promise.all([shut(server), ...(admin ? [shut(admin)] : [])]);
     },
   };

@@ -24,6 +24,7 @@ import type { ProdDeployment } from "../../driver/targets/local/prodSlots.js";
 import { postScore, readSmokeRequest, type SmokeRequest } from "../../driver/host/smokeRequest.js";
 import { REPO_ROOT, SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
 import { readScore, writeFaultyScore, writeFixedScore } from "./localScoreVariants.js";
+import { userTraffic as userTrafficOf } from "./userTraffic.js";
 
 const PORTS = { mlflow: 5670, int: 5671, prod: 5672, prodBlue: 5673, prodGreen: 5674 };
 const ROUTER = `http://127.0.0.1:${PORTS.prod}`;
@@ -50,31 +51,7 @@ async function mlops(repo: string, ...args: string[]): Promise<{ code: number; s
   }
 }
 
-/** Scoring traffic of a "user" of PROD while something happens: paced, bounded (at most 10 req/s for 5 min). */
-function userTraffic(smoke: SmokeRequest, rps = 10): { stop(): Promise<{ sent: number; non200: number; byUpstream: Record<string, number> }> } {
-  let stopped = false;
-  const byUpstream: Record<string, number> = {};
-  let sent = 0;
-  let non200 = 0;
-  const loop = (async () => {
-    for (let i = 0; i < rps * 300 && !stopped; i++) {
-      const t0 = Date.now();
-      const r = await postScore(`${ROUTER}/score`, smoke.payload, 5_000).catch(() => ({ status: 0, upstream: undefined }));
-      sent += 1;
-      if (r.status !== 200) non200 += 1;
-      const u = r.upstream ?? "none";
-      byUpstream[u] = (byUpstream[u] ?? 0) + 1;
-      await new Promise((res) => setTimeout(res, Math.max(0, 1000 / rps - (Date.now() - t0))));
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await loop;
-      return { sent, non200, byUpstream };
-    },
-  };
-}
+const userTraffic = (smoke: SmokeRequest, rps = 10) => userTrafficOf(`${ROUTER}/score`, smoke, rps);
 
 describe("local target: staged blue/green PROD rollout with automatic and manual rollback", function () {
   this.timeout(15 * 60_000);

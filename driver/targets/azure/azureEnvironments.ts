@@ -16,8 +16,9 @@ import { decideServing, type ServingConfig } from "../../pulumi/servingDecision.
 import { describeChanges, type StackUpdater } from "../../pulumi/stackUpdater.js";
 import { workspaceFromOutputs, type WorkspaceRef } from "./azureSettings.js";
 import { AzureRegistry } from "./azureRegistry.js";
-import type { DeploymentProbe } from "./azureRolloutControl.js";
+import type { DeploymentProbe, ShadowProbe } from "./azureRolloutControl.js";
 import { DeploymentProbes } from "./deploymentProbes.js";
+import { PairedShadowProbes } from "./shadowProbes.js";
 import { endpointAuth, type EndpointAuth } from "./endpointAuth.js";
 import { copyModelToWorkspace } from "./modelCopy.js";
 import { readSmokeRequest } from "../../host/smokeRequest.js";
@@ -105,12 +106,14 @@ export class AzureEnvironments implements EnvironmentsPort {
         from,
         settings: this.o.rollout!,
         probe: () => this.probeFor(stack, decision.color),
+        shadowProbe: (from, to) => this.shadowProbeFor(stack, from, to),
         progress,
         ...(this.o.now ? { now: this.o.now } : {}),
       });
       rollout = staged.record;
       if (staged.record.outcome !== "completed") {
-        throw new RolloutRolledBackError(`${stack} rollout of ${model.name} v${model.version} rolled back: ${staged.record.detail}`, staged.record);
+        const how = staged.record.shadow && !staged.record.shadow.passed ? "stopped in shadow, no user traffic" : "rolled back";
+        throw new RolloutRolledBackError(`${stack} rollout of ${model.name} v${model.version} ${how}: ${staged.record.detail}`, staged.record);
       }
       const after = await this.refOf(stack);
       if (!serving(after)) {
@@ -169,6 +172,13 @@ export class AzureEnvironments implements EnvironmentsPort {
     if (!ref.scoringUri) throw new DeploymentError(`stack '${stack}' has no scoringUri output; run 'pulumi up --stack ${stack}'`);
     const smoke = await readSmokeRequest(this.o.repoRoot, this.o.smokeRequest);
     return new DeploymentProbes({ scoringUri: ref.scoringUri, auth: await this.auth(stack), smoke, deployment, rps: this.o.rollout?.probeRps ?? 0 });
+  }
+
+  private async shadowProbeFor(stack: StackName, from: string, to: string): Promise<ShadowProbe> {
+    const ref = await this.refOf(stack);
+    if (!ref.scoringUri) throw new DeploymentError(`stack '${stack}' has no scoringUri output; run 'pulumi up --stack ${stack}'`);
+    const smoke = await readSmokeRequest(this.o.repoRoot, this.o.smokeRequest);
+    return new PairedShadowProbes({ scoringUri: ref.scoringUri, auth: await this.auth(stack), smoke, from, to, rps: this.o.rollout?.probeRps ?? 0 });
   }
 
   async validate(stack: StackName, deployment: DeploymentRecord, progress: Progress): Promise<ValidationResult> {

@@ -6,6 +6,7 @@
  */
 import type { Progress } from "../../core/ports.js";
 import type { RolloutControl } from "../../rollout/stagedRollout.js";
+import type { ShadowControl } from "../../rollout/shadowPhase.js";
 import type { UpstreamCounters } from "../../router/routerTypes.js";
 import type { ServingConfig } from "../../pulumi/servingDecision.js";
 import type { StackUpdater } from "../../pulumi/stackUpdater.js";
@@ -21,6 +22,9 @@ export interface DeploymentProbe {
   observe(seconds: number): Promise<void>;
 }
 
+/** A shadow phase from probes (shadowProbes.ts): pairs of answers, and the probe traffic that makes them. */
+export type ShadowProbe = ShadowControl & { observe(seconds: number): Promise<void> };
+
 export interface AzureRolloutControlOptions {
   stack: string;
   updater: StackUpdater;
@@ -29,14 +33,32 @@ export interface AzureRolloutControlOptions {
   from: string;
   to: string;
   probe: DeploymentProbe;
+  /** the shadow phase's probes; absent: this control cannot run one */
+  shadowProbe?: ShadowProbe;
   progress: Progress;
 }
 
 export class AzureRolloutControl implements RolloutControl {
   /** `pulumi up` runs made by the steps so far */
   ups = 0;
+  readonly shadow?: ShadowControl;
+  private shadowing = false;
 
-  constructor(private readonly o: AzureRolloutControlOptions) {}
+  constructor(private readonly o: AzureRolloutControlOptions) {
+    const s = o.shadowProbe;
+    if (s)
+      this.shadow = {
+        start: async (percent) => {
+          await s.start(percent);
+          this.shadowing = true;
+        },
+        pairs: () => s.pairs(),
+        stop: async () => {
+          this.shadowing = false;
+          await s.stop();
+        },
+      };
+  }
 
   async setNewWeight(percent: number): Promise<void> {
     const { stack, from, to, progress } = this.o;
@@ -53,7 +75,8 @@ export class AzureRolloutControl implements RolloutControl {
     return this.o.probe.counters();
   }
 
+  /** While the shadow phase runs, its paired probes; else the step probes. */
   observe(seconds: number): Promise<void> {
-    return this.o.probe.observe(seconds);
+    return this.shadowing && this.o.shadowProbe ? this.o.shadowProbe.observe(seconds) : this.o.probe.observe(seconds);
   }
 }

@@ -4,10 +4,12 @@
  *
  *   1. the new color is created (or re-versioned) at weight 0 next to the serving one at 100: one `up`
  *      (a second only if the program reports the traffic not converged);
- *   2. runStagedRollout drives AzureRolloutControl: a health check straight to the new deployment, then per
+ *   2. with rollout.shadow on, a shadow phase at weight 0: probes to the serving color, and `percent` of them
+ *      also to the new one, answers compared (shadowProbes.ts; Azure ML cannot mirror on Kubernetes endpoints);
+ *   3. runStagedRollout drives AzureRolloutControl: a health check straight to the new deployment, then per
  *      `rollout.steps` one `up` with the weights p / 100 - p, probe traffic for `observeSeconds`, health and
  *      error rate checked;
- *   3. a failed or inconclusive check: weights back to 0 / 100 (one `up`), outcome `rolled-back`.
+ *   4. a failed or inconclusive check: weights back to 0 / 100 (one `up`), outcome `rolled-back`.
  *
  * After a completed rollout the old color stays at weight 0 (the rollback target).
  */
@@ -19,7 +21,7 @@ import { runStagedRollout } from "../../rollout/stagedRollout.js";
 import type { ServingConfig, ServingDecision } from "../../pulumi/servingDecision.js";
 import type { StackUpdater } from "../../pulumi/stackUpdater.js";
 import { splitServing } from "../../pulumi/trafficSplit.js";
-import { AzureRolloutControl, type DeploymentProbe } from "./azureRolloutControl.js";
+import { AzureRolloutControl, type DeploymentProbe, type ShadowProbe } from "./azureRolloutControl.js";
 import { applyServing } from "./servingUpdate.js";
 
 export interface StagedRolloutInput {
@@ -31,6 +33,8 @@ export interface StagedRolloutInput {
   settings: RolloutConfig;
   /** the probes of the new deployment (built once it exists) */
   probe: () => Promise<DeploymentProbe>;
+  /** the paired probes of a shadow phase (rollout.shadow), from the serving color to the new one */
+  shadowProbe?: (from: string, to: string) => Promise<ShadowProbe>;
   progress: Progress;
   now?: () => Date;
 }
@@ -55,7 +59,18 @@ export async function stagedRollout(i: StagedRolloutInput): Promise<{ record: Ro
     `staged rollout on ${stack}: ${to} gets v${toVersion} at weight 0 next to ${from.color} (v${from.version}) at 100; then ${i.settings.steps.map((s) => `${s}%`).join(" -> ")}`,
   );
   const staged = await applyServing(updater, stack, base, progress);
-  const control = new AzureRolloutControl({ stack, updater, serving: base, from: from.color, to, probe: await i.probe(), progress });
+  const { enabled: shadowOn, ...shadow } = i.settings.shadow;
+  const shadowProbe = shadowOn && i.shadowProbe ? await i.shadowProbe(from.color, to) : undefined;
+  const control = new AzureRolloutControl({
+    stack,
+    updater,
+    serving: base,
+    from: from.color,
+    to,
+    probe: await i.probe(),
+    ...(shadowProbe ? { shadowProbe } : {}),
+    progress,
+  });
   let record: RolloutRecord;
   try {
     record = await runStagedRollout({
@@ -64,8 +79,10 @@ export async function stagedRollout(i: StagedRolloutInput): Promise<{ record: Ro
       fromVersion: from.version,
       toVersion,
       settings: i.settings,
+      ...(shadowOn ? { shadow } : {}),
       control,
       onStep: (s) => progress.info(`rollout ${s.percent}%: ${s.passed ? "passed" : "FAILED"}: ${s.detail}`),
+      onShadow: (s) => progress.info(`shadow ${s.percent}% of probes also to ${s.to}: ${s.passed ? "passed" : "FAILED"}: ${s.detail}`),
       ...(i.now ? { now: i.now } : {}),
     });
   } catch (e) {

@@ -16,7 +16,7 @@ import type { DeploymentRecord, RegisteredModel, ValidationResult } from "../../
 import type { MlflowClient } from "../../mlflow/mlflowClient.js";
 import { RouterRolloutControl } from "./routerRolloutControl.js";
 import type { RolloutRecord } from "../../rollout/rolloutTypes.js";
-import { runStagedRollout } from "../../rollout/stagedRollout.js";
+import { rolloutFailure, runStagedRollout } from "../../rollout/stagedRollout.js";
 import { RouterClient } from "../../router/routerClient.js";
 import { checkEndpoint, validationResult } from "./endpointValidation.js";
 import { httpOk } from "../../host/httpProbe.js";
@@ -270,8 +270,9 @@ export class BlueGreenProd {
     const active = bg.slot;
     const smoke = await readSmokeRequest(paths.repoRoot, this.d.smokeRequest);
     const r = this.d.rollout;
+    const { enabled: shadowOn, ...shadow } = r.shadow;
     progress.info(
-      `rolling out v${model.version} on ${slot} beside v${bg.modelVersion} on ${active}: ${r.steps.map((s) => `${s}%`).join(" -> ")}, ${r.observeSeconds}s each with ${r.probeRps} probe req/s`,
+      `rolling out v${model.version} on ${slot} beside v${bg.modelVersion} on ${active}: ${shadowOn ? `shadow ${shadow.percent}% for ${shadow.seconds}s, then ` : ""}${r.steps.map((s) => `${s}%`).join(" -> ")}, ${r.observeSeconds}s each with ${r.probeRps} probe req/s`,
     );
     const rollout = await runStagedRollout({
       from: active,
@@ -279,6 +280,7 @@ export class BlueGreenProd {
       fromVersion: bg.modelVersion,
       toVersion: model.version,
       settings: r,
+      ...(shadowOn ? { shadow } : {}),
       control: new RouterRolloutControl({
         router: router.client,
         from: active,
@@ -289,16 +291,14 @@ export class BlueGreenProd {
         probeRps: r.probeRps,
       }),
       onStep: (s) => progress.info(`rollout ${s.percent}%: ${s.passed ? "ok" : "FAILED"}: ${s.detail}`),
+      onShadow: (s) => progress.info(`shadow ${s.percent}% to ${s.to}: ${s.passed ? "ok" : "FAILED"}: ${s.detail}`),
     });
     if (rollout.outcome === "rolled-back") {
       await this.setServing(router.client, active).catch(() => undefined);
       await stopInferenceServer(server);
       await removeFile(paths.slotService(slot));
       await writeJsonAtomic(paths.deploymentFile("prod"), { ...bg, slots: await this.slots(), lastFailedRollout: rollout });
-      throw new RolloutRolledBackError(
-        `v${model.version} failed its prod canary and was rolled back (${rollout.detail}); prod keeps serving v${bg.modelVersion}; see ${server.logFile}`,
-        rollout,
-      );
+      throw new RolloutRolledBackError(`${rolloutFailure(model.version, rollout)}; prod keeps serving v${bg.modelVersion}; see ${server.logFile}`, rollout);
     }
     const rec = await this.record({
       server,

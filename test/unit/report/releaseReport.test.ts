@@ -71,6 +71,52 @@ describe("release report", () => {
     expect(renderHtml(buildReportModel(bare))).to.contain("<p>Not profiled.</p>");
   });
 
+  it("a rollout stopped in shadow shows the shadow verdict and its figures (Markdown and HTML); no section without one", () => {
+    const f = sampleRelease();
+    const ro = f.deployments.prod!.rollout!;
+    delete f.deployments.prod;
+    f.failedRollouts = [
+      {
+        ...ro,
+        stack: "prod",
+        at: "2026-11-27T09:10:00.000Z",
+        outcome: "rolled-back",
+        steps: ro.steps.slice(0, 1),
+        detail: "shadow of 50% for 5s failed before any user traffic: error rate 68% (70/103) > 1%; all traffic stays on blue (v3)",
+        shadow: {
+          from: "blue",
+          to: "green",
+          percent: 50,
+          seconds: 5,
+          startedAt: "a",
+          endedAt: "b",
+          mirrored: 103,
+          dropped: 2,
+          errors: 70,
+          errorRate: 0.67961,
+          compared: 33,
+          disagreements: 0,
+          disagreementRate: 0,
+          maxAbsDiff: 0,
+          liveP99Ms: 4.2,
+          shadowP99Ms: 6.5,
+          p99Ratio: 1.548,
+          passed: false,
+          detail: "error rate 68% (70/103) > 1%",
+        },
+      },
+    ];
+    const md = renderMarkdown(buildReportModel(f));
+    expect(md).to.contain("## Shadow traffic before the canary");
+    expect(md).to.contain("50% of live requests copied to green for 5s (its answers dropped), compared with blue: FAILED: error rate 68% (70/103) &gt; 1%");
+    expect(md).to.contain("| Errors of the new version (5xx or no answer) | 70 (67.96%) |");
+    expect(md).to.contain("| Mirrored (pairs recorded) | 103 (2 dropped: too many in flight) |");
+    expect(md).to.contain("| p99 latency, new vs live | 6.5 ms vs 4.2 ms (1.548x) |");
+    const html = renderHtml(buildReportModel(f));
+    expect(html).to.contain("<h2>Shadow traffic before the canary</h2>");
+    expect(renderMarkdown(buildReportModel(r))).to.not.contain("Shadow traffic");
+  });
+
   it("writes <release-id>.md and .html under .mlops/reports", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "mlops-report-"));
     try {

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { appendFileSync } from "node:fs";
 import path from "node:path";
 import { readReleaseConfig } from "../../../../driver/config/releaseConfig.js";
+import type { ShadowConfig } from "../../../../driver/config/profileRolloutConfig.js";
 import { DeploymentError } from "../../../../driver/core/errors.js";
 import type { Target } from "../../../../driver/core/ports.js";
 import { ReleaseStateMachine } from "../../../../driver/core/releaseStateMachine.js";
@@ -18,17 +19,18 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
   this.timeout(30_000);
   const az = fakeAzureEachTest({ endpointKeys: { int: "int-key", prod: "prod-secret-key" } });
 
-  async function target(updater: FakeStackUpdater, progress = new RecordingProgress()): Promise<Target> {
+  async function target(updater: FakeStackUpdater, progress = new RecordingProgress(), shadow?: Partial<ShadowConfig>): Promise<Target> {
     const base = await readReleaseConfig(az.repo.root);
-    const config = { ...base, rollout: { ...base.rollout, observeSeconds: 0.25, probeRps: 40, minRequests: 4 } };
+    const rollout = { ...base.rollout, observeSeconds: 0.25, probeRps: 40, minRequests: 4 };
+    const config = { ...base, rollout: shadow ? { ...rollout, shadow: { ...rollout.shadow, ...shadow } } : rollout };
     const t = await createAzureTarget(
       { repoRoot: az.repo.root, config, progress },
       { credential: new FakeCredential(), updater, settings: settingsFor(az.fake), blobUrlFor: (a) => `${az.fake.url}/${a}` },
     );
     return { ...t, tests: { runUnitTests: async () => ({ passed: 1, failed: 0, durationMs: 1, outputTail: "1 passed" }) } };
   }
-  async function releaseToProd(updater: FakeStackUpdater, progress = new RecordingProgress()): Promise<string> {
-    const t = await target(updater, progress);
+  async function releaseToProd(updater: FakeStackUpdater, progress = new RecordingProgress(), shadow?: Partial<ShadowConfig>): Promise<string> {
+    const t = await target(updater, progress, shadow);
     const config = await readReleaseConfig(az.repo.root);
     const m = new ReleaseStateMachine({ target: t, config: { ...config, profile: { ...config.profile, enabled: false } }, progress });
     const r = await m.start();
@@ -109,6 +111,59 @@ describe("azure staged PROD rollout (contract test against the loopback Azure fa
     expect((await t.registry.champion("diabetes-ridge"))?.version).to.equal("1");
     const failed = (await t.store.list()).find((r) => r.state === "failed")!;
     expect(failed.steps["deploy-prod"].error?.message).to.equal((err as Error).message);
+  });
+
+  const SHADOW: Partial<ShadowConfig> = { enabled: true, percent: 50, seconds: 0.5, minRequests: 5 };
+  const predictions = (body: unknown, v: number) => ({ status: 200, body: { predictions: ((body as { data?: unknown[] }).data ?? []).map(() => v) } });
+
+  it("contract test: with rollout.shadow on, a new deployment that errs on the paired probes is stopped in shadow: green never gets a weight above 0, the release fails, v1 stays champion", async () => {
+    const updater = new FakeStackUpdater(az.repo.root, az.fake);
+    await releaseToProd(updater);
+    nextModel();
+    const seenBefore = az.fake.requests.length;
+    let greenCalls = 0;
+    az.fake.scoring = (stack, body, deployment) =>
+      stack === "prod" && deployment === "green" && ++greenCalls > 2 ? { status: 500, body: { message: "model crashed" } } : predictions(body, 150.5);
+    const progress = new RecordingProgress();
+    const err = await releaseToProd(updater, progress, SHADOW).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(DeploymentError);
+    expect((err as Error).message).to.match(
+      /^prod rollout of diabetes-ridge v2 stopped in shadow, no user traffic: shadow of 50% for 0\.5s failed before any user traffic: error rate \d+(\.\d)?% \(\d+\/10\) > 1%; (only \d mirrored request\(s\) could be compared \(need 5 to judge\); )?all traffic stays on blue \(v1\)$/,
+    );
+    expect(prodEdits(updater).slice(1), "no edit gives green traffic").to.satisfy((edits: string[]) => edits.every((e) => e.endsWith("green=v2@0")));
+    expect(az.fake.traffic.get("prod")).to.deep.equal({ blue: 100 });
+    const scored = az.fake.requests.slice(seenBefore).filter((q) => q.path === "/score/prod");
+    expect(
+      scored.every((q) => q.headers["azureml-model-deployment"] !== undefined),
+      "shadow probes name their deployment",
+    ).to.equal(true);
+    expect(scored.filter((q) => q.headers["azureml-model-deployment"] === "blue")).to.have.length(20);
+    expect(scored.filter((q) => q.headers["azureml-model-deployment"] === "green")).to.have.length(11); // the pre-check, then 10 copies
+    const t = await target(updater);
+    expect((await t.registry.champion("diabetes-ridge"))?.version).to.equal("1");
+    const failed = (await t.store.list()).find((r) => r.state === "failed")!;
+    expect(failed.failedRollouts!.at(-1)!.shadow).to.deep.include({ passed: false, mirrored: 10, to: "green", from: "blue" });
+    expect(failed.events.some((e) => e.event === "shadow-failed")).to.equal(true);
+    expect(progress.lines.join("\n")).to.not.include("prod-secret-key");
+  });
+
+  it("contract test: a new deployment whose answers agree with the serving one passes the shadow phase and goes on to 10 -> 50 -> 100", async () => {
+    const updater = new FakeStackUpdater(az.repo.root, az.fake);
+    await releaseToProd(updater);
+    nextModel();
+    az.fake.scoring = (_s, body, deployment) => predictions(body, deployment === "green" ? 151 : 150.5);
+    const id = await releaseToProd(updater, new RecordingProgress(), SHADOW);
+    const r = await (await target(updater)).store.load(id);
+    expect(r.state).to.equal("released");
+    const ro = r.deployments.prod!.rollout!;
+    expect(ro.shadow).to.deep.include({ passed: true, mirrored: 10, compared: 10, errors: 0, disagreements: 0, maxAbsDiff: 0.5 });
+    expect(ro.steps.map((x) => [x.percent, x.passed])).to.deep.equal([
+      [0, true],
+      [10, true],
+      [50, true],
+      [100, true],
+    ]);
+    expect(az.fake.traffic.get("prod")).to.deep.equal({ green: 100 });
   });
 
   it("contract test: probes send the smoke request straight to the new deployment and through the split; endpoint answers naming no deployment count against it only when they fail", async () => {
