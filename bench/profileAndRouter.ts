@@ -12,7 +12,6 @@
  * Ports 5740-5743; every process it starts is stopped. Prints Markdown; writes bench/results/profile-router.json.
  */
 import { execa } from "execa";
-import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import http from "node:http";
@@ -24,6 +23,7 @@ import { readReleaseConfig } from "../driver/config/releaseConfig.js";
 import type { Progress } from "../driver/core/ports.js";
 import { waitForHttp } from "../driver/host/httpProbe.js";
 import { isPortFree } from "../driver/host/portProbe.js";
+import { cpuTimeMs } from "../driver/host/procScan.js";
 import { spawnDetached, stopProcessGroup } from "../driver/host/processes.js";
 import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
 import { readSmokeRequest } from "../driver/host/smokeRequest.js";
@@ -125,16 +125,6 @@ async function startInferenceUpstream(dir: string): Promise<string> {
   return scoringUri(PORTS.inference).replace(/\/score$/, "");
 }
 
-/** CPU time (ms) a process and its children so far have used, from /proc (Linux); undefined elsewhere. */
-function cpuMs(pid: number): number | undefined {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(f[11]) + Number(f[12])) * (1000 / 100);
-  } catch {
-    return undefined;
-  }
-}
-
 /** CPU per answered request of the upstream and of the router, direct and routed, at concurrency c. */
 async function cpuPerRequest(direct: string, routed: string, body: string, c: number, upstreamPid: number, routerPid: number): Promise<string[]> {
   const rows: string[] = [];
@@ -142,9 +132,9 @@ async function cpuPerRequest(direct: string, routed: string, body: string, c: nu
     ["direct", direct],
     ["routed", routed],
   ] as const) {
-    const before = [cpuMs(upstreamPid), cpuMs(routerPid)];
+    const before = [cpuTimeMs(upstreamPid), cpuTimeMs(routerPid)];
     const m = await runLoadLevel({ url, body }, c, SECONDS);
-    const after = [cpuMs(upstreamPid), cpuMs(routerPid)];
+    const after = [cpuTimeMs(upstreamPid), cpuTimeMs(routerPid)];
     const per = (i: number) => (before[i] === undefined || after[i] === undefined ? "n/a" : ((1000 * (after[i]! - before[i]!)) / Math.max(1, m.ok)).toFixed(0));
     rows.push(`| ${c} | ${name} | ${m.ok} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${per(0)} | ${per(1)} |`);
   }
