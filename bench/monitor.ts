@@ -3,7 +3,9 @@
  * `mlops monitor`'s statistics take.
  *   1. Two azmlinfsrv servers serving ml/score.py with the same model, one with collection off and one collecting
  *      100% of requests to a local sink (the local target's MLOPS_COLLECT_* settings). Rounds of sequential
- *      one-row requests alternate between them (so machine noise hits both alike); client-side latency p50/p95/p99.
+ *      one-row requests alternate between them (so machine noise hits both alike); client-side latency p50/p95/p99,
+ *      and the CPU time each server's processes (gunicorn and its worker, from /proc) spent per request, which
+ *      the machine's load disturbs far less than the latency.
  *   2. ml/monitor.py (what `mlops monitor` runs) on N collected rows (one request per row, as score.py's sink writes
  *      them), drawn from ml/data.txt: wall time, including Python's start.
  *   MLOPS_VENV_ROOT=... npx tsx bench/monitor.ts [requestsPerServer=3000] [monitorRows=100000]
@@ -18,6 +20,7 @@ import { promisify } from "node:util";
 import { parseReleaseConfig } from "../driver/config/releaseConfig.js";
 import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
 import { waitForHttp } from "../driver/host/httpProbe.js";
+import { cpuTimeMs, membersOfGroup } from "../driver/host/procScan.js";
 import { percentile, sortedCopy } from "../driver/profile/percentiles.js";
 import { runMonitorScript } from "../driver/monitor/runMonitorScript.js";
 import { startInferenceServer, stopInferenceServer } from "../driver/targets/local/inferenceServer.js";
@@ -47,6 +50,14 @@ async function post(url: string, body: string): Promise<number> {
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
   return performance.now() - t0;
 }
+
+/** CPU ms used so far by the processes of group `pgid` (the server and its gunicorn worker), from /proc. */
+const groupCpuMs = (pgid: number): number => membersOfGroup(pgid).reduce((sum, pid) => sum + (cpuTimeMs(pid) ?? 0), 0);
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
 
 const stats = (ms: number[]) => {
   const s = sortedCopy(ms);
@@ -100,6 +111,8 @@ async function main(): Promise<void> {
   };
   const rows = await dataRows();
   const latency: Record<"off" | "on", number[]> = { off: [], on: [] };
+  const cpu: Record<"off" | "on", number> = { off: 0, on: 0 };
+  const loadAtStart = loadavg();
   try {
     for (const s of Object.values(servers))
       await waitForHttp({ url: s.healthUri, what: "bench server", timeoutMs: 120_000, pid: s.pid, logFile: s.logFile, progress: quiet });
@@ -108,7 +121,11 @@ async function main(): Promise<void> {
     const perRound = Math.ceil(REQUESTS / ROUNDS);
     for (let r = 0; r < ROUNDS; r++) {
       for (const k of (r % 2 ? ["on", "off"] : ["off", "on"]) as Array<"off" | "on">) {
+        const before = groupCpuMs(servers[k].pid);
         for (let i = 0; i < perRound; i++) latency[k].push(await post(servers[k].scoringUri, body(r * perRound + i)));
+        // the collection thread drains every 0.2 s: its work for this round is done (and counted) 0.5 s later
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        cpu[k] += groupCpuMs(servers[k].pid) - before;
       }
     }
   } finally {
@@ -146,25 +163,31 @@ async function main(): Promise<void> {
 
   const off = stats(latency.off);
   const on = stats(latency.on);
+  const cpuUsPerRequest = { off: (1000 * cpu.off) / latency.off.length, on: (1000 * cpu.on) / latency.on.length };
   const out = {
     requestsPerServer: latency.off.length,
     off,
     on,
     p99Change: on.p99 / off.p99 - 1,
+    cpuUsPerRequest,
+    loadAverage: { start: loadAtStart, end: loadavg() },
     monitor: { rows: result.counts.rows, ms: monitorMs, verdict: result.verdict },
   };
   await mkdir(path.join(REPO, "bench", "results"), { recursive: true });
   await writeFile(path.join(REPO, "bench", "results", "monitor.json"), JSON.stringify(out, null, 2) + "\n");
   const f = (v: number) => v.toFixed(2);
+  const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
   process.stdout.write(
     [
-      `| scoring, one row per request (${out.requestsPerServer} sequential requests each) | p50 ms | p95 ms | p99 ms |`,
-      "|---|---|---|---|",
-      `| collection off | ${f(off.p50)} | ${f(off.p95)} | ${f(off.p99)} |`,
-      `| collection on (100%, local sink) | ${f(on.p50)} | ${f(on.p95)} | ${f(on.p99)} |`,
-      `| change of p99 | | | ${(out.p99Change * 100).toFixed(1)}% |`,
+      `| scoring, one row per request (${out.requestsPerServer} sequential requests each) | p50 ms | p95 ms | p99 ms | server CPU µs / request |`,
+      "|---|---|---|---|---|",
+      `| collection off | ${f(off.p50)} | ${f(off.p95)} | ${f(off.p99)} | ${cpuUsPerRequest.off.toFixed(0)} |`,
+      `| collection on (100%, local sink) | ${f(on.p50)} | ${f(on.p95)} | ${f(on.p99)} | ${cpuUsPerRequest.on.toFixed(0)} |`,
+      `| change | ${pct(on.p50 / off.p50 - 1)} | ${pct(on.p95 / off.p95 - 1)} | ${pct(out.p99Change)} | ${pct(cpuUsPerRequest.on / cpuUsPerRequest.off - 1)} |`,
       "",
       `ml/monitor.py on ${out.monitor.rows} collected rows: ${(monitorMs / 1000).toFixed(1)} s`,
+      "",
+      `load average at the start: ${out.loadAverage.start}; at the end: ${out.loadAverage.end}`,
       "",
     ].join("\n"),
   );

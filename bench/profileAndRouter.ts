@@ -7,12 +7,11 @@
  *       router at mlops.yaml's profile.concurrency levels, RUNS times with the order alternating. Two upstreams:
  *       the real inference server (azmlinfsrv serving a model trained by ml/pipeline.py, as INT and PROD run it)
  *       for the relative figure, and an instantly answering loopback server for the router's cost in milliseconds
- *       and its CPU per request (from /proc, Linux).
+ *       and its CPU per request (from /proc, Linux), which is also measured in front of azmlinfsrv.
  *   npx tsx bench/profileAndRouter.ts [runs=3] [seconds=2]
  * Ports 5740-5743; every process it starts is stopped. Prints Markdown; writes bench/results/profile-router.json.
  */
 import { execa } from "execa";
-import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import http from "node:http";
@@ -24,6 +23,7 @@ import { readReleaseConfig } from "../driver/config/releaseConfig.js";
 import type { Progress } from "../driver/core/ports.js";
 import { waitForHttp } from "../driver/host/httpProbe.js";
 import { isPortFree } from "../driver/host/portProbe.js";
+import { cpuTimeMs, membersOfGroup } from "../driver/host/procScan.js";
 import { spawnDetached, stopProcessGroup } from "../driver/host/processes.js";
 import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
 import { readSmokeRequest } from "../driver/host/smokeRequest.js";
@@ -103,7 +103,7 @@ async function startInstantUpstream(dir: string): Promise<{ url: string; pid: nu
 }
 
 /** azmlinfsrv serving a model trained by ml/pipeline.py (local SQLite tracking store, no server), as INT runs it. */
-async function startInferenceUpstream(dir: string): Promise<string> {
+async function startInferenceUpstream(dir: string): Promise<{ url: string; pid: number }> {
   const py = await ensurePythonEnv({ repoRoot: REPO, venvRoot: SHARED_VENV_ROOT, progress: quiet });
   const runDir = path.join(dir, "run");
   await execa(py.python, [path.join(REPO, "ml", "pipeline.py"), "--data", path.join(REPO, "ml", "data.txt"), "--out", runDir], {
@@ -122,31 +122,24 @@ async function startInferenceUpstream(dir: string): Promise<string> {
   });
   pids.push(p.pid);
   await waitForHttp({ url: healthUri(PORTS.inference), what: "azmlinfsrv", timeoutMs: 180_000, pid: p.pid, logFile, progress: quiet });
-  return scoringUri(PORTS.inference).replace(/\/score$/, "");
+  return { url: scoringUri(PORTS.inference).replace(/\/score$/, ""), pid: p.pid };
 }
 
-/** CPU time (ms) a process and its children so far have used, from /proc (Linux); undefined elsewhere. */
-function cpuMs(pid: number): number | undefined {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(f[11]) + Number(f[12])) * (1000 / 100);
-  } catch {
-    return undefined;
-  }
-}
+/** CPU ms used so far by the processes of group `pgid` (azmlinfsrv: gunicorn and its worker), from /proc. */
+const groupCpuMs = (pgid: number): number => membersOfGroup(pgid).reduce((sum, pid) => sum + (cpuTimeMs(pid) ?? 0), 0);
 
-/** CPU per answered request of the upstream and of the router, direct and routed, at concurrency c. */
-async function cpuPerRequest(direct: string, routed: string, body: string, c: number, upstreamPid: number, routerPid: number): Promise<string[]> {
+/** CPU per answered request of the upstream (its whole process group) and of the router, direct and routed, at concurrency c. */
+async function cpuPerRequest(what: string, direct: string, routed: string, body: string, c: number, upstreamPid: number, routerPid: number): Promise<string[]> {
   const rows: string[] = [];
   for (const [name, url] of [
     ["direct", direct],
     ["routed", routed],
   ] as const) {
-    const before = [cpuMs(upstreamPid), cpuMs(routerPid)];
+    const before = [groupCpuMs(upstreamPid), cpuTimeMs(routerPid)];
     const m = await runLoadLevel({ url, body }, c, SECONDS);
-    const after = [cpuMs(upstreamPid), cpuMs(routerPid)];
+    const after = [groupCpuMs(upstreamPid), cpuTimeMs(routerPid)];
     const per = (i: number) => (before[i] === undefined || after[i] === undefined ? "n/a" : ((1000 * (after[i]! - before[i]!)) / Math.max(1, m.ok)).toFixed(0));
-    rows.push(`| ${c} | ${name} | ${m.ok} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${per(0)} | ${per(1)} |`);
+    rows.push(`| ${what} | ${c} | ${name} | ${m.ok} | ${m.p50Ms.toFixed(2)} | ${m.p99Ms.toFixed(2)} | ${per(0)} | ${per(1)} |`);
   }
   return rows;
 }
@@ -242,18 +235,20 @@ async function main(): Promise<void> {
     process.stderr.write("training a model and starting azmlinfsrv, an instant upstream and two routers\n");
     const real = await startInferenceUpstream(dir);
     const instant = await startInstantUpstream(dir);
-    const realRouter = (await startRouter(dir, "real", PORTS.routerReal, real)).url;
+    const realRouterProcess = await startRouter(dir, "real", PORTS.routerReal, real.url);
+    const realRouter = realRouterProcess.url;
     const instantRouterProcess = await startRouter(dir, "instant", PORTS.routerInstant, instant.url);
     const instantRouter = instantRouterProcess.url;
     const body = JSON.stringify(smoke.payload);
     process.stderr.write(`router overhead, azmlinfsrv upstream, concurrency ${levels.join(", ")}, ${RUNS} pairs\n`);
-    const realPairs = await pairs(`${real}/score`, `${realRouter}/score`, body, levels);
+    const realPairs = await pairs(`${real.url}/score`, `${realRouter}/score`, body, levels);
     process.stderr.write("router overhead, instant upstream\n");
     const instantPairs = await pairs(`${instant.url}/score`, `${instantRouter}/score`, body, levels);
-    const cpuRows = [
-      ...(await cpuPerRequest(`${instant.url}/score`, `${instantRouter}/score`, body, levels[0]!, instant.pid, instantRouterProcess.pid)),
-      ...(await cpuPerRequest(`${instant.url}/score`, `${instantRouter}/score`, body, levels.at(-1)!, instant.pid, instantRouterProcess.pid)),
-    ];
+    const cpuRows: string[] = [];
+    for (const c of [levels[0]!, levels.at(-1)!]) {
+      cpuRows.push(...(await cpuPerRequest("instant", `${instant.url}/score`, `${instantRouter}/score`, body, c, instant.pid, instantRouterProcess.pid)));
+      cpuRows.push(...(await cpuPerRequest("azmlinfsrv", `${real.url}/score`, `${realRouter}/score`, body, c, real.pid, realRouterProcess.pid)));
+    }
     out.router = { levels, inferenceServer: realPairs, instant: instantPairs };
     overheadTable(
       lines,
@@ -264,10 +259,10 @@ async function main(): Promise<void> {
     overheadTable(lines, "Router cost in milliseconds: an instantly answering upstream process, direct vs through the router process", instantPairs, levels);
     lines.push(
       "",
-      `Where the router's time goes: CPU per answered request (from /proc) of the instant upstream and of the router process, ${SECONDS} s each`,
+      `Where the router's time goes: CPU per answered request (from /proc) of the upstream (the instant one; azmlinfsrv, which closes its connection after every answer) and of the router process, ${SECONDS} s each`,
       "",
-      "| concurrency | path | requests | p50 ms | p99 ms | upstream CPU µs / request | router CPU µs / request |",
-      "| --- | --- | --- | --- | --- | --- | --- |",
+      "| upstream | concurrency | path | requests | p50 ms | p99 ms | upstream CPU µs / request | router CPU µs / request |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- |",
       ...cpuRows,
     );
   } finally {

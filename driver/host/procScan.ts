@@ -38,6 +38,19 @@ export function processGroupOf(pid: number): number | undefined {
   }
 }
 
+/** CPU time (user + system, ms) a process has used so far, all its threads; undefined when unreadable. */
+export function cpuTimeMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // after "comm": state(0) ... utime(11) stime(12), in clock ticks (100 per second on Linux)
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The value of `name` in the environment `pid` was started with (children inherit it), if readable. */
 export function envOf(pid: number, name: string): string | undefined {
   try {

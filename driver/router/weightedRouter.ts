@@ -59,6 +59,30 @@ export function validateWeights(weights: unknown, upstreams: Record<string, stri
   return out;
 }
 
+/** Hop-by-hop headers (RFC 9110 section 7.6.1): about one connection, never copied across the router. */
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"];
+/** Not copied from a request: the hop's own, and Host and Content-Length, which the router sets. */
+const NOT_FORWARDED_REQUEST = new Set([...HOP_BY_HOP, "host", "content-length"]);
+/** Not copied from an upstream's answer: the hop's own (gunicorn's `Connection: close` must not close the client's connection). */
+const NOT_FORWARDED_RESPONSE = new Set(HOP_BY_HOP);
+
+/** `raw` (name, value, name, value, ... as received) without the names in `drop`, then `extra` name/value pairs. */
+function copyHeaders(raw: readonly string[], drop: ReadonlySet<string>, ...extra: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!drop.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  for (const x of extra) out.push(x);
+  return out;
+}
+
+/** An upstream as the hot path needs it, resolved once: where to connect, the Host header, its counters. */
+interface Target {
+  name: string;
+  hostname: string;
+  port: number;
+  host: string;
+  counters: UpstreamCounters;
+}
+
 const listen = async (server: http.Server, port: number, host: string): Promise<number> => {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -77,6 +101,12 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
   const upstreams = { ...opts.state.upstreams };
   const picker = new SmoothWeightedPicker(validateWeights(opts.state.weights, upstreams));
   const counters: Record<string, UpstreamCounters> = Object.fromEntries(Object.keys(upstreams).map((n) => [n, emptyCounters()]));
+  const targets = new Map<string, Target>(
+    Object.entries(upstreams).map(([name, url]) => {
+      const u = new URL(url);
+      return [name, { name, hostname: u.hostname, port: Number(u.port || 80), host: u.host, counters: counters[name]! }];
+    }),
+  );
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const timeoutMs = opts.upstreamTimeoutMs ?? 30_000;
   const maxBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
@@ -96,18 +126,18 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
   const tooLarge = (res: http.ServerResponse): void =>
     sendJson(res, 413, { error: `request body is larger than ${maxBytes} bytes (scoring.maxRequestBytes in mlops.yaml); send fewer rows per request` }, true);
 
-  /** Sends one complete, size-checked body to the next upstream. */
+  /** Sends one complete, size-checked body to the next upstream; its answer streams back as it comes. */
   const send = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void => {
     const name = picker.pick();
     if (name === undefined) return sendJson(res, 503, { error: "no upstream has traffic weight" });
-    const c = counters[name]!;
+    const t = targets.get(name)!;
+    const c = t.counters;
     c.requests += 1;
     const tap = mirror.tap(name, req, body);
-    const base = new URL(upstreams[name]!);
-    const headers: http.OutgoingHttpHeaders = { ...req.headers, host: base.host };
-    delete headers.connection;
-    delete headers["transfer-encoding"];
-    if (body.length > 0 || req.headers["content-length"] !== undefined) headers["content-length"] = body.length;
+    const length = body.length > 0 || req.headers["content-length"] !== undefined || (req.method !== "GET" && req.method !== "HEAD");
+    const headers = length
+      ? copyHeaders(req.rawHeaders, NOT_FORWARDED_REQUEST, "host", t.host, "content-length", String(body.length))
+      : copyHeaders(req.rawHeaders, NOT_FORWARDED_REQUEST, "host", t.host);
     let done = false;
     const fail = (status: number, why: string): void => {
       if (done) return;
@@ -116,13 +146,13 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
       if (!res.headersSent) sendJson(res, status, { error: `upstream ${name} ${why}` });
       else res.destroy();
     };
-    const up = http.request({ host: base.hostname, port: base.port, method: req.method, path: req.url, headers, agent, timeout: timeoutMs }, (upRes) => {
+    const up = http.request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers, agent, timeout: timeoutMs }, (upRes) => {
       const status = upRes.statusCode ?? 502;
       done = true;
       if (status >= 500) c.serverErrors += 1;
       else if (status >= 400) c.clientErrors += 1;
       else c.ok += 1;
-      res.writeHead(status, { ...upRes.headers, "x-mlops-upstream": name });
+      res.writeHead(status, copyHeaders(upRes.rawHeaders, NOT_FORWARDED_RESPONSE, "x-mlops-upstream", name));
       tap?.answered(status, upRes);
       upRes.pipe(res);
     });

@@ -9,7 +9,7 @@ import pytest
 
 import score
 
-ROW = [59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598, 87]
+ROW = [59, 2, 32.1, 101, 157, 93.2, 38, 4, 4.8598123456789, 87]
 
 
 def lines(folder):
@@ -55,9 +55,9 @@ def test_each_answered_request_is_collected_with_its_inputs_predictions_id_and_t
     by = {c: [r for r in records if r["collection"] == c] for c in score.COLLECTIONS}
     assert [len(r["data"]) for r in by["model_inputs"]] == [2, 1]
     assert by["model_inputs"][0]["data"][0] == dict(zip(score.FEATURES, [float(v) for v in ROW]))
-    # pandas.DataFrame.to_json (the SDK's serializer) keeps 10 significant digits
+    # every digit of what was asked and answered (pandas' own to_json would round to 10 decimals)
     collected = [[p["prediction"] for p in r["data"]] for r in by["model_outputs"]]
-    assert collected == [pytest.approx(a["predictions"], rel=1e-9) for a in answers]
+    assert collected == [a["predictions"] for a in answers]
     # inputs and outputs of one request share the SDK's correlation id; every payload has its own id
     assert [r["correlationid"] for r in by["model_inputs"]] == [r["correlationid"] for r in by["model_outputs"]]
     assert len({r["id"] for r in records}) == len(records)
@@ -155,3 +155,38 @@ def test_without_a_data_collector_configured_collection_is_off(trained, monkeypa
         assert "predictions" in score.run(json.dumps({"data": [ROW]}))
     finally:
         score.model = None
+
+
+def test_more_requests_than_the_sdk_queue_holds_between_two_drains_are_all_collected(collecting):
+    # the SDK's queue holds 1500 payloads (three per request): the sink drains it every Collection.CHUNK requests
+    sink = collecting()
+    score.collection._stopping.set()  # no background drain: everything is pending at once
+    score.collection._thread.join()
+    for i in range(700):
+        score.run(json.dumps({"data": [[float(i)] + ROW[1:]]}))
+    score.collection.flush()
+    assert score.collection.failures == 0
+    inputs = [r["data"][0]["age"] for r in lines(sink) if r["collection"] == "model_inputs"]
+    assert inputs == [float(i) for i in range(700)]
+
+
+@pytest.mark.parametrize("records", [
+    [dict(zip(score.FEATURES, [float(v) for v in ROW])), dict(zip(score.FEATURES, [0.1 * v for v in range(10)]))],
+    [{"prediction": 152.13300456172839}],
+    [{"status": 400, "rows": 0, "elapsed_ms": 0.123, "reason": "missing"}, {"status": 200, "rows": 3, "elapsed_ms": 2.5, "reason": None}],
+])
+def test_the_records_frame_serialises_the_records_pandas_would(records):
+    import pandas as pd
+
+    frame = score.records_frame_class(pd)(pd.DataFrame(records))
+    frame._records = records
+    ours = json.loads(frame.to_json(orient="records"))
+    assert ours == records
+    theirs = json.loads(pd.DataFrame(records).to_json(orient="records"))
+    assert [sorted(r) for r in ours] == [sorted(r) for r in theirs]
+    for mine, pandas_own in zip(ours, theirs):
+        for key, value in pandas_own.items():
+            assert mine[key] == (pytest.approx(value, rel=1e-9) if isinstance(value, float) else value)
+    assert frame.to_json(orient="split") == pd.DataFrame(records).to_json(orient="split")
+    frame._records = [{"prediction": float("nan")}]
+    assert json.loads(frame.to_json(orient="records")) == json.loads(pd.DataFrame(records).to_json(orient="records"))

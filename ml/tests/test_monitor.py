@@ -109,6 +109,27 @@ def test_truncated_and_wrong_schema_files_are_skipped_with_a_count_and_a_warning
     assert any(str(other) in w for w in collected.warnings) and any(str(good) in w for w in collected.warnings)
 
 
+def test_every_line_json_loads_would_reject_is_a_bad_line_and_nothing_raises(reference, trained, tmp_path):
+    folder = write_collected(tmp_path / "c", reference[:3])
+    row = dict(zip(FEATURES, map(float, reference[0])))
+    good = {"collection": "model_inputs", "time": int(time.time()), "modelversion": "3", "data": [row]}
+    lines = [
+        "  " + json.dumps(good) + " \t",  # JSON whitespace around one value: a good line
+        json.dumps(good) + ", 1",  # two values
+        json.dumps(good) + " x",  # trailing garbage
+        json.dumps({**good, "data": [{**row, "age": True}]}),  # true is not a number
+        json.dumps({**good, "data": [{**row, "age": "59"}]}),  # nor is a string
+        json.dumps({**good, "data": [{k: v for k, v in row.items() if k != "bmi"}]}),  # a feature missing
+        json.dumps({**good, "data": [[1, 2]]}),  # a row that is not an object
+        "[" * 100_000 + "]" * 100_000,  # nested past the recursion limit
+    ]
+    (folder / "edge.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "latin1.jsonl").write_bytes(json.dumps(good).encode() + b"\n" + b'{"collection": "caf\xe9"}\n')
+    _, collected = run(reference, folder, trained)
+    assert len(collected.inputs) == 3 + 1 + 1
+    assert {(s["file"].rsplit("/", 1)[-1], s["badLines"]) for s in collected.skipped} == {("edge.jsonl", 7), ("latin1.jsonl", 1)}
+
+
 def test_rejected_requests_count_as_errors_and_quality_problems(reference, trained, tmp_path):
     rows = reference[:300]
     statuses = [200] * 270 + [400] * 30
