@@ -269,16 +269,18 @@ export class ReleaseStateMachine {
 
   private refusePromote(release: Release): never {
     const id = release.id;
-    const at = stoppedAt(release);
     switch (release.state) {
       case "awaiting-approval":
         throw new ApprovalError(`release ${id} is not approved; an approver listed in Pulumi.prod.yaml must run 'mlops approve ${id} --as <name>' first`);
       case "rejected":
         throw new InvalidStateError(`release ${id} was rejected (${this.failedStep(release)}); that is final: change the code or data and run 'mlops release'`);
-      default:
+      default: {
+        // failed (withLock marked any release left running): it always says where it stopped, see interruptedReleases.ts
+        const at = stoppedAt(release)!;
         throw new InvalidStateError(
-          `release ${id} stopped at ${at ? `${at.step} (${at.code === "interrupted" ? "interrupted" : (at.message ?? "failed")})` : release.state} before the approval hold; run 'mlops resume ${id}', then approve it`,
+          `release ${id} stopped at ${at.step} (${at.code === "interrupted" ? "interrupted" : (at.message ?? "failed")}) before the approval hold; run 'mlops resume ${id}', then approve it`,
         );
+      }
     }
   }
 

@@ -18,14 +18,15 @@ function midRollout(r: Release): boolean {
 export function attentionNotes(releases: Release[]): string[] {
   const notes: string[] = [];
   for (const r of releases.filter(midRollout)) {
-    const at = stoppedAt(r);
     const model0 = r.model ? `v${r.model.version}` : r.modelName;
     if (r.state === "running") {
       // status marks dead ones interrupted first: a release still running here has a live command behind it
-      notes.push(`prod rollout in progress: release ${r.id} (${model0}) is at ${at?.step ?? "deploy-prod"} in a running mlops command`);
+      notes.push(`prod rollout in progress: release ${r.id} (${model0}) is at ${stoppedAt(r)?.step ?? "deploy-prod"} in a running mlops command`);
       continue;
     }
-    const how = at ? `${at.code === "interrupted" ? "interrupted" : "failed"} at ${at.step}` : "stopped after deploy-prod";
+    // a failed release always says where it stopped (between two steps: before the next one)
+    const at = stoppedAt(r)!;
+    const how = `${at.code === "interrupted" ? "interrupted" : "failed"} at ${at.step}`;
     const lastReleased = releases.filter((x) => x.state === "released" && x.id !== r.id && x.model).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
     const before = r.deployments.prod?.previous?.modelVersion ?? lastReleased?.model?.version;
     const model = model0;
