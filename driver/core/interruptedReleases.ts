@@ -21,9 +21,8 @@ function nextStep(r: Release): string {
   return next ?? "champion";
 }
 
-/** Call only while holding the release lock. Returns the releases it marked. */
-export async function markInterrupted(store: ReleaseStore, stamp: () => string, progress: Progress): Promise<Release[]> {
-  const marked: Release[] = [];
+/** Call only while holding the release lock. */
+export async function markInterrupted(store: ReleaseStore, stamp: () => string, progress: Progress): Promise<void> {
   for (const r of await store.list()) {
     if (r.state !== "running") continue;
     const step = STEPS.find((s) => r.steps[s].status === "running");
@@ -37,9 +36,7 @@ export async function markInterrupted(store: ReleaseStore, stamp: () => string, 
     r.events.push({ at: r.updatedAt, event: "interrupted", detail: `${where}; resume with 'mlops resume ${r.id}'` });
     await store.save(r);
     progress.info(`release ${r.id} was interrupted ${where}; resume it with 'mlops resume ${r.id}'`);
-    marked.push(r);
   }
-  return marked;
 }
 
 /**

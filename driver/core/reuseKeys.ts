@@ -49,10 +49,12 @@ export function trainingReuseInputs(source: SourceFingerprint): Record<string, s
 export function reusableTests(release: Release, key: ReuseKey, all: Release[]): { id: string; tests: TestReport } | undefined {
   const finished = all
     .filter((r) => r.id !== release.id && r.testsKey?.digest === key.digest)
-    .filter((r) => r.steps.test.endedAt !== undefined && (r.steps.test.status === "succeeded" || r.steps.test.status === "failed"))
+    // a step's endedAt is written only when it succeeded or failed; a run cut short by a crash has none
+    .filter((r) => r.steps.test.endedAt !== undefined)
     .sort((a, b) => a.steps.test.endedAt!.localeCompare(b.steps.test.endedAt!));
   const newest = finished.at(-1);
-  if (!newest || newest.steps.test.status !== "succeeded" || !newest.tests || newest.tests.failed > 0 || newest.tests.passed === 0) return undefined;
+  // a test step succeeds only when tests ran and none failed (runTestStep), or by reusing such a run
+  if (!newest || newest.steps.test.status !== "succeeded" || !newest.tests) return undefined;
   const { reusedFrom, ...tests } = newest.tests;
   return { id: reusedFrom ?? newest.id, tests };
 }

@@ -27,9 +27,9 @@ export async function runTestStep(r: Release, t: Pick<Target, "source" | "tests"
   const moved = key && after && after.digest !== key.digest ? changedInputs(key, after) : [];
   if (moved.length > 0) delete r.testsKey;
   if (report.failed > 0 || report.passed === 0) {
-    const tail = report.outputTail.trim().split("\n").slice(-1)[0] ?? "";
+    const tail = report.outputTail.trim().split("\n").pop()!; // split gives at least one element
     throw new UnitTestsFailedError(
-      `${report.failed} ML unit test(s) failed${report.passed === 0 && report.failed === 0 ? " (no tests ran)" : ""}; nothing was trained: fix the tests under ml/tests and start a new release${tail ? ` (${tail})` : ""}`,
+      `${report.failed} ML unit test(s) failed${report.failed === 0 ? " (no tests ran)" : ""}; nothing was trained: fix the tests under ml/tests and start a new release${tail ? ` (${tail})` : ""}`,
     );
   }
   const why = r.noReuse ? " (--no-reuse)" : moved.length > 0 ? ` (not reusable: ${moved.join(", ")} changed while the tests ran)` : "";

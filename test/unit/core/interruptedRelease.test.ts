@@ -189,6 +189,19 @@ describe("interrupted releases (core, with fake ports)", () => {
     expect(t.counts["deploy-int"]).to.equal(1);
   });
 
+  it("a skipped step is done: a release with profile-int skipped, killed recording the approval hold, is before awaiting-approval", async () => {
+    const t = new FakeTarget();
+    delete (t as { profiling?: unknown }).profiling; // a target that cannot profile: profile-int is skipped
+    await killedBetweenSteps(
+      t,
+      (m) => m.start(),
+      (r) => r.state === "awaiting-approval",
+    );
+    const [seen] = await machine(t).status();
+    expect(seen!.steps["profile-int"].status).to.equal("skipped");
+    expect(stoppedAt(seen!)).to.deep.equal({ step: "awaiting-approval", code: "interrupted", message: BETWEEN });
+  });
+
   it("a promote killed before it saved validate-prod as running: PROD is left mid-rollout, interrupted at validate-prod", async () => {
     const { t, r2 } = await championThenApprovedChallenger(machine);
     await killedBetweenSteps(
