@@ -226,6 +226,33 @@ describe("test step reuse (core, with fake ports)", () => {
     expect(rec!.steps.test.detail).to.match(/ \(not reusable: data, tests changed while the tests ran\)$/);
   });
 
+  it("the newest run is the one that finished last, not the release started last: an older release's failing resume stands", async () => {
+    let tick = 0;
+    const clocked = (o: { reuse?: boolean } = {}) =>
+      new ReleaseStateMachine({
+        target: t,
+        config,
+        progress: silentProgress,
+        ...(o.reuse === false ? { reuse: false } : {}),
+        now: () => new Date(Date.UTC(2026, 11, 2, 6, 0, tick++)),
+        newId: () => `rel-20261202-0700${String(seq++ % 100).padStart(2, "0")}-abcd`,
+      });
+    const t = new FakeTarget();
+    t.crash = { at: "tests", when: "before" };
+    await settle(clocked({ reuse: false }).start());
+    t.reboot();
+    const [older] = await t.store.list();
+    const newer = await clocked().start();
+    expect(newer.tests!.reusedFrom).to.equal(undefined);
+    t.testResult = { passed: 6, failed: 1 };
+    await settle(clocked().resume(older!.id)); // --no-reuse is kept on resume: the tests run, and fail
+    expect((await t.store.load(older!.id)).steps.test.status).to.equal("failed");
+    t.testResult = { passed: 7, failed: 0 };
+    const next = await clocked().start();
+    expect(next.tests!.reusedFrom).to.equal(undefined);
+    expect(t.counts.tests).to.equal(3);
+  });
+
   it("a test run cut short by a crash is not a finished run: an older passing run is still reused", async () => {
     const t = new FakeTarget();
     const r1 = await machine(t).start();
