@@ -257,8 +257,9 @@ export class ReleaseStateMachine {
         return release;
       }
       const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
-      // a release interrupted (or failed) in PROD is finished by promote, as by resume
-      if (release.state !== "approved" && !(release.state === "failed" && inProduction)) this.refusePromote(release);
+      // a release interrupted (or failed) in PROD is finished by promote, as by resume (only a failed release is
+      // in PROD without being released: withLock marked any left running)
+      if (release.state !== "approved" && !inProduction) this.refusePromote(release);
       this.active = release.id;
       await this.runProduction(release, !!opts.allowDowngrade).catch((e: unknown) => {
         throw endedRelease(release.id, e);
@@ -278,7 +279,7 @@ export class ReleaseStateMachine {
         // failed (withLock marked any release left running): it always says where it stopped, see interruptedReleases.ts
         const at = stoppedAt(release)!;
         throw new InvalidStateError(
-          `release ${id} stopped at ${at.step} (${at.code === "interrupted" ? "interrupted" : (at.message ?? "failed")}) before the approval hold; run 'mlops resume ${id}', then approve it`,
+          `release ${id} stopped at ${at.step} (${at.code === "interrupted" ? "interrupted" : at.message}) before the approval hold; run 'mlops resume ${id}', then approve it`,
         );
       }
     }

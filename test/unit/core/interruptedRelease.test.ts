@@ -17,6 +17,7 @@ import { renderStatus, statusJson } from "../../../driver/cli/render.js";
 import { FileReleaseStore } from "../../../driver/store/fileReleaseStore.js";
 import { FakeTarget, ProcessDied, type Effect } from "../../support/fakeTarget.js";
 import { championThenApprovedChallenger, machineFactory } from "../../support/coreHarness.js";
+import { recordingMachine, rejects } from "../../support/recordingMachine.js";
 
 const config: ReleaseConfig = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
@@ -88,6 +89,21 @@ describe("interrupted releases (core, with fake ports)", () => {
     await machine(t).status();
     expect(interruptedEvents(await t.store.load(id))).to.have.length(1);
     expect(interruptedEvents(await t.store.load(id))[0]!.detail).to.match(/at train; resume with 'mlops resume rel-/);
+  });
+
+  it("status takes the release lock only when a record says running, under the purpose 'status'", async () => {
+    const { t, again, locks } = recordingMachine();
+    await again().start();
+    locks.length = 0;
+    await again().status();
+    expect(locks).to.deep.equal([]); // nothing to mark: a command starting now is never refused because of status
+    t.fp = { ...t.fp, codeDigest: "code2" };
+    t.crash = { at: "train", when: "before" };
+    await rejects(again().start());
+    t.reboot();
+    locks.length = 0;
+    await again().status();
+    expect(locks).to.deep.equal(["status"]);
   });
 
   it("status leaves a running release alone while a live process holds the release lock", async () => {
