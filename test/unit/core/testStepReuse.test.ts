@@ -168,8 +168,9 @@ describe("test step reuse (core, with fake ports)", () => {
     const { runner: _runner, ...withoutRunner } = t.tests;
     (t as { tests: object }).tests = withoutRunner;
     await machine(t).start();
-    await machine(t).start();
+    const second = await machine(t).start();
     expect(t.counts.tests).to.equal(2);
+    expect(second.steps.test.detail).to.match(/^7 passed in \d+\.\ds$/); // ran; nothing to call "not reusable"
 
     const u = new FakeTarget();
     const { testsDigest: _d, ...old }: SourceFingerprint = u.fp;
