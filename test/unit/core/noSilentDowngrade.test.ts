@@ -64,7 +64,7 @@ describe("no silent downgrade (core, with fake ports)", () => {
     expect(((await downgradeOf("10", { served: "12" })) as Error).message).to.match(/would take prod from diabetes-ridge v12 back to v10: /);
   });
 
-  it("a version that is not a whole number (Azure ML allows any string) is not ordered: no downgrade is claimed", async () => {
+  it("a version that is not a whole number is not ordered: no downgrade is claimed", async () => {
     expect(await downgradeOf("1", { served: "2.0" })).to.equal(undefined);
     expect(await downgradeOf("2.5", { served: "3" })).to.equal(undefined);
   });
