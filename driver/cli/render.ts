@@ -78,7 +78,8 @@ export interface StatusJson {
     gate: string | null;
     approval: { by: string; at: string; modelVersion: string; digest: string } | null;
     steps: Record<string, string>;
-    /** the step a dead process was running when it ended (state is then "failed": resume it), else null */
+    /** the step a dead process was running when it ended, or was about to start when it died between two steps
+     * (`awaiting-approval`/`champion`: it was recording the end of a phase); state is then "failed": resume it. Else null */
     interruptedAt: string | null;
   }>;
   /** what needs a person now, e.g. PROD left mid-rollout (plain sentences; [] when nothing) */
@@ -133,8 +134,8 @@ export function renderStatus(releases: Release[], stacks: StackStatus[]): string
   lines.push("releases:");
   if (releases.length === 0) lines.push("  (none yet: run 'npm run mlops -- release')");
   for (const r of releases.slice(-20)) {
-    const failed = STEPS.find((s) => r.steps[s].status === "failed" || r.steps[s].status === "running");
-    lines.push(`  ${r.id}  ${shownState(r).padEnd(17)} ${r.model ? `v${r.model.version}` : "-"}${failed ? `  at ${failed}` : ""}`.trimEnd());
+    const at = stoppedAt(r)?.step;
+    lines.push(`  ${r.id}  ${shownState(r).padEnd(17)} ${r.model ? `v${r.model.version}` : "-"}${at ? `  at ${at}` : ""}`.trimEnd());
   }
   return lines.join("\n");
 }

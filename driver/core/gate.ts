@@ -78,7 +78,8 @@ export function evaluateGate(
   candidate: { runId: string; metrics: Metrics; modelSha256?: string },
   champion: RegisteredModel | undefined,
 ): GateResult {
-  const itself = champion && (champion.runId === candidate.runId || (candidate.modelSha256 !== undefined && champion.digest === candidate.modelSha256));
+  // (a champion's digest is always a string, so a candidate without a sha256 never matches by digest)
+  const itself = champion && (champion.runId === candidate.runId || champion.digest === candidate.modelSha256);
   const compareTo = champion && !itself ? champion : undefined;
   const checks = Object.entries(config.metrics).flatMap(([metric, rule]) => checkMetric(metric, rule, candidate.metrics[metric], compareTo));
   const failed = checks.filter((c) => !c.passed);

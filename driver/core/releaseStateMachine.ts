@@ -258,8 +258,9 @@ export class ReleaseStateMachine {
         return release;
       }
       const inProduction = PRODUCTION_STEPS.some((s) => release.steps[s].status !== "pending");
-      // a release interrupted (or failed) in PROD is finished by promote, as by resume
-      if (release.state !== "approved" && !(release.state === "failed" && inProduction)) this.refusePromote(release);
+      // a release interrupted (or failed) in PROD is finished by promote, as by resume (only a failed release is
+      // in PROD without being released: withLock marked any left running)
+      if (release.state !== "approved" && !inProduction) this.refusePromote(release);
       this.active = release.id;
       await this.runProduction(release, !!opts.allowDowngrade).catch((e: unknown) => {
         throw endedRelease(release.id, e);
@@ -270,16 +271,18 @@ export class ReleaseStateMachine {
 
   private refusePromote(release: Release): never {
     const id = release.id;
-    const at = stoppedAt(release);
     switch (release.state) {
       case "awaiting-approval":
         throw new ApprovalError(`release ${id} is not approved; an approver listed in Pulumi.prod.yaml must run 'mlops approve ${id} --as <name>' first`);
       case "rejected":
         throw new InvalidStateError(`release ${id} was rejected (${this.failedStep(release)}); that is final: change the code or data and run 'mlops release'`);
-      default:
+      default: {
+        // failed (withLock marked any release left running): it always says where it stopped, see interruptedReleases.ts
+        const at = stoppedAt(release)!;
         throw new InvalidStateError(
-          `release ${id} stopped at ${at ? `${at.step} (${at.code === "interrupted" ? "interrupted" : (at.message ?? "failed")})` : release.state} before the approval hold; run 'mlops resume ${id}', then approve it`,
+          `release ${id} stopped at ${at.step} (${at.code === "interrupted" ? "interrupted" : at.message}) before the approval hold; run 'mlops resume ${id}', then approve it`,
         );
+      }
     }
   }
 

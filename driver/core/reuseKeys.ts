@@ -42,17 +42,20 @@ export function trainingReuseInputs(source: SourceFingerprint): Record<string, s
 }
 
 /**
- * The passing test run this release may reuse: the newest other release whose test step finished with the same
- * key. If that newest run failed, nothing is reused (a failure with these inputs stands until the tests run
+ * The passing test run a release may reuse: the newest release (by when its test step ended) whose test step
+ * finished with the same key. If that newest run failed, nothing is reused (a failure with these inputs stands until the tests run
  * again). Returns the release that actually ran the tests (a reuse of a reuse points at the original).
  */
-export function reusableTests(release: Release, key: ReuseKey, all: Release[]): { id: string; tests: TestReport } | undefined {
+export function reusableTests(key: ReuseKey, all: Release[]): { id: string; tests: TestReport } | undefined {
   const finished = all
-    .filter((r) => r.id !== release.id && r.testsKey?.digest === key.digest)
-    .filter((r) => r.steps.test.endedAt !== undefined && (r.steps.test.status === "succeeded" || r.steps.test.status === "failed"))
+    .filter((r) => r.testsKey?.digest === key.digest)
+    // a step's endedAt is written only when it succeeded or failed; a run cut short by a crash has none, and so
+    // has this release's own test step, which runStep saved as running before it asked
+    .filter((r) => r.steps.test.endedAt !== undefined)
     .sort((a, b) => a.steps.test.endedAt!.localeCompare(b.steps.test.endedAt!));
   const newest = finished.at(-1);
-  if (!newest || newest.steps.test.status !== "succeeded" || !newest.tests || newest.tests.failed > 0 || newest.tests.passed === 0) return undefined;
+  // a test step succeeds only when tests ran and none failed (runTestStep), or by reusing such a run
+  if (!newest || newest.steps.test.status !== "succeeded" || !newest.tests) return undefined;
   const { reusedFrom, ...tests } = newest.tests;
   return { id: reusedFrom ?? newest.id, tests };
 }

@@ -13,7 +13,7 @@ import { changedInputs, reusableTests, testsReuseKey } from "./reuseKeys.js";
 /** Returns the step's one-line detail; throws UnitTestsFailedError when a test failed or none ran. */
 export async function runTestStep(r: Release, t: Pick<Target, "source" | "tests" | "store">, progress: Progress, save: () => Promise<void>): Promise<string> {
   const key = testsReuseKey(await t.source.fingerprint(), t.tests.runner);
-  const earlier = key && !r.noReuse ? reusableTests(r, key, await t.store.list()) : undefined;
+  const earlier = key && !r.noReuse ? reusableTests(key, await t.store.list()) : undefined;
   if (key) r.testsKey = key;
   else delete r.testsKey;
   if (key && earlier) {
@@ -24,12 +24,12 @@ export async function runTestStep(r: Release, t: Pick<Target, "source" | "tests"
   const report = await t.tests.runUnitTests(progress);
   r.tests = { passed: report.passed, failed: report.failed, durationMs: report.durationMs };
   const after = key && testsReuseKey(await t.source.fingerprint(), t.tests.runner);
-  const moved = key && after && after.digest !== key.digest ? changedInputs(key, after) : [];
+  const moved = key && after ? changedInputs(key, after) : [];
   if (moved.length > 0) delete r.testsKey;
   if (report.failed > 0 || report.passed === 0) {
-    const tail = report.outputTail.trim().split("\n").slice(-1)[0] ?? "";
+    const tail = report.outputTail.trim().split("\n").pop()!; // split gives at least one element
     throw new UnitTestsFailedError(
-      `${report.failed} ML unit test(s) failed${report.passed === 0 && report.failed === 0 ? " (no tests ran)" : ""}; nothing was trained: fix the tests under ml/tests and start a new release${tail ? ` (${tail})` : ""}`,
+      `${report.failed} ML unit test(s) failed${report.failed === 0 ? " (no tests ran)" : ""}; nothing was trained: fix the tests under ml/tests and start a new release${tail ? ` (${tail})` : ""}`,
     );
   }
   const why = r.noReuse ? " (--no-reuse)" : moved.length > 0 ? ` (not reusable: ${moved.join(", ")} changed while the tests ran)` : "";

@@ -60,6 +60,18 @@ describe("approver identity", () => {
       expect(approverName("", alice, ["carol@contoso.com"])).to.equal("Alice@Contoso.com");
     });
 
+    it("an empty name claim is never the name an approval is recorded under; an identity with no name yields none", () => {
+      const withEmptyClaim: ApproverIdentity = { authenticated: true, source: "entra-id", names: ["", "Alice@Contoso.com"] };
+      expect(approverName("", withEmptyClaim, ["carol@contoso.com"])).to.equal("Alice@Contoso.com");
+      expect(approverName(undefined, { authenticated: true, source: "github", names: [] }, listed)).to.equal("");
+    });
+
+    it("an identity with no name but its object id is shown by its object id; with neither, as '?'", () => {
+      const oid = "5b1f3c2a-0d4e-4c8b-9a7f-1e2d3c4b5a69";
+      expect(describeIdentity({ authenticated: true, source: "entra-id", names: [oid], objectId: oid })).to.equal(`${oid} (Entra ID token, object id ${oid})`);
+      expect(describeIdentity({ authenticated: true, source: "github", names: [] })).to.equal("? (GitHub environment review)");
+    });
+
     it("describes each kind of identity for the record and the status view", () => {
       expect(describeIdentity(local)).to.equal("unauthenticated: OS user bob on laptop");
       expect(describeIdentity({ authenticated: true, source: "github", names: ["github:alice-smith"] })).to.equal(

@@ -15,6 +15,7 @@ import {
   GateRejectedError,
   InvalidStateError,
   MlopsError,
+  NotEnoughDataError,
   NotFoundError,
   ReleaseLockedError,
   RolloutRolledBackError,
@@ -41,6 +42,7 @@ const kinds: Array<[MlopsError, string, number, RegExp]> = [
   [new TrainingError("x"), "training", 1, /training/],
   [new DeploymentError("x"), "deployment", 1, /deployment/],
   [new RolloutRolledBackError("x", rollout), "deployment", 1, /deployment/],
+  [new NotEnoughDataError("x"), "not-enough-data", 10, /not enough data/],
 ];
 
 /** exit code -> meaning, from the README's table */

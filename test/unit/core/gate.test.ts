@@ -21,6 +21,13 @@ describe("metric gate", () => {
     expect(g.summary).to.equal("gate passed: 2 checks (no champion yet)");
   });
 
+  it("the champion's own run (reused training) is the champion itself, by run id, also without a sha256", () => {
+    const g = evaluateGate(gate, { runId: "champ", metrics: { rmse: 55, r2: 0.45 } }, champion({ rmse: 55, r2: 0.45 }));
+    expect(g.outcome).to.equal("passed");
+    expect(g.summary).to.equal("gate passed: 2 checks (candidate is champion v3 itself, comparison skipped)");
+    expect(evaluateGate(gate, { runId: "other", metrics: { rmse: 55, r2: 0.45 } }, champion({ rmse: 55, r2: 0.45 })).outcome).to.equal("rejected");
+  });
+
   it("lower-is-better relative margin: needs candidate <= champion * (1 - r)", () => {
     expect(evaluateGate(gate, { runId: "a", metrics: { rmse: 54.4, r2: 0.5 } }, champion({ rmse: 55, r2: 0.45 })).outcome).to.equal("passed");
     const g = evaluateGate(gate, { runId: "a", metrics: { rmse: 54.6, r2: 0.5 } }, champion({ rmse: 55, r2: 0.45 }));

@@ -4,7 +4,7 @@
  * on a validation verdict.
  */
 import { expect } from "chai";
-import { ApprovalError } from "../../../driver/core/errors.js";
+import { ApprovalError, InvalidStateError } from "../../../driver/core/errors.js";
 import type { Release } from "../../../driver/core/release.js";
 import { recordedChallenger, recordingMachine, rejects } from "../../support/recordingMachine.js";
 
@@ -53,5 +53,34 @@ describe("promote rules (core, with fake ports)", () => {
     expect(stored.steps["validate-prod"].status).to.equal("pending");
     expect((await again().resume(r2.id)).state).to.equal("released");
     expect(t.championVersion).to.equal("2");
+  });
+
+  it("promote of a release that failed in INT names the failure it stopped at and says to resume it", async () => {
+    const { t, m } = recordingMachine();
+    t.broken.add("int:1");
+    await rejects(m.start());
+    const [r] = await t.store.list();
+    const err = await rejects(m.promote(r!.id));
+    expect(err).to.be.instanceOf(InvalidStateError);
+    expect(err.message).to.equal(
+      `release ${r!.id} stopped at validate-int (int validation failed: scoring returned 500) before the approval hold; run 'mlops resume ${r!.id}', then approve it`,
+    );
+  });
+
+  it("resume of a release that failed in PROD does not take PROD back to an older version either", async () => {
+    const { t, m, again, r2 } = await v2Approved();
+    t.broken.add("prod:2");
+    await rejects(m.promote(r2.id)); // validation failed: PROD rolled back to v1
+    t.broken.clear();
+    t.fp = { ...t.fp, codeDigest: "code3" };
+    const r3 = await again().start();
+    await m.approve(r3.id, "alice");
+    await m.promote(r3.id);
+    const err = await rejects(again().resume(r2.id));
+    expect(err).to.be.instanceOf(InvalidStateError);
+    expect(err.message).to.match(
+      new RegExp(`^release ${r2.id} would take prod from diabetes-ridge v3 back to v2 \\(champion: v3\\): promote does not downgrade`),
+    );
+    expect(t.serving.prod!.version).to.equal("3");
   });
 });

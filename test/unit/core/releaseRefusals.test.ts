@@ -226,11 +226,11 @@ describe("release refusals and state rules (core, with fake ports)", () => {
       ApprovalError,
       `release ${r.id} is not approved; an approver listed in Pulumi.prod.yaml must run 'mlops approve ${r.id} --as <name>' first`,
     );
-    await edit(t, r.id, (rec) => (rec.state = "failed"));
+    await edit(t, r.id, (rec) => (rec.state = "failed")); // no step failed: it died recording the approval hold
     await expectRefusal(
       m.promote(r.id),
       InvalidStateError,
-      `release ${r.id} stopped at failed before the approval hold; run 'mlops resume ${r.id}', then approve it`,
+      `release ${r.id} stopped at awaiting-approval (interrupted) before the approval hold; run 'mlops resume ${r.id}', then approve it`,
     );
     await edit(t, r.id, (rec) => (rec.state = "rejected"));
     await expectRefusal(

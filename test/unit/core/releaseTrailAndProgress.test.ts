@@ -198,7 +198,7 @@ describe("release trail and progress lines (core, with fake ports)", () => {
     expect(locks.at(-1)).to.equal(`resume ${dead!.id}`);
   });
 
-  it("a release left running between two steps is marked interrupted without a step", async () => {
+  it("a release left running between two steps is marked interrupted before what it was about to do", async () => {
     const { t, m, again, lines } = recordingMachine();
     const r = await m.start();
     const rec = await t.store.load(r.id);
@@ -208,9 +208,8 @@ describe("release trail and progress lines (core, with fake ports)", () => {
     await again().start();
     const after = await t.store.load(r.id);
     expect(after.state).to.equal("failed");
-    expect(after.events.at(-1)).to.not.have.property("detail");
-    expect(after.events.at(-1)!.event).to.equal("interrupted");
-    expect(lines[0]).to.equal(`info release ${r.id} was interrupted; resume it with 'mlops resume ${r.id}'`);
+    expect(trail(after).at(-1)).to.equal(`interrupted: before awaiting-approval; resume with 'mlops resume ${r.id}'`);
+    expect(lines[0]).to.equal(`info release ${r.id} was interrupted before awaiting-approval; resume it with 'mlops resume ${r.id}'`);
   });
 
   it("lineage tags on the registered version name the release, the source digests, the run and each metric", async () => {

@@ -5,6 +5,7 @@ import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js
 import type { Release, SourceFingerprint } from "../../../driver/core/release.js";
 import { renderRelease } from "../../../driver/cli/render.js";
 import { evaluateGate } from "../../../driver/core/gate.js";
+import { reuseKey } from "../../../driver/core/reuseKeys.js";
 import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
 
 const config: ReleaseConfig = parseReleaseConfig({
@@ -167,8 +168,9 @@ describe("test step reuse (core, with fake ports)", () => {
     const { runner: _runner, ...withoutRunner } = t.tests;
     (t as { tests: object }).tests = withoutRunner;
     await machine(t).start();
-    await machine(t).start();
+    const second = await machine(t).start();
     expect(t.counts.tests).to.equal(2);
+    expect(second.steps.test.detail).to.match(/^7 passed in \d+\.\ds$/); // ran; nothing to call "not reusable"
 
     const u = new FakeTarget();
     const { testsDigest: _d, ...old }: SourceFingerprint = u.fp;
@@ -189,5 +191,80 @@ describe("test step reuse (core, with fake ports)", () => {
     }
     expect(text).to.match(/train\s+reused run run1\n\s+code\s+code1/);
     expect(text).to.match(/profile\s+reused\n\s+model\s+v1 sha256/);
+  });
+
+  it("mlops status <id> says what each reuse input is the digest of", async () => {
+    const t = new FakeTarget();
+    await machine(t).start();
+    const text = renderRelease(await machine(t).start());
+    const described = (name: string) => [...text.matchAll(new RegExp(`^\\s+${name}\\s+.*?  \\((.*)\\)$`, "gm"))].map((m) => m[1]);
+    expect(described("code")).to.deep.equal(["ml/**/*.py outside ml/tests", "ml/**/*.py outside ml/tests"]); // test and train keys
+    expect(described("tests")).to.deep.equal(["ml/tests/** and ml/'s other files (pytest.ini, smoke.json)"]);
+    expect(described("data")).to.deep.equal(["ml/data.txt", "ml/data.txt"]);
+    expect(described("environment")).to.deep.equal(Array(3).fill("ml/conda.yml (+ ml/azure-training-conda.yml)")); // test, train, profile
+    expect(described("runner")).to.deep.equal(["the command that runs the tests"]);
+    expect(described("model")).to.deep.equal(["registered version and sha256 of the model file"]);
+    expect(described("serving")).to.deep.equal(["ml/score.py"]);
+    expect(described("settings")).to.deep.equal(["mlops.yaml profile settings"]);
+  });
+
+  it("a reuse key is the digest of its named inputs, whatever order they are named in", () => {
+    const key = reuseKey({ code: "c1", data: "d1" });
+    expect(reuseKey({ data: "d1", code: "c1" }).digest).to.equal(key.digest);
+    expect(reuseKey({ code: "d1", data: "c1" }).digest).to.not.equal(key.digest);
+    expect(key.digest).to.match(/^[0-9a-f]{64}$/);
+  });
+
+  it("inputs that changed while the tests ran are named in order, and the run keeps no key", async () => {
+    const t = new FakeTarget();
+    t.duringTests = () => (t.fp = { ...t.fp, testsDigest: "tests-edited", dataDigest: "data-edited" });
+    const r = await machine(t)
+      .start()
+      .catch(() => undefined);
+    const [rec] = await t.store.list();
+    expect(r).to.equal(undefined); // the data changed since the release started: training refuses
+    expect(rec!.testsKey).to.equal(undefined);
+    expect(rec!.steps.test.detail).to.match(/ \(not reusable: data, tests changed while the tests ran\)$/);
+  });
+
+  it("the newest run is the one that finished last, not the release started last: an older release's failing resume stands", async () => {
+    let tick = 0;
+    const clocked = (o: { reuse?: boolean } = {}) =>
+      new ReleaseStateMachine({
+        target: t,
+        config,
+        progress: silentProgress,
+        ...(o.reuse === false ? { reuse: false } : {}),
+        now: () => new Date(Date.UTC(2026, 11, 2, 6, 0, tick++)),
+        newId: () => `rel-20261202-0700${String(seq++ % 100).padStart(2, "0")}-abcd`,
+      });
+    const t = new FakeTarget();
+    t.crash = { at: "tests", when: "before" };
+    await settle(clocked({ reuse: false }).start());
+    t.reboot();
+    const [older] = await t.store.list();
+    const newer = await clocked().start();
+    expect(newer.tests!.reusedFrom).to.equal(undefined);
+    t.testResult = { passed: 6, failed: 1 };
+    await settle(clocked().resume(older!.id)); // --no-reuse is kept on resume: the tests run, and fail
+    expect((await t.store.load(older!.id)).steps.test.status).to.equal("failed");
+    t.testResult = { passed: 7, failed: 0 };
+    const next = await clocked().start();
+    expect(next.tests!.reusedFrom).to.equal(undefined);
+    expect(t.counts.tests).to.equal(3);
+  });
+
+  it("a test run cut short by a crash is not a finished run: an older passing run is still reused", async () => {
+    const t = new FakeTarget();
+    const r1 = await machine(t).start();
+    t.crash = { at: "tests", when: "before" };
+    await settle(machine(t, { reuse: false }).start());
+    t.reboot();
+    const [, dead] = await machine(t).status();
+    expect(dead!.steps.test).to.deep.include({ status: "failed", error: { code: "interrupted", message: "the process ended while this step ran" } });
+    expect(dead!.testsKey!.digest).to.equal(r1.testsKey!.digest);
+    const r3 = await machine(t).start();
+    expect(r3.tests!.reusedFrom).to.equal(r1.id);
+    expect(t.counts.tests).to.equal(1);
   });
 });

@@ -13,7 +13,7 @@ const trigger: ReleaseTrigger = {
   at: "2026-12-02T06:00:00.000Z",
   stack: "prod",
   modelVersion: "3",
-  reasons: ["bmi: PSI 1.234 >= 0.2, KS p=1e-30 < 0.01 (mean 26.4 -> 34.4)"],
+  reasons: ["bmi: PSI 1.234 >= 0.2, KS p=1e-30 < 0.01 (mean 26.4 -> 34.4)", "s5: PSI 0.31 >= 0.2"],
   report: ".mlops/reports/monitor-prod-20261202T060000.md",
 };
 
@@ -24,9 +24,15 @@ describe("release trigger (monitor --retrain)", () => {
     const r = await m.start(trigger);
     expect(r.state).to.equal("awaiting-approval");
     expect((await t.store.load(r.id)).trigger).to.deep.equal(trigger);
-    expect(r.events.find((e) => e.event === "triggered")).to.deep.include({ event: "triggered", detail: `by monitor on prod v3: ${trigger.reasons[0]}` });
+    expect(r.events.find((e) => e.event === "triggered")).to.deep.include({
+      event: "triggered",
+      detail: `by monitor on prod v3: ${trigger.reasons[0]}; ${trigger.reasons[1]}`,
+    });
     expect(renderRelease(r)).to.include(`  trigger   monitor: drift on prod v3: ${trigger.reasons[0]}`);
-    expect(buildReportModel(r).summary).to.deep.include(["Started by", `mlops monitor --retrain: drift on prod v3: ${trigger.reasons[0]}`]);
+    expect(buildReportModel(r).summary).to.deep.include([
+      "Started by",
+      `mlops monitor --retrain: drift on prod v3: ${trigger.reasons[0]}; ${trigger.reasons[1]}`,
+    ]);
   });
 
   it("a release started by hand has no trigger", async () => {
