@@ -3,25 +3,18 @@
  * key named. Each test fails when its rule is taken out of driver/config/*.ts.
  */
 import { expect } from "chai";
+import { configRefusal, MINIMAL_CONFIG } from "../../support/configRefusal.js";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseReleaseConfig, readReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { ConfigError } from "../../../driver/core/errors.js";
 
-const ok = { model: { name: "diabetes-ridge" }, gate: { metrics: { rmse: { greater_is_better: false, threshold: 60 } } } };
+const ok = MINIMAL_CONFIG;
 const withRollout = (rollout: Record<string, unknown>) => ({ ...ok, rollout });
 const withRule = (rule: Record<string, unknown>) => ({ ...ok, gate: { metrics: { rmse: { greater_is_better: false, ...rule } } } });
 
-function refusal(raw: unknown): string {
-  try {
-    parseReleaseConfig(raw);
-  } catch (e) {
-    expect(e).to.be.instanceOf(ConfigError);
-    return (e as Error).message;
-  }
-  throw new Error("expected mlops.yaml to be refused");
-}
+const refusal = configRefusal;
 
 describe("mlops.yaml rules (driver/config), each guarded at its edge", () => {
   it("rollout steps must be strictly increasing: a repeated step is refused", () => {

@@ -1,21 +1,12 @@
 /** mlops.yaml's rollout.shadow: defaults, and each rule at its edge with the key named in one line. */
 import { expect } from "chai";
+import { configRefusal, MINIMAL_CONFIG } from "../../support/configRefusal.js";
 import { parseReleaseConfig } from "../../../driver/config/releaseConfig.js";
-import { ConfigError } from "../../../driver/core/errors.js";
 
-const ok = { model: { name: "diabetes-ridge" }, gate: { metrics: { rmse: { greater_is_better: false, threshold: 60 } } } };
+const ok = MINIMAL_CONFIG;
 const withShadow = (shadow: unknown) => ({ ...ok, rollout: { shadow } });
 
-function refusal(raw: unknown): string {
-  try {
-    parseReleaseConfig(raw);
-  } catch (e) {
-    expect(e).to.be.instanceOf(ConfigError);
-    expect((e as Error).message).to.not.include("\n");
-    return (e as Error).message;
-  }
-  throw new Error("expected mlops.yaml to be refused");
-}
+const refusal = configRefusal;
 
 describe("mlops.yaml rollout.shadow", () => {
   it("is off by default, with documented defaults once enabled", () => {

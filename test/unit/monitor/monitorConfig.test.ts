@@ -1,22 +1,13 @@
 /** mlops.yaml's monitor: section: defaults, each rule at its edge, and one-line refusals naming the key. */
 import { expect } from "chai";
+import { configRefusal, MINIMAL_CONFIG } from "../../support/configRefusal.js";
 import { parseReleaseConfig } from "../../../driver/config/releaseConfig.js";
-import { ConfigError } from "../../../driver/core/errors.js";
 import { durationSeconds } from "../../../driver/monitor/duration.js";
 
-const ok = { model: { name: "diabetes-ridge" }, gate: { metrics: { rmse: { greater_is_better: false, threshold: 60 } } } };
+const ok = MINIMAL_CONFIG;
 const withMonitor = (monitor: Record<string, unknown>) => ({ ...ok, monitor });
 
-function refusal(raw: unknown): string {
-  try {
-    parseReleaseConfig(raw);
-  } catch (e) {
-    expect(e).to.be.instanceOf(ConfigError);
-    expect((e as Error).message).to.not.include("\n");
-    return (e as Error).message;
-  }
-  throw new Error("expected mlops.yaml to be refused");
-}
+const refusal = configRefusal;
 
 describe("mlops.yaml monitor: section (driver/config/monitorConfig.ts)", () => {
   it("has defaults for every key, so the section may be left out", () => {
