@@ -6,9 +6,10 @@
  *   MLOPS_VENV_ROOT=... npx tsx bench/batchScore.ts [sizes=10000,100000,300000]
  * Prints a Markdown table to stdout; writes bench/results/batch-score.json (git-ignored).
  */
+import { trainingRows } from "../test/support/trainingRows.js";
 import { execFile } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,11 +38,7 @@ function prng(seed: number): () => number {
 }
 
 async function columnStats(): Promise<{ mean: number[]; sd: number[]; pSex2: number }> {
-  const rows = (await readFile(path.join(REPO, "ml", "data.txt"), "utf8"))
-    .trimEnd()
-    .split("\n")
-    .slice(1)
-    .map((l) => l.split(",").slice(0, 10).map(Number));
+  const rows = trainingRows(REPO);
   const mean = FEATURES.map((_, j) => rows.reduce((a, r) => a + r[j]!, 0) / rows.length);
   const sd = FEATURES.map((_, j) => Math.sqrt(rows.reduce((a, r) => a + (r[j]! - mean[j]!) ** 2, 0) / (rows.length - 1)));
   return { mean, sd, pSex2: rows.filter((r) => r[1] === 2).length / rows.length };

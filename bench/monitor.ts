@@ -12,11 +12,12 @@
  * Prints a Markdown table to stdout; writes bench/results/monitor.json (git-ignored).
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { FEATURES, trainingRows } from "../test/support/trainingRows.js";
 import { parseReleaseConfig } from "../driver/config/releaseConfig.js";
 import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
 import { waitForHttp } from "../driver/host/httpProbe.js";
@@ -31,17 +32,8 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const REQUESTS = Math.min(100_000, Number(process.argv[2] ?? 3000) || 3000);
 const MONITOR_ROWS = Math.min(2_000_000, Number(process.argv[3] ?? 100_000) || 100_000);
 const ROUNDS = 10;
-const FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"];
 const quiet = { stepStarted() {}, stepFinished() {}, info() {} };
 const PORTS = { off: 5697, on: 5698 };
-
-async function dataRows(): Promise<number[][]> {
-  return (await readFile(path.join(REPO, "ml", "data.txt"), "utf8"))
-    .trimEnd()
-    .split("\n")
-    .slice(1)
-    .map((l) => l.split(",").slice(0, 10).map(Number));
-}
 
 async function post(url: string, body: string): Promise<number> {
   const t0 = performance.now();
@@ -109,7 +101,7 @@ async function main(): Promise<void> {
       extra: {},
     }),
   };
-  const rows = await dataRows();
+  const rows = trainingRows(REPO);
   const latency: Record<"off" | "on", number[]> = { off: [], on: [] };
   const cpu: Record<"off" | "on", number> = { off: 0, on: 0 };
   const loadAtStart = loadavg();

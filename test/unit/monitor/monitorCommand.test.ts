@@ -4,6 +4,7 @@
  * the record `mlops status` links, and --retrain starting a release whose trigger says what drifted.
  */
 import { expect } from "chai";
+import { FEATURES, trainingRows } from "../../support/trainingRows.js";
 import { execa } from "execa";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -20,22 +21,13 @@ import type { MonitorSource } from "../../../driver/monitor/monitorSource.js";
 import { dataDigest } from "../../../driver/source/fingerprint.js";
 
 const REPO = path.resolve(import.meta.dirname, "../../..");
-const FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"];
 const quiet: Progress = { stepStarted: () => undefined, stepFinished: () => undefined, info: () => undefined };
-
-function dataRows(): number[][] {
-  return readFileSync(path.join(REPO, "ml", "data.txt"), "utf8")
-    .trim()
-    .split("\n")
-    .slice(1)
-    .map((l) => l.split(",").slice(0, 10).map(Number));
-}
 
 /** Collected lines as score.py's sink writes them, `n` requests of one row drawn (seeded) from the training data
  * (inputs and request outcomes; prediction drift is proven in ml/tests/test_monitor.py with the model's own predictions). */
 function writeCollected(dir: string, n: number, o: { shift?: { feature: string; by: number }; version?: string; seed?: number } = {}): void {
   mkdirSync(dir, { recursive: true });
-  const rows = dataRows();
+  const rows = trainingRows();
   let seed = o.seed ?? 7;
   const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const now = Math.floor(Date.now() / 1000);

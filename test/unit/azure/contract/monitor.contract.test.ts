@@ -6,6 +6,7 @@
  * Microsoft documents (support: collectorRecords.ts). The real ml/monitor.py judges the rows.
  */
 import { expect } from "chai";
+import { FEATURES, trainingRows } from "../../../support/trainingRows.js";
 import { execa } from "execa";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -29,18 +30,9 @@ import { azureMachine } from "../support/cliAndTarget.js";
 import { runMonitor } from "../../../../driver/cli/monitorCli.js";
 import type { CliTarget } from "../../../../driver/targets/types.js";
 
-const FEATURES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"];
 const NAME = "diabetes-ridge";
 const ENDPOINT = "mlops-prod-ep";
 const HOUR = 3600;
-
-function dataRows(): number[][] {
-  return readFileSync(path.join(REPO, "ml", "data.txt"), "utf8")
-    .trim()
-    .split("\n")
-    .slice(1)
-    .map((l) => l.split(",").slice(0, 10).map(Number));
-}
 
 /** One line as Azure ML's data collector stores it (MS Learn, "Collect production data ...", collected data schema). */
 function mdcLine(collection: string, at: number, data: unknown[], correlationid: string): string {
@@ -91,7 +83,7 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
       python,
       [
         "-c",
-        `import json, pickle, sys; sys.path.insert(0, 'ml'); m = pickle.load(open('${root}/model/model.pkl', 'rb')); print(json.dumps([float(p) for p in m.predict(${JSON.stringify(dataRows())})]))`,
+        `import json, pickle, sys; sys.path.insert(0, 'ml'); m = pickle.load(open('${root}/model/model.pkl', 'rb')); print(json.dumps([float(p) for p in m.predict(${JSON.stringify(trainingRows())})]))`,
       ],
       { cwd: REPO },
     );
@@ -130,7 +122,7 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
 
   /** `n` requests of one row each (seeded from the training data), written as the collector does, `perBlob` lines a blob. */
   function collect(n: number, o: { shift?: { feature: string; by: number }; deployment?: string; perBlob?: number; endAt?: number } = {}): string[] {
-    const rows = dataRows();
+    const rows = trainingRows();
     let seed = 7;
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const end = o.endAt ?? Math.floor(Date.now() / 1000);
@@ -242,7 +234,7 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
   it("contract test: a corrupt blob (a broken line, a truncated last line) is skipped line by line with a count and a warning naming the blob's datastore URI", async () => {
     collect(300);
     const name = `modelDataCollector/${ENDPOINT}/blue/model_inputs/${hourFolder(Math.floor(Date.now() / 1000))}/corrupt.jsonl`;
-    const good = mdcLine("model_inputs", Math.floor(Date.now() / 1000) - 1, [Object.fromEntries(FEATURES.map((f, j) => [f, dataRows()[0]![j]]))], "x");
+    const good = mdcLine("model_inputs", Math.floor(Date.now() / 1000) - 1, [Object.fromEntries(FEATURES.map((f, j) => [f, trainingRows()[0]![j]]))], "x");
     fake.putBlob(prodAccount, name, Buffer.from(`${good}\nnot json at all\n${good.slice(0, 80)}`));
     const { out, progress } = run();
     const r = await out;
