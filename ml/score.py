@@ -249,7 +249,7 @@ class Collection:
     A request only appends its rows, predictions and outcome to a bounded deque (microseconds); a background thread
     wakes every DRAIN_INTERVAL_SECONDS, builds the DataFrames and calls each Collector.collect once per request (so
     the SDK's per-request sampling and correlation id hold), then, locally, writes what the SDK queued, every
-    CHUNK requests (the SDK's queue holds 1500 payloads). It gives up the GIL every GIL_SLICE_SECONDS (the
+    `chunk` requests (at most CHUNK, and half of what the SDK's queue holds: 1500 payloads by default). It gives up the GIL every GIL_SLICE_SECONDS (the
     request thread never waits longer than that and one request's collection). Measured in bench/monitor.ts: building three
     DataFrames and collecting in the request thread doubled p50."""
 
@@ -259,6 +259,10 @@ class Collection:
     STATS_COLUMNS = ("status", "rows", "elapsed_ms", "reason")
 
     def __init__(self, collectors: Dict[str, Any], sink: Optional[JsonLinesSink]):
+        # requests collected between two writes of the local sink: at most half of what the SDK's queue holds
+        # (AZUREML_MDC_QUEUE_CAPACITY, default 1500 payloads, read as azureml-ai-monitoring's config does; three per request)
+        capacity = int(os.getenv("AZUREML_MDC_QUEUE_CAPACITY", "1500") or "1500")
+        self.chunk = min(self.CHUNK, max(1, capacity // (2 * len(COLLECTIONS))))
         import numpy as np
         import pandas as pd
 
@@ -295,7 +299,7 @@ class Collection:
 
         held_since = time.perf_counter()
         while self._pending:
-            for _ in range(min(self.CHUNK, len(self._pending))):
+            for _ in range(min(self.chunk, len(self._pending))):
                 try:
                     self._collect(BasicCorrelationContext, *self._pending.popleft())
                 except Exception as ex:  # never the request's problem
