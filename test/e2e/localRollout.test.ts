@@ -17,13 +17,11 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
 import type { Release } from "../../driver/core/release.js";
-import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/index.js";
-import type { ProdDeployment } from "../../driver/targets/local/prodSlots.js";
-import { postScore, readSmokeRequest, type SmokeRequest } from "../../driver/host/smokeRequest.js";
-import { REPO_ROOT, SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
-import { readScore, writeFaultyScore, writeFixedScore } from "./localScoreVariants.js";
+import { postScore, type SmokeRequest } from "../../driver/host/smokeRequest.js";
+import { REPO_ROOT, SHARED_VENV_ROOT } from "./localRepoFixture.js";
+import { writeFaultyScore, writeFixedScore } from "./localScoreVariants.js";
+import { LocalProd } from "./localProdFixture.js";
 import { userTraffic as userTrafficOf } from "./userTraffic.js";
 
 const PORTS = { mlflow: 5670, int: 5671, prod: 5672, prodBlue: 5673, prodGreen: 5674 };
@@ -55,54 +53,32 @@ const userTraffic = (smoke: SmokeRequest, rps = 10) => userTrafficOf(`${ROUTER}/
 
 describe("local target: staged blue/green PROD rollout with automatic and manual rollback", function () {
   this.timeout(15 * 60_000);
-  let repo: TempRepo;
-  let target: LocalTarget;
-  let machine: ReleaseStateMachine;
-  let smoke: SmokeRequest;
-  let original: string;
-  let approver: string;
-  const progress = new RecordingProgress();
+  const prod = new LocalProd(PORTS, OVERRIDES);
   const versions: Record<string, string> = {};
   let v3: Release;
   const timings: Record<string, number> = {};
 
-  const prodRecord = async (): Promise<ProdDeployment> => JSON.parse(await readFile(target.paths.deploymentFile("prod"), "utf8")) as ProdDeployment;
-  const releaseAndApprove = async (): Promise<Release> => {
-    const r = await machine.start();
-    expect(r.state, progress.lines.slice(-6).join("\n")).to.equal("awaiting-approval");
-    return machine.approve(r.id, approver);
-  };
   const prodAnswers = async (n: number): Promise<Record<string, number>> => {
     const seen: Record<string, number> = {};
     for (let i = 0; i < n; i++) {
-      const r = await postScore(`${ROUTER}/score`, smoke.payload);
+      const r = await postScore(`${ROUTER}/score`, prod.smoke.payload);
       expect(r.status, JSON.stringify(r.body)).to.equal(200);
       seen[r.upstream ?? "none"] = (seen[r.upstream ?? "none"] ?? 0) + 1;
     }
     return seen;
   };
 
-  before(async () => {
-    repo = await makeTempRepo(PORTS, OVERRIDES);
-    target = await createLocalTarget({ repoRoot: repo.root, config: repo.config, progress, venvRoot: SHARED_VENV_ROOT });
-    machine = new ReleaseStateMachine({ target, config: repo.config, progress });
-    smoke = await readSmokeRequest(repo.root, repo.config.smoke.request);
-    original = await readScore(repo.root);
-    approver = (await target.approvals.approvers("prod"))[0]!;
-  });
+  before(() => prod.start());
 
   after(async () => {
-    if (target) {
-      const stopped = await target.down();
-      if (process.env.MLOPS_E2E_VERBOSE) process.stderr.write(`    down: ${stopped.join("; ")}\n    timings: ${JSON.stringify(timings)}\n`);
-    }
-    if (repo && !process.env.MLOPS_E2E_KEEP) await repo.remove();
+    const stopped = await prod.stop();
+    if (process.env.MLOPS_E2E_VERBOSE) process.stderr.write(`    down: ${stopped.join("; ")}\n    timings: ${JSON.stringify(timings)}\n`);
   });
 
   it("v1, the first deploy ever, goes to 100% on blue after its health check (the record says so)", async () => {
-    const r = await releaseAndApprove();
+    const r = await prod.releaseAndApprove();
     versions.v1 = r.model!.version;
-    const released = await machine.promote(r.id);
+    const released = await prod.machine.promote(r.id);
     expect(released.state).to.equal("released");
     const d = released.deployments.prod!;
     expect(d.scoringUri).to.equal(`${ROUTER}/score`);
@@ -110,24 +86,24 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
     expect(d.rollout!.outcome).to.equal("completed");
     expect(d.rollout!.steps.map((s) => s.percent)).to.deep.equal([100]);
     expect(d.rollout!.detail).to.match(/^first deploy: nothing served prod before/);
-    const rec = await prodRecord();
+    const rec = await prod.prodRecord();
     expect(rec).to.deep.include({ slot: "blue", modelVersion: versions.v1, port: PORTS.prod });
     expect(await prodAnswers(5)).to.deep.equal({ blue: 5 });
-    expect((await target.registry.champion(repo.config.model.name))!.version).to.equal(versions.v1);
-    const again = await target.environments.deploy("prod", released.model!, progress);
+    expect((await prod.target.registry.champion(prod.repo.config.model.name))!.version).to.equal(versions.v1);
+    const again = await prod.target.environments.deploy("prod", released.model!, prod.progress);
     expect(again.detail).to.match(/^no change: prod already serves/);
   });
 
   it("mlops profile int (CLI) writes nothing to Pulumi.prod.yaml without --apply, and exactly the printed change with it", async () => {
-    const file = path.join(repo.root, "Pulumi.prod.yaml");
+    const file = path.join(prod.repo.root, "Pulumi.prod.yaml");
     const before = await readFile(file, "utf8");
-    const dry = await mlops(repo.root, "--json", "profile", "int");
+    const dry = await mlops(prod.repo.root, "--json", "profile", "int");
     expect(dry.code, dry.stderr).to.equal(0);
     expect(await readFile(file, "utf8")).to.equal(before);
     const shown = JSON.parse(dry.stdout) as { applied: boolean; change: { diff: string } | null };
     expect(shown.applied).to.equal(false);
 
-    const wet = await mlops(repo.root, "--json", "profile", "int", "--apply");
+    const wet = await mlops(prod.repo.root, "--json", "profile", "int", "--apply");
     expect(wet.code, wet.stderr).to.equal(0);
     const out = JSON.parse(wet.stdout) as {
       applied: boolean;
@@ -158,13 +134,13 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
   });
 
   it("v2 (a score.py bug that passes the ML tests and INT) fails the PROD canary at 10% and is rolled back automatically; PROD keeps serving v1", async () => {
-    await writeFaultyScore(repo.root, original);
-    const r = await releaseAndApprove();
+    await writeFaultyScore(prod.repo.root, prod.original);
+    const r = await prod.releaseAndApprove();
     versions.v2 = r.model!.version;
     expect(versions.v2).to.not.equal(versions.v1);
     expect(r.validations.int!.healthy).to.equal(true);
     const t0 = Date.now();
-    const err = await machine.promote(r.id).then(
+    const err = await prod.machine.promote(r.id).then(
       () => undefined,
       (e: Error & { code?: string }) => e,
     );
@@ -177,12 +153,12 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
     );
     expect(err!.message).to.not.include("\n");
 
-    const failed = await target.store.load(r.id);
+    const failed = await prod.target.store.load(r.id);
     expect(failed.state).to.equal("failed");
     expect(failed.steps["deploy-prod"].error!.message).to.equal(err!.message);
     expect(failed.deployments.prod).to.equal(undefined);
 
-    const rec = await prodRecord();
+    const rec = await prod.prodRecord();
     expect(rec).to.deep.include({ slot: "blue", modelVersion: versions.v1 });
     expect(rec.lastFailedRollout!.outcome).to.equal("rolled-back");
     expect(rec.lastFailedRollout!.steps.map((s) => [s.percent, s.passed])).to.deep.equal([
@@ -192,17 +168,17 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
     expect(rec.lastFailedRollout!.steps[1]!.errors).to.be.greaterThan(0);
     expect(Object.keys(rec.slots)).to.deep.equal(["blue"]);
     expect(await prodAnswers(10)).to.deep.equal({ blue: 10 });
-    expect((await target.registry.champion(repo.config.model.name))!.version).to.equal(versions.v1);
-    expect((await target.environments.describe("prod")).modelVersion).to.equal(versions.v1);
+    expect((await prod.target.registry.champion(prod.repo.config.model.name))!.version).to.equal(versions.v1);
+    expect((await prod.target.environments.describe("prod")).modelVersion).to.equal(versions.v1);
   });
 
   it("v3 (the fix) takes PROD through 10% -> 50% -> 100% while user traffic sees no error; v1 stays warm on blue at 0%", async () => {
-    await writeFixedScore(repo.root, original);
-    const r = await releaseAndApprove();
+    await writeFixedScore(prod.repo.root, prod.original);
+    const r = await prod.releaseAndApprove();
     versions.v3 = r.model!.version;
-    const users = userTraffic(smoke);
+    const users = userTraffic(prod.smoke);
     const t0 = Date.now();
-    v3 = await machine.promote(r.id);
+    v3 = await prod.machine.promote(r.id);
     timings.rolloutMs = Date.now() - t0;
     const seen = await users.stop();
     expect(v3.state).to.equal("released");
@@ -219,23 +195,23 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
     expect(seen.non200, JSON.stringify(seen)).to.equal(0);
     expect(seen.byUpstream.blue).to.be.greaterThan(0);
     expect(seen.byUpstream.green).to.be.greaterThan(0);
-    const rec = await prodRecord();
+    const rec = await prod.prodRecord();
     expect(rec).to.deep.include({ slot: "green", modelVersion: versions.v3 });
     expect(rec.slots.blue!.modelVersion).to.equal(versions.v1);
     expect(await prodAnswers(5)).to.deep.equal({ green: 5 });
     expect(v3.validations.prod!.detail).to.include("all answered by green");
-    const services = await target.services();
+    const services = await prod.target.services();
     const running = Object.fromEntries(services.map((s) => [s.name, s.running]));
     expect(running).to.deep.include({ "router-prod": true, "inference-prod-blue": true, "inference-prod-green": true });
     expect(services.find((s) => s.name === "router-prod")!.detail).to.equal("weighted router: blue 0%, green 100%");
-    expect((await target.environments.describe("prod")).detail).to.match(
+    expect((await prod.target.environments.describe("prod")).detail).to.match(
       /^serving v\d+ through the router on port 5672 \(blue 0%: v\d+ pid \d+ \(rollback target\); green 100%/,
     );
   });
 
   it("mlops rollback prod (CLI) flips PROD back to v1 at once, makes v1 champion again and records it", async () => {
-    const users = userTraffic(smoke);
-    const out = await mlops(repo.root, "--json", "rollback", "prod");
+    const users = userTraffic(prod.smoke);
+    const out = await mlops(prod.repo.root, "--json", "rollback", "prod");
     const seen = await users.stop();
     timings.rollbackCliMs = out.ms;
     expect(out.code, out.stderr).to.equal(0);
@@ -243,21 +219,21 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
     expect(json).to.deep.include({ from: versions.v3, to: versions.v1, release: v3.id });
     expect(seen.non200, JSON.stringify(seen)).to.equal(0);
 
-    const rec = await prodRecord();
+    const rec = await prod.prodRecord();
     expect(rec).to.deep.include({ slot: "blue", modelVersion: versions.v1 });
     expect(rec.previous!.modelVersion).to.equal(versions.v3);
     expect(rec.rollback).to.deep.include({ fromVersion: versions.v3, toVersion: versions.v1, fromSlot: "green", toSlot: "blue", instant: true });
     timings.flipMs = rec.rollback!.flipMs;
     timings.rollbackTotalMs = rec.rollback!.totalMs;
     expect(await prodAnswers(5)).to.deep.equal({ blue: 5 });
-    expect((await target.registry.champion(repo.config.model.name))!.version).to.equal(versions.v1);
-    const events = (await target.store.load(v3.id)).events;
+    expect((await prod.target.registry.champion(prod.repo.config.model.name))!.version).to.equal(versions.v1);
+    const events = (await prod.target.store.load(v3.id)).events;
     expect(events.at(-1)).to.deep.include({ event: "rolled-back" });
     expect(events.at(-1)!.detail).to.include(`serves v${versions.v1} again instead of v${versions.v3}`);
   });
 
   it("a second rollback refuses: no release records what PROD served before v1", async () => {
-    const out = await mlops(repo.root, "rollback", "prod");
+    const out = await mlops(prod.repo.root, "rollback", "prod");
     expect(out.code).to.equal(7);
     expect(out.stderr.trim().split("\n").at(-1)).to.equal(
       `mlops: no release records what prod served before v${versions.v1}; deploy the version you want with a release instead`,
@@ -265,11 +241,11 @@ describe("local target: staged blue/green PROD rollout with automatic and manual
   });
 
   it("mlops down stops the router and both slots and keeps the record", async () => {
-    const lines = await target.down();
+    const lines = await prod.target.down();
     expect(lines.some((l) => l.startsWith("stopped prod's router"))).to.equal(true);
     expect(lines.some((l) => l.startsWith("stopped prod's blue inference server"))).to.equal(true);
     expect(lines.some((l) => l.startsWith("stopped prod's green inference server"))).to.equal(true);
-    expect((await target.services()).every((s) => !s.running)).to.equal(true);
-    expect((await prodRecord()).modelVersion).to.equal(versions.v1);
+    expect((await prod.target.services()).every((s) => !s.running)).to.equal(true);
+    expect((await prod.prodRecord()).modelVersion).to.equal(versions.v1);
   });
 });

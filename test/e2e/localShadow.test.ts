@@ -10,19 +10,13 @@
  *   v3  the fix: its copies agree with v1's answers (same data, same Ridge), so it goes on to 50% -> 100%
  * Short settings: gate dry_run, no profile-int, shadow 50% for 2 s at 100 probe req/s, steps [50, 100] of 1 s.
  */
-import { readFile } from "node:fs/promises";
 import { expect } from "chai";
-import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
-import type { Release } from "../../driver/core/release.js";
-import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/index.js";
-import type { ProdDeployment } from "../../driver/targets/local/prodSlots.js";
 import { readRouterRecord, routerClientOf } from "../../driver/targets/local/routerProcess.js";
-import { readSmokeRequest, type SmokeRequest } from "../../driver/host/smokeRequest.js";
 import { buildReportModel } from "../../driver/report/reportSections.js";
 import { renderMarkdown } from "../../driver/report/markdownReport.js";
 import { renderRelease } from "../../driver/cli/render.js";
-import { SHARED_VENV_ROOT, makeTempRepo, RecordingProgress, type TempRepo } from "./localRepoFixture.js";
-import { readScore, writeFaultyScore, writeFixedScore } from "./localScoreVariants.js";
+import { writeFaultyScore, writeFixedScore } from "./localScoreVariants.js";
+import { LocalProd } from "./localProdFixture.js";
 import { userTraffic } from "./userTraffic.js";
 
 const PORTS = { mlflow: 5630, int: 5631, prod: 5632, prodBlue: 5633, prodGreen: 5634 };
@@ -48,53 +42,31 @@ const OVERRIDES = {
 
 describe("local target: shadow traffic before the PROD canary", function () {
   this.timeout(15 * 60_000);
-  let repo: TempRepo;
-  let target: LocalTarget;
-  let machine: ReleaseStateMachine;
-  let smoke: SmokeRequest;
-  let original: string;
-  let approver: string;
-  const progress = new RecordingProgress();
+  const prod = new LocalProd(PORTS, OVERRIDES);
   const versions: Record<string, string> = {};
 
-  const prodRecord = async (): Promise<ProdDeployment> => JSON.parse(await readFile(target.paths.deploymentFile("prod"), "utf8")) as ProdDeployment;
-  const router = async () => routerClientOf((await readRouterRecord(target.paths))!);
-  const releaseAndApprove = async (): Promise<Release> => {
-    const r = await machine.start();
-    expect(r.state, progress.lines.slice(-6).join("\n")).to.equal("awaiting-approval");
-    return machine.approve(r.id, approver);
-  };
+  const router = async () => routerClientOf((await readRouterRecord(prod.target.paths))!);
 
-  before(async () => {
-    repo = await makeTempRepo(PORTS, OVERRIDES);
-    target = await createLocalTarget({ repoRoot: repo.root, config: repo.config, progress, venvRoot: SHARED_VENV_ROOT });
-    machine = new ReleaseStateMachine({ target, config: repo.config, progress });
-    smoke = await readSmokeRequest(repo.root, repo.config.smoke.request);
-    original = await readScore(repo.root);
-    approver = (await target.approvals.approvers("prod"))[0]!;
-  });
+  before(() => prod.start());
 
-  after(async () => {
-    if (target) await target.down();
-    if (repo && !process.env.MLOPS_E2E_KEEP) await repo.remove();
-  });
+  after(() => prod.stop());
 
   it("v1, the first deploy, goes to 100% on blue (nothing to compare with: no shadow)", async () => {
-    const r = await releaseAndApprove();
+    const r = await prod.releaseAndApprove();
     versions.v1 = r.model!.version;
-    const released = await machine.promote(r.id);
+    const released = await prod.machine.promote(r.id);
     expect(released.state).to.equal("released");
     expect(released.deployments.prod!.rollout!.shadow).to.equal(undefined);
-    expect(await prodRecord()).to.deep.include({ slot: "blue", modelVersion: versions.v1 });
+    expect(await prod.prodRecord()).to.deep.include({ slot: "blue", modelVersion: versions.v1 });
   });
 
   it("v2 (errs on a share of requests) is stopped in shadow before any user traffic reaches it; PROD keeps v1", async () => {
-    await writeFaultyScore(repo.root, original);
-    const r = await releaseAndApprove();
+    await writeFaultyScore(prod.repo.root, prod.original);
+    const r = await prod.releaseAndApprove();
     versions.v2 = r.model!.version;
     const greenBefore = (await (await router()).state()).counters.green?.requests ?? 0;
-    const users = userTraffic(SCORE, smoke);
-    const err = await machine.promote(r.id).then(
+    const users = userTraffic(SCORE, prod.smoke);
+    const err = await prod.machine.promote(r.id).then(
       () => undefined,
       (e: Error & { code?: string }) => e,
     );
@@ -113,7 +85,7 @@ describe("local target: shadow traffic before the PROD canary", function () {
     expect(seen.non200, JSON.stringify(seen)).to.equal(0);
     expect(Object.keys(seen.byUpstream)).to.deep.equal(["blue"]);
 
-    const failed = await target.store.load(r.id);
+    const failed = await prod.target.store.load(r.id);
     expect(failed.state).to.equal("failed");
     const ro = failed.failedRollouts!.at(-1)!;
     expect(
@@ -125,16 +97,16 @@ describe("local target: shadow traffic before the PROD canary", function () {
     expect(failed.events.some((e) => e.event === "shadow-failed")).to.equal(true);
     expect(renderRelease(failed)).to.match(/\n {2}shadow {4}FAILED: 50% to green for 2s: error rate/);
     expect(renderMarkdown(buildReportModel(failed))).to.include("## Shadow traffic before the canary");
-    expect(await prodRecord()).to.deep.include({ slot: "blue", modelVersion: versions.v1 });
-    expect((await target.registry.champion(repo.config.model.name))!.version).to.equal(versions.v1);
+    expect(await prod.prodRecord()).to.deep.include({ slot: "blue", modelVersion: versions.v1 });
+    expect((await prod.target.registry.champion(prod.repo.config.model.name))!.version).to.equal(versions.v1);
   });
 
   it("v3 (the fix) agrees with v1 in shadow and goes on to the canary: 50% -> 100%", async () => {
-    await writeFixedScore(repo.root, original);
-    const r = await releaseAndApprove();
+    await writeFixedScore(prod.repo.root, prod.original);
+    const r = await prod.releaseAndApprove();
     versions.v3 = r.model!.version;
-    const users = userTraffic(SCORE, smoke);
-    const released = await machine.promote(r.id);
+    const users = userTraffic(SCORE, prod.smoke);
+    const released = await prod.machine.promote(r.id);
     const seen = await users.stop();
     expect(released.state).to.equal("released");
     const ro = released.deployments.prod!.rollout!;
@@ -148,7 +120,7 @@ describe("local target: shadow traffic before the PROD canary", function () {
     ]);
     expect(released.events.some((e) => e.event === "shadow-passed")).to.equal(true);
     expect(seen.non200, JSON.stringify(seen)).to.equal(0);
-    expect(await prodRecord()).to.deep.include({ slot: "green", modelVersion: versions.v3 });
+    expect(await prod.prodRecord()).to.deep.include({ slot: "green", modelVersion: versions.v3 });
     if (process.env.MLOPS_E2E_VERBOSE) process.stderr.write(`    v3 shadow: ${ro.shadow!.detail}\n`);
   });
 });
