@@ -14,6 +14,7 @@
  * the pairs after a sequence number and learns how many it missed.
  */
 import http from "node:http";
+import { copyHeaders, NOT_FORWARDED_REQUEST } from "./proxyHeaders.js";
 import type { ShadowPair } from "./routerTypes.js";
 
 export interface ShadowMirrorConfig {
@@ -152,19 +153,18 @@ export class ShadowMirror {
     this.acc -= 100;
     const gen = this.generation;
     const t0 = performance.now();
-    const { method, url } = req;
-    const headers = { ...req.headers };
+    const { method, url, rawHeaders } = req;
     return {
       answered: (status, upRes) =>
         readCapped(upRes, this.maxBodyBytes, (liveBody, error) => {
           if (error) return; // the live answer broke off: nothing to compare with
           const liveAnswer = { upstream: live, status, ms: performance.now() - t0, ...(liveBody !== undefined ? { body: liveBody } : {}) };
-          if (gen === this.generation && this.config) this.send(this.config, method ?? "POST", url ?? "/", headers, body, liveAnswer);
+          if (gen === this.generation && this.config) this.send(this.config, method ?? "POST", url ?? "/", rawHeaders, body, liveAnswer);
         }),
     };
   }
 
-  private send(c: ShadowMirrorConfig, method: string, path: string, inHeaders: http.IncomingHttpHeaders, body: Buffer, live: ShadowPair["live"]): void {
+  private send(c: ShadowMirrorConfig, method: string, path: string, rawHeaders: readonly string[], body: Buffer, live: ShadowPair["live"]): void {
     if (this.inFlight >= c.maxInFlight) {
       this.counts.dropped += 1;
       return;
@@ -172,9 +172,7 @@ export class ShadowMirror {
     this.inFlight += 1;
     this.counts.sent += 1;
     const base = new URL(this.o.upstreams[c.to]!);
-    const headers: http.OutgoingHttpHeaders = { ...inHeaders, host: base.host, "content-length": body.length, "x-mlops-shadow": "1" };
-    delete headers.connection;
-    delete headers["transfer-encoding"];
+    const headers = copyHeaders(rawHeaders, NOT_FORWARDED_REQUEST, "host", base.host, "content-length", String(body.length), "x-mlops-shadow", "1");
     const t0 = performance.now();
     let done = false;
     const record = (status: number, shadowBody: string | undefined, error?: string): void => {
