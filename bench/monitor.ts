@@ -12,7 +12,7 @@
  * Prints a Markdown table to stdout; writes bench/results/monitor.json (git-ignored).
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,7 @@ import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
 import { waitForHttp } from "../driver/host/httpProbe.js";
 import { cpuTimeMs, membersOfGroup } from "../driver/host/procScan.js";
 import { percentile, sortedCopy } from "../driver/profile/percentiles.js";
+import { collectedDir } from "../driver/monitor/collectionEnv.js";
 import { runMonitorScript } from "../driver/monitor/runMonitorScript.js";
 import { startInferenceServer, stopInferenceServer } from "../driver/targets/local/inferenceServer.js";
 import { localPaths } from "../driver/targets/local/localPaths.js";
@@ -41,6 +42,16 @@ async function post(url: string, body: string): Promise<number> {
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
   return performance.now() - t0;
+}
+
+/** model_inputs records (one per collected request) in a local sink folder. */
+async function countCollected(dir: string): Promise<number> {
+  let n = 0;
+  for (const name of await readdir(dir)) {
+    if (!name.endsWith(".jsonl")) continue;
+    for (const line of (await readFile(path.join(dir, name), "utf8")).split("\n")) if (line.includes('"collection": "model_inputs"')) n++;
+  }
+  return n;
 }
 
 /** CPU ms used so far by the processes of group `pgid` (the server and its gunicorn worker), from /proc. */
@@ -115,7 +126,7 @@ async function main(): Promise<void> {
       for (const k of (r % 2 ? ["on", "off"] : ["off", "on"]) as Array<"off" | "on">) {
         const before = groupCpuMs(servers[k].pid);
         for (let i = 0; i < perRound; i++) latency[k].push(await post(servers[k].scoringUri, body(r * perRound + i)));
-        // the collection thread drains every 0.2 s: its work for this round is done (and counted) 0.5 s later
+        // the collector process gets what is pending every 0.2 s: its work for this round is done (and counted) 0.5 s later
         await new Promise((resolve) => setTimeout(resolve, 500));
         cpu[k] += groupCpuMs(servers[k].pid) - before;
       }
@@ -123,6 +134,10 @@ async function main(): Promise<void> {
   } finally {
     for (const s of Object.values(servers)) await stopInferenceServer(s.record);
   }
+  // the figure is only worth something if collection happened: every request to "on" (warm-up included) collected
+  const sentOn = 200 + latency.on.length;
+  const collectedOn = await countCollected(collectedDir(paths.stateDir, "prod", "bench"));
+  if (collectedOn !== sentOn) throw new Error(`the collecting server recorded ${collectedOn} of the ${sentOn} requests it answered`);
 
   // ml/monitor.py on MONITOR_ROWS collected rows (score.py's line format, one request per row)
   const collected = path.join(work, "collected", "prod", "blue");
@@ -158,6 +173,7 @@ async function main(): Promise<void> {
   const cpuUsPerRequest = { off: (1000 * cpu.off) / latency.off.length, on: (1000 * cpu.on) / latency.on.length };
   const out = {
     requestsPerServer: latency.off.length,
+    collectedOn,
     off,
     on,
     p99Change: on.p99 / off.p99 - 1,

@@ -16,13 +16,15 @@ Data collection (docs/monitoring.md): every answered request is recorded through
     model_inputs    the rows (one record per row, the feature columns)
     model_outputs   the predictions ({"prediction": p} per row)
     mlops_requests  one record per request: status, rows, elapsed_ms, reason (a 400's short label, never its body)
-On Azure the deployment's data collector (components/scoringEndpoint.ts) configures the SDK and ships the data to
-the workspace's storage. Locally the driver sets MLOPS_COLLECT_DIR: the SDK is enabled through its own
-environment variables with its sender thread off, and a thread of this module drains the SDK's queue into
-size-rotated JSON lines files in that folder (one write per file per drain). The DataFrames given to the SDK
-serialise their records with json (RecordsFrame): every digit, a tenth of pandas' cost. Requests whose body
-carries "mlops_synthetic": true (the driver's smoke, profile and rollout probes) are not collected. Collection never fails or delays a request: a failure is
-logged (its kind, never the data) and the answer goes out.
+The SDK runs in a collector process (this file run with --mlops-collector, niced), not in the scoring process: a
+request only appends to a deque, and a thread sends the pending requests through a pipe every 0.2 s. On Azure the
+deployment's data collector (components/scoringEndpoint.ts) configures the SDK, whose sender ships the data to the
+workspace's storage. Locally the driver sets MLOPS_COLLECT_DIR: the SDK is enabled through its own environment
+variables with its sender thread off, and the collector writes the SDK's queue into size-rotated JSON lines files
+in that folder (one write per file per drain). The DataFrames given to the SDK serialise their records with json
+(RecordsFrame): every digit, a tenth of pandas' cost. Requests whose body carries "mlops_synthetic": true (the
+driver's smoke, profile and rollout probes) are not collected. Collection never fails or delays a request: a
+failure is logged (its kind, never the data) and the answer goes out.
 """
 from __future__ import annotations
 
@@ -32,6 +34,11 @@ import logging
 import math
 import os
 import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
 import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -244,29 +251,24 @@ def records_frame_class(pd):
 
 
 class Collection:
-    """score.py's three collectors, fed off the request path.
+    """The collector process's three collectors (see CollectorProcess): each request's rows, predictions and outcome,
+    given to Collector.collect once per request (so the SDK's per-request sampling and correlation id hold); locally
+    the sink then writes what the SDK queued, every `chunk` requests (at most CHUNK, and half of what the SDK's queue
+    holds: 1500 payloads by default), so the queue never overflows whatever the batch size."""
 
-    A request only appends its rows, predictions and outcome to a bounded deque (microseconds); a background thread
-    wakes every DRAIN_INTERVAL_SECONDS, builds the DataFrames and calls each Collector.collect once per request (so
-    the SDK's per-request sampling and correlation id hold), then, locally, writes what the SDK queued, every
-    `chunk` requests (at most CHUNK, and half of what the SDK's queue holds: 1500 payloads by default). It gives up the GIL every GIL_SLICE_SECONDS (the
-    request thread never waits longer than that and one request's collection). Measured in bench/monitor.ts: building three
-    DataFrames and collecting in the request thread doubled p50."""
-
-    MAX_PENDING = 5000
     CHUNK = 32
-    GIL_SLICE_SECONDS = 0.0005
     STATS_COLUMNS = ("status", "rows", "elapsed_ms", "reason")
 
     def __init__(self, collectors: Dict[str, Any], sink: Optional[JsonLinesSink]):
-        # requests collected between two writes of the local sink: at most half of what the SDK's queue holds
-        # (AZUREML_MDC_QUEUE_CAPACITY, default 1500 payloads, read as azureml-ai-monitoring's config does; three per request)
+        # AZUREML_MDC_QUEUE_CAPACITY (default 1500 payloads) read as azureml-ai-monitoring's config does; three per request
         capacity = int(os.getenv("AZUREML_MDC_QUEUE_CAPACITY", "1500") or "1500")
         self.chunk = min(self.CHUNK, max(1, capacity // (2 * len(COLLECTIONS))))
         import numpy as np
         import pandas as pd
+        from azureml.ai.monitoring.context import BasicCorrelationContext
 
         self._np = np
+        self._context = BasicCorrelationContext
         self._frame = records_frame_class(pd)
         self._input_columns = pd.Index(FEATURES, dtype=object)
         self._output_columns = pd.Index(["prediction"], dtype=object)
@@ -274,47 +276,22 @@ class Collection:
         self.collectors = collectors
         self.sink = sink
         self.failures = 0
-        self.dropped = 0
-        self._pending: "collections.deque" = collections.deque()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="mlops-collect", daemon=True)
-        self._thread.start()
 
-    def record(self, rows: Optional[List[List[float]]], predictions: Optional[List[float]], status: int,
-               reason: Optional[str], elapsed_ms: float) -> None:
-        if len(self._pending) >= self.MAX_PENDING:  # the background thread is behind: drop, never wait
-            self.dropped += 1
-            if self.dropped == 1 or self.dropped % 1000 == 0:
-                logger.warning("score: collection is behind, %d request(s) not collected", self.dropped)
-            return
-        self._pending.append((time.time(), rows, predictions, status, reason, elapsed_ms))
-
-    def _run(self) -> None:
-        while not self._stopping.wait(DRAIN_INTERVAL_SECONDS):
-            self.flush()
-
-    def flush(self) -> None:
-        """Collects every pending request, then (locally) writes what the SDK queued, CHUNK requests at a time."""
-        from azureml.ai.monitoring.context import BasicCorrelationContext
-
-        held_since = time.perf_counter()
-        while self._pending:
-            for _ in range(min(self.chunk, len(self._pending))):
+    def collect_batch(self, items: List[Tuple]) -> None:
+        """Collects each (time, rows, predictions, status, reason, elapsed_ms), then (locally) writes what the SDK
+        queued, `chunk` requests at a time."""
+        for first in range(0, len(items), self.chunk):
+            for item in items[first:first + self.chunk]:
                 try:
-                    self._collect(BasicCorrelationContext, *self._pending.popleft())
+                    self._collect(*item)
                 except Exception as ex:  # never the request's problem
                     self.on_error(ex)
-                if time.perf_counter() - held_since > self.GIL_SLICE_SECONDS:
-                    # a request thread waiting for the GIL takes it now, not after Python's 5 ms switch interval;
-                    # not after every request: each sleep(0) is a system call and often a context switch
-                    time.sleep(0)
-                    held_since = time.perf_counter()
             if self.sink is not None:
                 self.sink.drain()
 
-    def _collect(self, context_class, when: float, rows: Optional[List[List[float]]],
-                 predictions: Optional[List[float]], status: int, reason: Optional[str], elapsed_ms: float) -> None:
-        context = context_class(timestamp=int(when))
+    def _collect(self, when: float, rows: Optional[List[List[float]]], predictions: Optional[List[float]],
+                 status: int, reason: Optional[str], elapsed_ms: float) -> None:
+        context = self._context(timestamp=int(when))
         np, frame = self._np, self._frame
         if rows is not None and predictions is not None:
             inputs = frame(np.asarray(rows, dtype=float), columns=self._input_columns)
@@ -329,11 +306,9 @@ class Collection:
         request._records = [dict(zip(self.STATS_COLUMNS, stats))]
         self.collectors["mlops_requests"].collect(request, context)
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=10)
-        self.flush()
+    def close(self) -> None:
         if self.sink is not None:
+            self.sink.drain()
             self.sink.close()
 
     def on_error(self, ex: Exception) -> None:
@@ -342,9 +317,6 @@ class Collection:
             # the kind and the SDK's own message (which names the collection, never the data)
             logger.warning("score: data collection failed (%s: %s; %d so far); requests are still answered",
                            type(ex).__name__, str(ex)[:120], self.failures)
-
-
-collection: Optional[Collection] = None
 
 
 def _local_collection_env() -> Optional[Dict[str, Any]]:
@@ -366,51 +338,225 @@ def _local_collection_env() -> Optional[Dict[str, Any]]:
     }
 
 
-def init_collection() -> Optional[Collection]:
-    """Collectors for the three collections, or None when collection is off (logged once, scoring goes on)."""
+def collection_configured() -> bool:
+    """Whether anything asks for collection: the driver's local sink, or the data collector Azure ML sets up on a
+    deployment that has one (the SDK's AZUREML_MDC_CONFIG_PATH file, or its legacy AZUREML_MDC_ENABLED switch)."""
+    return bool(os.environ.get(COLLECT_DIR_ENV) or os.environ.get("AZUREML_MDC_CONFIG_PATH")
+                or os.environ.get("AZUREML_MDC_ENABLED", "").lower() == "true")
+
+
+def start_collecting() -> Tuple[Optional[Collection], str]:
+    """In the collector process: the three Collectors and, locally, the sink; (None, why) when collection is off."""
     try:
-        return _start_collection()
+        local = _local_collection_env()
+        from azureml.ai.monitoring import Collector
+
+        refused: List[str] = []
+        # the SDK calls on_error at construction when collection is not enabled, later for a dropped payload
+        handler = [lambda ex: refused.append(str(ex)[:120])]
+        collectors = {name: Collector(name=name, on_error=lambda ex: handler[0](ex)) for name in COLLECTIONS}
+        if refused:  # not enabled on this deployment (no data collection configured for these collections)
+            return None, f"data collection is off ({refused[0]})"
+        sink = None
+        if local is not None:
+            from azureml.ai.monitoring.queue import get_queue
+
+            sink = JsonLinesSink(local["directory"], local["max_bytes"], local["retention_days"],
+                                 local["model_version"], get_queue())
+        result = Collection(collectors, sink)
+        handler[0] = result.on_error  # from here on an SDK-reported failure (queue full, ...) is counted and logged
+        return result, "collecting " + ", ".join(COLLECTIONS) + (f" to {local['directory']}" if local else "")
     except ImportError:
-        logger.warning("score: azureml-ai-monitoring is not installed; requests are not collected")
+        return None, "azureml-ai-monitoring is not installed; requests are not collected"
     except Exception as ex:  # a bad setting, a sink folder that cannot be made: scoring goes on without it
-        logger.warning("score: data collection cannot start (%s: %s); requests are not collected", type(ex).__name__, str(ex)[:160])
+        return None, f"data collection cannot start ({type(ex).__name__}: {str(ex)[:160]}); requests are not collected"
+
+
+# ---- the collector process -------------------------------------------------------------------------------------
+COLLECTOR_FLAG = "--mlops-collector"
+FRAME_HEADER = struct.Struct(">I")
+MAX_FRAME_ITEMS = 512
+
+
+def collector_main(handshake_fd: int) -> int:
+    """`python score.py --mlops-collector FD`: the collector process. Says "ready ..." or "off ..." on FD, then
+    collects the frames it reads on stdin until end of file (its scoring process ended or stopped it), writes what
+    is left and exits. Niced, and deaf to SIGINT/SIGTERM: it ends with its scoring process, having written all it got."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        os.nice(10)  # scoring comes first when the cores are busy
+    except OSError:
+        pass
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    collection, message = start_collecting()
+    with os.fdopen(handshake_fd, "w") as handshake:
+        handshake.write(("ready " if collection is not None else "off ") + message.replace("\n", " ") + "\n")
+    if collection is None:
+        return 0
+    stream = sys.stdin.buffer
+    while True:
+        header = stream.read(FRAME_HEADER.size)
+        if len(header) < FRAME_HEADER.size:
+            break
+        body = stream.read(FRAME_HEADER.unpack(header)[0])
+        try:
+            items = pickle.loads(body)
+        except Exception as ex:  # a frame cut short by its sender's death: what came before it is kept
+            collection.on_error(ex)
+            break
+        collection.collect_batch(items)
+    collection.close()
+    return 0
+
+
+class CollectorProcess:
+    """The scoring process's end of collection. A request appends its rows, predictions and outcome to a bounded
+    deque (microseconds); a thread sends what is pending every DRAIN_INTERVAL_SECONDS, pickled, through a pipe to a
+    collector process (this same file run with --mlops-collector), which builds the DataFrames and calls the SDK's
+    Collector. The SDK's work (and on Azure its HTTP sender) therefore never holds this process's GIL; in-process it
+    added a third to p99 (bench/monitor.ts). The collector ends when the pipe closes: when this process exits, even
+    by kill -9, it writes what it got and exits (nothing orphaned). If it dies it is started again, at most
+    MAX_RESTARTS times; meanwhile and past that, requests are answered and not collected (logged)."""
+
+    MAX_PENDING = 5000
+    MAX_RESTARTS = 3
+    START_TIMEOUT_SECONDS = 120.0
+
+    def __init__(self, script: str):
+        self.script = script
+        self.dropped = 0
+        self.restarts = 0
+        self.process: Optional[subprocess.Popen] = None
+        self.message = ""
+        self._pending: "collections.deque" = collections.deque()
+        self._lock = threading.Lock()  # one writer of the pipe at a time (the thread, or stop())
+        self._stopping = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def start(self) -> bool:
+        """Starts the collector and waits for its first line; False (and the reason in .message) when it is off."""
+        read_fd, write_fd = os.pipe()
+        try:
+            process = subprocess.Popen([sys.executable, self.script, COLLECTOR_FLAG, str(write_fd)],
+                                       stdin=subprocess.PIPE, pass_fds=(write_fd,), close_fds=True)
+        finally:
+            os.close(write_fd)
+        with os.fdopen(read_fd, "r") as handshake:
+            ready, _, _ = select.select([handshake], [], [], self.START_TIMEOUT_SECONDS)
+            line = handshake.readline().strip() if ready else ""
+        if not line.startswith("ready "):
+            self._end(process)
+            self.message = line[4:] if line.startswith("off ") else (
+                f"the collector process did not start (exit code {process.returncode}); requests are not collected")
+            return False
+        self.process, self.message = process, line[6:]
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="mlops-collect", daemon=True)
+            self._thread.start()
+        return True
+
+    def record(self, rows: Optional[List[List[float]]], predictions: Optional[List[float]], status: int,
+               reason: Optional[str], elapsed_ms: float) -> None:
+        if len(self._pending) >= self.MAX_PENDING:  # the collector is behind or gone: drop, never wait
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                logger.warning("score: collection is behind, %d request(s) not collected", self.dropped)
+            return
+        self._pending.append((time.time(), rows, predictions, status, reason, elapsed_ms))
+
+    def _run(self) -> None:
+        while not self._stopping.wait(DRAIN_INTERVAL_SECONDS):
+            self.flush()
+
+    def flush(self) -> None:
+        """Sends every pending request to the collector (blocking in the pipe's write, which gives up the GIL)."""
+        with self._lock:
+            while self._alive() and self._pending:
+                items = [self._pending.popleft() for _ in range(min(MAX_FRAME_ITEMS, len(self._pending)))]
+                body = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+                try:
+                    self.process.stdin.write(FRAME_HEADER.pack(len(body)) + body)
+                    self.process.stdin.flush()
+                except (OSError, ValueError):  # the collector died: this batch is lost, the next goes to a new one
+                    self._lost(len(items))
+
+    def _alive(self) -> bool:
+        if self.process is not None and self.process.poll() is None:
+            return True
+        if self.process is not None:
+            self._lost(0)
+        if self.process is None and self.restarts < self.MAX_RESTARTS and not self._stopping.is_set():
+            self.restarts += 1
+            if self.start():
+                logger.warning("score: the collector process was started again (%d of %d)", self.restarts,
+                               self.MAX_RESTARTS)
+                return True
+            logger.warning("score: the collector process cannot start again: %s", self.message)
+        return False
+
+    def _lost(self, lost: int) -> None:
+        process, self.process = self.process, None
+        if process is not None:
+            self._end(process)
+            logger.warning("score: the collector process ended (exit code %s); %d request(s) not collected, "
+                           "requests are still answered", process.returncode, lost)
+        self.dropped += lost
+
+    @staticmethod
+    def _end(process: subprocess.Popen, timeout: float = 10.0) -> None:
+        """Closes the collector's stdin (it writes what it got and exits) and reaps it; kills it after `timeout`."""
+        try:
+            if process.stdin is not None:
+                process.stdin.close()
+        except OSError:
+            pass
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Sends what is pending, then ends the collector, which writes everything before it exits."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.flush()
+        with self._lock:
+            if self.process is not None:
+                self._end(self.process, timeout)
+                self.process = None
+
+
+collection: Optional[CollectorProcess] = None
+
+
+def init_collection() -> Optional[CollectorProcess]:
+    """The collector process, or None when collection is off (said once in the log; scoring goes on)."""
+    if not collection_configured():
+        logger.info("score: data collection is off (no data collector is configured for this deployment)")
+        return None
+    try:
+        process = CollectorProcess(os.path.abspath(__file__))
+        if process.start():
+            logger.info("score: %s (collector process %d)", process.message, process.process.pid)
+            return process
+        # off by configuration is news (info); off because it cannot work is a problem (warning)
+        log = logger.warning if "not collected" in process.message else logger.info
+        log("score: %s", process.message)
+    except Exception as ex:  # no process can be started here: scoring goes on without collection
+        logger.warning("score: data collection cannot start (%s: %s); requests are not collected",
+                       type(ex).__name__, str(ex)[:160])
     return None
 
 
-def _start_collection() -> Optional[Collection]:
-    local = _local_collection_env()
-    from azureml.ai.monitoring import Collector
-
-    refused: List[str] = []
-    # the SDK calls on_error at construction when collection is not enabled, later for a dropped payload
-    handler = [lambda ex: refused.append(str(ex)[:120])]
-    collectors = {name: Collector(name=name, on_error=lambda ex: handler[0](ex)) for name in COLLECTIONS}
-    if refused:  # not enabled on this deployment (no data collector configured): off, said once
-        logger.info("score: data collection is off (%s)", refused[0])
-        return None
-    sink = None
-    if local is not None:
-        from azureml.ai.monitoring.queue import get_queue
-
-        sink = JsonLinesSink(local["directory"], local["max_bytes"], local["retention_days"], local["model_version"], get_queue())
-    result = Collection(collectors, sink)
-    handler[0] = result.on_error  # from here on an SDK-reported failure (queue full, ...) is counted and logged
-    logger.info("score: collecting %s%s", ", ".join(COLLECTIONS), f" to {local['directory']}" if local else "")
-    return result
-
-
 def shutdown_collection() -> None:
-    """Flushes and stops the local sink and resets the SDK (tests; a worker's exit needs nothing)."""
+    """Sends what is pending and ends the collector process (tests; a worker's exit ends it through the pipe)."""
     global collection
     if collection is not None:
         collection.stop()
     collection = None
-    try:
-        from azureml.ai.monitoring import init as mdc_init
-
-        mdc_init.teardown()
-    except ImportError:
-        pass
 
 
 def init() -> None:
@@ -501,3 +647,7 @@ def run(raw_data: Any):
     if collection is not None and not synthetic:
         collection.record(rows, predictions, 200, None, elapsed_ms)
     return {"predictions": predictions}
+
+
+if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == COLLECTOR_FLAG:
+    sys.exit(collector_main(int(sys.argv[2])))

@@ -3,7 +3,11 @@ import json
 import logging
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -99,36 +103,124 @@ def test_files_rotate_by_size_and_old_files_are_removed(collecting):
     assert sum(1 for r in lines(sink) if r["collection"] == "model_inputs") == 30
 
 
-def test_a_failing_collector_is_logged_without_the_payload_and_the_request_is_answered(collecting, caplog):
-    collecting()
+@pytest.fixture
+def collector_side(collecting, monkeypatch):
+    """The collector process's side, run in this process: start_collecting() with the same settings, fed by hand."""
+    started = []
+
+    def start(**env):
+        collecting(**env)  # the settings, and a scoring-side collection this test does not use
+        score.shutdown_collection()
+        for name in ("AZUREML_MDC_ENABLED", "AZUREML_MDC_SAMPLE_RATE", "AZUREML_MDC_WORKER_DISABLED", "AZUREML_MDC_CONFIG_PATH"):
+            monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test: start_collecting() sets them
+        result, message = score.start_collecting()
+        assert result is not None, message
+        started.append(result)
+        return result
+
+    yield start
+    from azureml.ai.monitoring import init as mdc_init
+
+    mdc_init.teardown()
+
+
+def request(age=59.0, status=200):
+    """One request as the scoring process sends it: (time, rows, predictions, status, reason, elapsed_ms)."""
+    return (time.time(), [[float(age)] + [float(v) for v in ROW[1:]]], [150.0 + age], status, None, 1.5)
+
+
+def test_a_failing_collector_is_logged_without_the_payload(collector_side, caplog):
+    collection = collector_side()
     caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
 
     def boom(*_a, **_k):
         raise OSError("disk gone")
 
-    score.collection.collectors["model_inputs"].collect = boom
-    answer = score.run(json.dumps({"data": [[123456.789] + ROW[1:]]}))
-    assert len(answer["predictions"]) == 1
-    score.collection.flush()  # collection happens off the request path
+    collection.collectors["model_inputs"].collect = boom
+    collection.collect_batch([request(123456.789)])
+    assert collection.failures == 1
     assert "data collection failed (OSError" in caplog.text
     assert "123456" not in caplog.text
 
 
-def test_a_sink_that_cannot_write_loses_the_records_not_the_requests(collecting, caplog):
-    sink = collecting()
+def test_a_sink_that_cannot_write_loses_the_records_not_the_collector(collector_side, caplog):
+    collection = collector_side()
     caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
 
     def no_space():
         raise OSError(28, "No space left on device")
 
-    score.collection.sink._rotate = no_space
-    for _ in range(5):
-        assert "predictions" in score.run(json.dumps({"data": [ROW]}))
-    drained = score.collection.sink
-    score.shutdown_collection()  # flushes: the sink tries to write every payload
-    assert drained.failures >= 5 and drained.written == 0
+    collection.sink._rotate = no_space
+    collection.collect_batch([request() for _ in range(5)])
+    collection.close()
+    assert collection.sink.failures >= 5 and collection.sink.written == 0
     assert "collection write failed (OSError" in caplog.text
-    assert not any(sink.glob("*.jsonl"))
+    assert not any(Path(collection.sink.directory).glob("*.jsonl"))
+
+
+def test_a_request_is_answered_while_the_collector_is_down_and_collected_once_it_is_back(collecting, caplog):
+    sink = collecting()
+    caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
+    first = score.collection.process.pid
+    os.kill(first, signal.SIGKILL)
+    score.collection.process.wait()
+    assert "predictions" in score.run(json.dumps({"data": [ROW]}))  # answered, the collector dead
+    score.collection.flush()  # the next send starts a new collector
+    assert score.collection.process is not None and score.collection.process.pid != first
+    assert "collector process ended (exit code -9)" in caplog.text and "started again (1 of 3)" in caplog.text
+    score.run(json.dumps({"data": [[1.0] + ROW[1:]]}))
+    score.shutdown_collection()
+    assert [r["data"][0]["age"] for r in lines(sink) if r["collection"] == "model_inputs"][-1] == 1.0
+
+
+def test_past_its_restarts_the_collector_stays_off_and_requests_are_still_answered(collecting, caplog):
+    collecting()
+    caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
+    for _ in range(score.CollectorProcess.MAX_RESTARTS + 1):
+        os.kill(score.collection.process.pid, signal.SIGKILL)
+        score.collection.process.wait()
+        score.collection.flush()
+    assert score.collection.process is None
+    for _ in range(3):
+        assert "predictions" in score.run(json.dumps({"data": [ROW]}))
+    score.collection.flush()
+    assert score.collection.process is None and caplog.text.count("started again") == score.CollectorProcess.MAX_RESTARTS
+
+
+def test_the_sdk_runs_in_a_niced_collector_process_not_in_the_scoring_process(collecting):
+    collecting()
+    pid = score.collection.process.pid
+    assert pid != os.getpid()
+    nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    assert nice >= 10, "the collector yields the cores to scoring"
+
+
+SCORING_PROCESS = """
+import json, os, signal, sys
+sys.path.insert(0, sys.argv[1])
+import score
+score.init()
+print("collector-pid", score.collection.process.pid, flush=True)
+for i in range(20):
+    score.run(json.dumps({"data": [[float(i)] + [1.0] * 9]}))
+score.collection.flush()  # in the pipe: the collector has it
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_scoring_process_killed_hard_leaves_no_collector_behind_and_loses_nothing_it_sent(collecting, tmp_path):
+    sink = collecting()
+    score.shutdown_collection()
+    child = subprocess.run([sys.executable, "-c", SCORING_PROCESS, str(Path(score.__file__).parent)],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr[-400:]
+    # (its output is also the collector's: the SDK logs to stdout, and the run waited for both to close it)
+    collector = int(next(line for line in child.stdout.splitlines() if line.startswith("collector-pid")).split()[1])
+    deadline = time.time() + 20
+    while Path(f"/proc/{collector}").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{collector}").exists(), "the collector outlived its scoring process"
+    assert [r["data"][0]["age"] for r in lines(sink) if r["collection"] == "model_inputs"] == [float(i) for i in range(20)]
 
 
 def test_a_sink_folder_that_cannot_be_made_turns_collection_off_and_scoring_goes_on(collecting, tmp_path, caplog):
@@ -157,19 +249,15 @@ def test_without_a_data_collector_configured_collection_is_off(trained, monkeypa
         score.model = None
 
 
-def test_more_requests_than_the_sdk_queue_holds_between_two_drains_are_all_collected(collecting):
-    # the SDK's queue holds AZUREML_MDC_QUEUE_CAPACITY payloads (1500 by default; three per request): the sink drains
-    # it every `chunk` requests. A small queue keeps this within the 32 requests a worker of the e2e tests' faulty
-    # score.py answers (test/e2e/localScoreVariants.ts); the overflow is the same as 700 requests into 1500 payloads.
-    sink = collecting(AZUREML_MDC_QUEUE_CAPACITY="30")
-    assert score.collection.chunk == 5
-    score.collection._stopping.set()  # no background drain: everything is pending at once
-    score.collection._thread.join()
-    for i in range(25):  # 75 payloads into a queue of 30
-        score.run(json.dumps({"data": [[float(i)] + ROW[1:]]}))
-    score.collection.flush()
-    assert score.collection.failures == 0
-    inputs = [r["data"][0]["age"] for r in lines(sink) if r["collection"] == "model_inputs"]
+def test_more_requests_than_the_sdk_queue_holds_in_one_batch_are_all_collected(collector_side):
+    # the SDK's queue holds AZUREML_MDC_QUEUE_CAPACITY payloads (1500 by default; three per request): the collector
+    # drains it every `chunk` requests. A small queue: 75 payloads into 30, the same overflow as 700 requests into 1500.
+    collection = collector_side(AZUREML_MDC_QUEUE_CAPACITY="30")
+    assert collection.chunk == 5
+    collection.collect_batch([request(i) for i in range(25)])
+    collection.close()
+    assert collection.failures == 0
+    inputs = [r["data"][0]["age"] for r in lines(collection.sink.directory) if r["collection"] == "model_inputs"]
     assert inputs == [float(i) for i in range(25)]
 
 
