@@ -4,8 +4,9 @@
  *   1. Two azmlinfsrv servers serving ml/score.py with the same model, one with collection off and one collecting
  *      100% of requests to a local sink (the local target's MLOPS_COLLECT_* settings). Rounds of sequential
  *      one-row requests alternate between them (so machine noise hits both alike); client-side latency p50/p95/p99,
- *      and the CPU time each server's processes (gunicorn and its worker, from /proc) spent per request, which
+ *      and the CPU time each server's processes (gunicorn, its worker and its collector, from /proc) spent per request, which
  *      the machine's load disturbs far less than the latency.
+ *      Then 8 connections for 10 s to the collecting server (every core busy): how many of those requests are collected.
  *   2. ml/monitor.py (what `mlops monitor` runs) on N collected rows (one request per row, as score.py's sink writes
  *      them), drawn from ml/data.txt: wall time, including Python's start.
  *   MLOPS_VENV_ROOT=... npx tsx bench/monitor.ts [requestsPerServer=3000] [monitorRows=100000]
@@ -22,6 +23,7 @@ import { parseReleaseConfig } from "../driver/config/releaseConfig.js";
 import { ensurePythonEnv } from "../driver/host/pythonEnv.js";
 import { waitForHttp } from "../driver/host/httpProbe.js";
 import { cpuTimeMs, membersOfGroup } from "../driver/host/procScan.js";
+import { runLoadLevel, type LevelMeasurement } from "../driver/profile/loadLevel.js";
 import { percentile, sortedCopy } from "../driver/profile/percentiles.js";
 import { collectedDir } from "../driver/monitor/collectionEnv.js";
 import { runMonitorScript } from "../driver/monitor/runMonitorScript.js";
@@ -35,6 +37,9 @@ const MONITOR_ROWS = Math.min(2_000_000, Number(process.argv[3] ?? 100_000) || 1
 const ROUNDS = 10;
 const quiet = { stepStarted() {}, stepFinished() {}, info() {} };
 const PORTS = { off: 5697, on: 5698 };
+/** the saturation phase: every core busy with scoring; its requests carry this age, no training row's */
+const SATURATION = { concurrency: 8, seconds: 10 };
+const SATURATION_MARK = 12345;
 
 async function post(url: string, body: string): Promise<number> {
   const t0 = performance.now();
@@ -44,12 +49,13 @@ async function post(url: string, body: string): Promise<number> {
   return performance.now() - t0;
 }
 
-/** model_inputs records (one per collected request) in a local sink folder. */
-async function countCollected(dir: string): Promise<number> {
-  let n = 0;
+/** model_inputs records (one per collected request) in a local sink folder: the saturation phase's, the others. */
+async function countCollected(dir: string): Promise<{ saturation: number; other: number }> {
+  const n = { saturation: 0, other: 0 };
   for (const name of await readdir(dir)) {
     if (!name.endsWith(".jsonl")) continue;
-    for (const line of (await readFile(path.join(dir, name), "utf8")).split("\n")) if (line.includes('"collection": "model_inputs"')) n++;
+    for (const line of (await readFile(path.join(dir, name), "utf8")).split("\n"))
+      if (line.includes('"collection": "model_inputs"')) n[line.includes(`"age":${SATURATION_MARK.toFixed(1)}`) ? "saturation" : "other"]++;
   }
   return n;
 }
@@ -115,6 +121,7 @@ async function main(): Promise<void> {
   const rows = trainingRows(REPO);
   const latency: Record<"off" | "on", number[]> = { off: [], on: [] };
   const cpu: Record<"off" | "on", number> = { off: 0, on: 0 };
+  let saturation: LevelMeasurement | undefined;
   const loadAtStart = loadavg();
   try {
     for (const s of Object.values(servers))
@@ -131,13 +138,17 @@ async function main(): Promise<void> {
         cpu[k] += groupCpuMs(servers[k].pid) - before;
       }
     }
+    // every core busy: what the collector (which yields the cores to scoring) still collects
+    const marked = [SATURATION_MARK, ...rows[0]!.slice(1)];
+    saturation = await runLoadLevel({ url: servers.on.scoringUri, body: JSON.stringify({ data: [marked] }) }, SATURATION.concurrency, SATURATION.seconds);
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // what the collector still has in hand
   } finally {
     for (const s of Object.values(servers)) await stopInferenceServer(s.record);
   }
-  // the figure is only worth something if collection happened: every request to "on" (warm-up included) collected
+  // the figure is only worth something if collection happened: every sequential request to "on" (warm-up included)
   const sentOn = 200 + latency.on.length;
   const collectedOn = await countCollected(collectedDir(paths.stateDir, "prod", "bench"));
-  if (collectedOn !== sentOn) throw new Error(`the collecting server recorded ${collectedOn} of the ${sentOn} requests it answered`);
+  if (collectedOn.other !== sentOn) throw new Error(`the collecting server recorded ${collectedOn.other} of the ${sentOn} requests it answered`);
 
   // ml/monitor.py on MONITOR_ROWS collected rows (score.py's line format, one request per row)
   const collected = path.join(work, "collected", "prod", "blue");
@@ -173,7 +184,8 @@ async function main(): Promise<void> {
   const cpuUsPerRequest = { off: (1000 * cpu.off) / latency.off.length, on: (1000 * cpu.on) / latency.on.length };
   const out = {
     requestsPerServer: latency.off.length,
-    collectedOn,
+    collectedOn: collectedOn.other,
+    saturation: { ...SATURATION, answered: saturation?.ok ?? 0, collected: collectedOn.saturation },
     off,
     on,
     p99Change: on.p99 / off.p99 - 1,
@@ -192,6 +204,8 @@ async function main(): Promise<void> {
       `| collection off | ${f(off.p50)} | ${f(off.p95)} | ${f(off.p99)} | ${cpuUsPerRequest.off.toFixed(0)} |`,
       `| collection on (100%, local sink) | ${f(on.p50)} | ${f(on.p95)} | ${f(on.p99)} | ${cpuUsPerRequest.on.toFixed(0)} |`,
       `| change | ${pct(on.p50 / off.p50 - 1)} | ${pct(on.p95 / off.p95 - 1)} | ${pct(out.p99Change)} | ${pct(cpuUsPerRequest.on / cpuUsPerRequest.off - 1)} |`,
+      "",
+      `every core busy (${SATURATION.concurrency} connections for ${SATURATION.seconds} s to the collecting server): ${out.saturation.answered} requests answered, ${out.saturation.collected} collected`,
       "",
       `ml/monitor.py on ${out.monitor.rows} collected rows: ${(monitorMs / 1000).toFixed(1)} s`,
       "",

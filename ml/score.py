@@ -16,7 +16,7 @@ Data collection (docs/monitoring.md): every answered request is recorded through
     model_inputs    the rows (one record per row, the feature columns)
     model_outputs   the predictions ({"prediction": p} per row)
     mlops_requests  one record per request: status, rows, elapsed_ms, reason (a 400's short label, never its body)
-The SDK runs in a collector process (this file run with --mlops-collector, niced), not in the scoring process: a
+The SDK runs in a collector process (this file run with --mlops-collector, SCHED_IDLE), not in the scoring process: a
 request only appends to a deque, and a thread sends the pending requests through a pipe every 0.2 s. On Azure the
 deployment's data collector (components/scoringEndpoint.ts) configures the SDK, whose sender ships the data to the
 workspace's storage. Locally the driver sets MLOPS_COLLECT_DIR: the SDK is enabled through its own environment
@@ -378,18 +378,31 @@ FRAME_HEADER = struct.Struct(">I")
 MAX_FRAME_ITEMS = 512
 
 
+def yield_the_cores() -> str:
+    """Puts this process under Linux's SCHED_IDLE policy (it runs only when no other process wants the core, and a
+    waking request preempts it at once), or at nice 19 where that is refused; which one, for the log."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return "SCHED_IDLE"
+    except (AttributeError, OSError):
+        try:
+            os.nice(19)
+        except OSError:
+            return "normal priority"
+        return "nice 19"
+
+
 def collector_main(handshake_fd: int) -> int:
     """`python score.py --mlops-collector FD`: the collector process. Says "ready ..." or "off ..." on FD, then
     collects the frames it reads on stdin until end of file (its scoring process ended or stopped it), writes what
-    is left and exits. Niced, and deaf to SIGINT/SIGTERM: it ends with its scoring process, having written all it got."""
+    is left and exits. Under SCHED_IDLE, and deaf to SIGINT/SIGTERM: it ends with its scoring process, having written all it got."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    try:
-        os.nice(10)  # scoring comes first when the cores are busy
-    except OSError:
-        pass
+    priority = yield_the_cores()
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     collection, message = start_collecting()
+    if collection is not None:
+        message += f" (collector process at {priority})"
     with os.fdopen(handshake_fd, "w") as handshake:
         handshake.write(("ready " if collection is not None else "off ") + message.replace("\n", " ") + "\n")
     if collection is None:
@@ -420,6 +433,7 @@ class CollectorProcess:
     MAX_RESTARTS times; meanwhile and past that, requests are answered and not collected (logged)."""
 
     MAX_PENDING = 5000
+    MAX_PENDING_ROWS = 50_000  # about 25 MB of Python floats: 50 requests of 1000 rows, or 5000 of 10
     MAX_RESTARTS = 3
     START_TIMEOUT_SECONDS = 120.0
 
@@ -430,6 +444,8 @@ class CollectorProcess:
         self.process: Optional[subprocess.Popen] = None
         self.message = ""
         self._pending: "collections.deque" = collections.deque()
+        self._pending_rows = 0
+        self._count = threading.Lock()  # _pending_rows is updated by the request thread and the sending thread
         self._lock = threading.Lock()  # one writer of the pipe at a time (the thread, or stop())
         self._stopping = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -458,11 +474,15 @@ class CollectorProcess:
 
     def record(self, rows: Optional[List[List[float]]], predictions: Optional[List[float]], status: int,
                reason: Optional[str], elapsed_ms: float) -> None:
-        if len(self._pending) >= self.MAX_PENDING:  # the collector is behind or gone: drop, never wait
+        size = 1 + (len(rows) if rows is not None else 0)
+        if len(self._pending) >= self.MAX_PENDING or self._pending_rows + size > self.MAX_PENDING_ROWS:
+            # the collector is behind or gone: drop, never wait, never hold more than the bounds
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
                 logger.warning("score: collection is behind, %d request(s) not collected", self.dropped)
             return
+        with self._count:
+            self._pending_rows += size
         self._pending.append((time.time(), rows, predictions, status, reason, elapsed_ms))
 
     def _run(self) -> None:
@@ -474,6 +494,8 @@ class CollectorProcess:
         with self._lock:
             while self._alive() and self._pending:
                 items = [self._pending.popleft() for _ in range(min(MAX_FRAME_ITEMS, len(self._pending)))]
+                with self._count:
+                    self._pending_rows -= sum(1 + (len(item[1]) if item[1] is not None else 0) for item in items)
                 body = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
                 try:
                     self.process.stdin.write(FRAME_HEADER.pack(len(body)) + body)

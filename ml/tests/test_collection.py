@@ -187,12 +187,26 @@ def test_past_its_restarts_the_collector_stays_off_and_requests_are_still_answer
     assert score.collection.process is None and caplog.text.count("started again") == score.CollectorProcess.MAX_RESTARTS
 
 
-def test_the_sdk_runs_in_a_niced_collector_process_not_in_the_scoring_process(collecting):
+def test_the_sdk_runs_in_a_collector_process_that_yields_the_cores_to_scoring(collecting):
     collecting()
     pid = score.collection.process.pid
     assert pid != os.getpid()
-    nice = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
-    assert nice >= 10, "the collector yields the cores to scoring"
+    assert os.sched_getscheduler(pid) == os.SCHED_IDLE, "a waking request preempts the collector at once"
+    assert "(collector process at SCHED_IDLE)" in score.collection.message
+
+
+def test_what_waits_for_the_collector_is_bounded_in_requests_and_rows(caplog):
+    caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
+    pending = score.CollectorProcess("never started")  # nothing drains it: the collector is behind
+    big = [[1.0] * 10] * score.MAX_ROWS
+    for _ in range(60):
+        pending.record(big, [1.0] * score.MAX_ROWS, 200, None, 1.0)
+    kept = score.CollectorProcess.MAX_PENDING_ROWS // (score.MAX_ROWS + 1)
+    assert len(pending._pending) == kept and pending.dropped == 60 - kept
+    for _ in range(score.CollectorProcess.MAX_PENDING):
+        pending.record(None, None, 400, "json", 1.0)
+    assert len(pending._pending) + pending.dropped == 60 + score.CollectorProcess.MAX_PENDING
+    assert "collection is behind, 1 request(s) not collected" in caplog.text
 
 
 SCORING_PROCESS = """
