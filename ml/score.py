@@ -349,6 +349,8 @@ def start_collecting() -> Tuple[Optional[Collection], str]:
     """In the collector process: the three Collectors and, locally, the sink; (None, why) when collection is off."""
     try:
         local = _local_collection_env()
+        if local is not None:  # a folder that cannot be made is said before the SDK's imports (half a second)
+            os.makedirs(local["directory"], exist_ok=True)
         from azureml.ai.monitoring import Collector
 
         refused: List[str] = []

@@ -25,31 +25,47 @@ def lines(folder):
 
 
 @pytest.fixture
-def collecting(trained, tmp_path, monkeypatch):
-    """score.init() with the driver's MLOPS_COLLECT_* settings; yields the sink folder."""
+def settings(trained, tmp_path, monkeypatch):
+    """The driver's MLOPS_COLLECT_* settings (more with **env) and a model; returns the sink folder. Starts nothing."""
     model_dir = tmp_path / "model"
     shutil.copytree(trained.model_dir, model_dir)
     sink = tmp_path / "collected" / "int" / "int"
     monkeypatch.setenv("AZUREML_MODEL_DIR", str(model_dir))
     monkeypatch.setenv(score.COLLECT_DIR_ENV, str(sink))
     monkeypatch.setenv(score.MODEL_VERSION_ENV, "7")
-    for name in ("AZUREML_MDC_ENABLED", "AZUREML_MDC_SAMPLE_RATE", "AZUREML_MDC_WORKER_DISABLED"):
-        monkeypatch.delenv(name, raising=False)
+    for name in ("AZUREML_MDC_ENABLED", "AZUREML_MDC_SAMPLE_RATE", "AZUREML_MDC_WORKER_DISABLED", "AZUREML_MDC_CONFIG_PATH"):
+        monkeypatch.setenv(name, "")  # restored after the test (start_collecting() sets some of them)
+        monkeypatch.delenv(name)
 
-    def start(**env):
+    def apply(**env):
         for k, v in env.items():
             monkeypatch.setenv(k, v)
-        score.shutdown_collection()
-        score.init()
         return sink
 
-    yield start
+    yield apply
     score.shutdown_collection()
     score.model = None
 
 
+@pytest.fixture
+def collecting(settings):
+    """score.init() with those settings: a real collector process; returns the sink folder."""
+
+    def start(**env):
+        sink = settings(**env)
+        score.shutdown_collection()
+        score.init()
+        return sink
+
+    return start
+
+
 def test_each_answered_request_is_collected_with_its_inputs_predictions_id_and_time(collecting):
     sink = collecting()
+    pid = score.collection.process.pid
+    assert pid != os.getpid(), "the SDK runs in a collector process, not in the scoring process"
+    assert os.sched_getscheduler(pid) == os.SCHED_IDLE, "a waking request preempts the collector at once"
+    assert "(collector process at SCHED_IDLE)" in score.collection.message
     before = int(time.time())
     answers = [score.run(json.dumps({"data": [ROW, ROW]})), score.run(json.dumps({"data": [ROW]}))]
     score.run(json.dumps({"data": [ROW[:9] + [None]]}))
@@ -71,31 +87,34 @@ def test_each_answered_request_is_collected_with_its_inputs_predictions_id_and_t
     assert all(s["elapsed_ms"] > 0 for s in stats)
 
 
-def test_the_drivers_synthetic_requests_are_answered_but_not_collected(collecting):
-    sink = collecting()
+def test_the_drivers_synthetic_requests_are_answered_but_not_collected(settings, monkeypatch):
+    settings()
+    monkeypatch.delenv(score.COLLECT_DIR_ENV)
+    score.init()  # collection off; then a collector that is never started, to look at what the requests hand it
+    score.collection = score.CollectorProcess("never started")
     body = score.run(json.dumps({"data": [ROW], score.SYNTHETIC_KEY: True}))
     assert len(body["predictions"]) == 1
-    score.shutdown_collection()
-    assert lines(sink) == []
+    score.run(json.dumps({"data": [ROW]}))
+    assert [item[1] for item in score.collection._pending] == [[[float(v) for v in ROW]]]
 
 
-def test_sampling_rate_zero_collects_no_rows(collecting):
-    sink = collecting(**{score.COLLECT_PERCENT_ENV: "0"})
-    for _ in range(20):
-        assert "predictions" in score.run(json.dumps({"data": [ROW]}))
-    score.shutdown_collection()
-    assert [r for r in (lines(sink) if sink.exists() else []) if r["collection"] == "model_inputs"] == []
+def test_sampling_rate_zero_collects_no_rows(collector_side):
+    collection = collector_side(**{score.COLLECT_PERCENT_ENV: "0"})
+    collection.collect_batch([request() for _ in range(20)])
+    collection.close()
+    assert [r for r in lines(collection.sink.directory) if r["collection"] == "model_inputs"] == []
 
 
-def test_files_rotate_by_size_and_old_files_are_removed(collecting):
-    sink = collecting(**{score.COLLECT_MAX_BYTES_ENV: "1024", score.COLLECT_RETENTION_ENV: "30"})
+def test_files_rotate_by_size_and_old_files_are_removed(collector_side, tmp_path):
+    sink = tmp_path / "collected" / "int" / "int"
+    sink.mkdir(parents=True)
     old = sink / "20200101T000000-1-00001.jsonl"
     old.write_text("{}\n")
     stale = time.time() - 40 * 86400
     os.utime(old, (stale, stale))
-    for _ in range(30):
-        score.run(json.dumps({"data": [ROW]}))
-    score.shutdown_collection()
+    collection = collector_side(**{score.COLLECT_MAX_BYTES_ENV: "1024", score.COLLECT_RETENTION_ENV: "30"})
+    collection.collect_batch([request() for _ in range(30)])
+    collection.close()
     files = sorted(os.listdir(sink))
     assert old.name not in files, "a file past the retention is deleted at rotation"
     assert len(files) > 3
@@ -104,18 +123,13 @@ def test_files_rotate_by_size_and_old_files_are_removed(collecting):
 
 
 @pytest.fixture
-def collector_side(collecting, monkeypatch):
+def collector_side(settings):
     """The collector process's side, run in this process: start_collecting() with the same settings, fed by hand."""
-    started = []
 
     def start(**env):
-        collecting(**env)  # the settings, and a scoring-side collection this test does not use
-        score.shutdown_collection()
-        for name in ("AZUREML_MDC_ENABLED", "AZUREML_MDC_SAMPLE_RATE", "AZUREML_MDC_WORKER_DISABLED", "AZUREML_MDC_CONFIG_PATH"):
-            monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test: start_collecting() sets them
+        settings(**env)
         result, message = score.start_collecting()
         assert result is not None, message
-        started.append(result)
         return result
 
     yield start
@@ -158,7 +172,8 @@ def test_a_sink_that_cannot_write_loses_the_records_not_the_collector(collector_
     assert not any(Path(collection.sink.directory).glob("*.jsonl"))
 
 
-def test_a_request_is_answered_while_the_collector_is_down_and_collected_once_it_is_back(collecting, caplog):
+def test_a_dead_collector_is_started_again_once_then_collection_stays_off_and_requests_are_answered(collecting, caplog, monkeypatch):
+    monkeypatch.setattr(score.CollectorProcess, "MAX_RESTARTS", 1)
     sink = collecting()
     caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
     first = score.collection.process.pid
@@ -167,32 +182,17 @@ def test_a_request_is_answered_while_the_collector_is_down_and_collected_once_it
     assert "predictions" in score.run(json.dumps({"data": [ROW]}))  # answered, the collector dead
     score.collection.flush()  # the next send starts a new collector
     assert score.collection.process is not None and score.collection.process.pid != first
-    assert "collector process ended (exit code -9)" in caplog.text and "started again (1 of 3)" in caplog.text
+    assert "collector process ended (exit code -9)" in caplog.text and "started again (1 of 1)" in caplog.text
     score.run(json.dumps({"data": [[1.0] + ROW[1:]]}))
-    score.shutdown_collection()
+    score.collection.flush()
+    second = score.collection.process
+    second.stdin.close()  # the collector writes what it got and ends (as when its pipe breaks)
+    second.wait(timeout=30)
     assert [r["data"][0]["age"] for r in lines(sink) if r["collection"] == "model_inputs"][-1] == 1.0
-
-
-def test_past_its_restarts_the_collector_stays_off_and_requests_are_still_answered(collecting, caplog):
-    collecting()
-    caplog.set_level(logging.INFO, logger="azmlinfsrv.score")
-    for _ in range(score.CollectorProcess.MAX_RESTARTS + 1):
-        os.kill(score.collection.process.pid, signal.SIGKILL)
-        score.collection.process.wait()
-        score.collection.flush()
-    assert score.collection.process is None
-    for _ in range(3):
+    for _ in range(3):  # past its restarts: off, and requests are still answered
         assert "predictions" in score.run(json.dumps({"data": [ROW]}))
     score.collection.flush()
-    assert score.collection.process is None and caplog.text.count("started again") == score.CollectorProcess.MAX_RESTARTS
-
-
-def test_the_sdk_runs_in_a_collector_process_that_yields_the_cores_to_scoring(collecting):
-    collecting()
-    pid = score.collection.process.pid
-    assert pid != os.getpid()
-    assert os.sched_getscheduler(pid) == os.SCHED_IDLE, "a waking request preempts the collector at once"
-    assert "(collector process at SCHED_IDLE)" in score.collection.message
+    assert score.collection.process is None and caplog.text.count("started again") == 1
 
 
 def test_what_waits_for_the_collector_is_bounded_in_requests_and_rows(caplog):
@@ -209,31 +209,38 @@ def test_what_waits_for_the_collector_is_bounded_in_requests_and_rows(caplog):
     assert "collection is behind, 1 request(s) not collected" in caplog.text
 
 
+def running(pid):
+    """True while `pid` runs: not gone, not a zombie (an orphan's exit is reaped by init whenever init gets to it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 SCORING_PROCESS = """
 import json, os, signal, sys
 sys.path.insert(0, sys.argv[1])
 import score
-score.init()
+score.collection = score.init_collection()  # what init() starts after loading the model (not needed here)
 print("collector-pid", score.collection.process.pid, flush=True)
 for i in range(20):
-    score.run(json.dumps({"data": [[float(i)] + [1.0] * 9]}))
+    score.collection.record([[float(i)] + [1.0] * 9], [100.0 + i], 200, None, 1.0)  # what run() hands it
 score.collection.flush()  # in the pipe: the collector has it
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_a_scoring_process_killed_hard_leaves_no_collector_behind_and_loses_nothing_it_sent(collecting, tmp_path):
-    sink = collecting()
-    score.shutdown_collection()
+def test_a_scoring_process_killed_hard_leaves_no_collector_behind_and_loses_nothing_it_sent(settings):
+    sink = settings()
     child = subprocess.run([sys.executable, "-c", SCORING_PROCESS, str(Path(score.__file__).parent)],
                            capture_output=True, text=True, timeout=120)
     assert child.returncode == -signal.SIGKILL, child.stderr[-400:]
     # (its output is also the collector's: the SDK logs to stdout, and the run waited for both to close it)
     collector = int(next(line for line in child.stdout.splitlines() if line.startswith("collector-pid")).split()[1])
     deadline = time.time() + 20
-    while Path(f"/proc/{collector}").exists() and time.time() < deadline:
-        time.sleep(0.05)
-    assert not Path(f"/proc/{collector}").exists(), "the collector outlived its scoring process"
+    while running(collector) and time.time() < deadline:
+        time.sleep(0.02)
+    assert not running(collector), "the collector outlived its scoring process"
     assert [r["data"][0]["age"] for r in lines(sink) if r["collection"] == "model_inputs"] == [float(i) for i in range(20)]
 
 
