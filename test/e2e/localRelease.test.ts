@@ -41,7 +41,9 @@ describe("local target, end to end (real MLflow server and azmlinfsrv)", functio
   const timings: Record<string, number> = {};
 
   before(async () => {
-    repo = await makeTempRepo(PORTS);
+    // the profile-int step runs, on two short levels: the profile's own figures are test/e2e/localProfile.test.ts's
+    // (mlops.yaml's 4 levels of 5 s would add 20 s to each of this file's two full releases)
+    repo = await makeTempRepo(PORTS, { profile: { enabled: true, concurrency: [1, 2], secondsPerLevel: 1, warmupSeconds: 0.5, targetRps: 20 } });
     progress = new RecordingProgress();
     target = await createLocalTarget({ repoRoot: repo.root, config: repo.config, progress, venvRoot: SHARED_VENV_ROOT });
     machine = new ReleaseStateMachine({ target, config: repo.config, progress });
