@@ -140,6 +140,13 @@ export async function startWeightedRouter(opts: RouterOptions): Promise<RunningR
       else c.ok += 1;
       res.writeHead(status, copyHeaders(upRes.rawHeaders, NOT_FORWARDED_RESPONSE, "x-mlops-upstream", name));
       tap?.answered(status, upRes);
+      // the upstream dies or times out in the middle of its answer: the client's connection is cut at once (its
+      // client sees an incomplete answer), never left waiting for a body that will not come
+      upRes.on("error", () => {
+        if (res.writableFinished) return;
+        c.failed += 1;
+        res.destroy();
+      });
       upRes.pipe(res);
     });
     up.on("timeout", () => {

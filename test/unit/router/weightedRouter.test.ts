@@ -125,6 +125,37 @@ describe("weighted router (loopback, two upstreams)", () => {
     expect(errorRateBetween(before.blue, after.blue!)).to.deep.equal({ requests: 5, errors: 0, rate: 0 });
   });
 
+  it("cuts the client's connection at once when the upstream dies in the middle of its answer", async () => {
+    // an upstream that promises 1000 bytes, sends 10 and dies (a worker killed mid-answer)
+    const dying = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+        res.write('{"predicti');
+        setTimeout(() => res.socket?.destroy(), 50);
+      });
+    });
+    await new Promise<void>((r) => dying.listen(0, "127.0.0.1", r));
+    const port = (dying.address() as AddressInfo).port;
+    const router = await startWeightedRouter({
+      port: 0,
+      state: { upstreams: { blue: `http://127.0.0.1:${port}` }, weights: { blue: 100 } },
+      upstreamTimeoutMs: 120_000, // before: the client waited for this (and this test for mocha's timeout)
+    });
+    closers.push(router.close, () => {
+      dying.closeAllConnections();
+      return new Promise((r) => dying.close(() => r()));
+    });
+    const res = await fetch(`${router.url}/score`, { method: "POST", body: '{"data":[[1]]}' });
+    expect(res.status).to.equal(200);
+    const error = await res.text().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error, "an answer cut short must not arrive as a complete one").to.be.instanceOf(Error);
+    expect(router.stats().counters.blue).to.deep.include({ requests: 1, ok: 1, failed: 1 });
+  });
+
   it("answers 502 when the chosen upstream is down, and 503 when no upstream has weight", async () => {
     const blue = await upstream("blue");
     const router = await startWeightedRouter({
