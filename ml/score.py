@@ -476,7 +476,7 @@ class CollectorProcess:
 
     def record(self, rows: Optional[List[List[float]]], predictions: Optional[List[float]], status: int,
                reason: Optional[str], elapsed_ms: float) -> None:
-        size = 1 + (len(rows) if rows is not None else 0)
+        size = self._weight(rows)
         if len(self._pending) >= self.MAX_PENDING or self._pending_rows + size > self.MAX_PENDING_ROWS:
             # the collector is behind or gone: drop, never wait, never hold more than the bounds
             self.dropped += 1
@@ -487,6 +487,11 @@ class CollectorProcess:
             self._pending_rows += size
         self._pending.append((time.time(), rows, predictions, status, reason, elapsed_ms))
 
+    @staticmethod
+    def _weight(rows: Optional[List[List[float]]]) -> int:
+        """What one pending request counts against MAX_PENDING_ROWS: its rows, and one for its outcome record."""
+        return 1 + (len(rows) if rows is not None else 0)
+
     def _run(self) -> None:
         while not self._stopping.wait(DRAIN_INTERVAL_SECONDS):
             self.flush()
@@ -494,10 +499,10 @@ class CollectorProcess:
     def flush(self) -> None:
         """Sends every pending request to the collector (blocking in the pipe's write, which gives up the GIL)."""
         with self._lock:
-            while self._alive() and self._pending:
+            while self._running() and self._pending:
                 items = [self._pending.popleft() for _ in range(min(MAX_FRAME_ITEMS, len(self._pending)))]
                 with self._count:
-                    self._pending_rows -= sum(1 + (len(item[1]) if item[1] is not None else 0) for item in items)
+                    self._pending_rows -= sum(self._weight(item[1]) for item in items)
                 body = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
                 try:
                     self.process.stdin.write(FRAME_HEADER.pack(len(body)) + body)
@@ -505,12 +510,13 @@ class CollectorProcess:
                 except (OSError, ValueError):  # the collector died: this batch is lost, the next goes to a new one
                     self._lost(len(items))
 
-    def _alive(self) -> bool:
-        if self.process is not None and self.process.poll() is None:
-            return True
+    def _running(self) -> bool:
+        """Whether a collector runs now: the current one, else a new one started here (within MAX_RESTARTS)."""
         if self.process is not None:
+            if self.process.poll() is None:
+                return True
             self._lost(0)
-        if self.process is None and self.restarts < self.MAX_RESTARTS and not self._stopping.is_set():
+        if self.restarts < self.MAX_RESTARTS and not self._stopping.is_set():
             self.restarts += 1
             if self.start():
                 logger.warning("score: the collector process was started again (%d of %d)", self.restarts,
