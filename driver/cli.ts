@@ -9,6 +9,8 @@ import { readReleaseConfig } from "./config/releaseConfig.js";
 import { ConfigError, EXIT, MlopsError, UsageError } from "./core/errors.js";
 import { readStackConfigFile, StackConfigError } from "../config/stackConfig.js";
 import { ReleaseStateMachine } from "./core/releaseStateMachine.js";
+import { testsReuseKey } from "./core/reuseKeys.js";
+import { runTestsAndRecord } from "./core/testStep.js";
 import { STACKS, type Release } from "./core/release.js";
 import { describeIdentity } from "./core/approverIdentity.js";
 import { approveRelease, type ApproveRequest } from "./cli/approveRelease.js";
@@ -235,7 +237,9 @@ export function buildProgram(): Command {
     .action(async (_o, cmd: Command) => {
       const opts = g(cmd);
       await withTarget(opts, async (t) => {
-        const report = await t.tests.runUnitTests(new StderrProgress({ quiet: opts.quiet }));
+        // recorded in the machine's ledger of test runs: a release with the same inputs reuses it (testStep.ts)
+        const key = testsReuseKey(await t.source.fingerprint(), t.tests.runner);
+        const { report } = await runTestsAndRecord(t, new StderrProgress({ quiet: opts.quiet }), key, "mlops test");
         emit(opts, report, report.outputTail.trimEnd());
         if (report.failed > 0 || report.passed === 0) process.exitCode = EXIT.testsFailed;
       });

@@ -11,7 +11,7 @@ import { attentionNotes } from "../core/statusNotes.js";
 /** The state a person reads: a failed release whose step was cut short by a dead process is "interrupted". */
 const shownState = (r: Release): string => (r.state === "failed" && stoppedAt(r)?.code === "interrupted" ? "interrupted" : r.state);
 import { sha256Hex } from "../../config/sha256.js";
-import { REUSE_INPUTS, trainingReuseInputs } from "../core/reuseKeys.js";
+import { describeTestRun, REUSE_INPUTS, trainingReuseInputs } from "../core/reuseKeys.js";
 
 const mark: Record<string, string> = { succeeded: "ok", failed: "FAILED", running: "running", pending: "-", skipped: "skipped" };
 
@@ -44,7 +44,7 @@ export function renderReuseKeys(r: Release): string[] {
     Object.entries(named).map(([k, v]) => `      ${k.padEnd(12)} ${/^[0-9a-f]{64}$/.test(v) ? v.slice(0, 12) : v}  (${REUSE_INPUTS[k] ?? k})`);
   const lines = [`  reuse keys${r.noReuse ? " (--no-reuse: every step ran)" : ""}`];
   if (r.testsKey) {
-    const how = r.tests?.reusedFrom ? `reused from ${r.tests.reusedFrom}` : "ran";
+    const how = r.tests?.reusedFrom ? `reused from ${describeTestRun(r.tests)}` : "ran";
     lines.push(`    test      key ${r.testsKey.digest.slice(0, 12)}, ${how}`, ...inputs(r.testsKey.inputs));
   } else if (r.steps.test.status !== "pending") {
     lines.push("    test      no key: this run is never reused (inputs not comparable or changed while the tests ran)");

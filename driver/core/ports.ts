@@ -9,6 +9,7 @@ import type {
   DeploymentRecord,
   RegisteredModel,
   Release,
+  ReuseKey,
   SourceFingerprint,
   StackName,
   TestReport,
@@ -40,6 +41,36 @@ export interface TestPort {
   readonly runner?: string;
   /** Runs the suite. Returns the counts; a suite that could not run at all throws. */
   runUnitTests(progress: Progress): Promise<TestReport & { outputTail: string }>;
+  /**
+   * Finished runs shared by every checkout that uses the same Python environments (the local ledger of
+   * driver/host/testRunLedger.ts). Without it, only this repository's own releases are reused.
+   */
+  readonly shared?: SharedTestRuns;
+}
+
+/** A finished run of the ML unit tests, as another checkout (or `mlops test`) recorded it. */
+export interface SharedTestRun {
+  /** the test step's reuse key (its digest and named inputs) */
+  key: ReuseKey;
+  outcome: "passed" | "failed";
+  passed: number;
+  failed: number;
+  durationMs: number;
+  /** ISO time the run ended (the machine's clock, as the release records' step times) */
+  endedAt: string;
+  /** what ran it: a release id, or "mlops test" */
+  ranBy: string;
+  /** the checkout (repository root) it ran in */
+  checkout: string;
+}
+
+export interface SharedTestRuns {
+  /** Where the runs are kept (for messages). */
+  readonly where: string;
+  /** The newest finished run with this key, if any. */
+  newest(key: ReuseKey): Promise<SharedTestRun | undefined>;
+  /** Records a finished run (kept if it is the newest with its key). */
+  record(run: Omit<SharedTestRun, "checkout" | "endedAt">): Promise<void>;
 }
 
 export interface TrainingPort {

@@ -55,8 +55,10 @@ export interface TestReport {
   passed: number;
   failed: number;
   durationMs: number;
-  /** Set when the step reused the passing run of this (earlier) release instead of running the tests. */
+  /** Set when the step reused the passing run of this (earlier) release, or of "mlops test", instead of running the tests. */
   reusedFrom?: string;
+  /** Set when that run was in another checkout (recorded in the machine's shared ledger of test runs): its root. */
+  reusedFromCheckout?: string;
 }
 
 /** What a step's reuse is keyed by: the digest of its named inputs (each a digest or a command line). */

@@ -7,6 +7,7 @@
  *   profile  model version and sha256, serving code, environment, profile settings (see earlierProfile)
  */
 import { createHash } from "node:crypto";
+import type { SharedTestRun } from "./ports.js";
 import type { Release, ReuseKey, SourceFingerprint, TestReport } from "./release.js";
 
 /** What each named input of a key is the digest of (for `mlops status` and the docs). */
@@ -42,11 +43,12 @@ export function trainingReuseInputs(source: SourceFingerprint): Record<string, s
 }
 
 /**
- * The passing test run a release may reuse: the newest release (by when its test step ended) whose test step
- * finished with the same key. If that newest run failed, nothing is reused (a failure with these inputs stands until the tests run
- * again). Returns the release that actually ran the tests (a reuse of a reuse points at the original).
+ * The passing test run a release may reuse: the newest finished run with the same key, among this repository's
+ * releases (by when their test step ended) and the run `shared` (the machine's ledger: other checkouts and
+ * `mlops test`). If that newest run failed, nothing is reused (a failure with these inputs stands until the tests
+ * run again). A reuse of a reuse names the run that actually ran the tests.
  */
-export function reusableTests(key: ReuseKey, all: Release[]): { id: string; tests: TestReport } | undefined {
+export function reusableTests(key: ReuseKey, all: Release[], shared?: SharedTestRun): { tests: TestReport } | undefined {
   const finished = all
     .filter((r) => r.testsKey?.digest === key.digest)
     // a step's endedAt is written only when it succeeded or failed; a run cut short by a crash has none, and so
@@ -54,10 +56,20 @@ export function reusableTests(key: ReuseKey, all: Release[]): { id: string; test
     .filter((r) => r.steps.test.endedAt !== undefined)
     .sort((a, b) => a.steps.test.endedAt!.localeCompare(b.steps.test.endedAt!));
   const newest = finished.at(-1);
+  if (shared?.key.digest === key.digest && (!newest || shared.endedAt > newest.steps.test.endedAt!)) {
+    if (shared.outcome !== "passed") return undefined;
+    const { passed, failed, durationMs, ranBy, checkout } = shared;
+    return { tests: { passed, failed, durationMs, reusedFrom: ranBy, reusedFromCheckout: checkout } };
+  }
   // a test step succeeds only when tests ran and none failed (runTestStep), or by reusing such a run
   if (!newest || newest.steps.test.status !== "succeeded" || !newest.tests) return undefined;
-  const { reusedFrom, ...tests } = newest.tests;
-  return { id: reusedFrom ?? newest.id, tests };
+  return { tests: newest.tests.reusedFrom ? newest.tests : { ...newest.tests, reusedFrom: newest.id } };
+}
+
+/** "release <id>", or "'mlops test'", and the checkout it ran in when that was another one. */
+export function describeTestRun(tests: Pick<TestReport, "reusedFrom" | "reusedFromCheckout">): string {
+  const who = tests.reusedFrom === "mlops test" ? "'mlops test'" : `release ${tests.reusedFrom}`;
+  return tests.reusedFromCheckout ? `${who} in ${tests.reusedFromCheckout}` : who;
 }
 
 /** The inputs that differ between two keys, by name (for a "not reused: tests changed" line). */

@@ -14,7 +14,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { sha256Hex } from "../../config/sha256.js";
 import { EnvironmentError, UnitTestsFailedError } from "../core/errors.js";
-import type { Progress, TestPort } from "../core/ports.js";
+import type { Progress, SharedTestRuns, TestPort } from "../core/ports.js";
 import type { TestReport } from "../core/release.js";
 import { checkTrainingData, TRAINING_DATA } from "./dataCheck.js";
 import { firstPytestError, parsePytestSummary } from "./pytestSummary.js";
@@ -39,6 +39,8 @@ export class PytestUnitTests implements TestPort {
   constructor(
     private readonly repoRoot: string,
     private readonly pythonEnv: () => Promise<PythonEnv>,
+    /** the machine's ledger of finished runs (testRunLedger.ts), shared with checkouts of the same venv root */
+    readonly shared?: SharedTestRuns,
   ) {}
 
   get runner(): string {

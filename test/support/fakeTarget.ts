@@ -8,7 +8,7 @@ import { DeploymentError, ReleaseLockedError, NotFoundError, RolloutRolledBackEr
 import type { RolloutRecord } from "../../driver/rollout/rolloutTypes.js";
 import type { ProfileReport } from "../../driver/profile/profileTypes.js";
 import { recommendSizing } from "../../driver/profile/sizing.js";
-import type { Progress, ReleaseLock, ReleaseStore, StackStatus, Target } from "../../driver/core/ports.js";
+import type { Progress, ReleaseLock, ReleaseStore, SharedTestRuns, StackStatus, Target } from "../../driver/core/ports.js";
 import type {
   Approval,
   ApproverIdentity,
@@ -113,6 +113,8 @@ export class FakeTarget implements Target {
   tests = {
     /** how the fake "runs" the suite: the runner part of the test step's reuse key */
     runner: "fake pytest",
+    /** the machine's ledger of runs shared between checkouts: none unless a test gives one */
+    shared: undefined as SharedTestRuns | undefined,
     runUnitTests: async () =>
       this.effect("tests", () => {
         this.duringTests?.();

@@ -17,6 +17,7 @@ import { FileSourceFingerprinter } from "../../source/fingerprint.js";
 import type { CliTarget, TargetOptions } from "../types.js";
 import { PytestUnitTests } from "../../host/pytestUnitTests.js";
 import { ensurePythonEnv, venvRootFor } from "../../host/pythonEnv.js";
+import { TestRunLedger } from "../../host/testRunLedger.js";
 import { AzureEnvironments } from "./azureEnvironments.js";
 import { AzureProfiling } from "./azureProfiling.js";
 import { AzureRegistry } from "./azureRegistry.js";
@@ -76,8 +77,10 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
   return {
     name: "azure",
     source: new FileSourceFingerprinter(opts.repoRoot),
-    tests: new PytestUnitTests(opts.repoRoot, () =>
-      ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot: venvRootFor(opts.repoRoot), progress: opts.progress }),
+    tests: new PytestUnitTests(
+      opts.repoRoot,
+      () => ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot: venvRootFor(opts.repoRoot), progress: opts.progress }),
+      new TestRunLedger(venvRootFor(opts.repoRoot), opts.repoRoot),
     ),
     training: new AzureTraining({
       repoRoot: opts.repoRoot,

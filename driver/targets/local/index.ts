@@ -22,6 +22,7 @@ import { LocalRegistry } from "./localRegistry.js";
 import { localServicesStatus, stopLocalServices, type LocalServiceStatus } from "./localServices.js";
 import { LocalTraining } from "./localTraining.js";
 import { PytestUnitTests } from "../../host/pytestUnitTests.js";
+import { TestRunLedger } from "../../host/testRunLedger.js";
 import { ensureMlflowServer } from "./mlflowServer.js";
 import { localPreflight } from "./localPreflight.js";
 import { ensurePythonEnv, type PythonEnv } from "../../host/pythonEnv.js";
@@ -72,7 +73,7 @@ export async function createLocalTarget(opts: LocalTargetOptions): Promise<Local
     name: "local",
     paths,
     source: new FileSourceFingerprinter(repoRoot),
-    tests: new PytestUnitTests(repoRoot, pythonEnv),
+    tests: new PytestUnitTests(repoRoot, pythonEnv, new TestRunLedger(paths.venvRoot, repoRoot)),
     training: new LocalTraining({ paths, experimentName: config.model.experiment, pythonEnv, mlflow }),
     registry: new LocalRegistry(mlflow),
     environments: new LocalEnvironments({

@@ -185,7 +185,7 @@ describe("test step reuse (core, with fake ports)", () => {
     const t = new FakeTarget();
     const r1 = await machine(t).start();
     const text = renderRelease(await machine(t).start());
-    expect(text).to.match(new RegExp(`test\\s+key ${r1.testsKey!.digest.slice(0, 12)}, reused from ${r1.id}`));
+    expect(text).to.match(new RegExp(`test\\s+key ${r1.testsKey!.digest.slice(0, 12)}, reused from release ${r1.id}\\n`));
     for (const [name, value] of Object.entries({ code: "code1", tests: "tests1", data: "data1", environment: "env1", runner: "fake pytest" })) {
       expect(text).to.match(new RegExp(`\\n\\s+${name}\\s+${value}\\s+\\(`));
     }
