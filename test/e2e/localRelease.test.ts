@@ -9,7 +9,8 @@ import path from "node:path";
 import { expect } from "chai";
 import { parseReleaseConfig } from "../../driver/config/releaseConfig.js";
 import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
-import type { Release } from "../../driver/core/release.js";
+import { newRelease, type Release } from "../../driver/core/release.js";
+import { runTestStep } from "../../driver/core/testStep.js";
 import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/index.js";
 import { MALFORMED_PAYLOAD, postScore, readSmokeRequest } from "../../driver/host/smokeRequest.js";
 import { execa } from "execa";
@@ -38,6 +39,8 @@ describe("local target, end to end (real MLflow server and azmlinfsrv)", functio
   let progress: RecordingProgress;
   let machine: ReleaseStateMachine;
   let first: Release;
+  /** the release of 'mlops release --no-reuse' */
+  let forced: Release;
   const timings: Record<string, number> = {};
 
   before(async () => {
@@ -65,10 +68,13 @@ describe("local target, end to end (real MLflow server and azmlinfsrv)", functio
 
   it("runs a release from a fresh state dir through test, train, gate, register, deploy and validate INT", async () => {
     const t0 = Date.now();
-    first = await machine.start();
+    // without reuse: the shared venv root's ledger may hold a passing run of these inputs (npm test's `mlops test`,
+    // another e2e file's release), and this release is the one whose tests the rest of the file reuses
+    first = await new ReleaseStateMachine({ target, config: repo.config, progress, reuse: false }).start();
     timings.firstReleaseMs = Date.now() - t0;
     expect(first.state, progress.lines.slice(-5).join("\n")).to.equal("awaiting-approval");
     expect(first.tests!.passed).to.be.greaterThan(0);
+    expect(first.tests!.reusedFrom).to.equal(undefined);
     expect(first.training!.reused).to.equal(false);
     expect(first.gate!.outcome).to.equal("passed");
     expect(first.model!.digest).to.equal(first.training!.modelSha256);
@@ -165,6 +171,7 @@ describe("local target, end to end (real MLflow server and azmlinfsrv)", functio
     const run = await cli("--json", "--quiet", "release", "--no-reuse");
     expect(run.exitCode, run.stderr).to.equal(0);
     const r = JSON.parse(run.stdout) as Release;
+    forced = r;
     expect(r.noReuse).to.equal(true);
     expect(r.tests!.reusedFrom).to.equal(undefined);
     expect(r.tests!.passed).to.be.greaterThan(0);
@@ -173,6 +180,22 @@ describe("local target, end to end (real MLflow server and azmlinfsrv)", functio
     const status = await cli("status", r.id);
     expect(status.stdout).to.match(/reuse keys \(--no-reuse: every step ran\)/);
     for (const input of ["code", "tests", "data", "environment", "runner"]) expect(status.stdout).to.match(new RegExp(`\\n\\s+${input}\\s+\\S`));
+  });
+
+  it("another checkout sharing the venv root reuses that run at its test step, naming the release and the checkout", async () => {
+    const other = await makeTempRepo(PORTS);
+    try {
+      const t = await createLocalTarget({ repoRoot: other.root, config: other.config, progress, venvRoot: SHARED_VENV_ROOT });
+      const r = newRelease("rel-20261202-120000-e2e0", "local", other.config.model.name, new Date().toISOString());
+      const detail = await runTestStep(r, t, progress, async () => undefined);
+      expect(r.tests).to.deep.include({ reusedFrom: forced.id, reusedFromCheckout: repo.root, passed: forced.tests!.passed });
+      expect(r.testsKey!.digest).to.equal(forced.testsKey!.digest);
+      expect(detail).to.equal(
+        `reused the passing run of release ${forced.id} in ${repo.root} (${forced.tests!.passed} passed): code, tests, data, environment, runner unchanged; shared through ${path.join(SHARED_VENV_ROOT, "test-runs")}`,
+      );
+    } finally {
+      await other.remove();
+    }
   });
 
   it("a failing ML unit test rejects the release before anything is trained", async () => {
