@@ -281,6 +281,9 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
 
   it("contract test: the CLI's wiring: the azure target hands `mlops monitor` its source (the stack's outputs after `up`, PROD's workspace)", async () => {
     const repo = tempRepo();
+    // the temp checkout uses the repository's Python environments (else it would build its own: ~25 s)
+    const venvRoot = process.env.MLOPS_VENV_ROOT;
+    process.env.MLOPS_VENV_ROOT = venvRootFor(REPO);
     try {
       const updater = new FakeStackUpdater(repo.root, fake);
       await updater.setServing("prod", { model: NAME, deployments: { blue: { version: "3", weight: 100 } } });
@@ -293,6 +296,8 @@ describe("mlops monitor --target azure (contract tests against the loopback ARM 
       expect(out.json.result.counts.rows).to.equal(300);
       expect(lists().map((l) => l.query.prefix)).to.deep.equal([`modelDataCollector/${ENDPOINT}/blue/`]);
     } finally {
+      if (venvRoot === undefined) delete process.env.MLOPS_VENV_ROOT;
+      else process.env.MLOPS_VENV_ROOT = venvRoot;
       repo.cleanup();
     }
   });
