@@ -10,6 +10,7 @@ import { expect } from "chai";
 import { parseReleaseConfig } from "../../driver/config/releaseConfig.js";
 import { ReleaseStateMachine } from "../../driver/core/releaseStateMachine.js";
 import { newRelease, type Release } from "../../driver/core/release.js";
+import { describeTestRun, testsReuseKey } from "../../driver/core/reuseKeys.js";
 import { runTestStep } from "../../driver/core/testStep.js";
 import { createLocalTarget, type LocalTarget } from "../../driver/targets/local/index.js";
 import { MALFORMED_PAYLOAD, postScore, readSmokeRequest } from "../../driver/host/smokeRequest.js";
@@ -67,14 +68,21 @@ describe("local target, end to end (real MLflow server and azmlinfsrv)", functio
   });
 
   it("runs a release from a fresh state dir through test, train, gate, register, deploy and validate INT", async () => {
+    // the shared venv root's ledger of test runs may hold a finished run of these inputs (npm test runs `mlops test`
+    // first; other e2e files' releases): a passing one is reused, naming it; else the tests run here
+    const key = testsReuseKey(await target.source.fingerprint(), target.tests.runner)!;
+    const recorded = await target.tests.shared!.newest(key);
     const t0 = Date.now();
-    // without reuse: the shared venv root's ledger may hold a passing run of these inputs (npm test's `mlops test`,
-    // another e2e file's release), and this release is the one whose tests the rest of the file reuses
-    first = await new ReleaseStateMachine({ target, config: repo.config, progress, reuse: false }).start();
+    first = await machine.start();
     timings.firstReleaseMs = Date.now() - t0;
     expect(first.state, progress.lines.slice(-5).join("\n")).to.equal("awaiting-approval");
     expect(first.tests!.passed).to.be.greaterThan(0);
-    expect(first.tests!.reusedFrom).to.equal(undefined);
+    if (recorded?.outcome === "passed") {
+      expect(first.tests).to.deep.include({ reusedFrom: recorded.ranBy, reusedFromCheckout: recorded.checkout, passed: recorded.passed });
+      expect(first.steps.test.detail).to.match(new RegExp(`^reused the passing run of .* in ${recorded.checkout} \\(${recorded.passed} passed\\)`));
+    } else {
+      expect(first.tests!.reusedFrom, first.steps.test.detail).to.equal(undefined);
+    }
     expect(first.training!.reused).to.equal(false);
     expect(first.gate!.outcome).to.equal("passed");
     expect(first.model!.digest).to.equal(first.training!.modelSha256);
@@ -87,8 +95,10 @@ describe("local target, end to end (real MLflow server and azmlinfsrv)", functio
     const again = await machine.start();
     timings.noChangeRerunMs = Date.now() - t0;
     expect(again.state).to.equal("awaiting-approval");
-    expect(again.tests!.reusedFrom, again.steps.test.detail).to.equal(first.id);
-    expect(again.steps.test.detail).to.match(new RegExp(`^reused the passing run of release ${first.id}`));
+    // the run that ran the tests: the first release's, or the one it reused
+    const ran = first.tests!.reusedFrom ? first.tests! : { reusedFrom: first.id };
+    expect(again.tests!.reusedFrom, again.steps.test.detail).to.equal(ran.reusedFrom);
+    expect(again.steps.test.detail?.startsWith(`reused the passing run of ${describeTestRun(ran)} (`), again.steps.test.detail).to.equal(true);
     expect(again.testsKey!.digest).to.equal(first.testsKey!.digest);
     expect(again.training!.reused).to.equal(true);
     expect(again.training!.runId).to.equal(first.training!.runId);
