@@ -7,13 +7,13 @@
  * the variables AzureCLI@2 exports: microsoft/azure-pipelines-tasks Tasks/AzureCLIV2/azureclitask.ts (loginAzureRM).
  */
 import { expect } from "chai";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { WorkloadIdentityCredential } from "@azure/identity";
 import { ConfigError } from "../../../driver/core/errors.js";
 import { defaultCredential, pipelineServiceConnection } from "../../../driver/targets/azure/credential.js";
 import { FakeEntra } from "./support/fakeEntra.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const TENANT = "11111111-1111-1111-1111-111111111111";
 const CLIENT = "22222222-2222-2222-2222-222222222222";
@@ -69,7 +69,7 @@ describe("contract: the CI credential against fake Azure DevOps OIDC + Entra end
   it("what the pipeline did before (the task's $idToken written to AZURE_FEDERATED_TOKEN_FILE) works once and is refused once that assertion expired", async () => {
     entra.tokenLifetimeSeconds = 302;
     entra.assertionLifetimeMs = 1000;
-    const file = path.join(mkdtempSync(path.join(tmpdir(), "mlops-wif-")), "federated-token");
+    const file = path.join(tempDir("mlops-wif-"), "federated-token");
     writeFileSync(file, entra.mintAssertion());
     const old = new WorkloadIdentityCredential({ tenantId: TENANT, clientId: CLIENT, tokenFilePath: file, ...loopback() });
     expect((await old.getToken(ARM))?.token).to.equal("access-for-assertion-1");

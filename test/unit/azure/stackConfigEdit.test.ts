@@ -1,12 +1,12 @@
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { readStackConfigFile } from "../../../config/stackConfig.js";
 import { decideServing } from "../../../driver/pulumi/servingDecision.js";
 import { editServingYaml, readServingYaml, servingPathCommands } from "../../../driver/pulumi/stackConfigEdit.js";
 import { REPO } from "./support/harness.js";
 import { applyPathCommand, configOf } from "../../support/pulumiConfigPath.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 type Obj = Record<string, unknown>;
 const comments = (text: string): string[] =>
@@ -27,7 +27,7 @@ describe("stack config edit (Pulumi.<stack>.yaml mlops:serving)", () => {
     for (const k of Object.keys(before)) if (k !== "mlops:serving") expect(after[k], k).to.deep.equal(before[k]);
     expect((after["mlops:serving"] as Obj).deployments).to.deep.equal({ blue: { version: 1, weight: 100 } });
     expect(edited).to.match(/\n    deployments:\n      blue:\n        version: 1\n        weight: 100\n/); // block style, like the rest of the file
-    const dir = mkdtempSync(path.join(tmpdir(), "mlops-cfg-"));
+    const dir = tempDir("mlops-cfg-");
     try {
       writeFileSync(path.join(dir, "Pulumi.int.yaml"), edited);
       const parsed = readStackConfigFile(dir, "int");

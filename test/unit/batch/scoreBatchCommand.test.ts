@@ -1,5 +1,4 @@
-import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { expect } from "chai";
 import { EXIT, MlopsError } from "../../../driver/core/errors.js";
@@ -7,6 +6,7 @@ import type { BatchScoreRequest, BatchScoreSummary } from "../../../driver/core/
 import { BatchProgressBar } from "../../../driver/batch/batchProgressBar.js";
 import { planScoreBatch, scoreBatchCommand, type ScoreBatchPlan } from "../../../driver/batch/scoreBatchCommand.js";
 import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const SUMMARY: BatchScoreSummary = { files: 1, rows: 10, scored: 8, failed: 2, seconds: 0.5, rowsPerSecond: 20, failureKinds: { not_a_number: 2 } };
 
@@ -43,7 +43,7 @@ describe("score-batch: arguments and model resolution", () => {
   let dir: string;
   let input: string;
   beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "batch-cmd-"));
+    dir = tempDir("batch-cmd-");
     input = path.join(dir, "in.csv");
     await writeFile(input, "age\n1\n");
   });

@@ -4,11 +4,11 @@
  */
 import { expect } from "chai";
 import { configRefusal, MINIMAL_CONFIG } from "../../support/configRefusal.js";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseReleaseConfig, readReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { ConfigError } from "../../../driver/core/errors.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const ok = MINIMAL_CONFIG;
 const withRollout = (rollout: Record<string, unknown>) => ({ ...ok, rollout });
@@ -130,7 +130,7 @@ describe("mlops.yaml rules (driver/config), each guarded at its edge", () => {
 
 describe("mlops.yaml on disk (readReleaseConfig)", () => {
   async function readRefusal(text: string | undefined): Promise<{ dir: string; message: string }> {
-    const dir = await mkdtemp(path.join(tmpdir(), "mlops-yaml-"));
+    const dir = tempDir("mlops-yaml-");
     if (text !== undefined) await writeFile(path.join(dir, "mlops.yaml"), text);
     const e = await readReleaseConfig(dir).then(
       () => undefined,

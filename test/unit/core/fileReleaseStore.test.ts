@@ -1,16 +1,17 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import path from "node:path";
 import { NotFoundError, ReleaseLockedError, UsageError } from "../../../driver/core/errors.js";
 import { newRelease } from "../../../driver/core/release.js";
 import { FileReleaseStore } from "../../../driver/store/fileReleaseStore.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 describe("file release store", () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), "mlops-store-"));
+    dir = tempDir("mlops-store-");
   });
 
   it("saves atomically and lists releases oldest first, leaving no temp files", async () => {

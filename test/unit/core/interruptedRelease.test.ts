@@ -5,9 +5,6 @@
  * when PROD is left mid-rollout.
  */
 import { expect } from "chai";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { parseReleaseConfig, type ReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { InvalidStateError } from "../../../driver/core/errors.js";
 import { stoppedAt } from "../../../driver/core/interruptedReleases.js";
@@ -18,6 +15,7 @@ import { FileReleaseStore } from "../../../driver/store/fileReleaseStore.js";
 import { FakeTarget, ProcessDied, type Effect } from "../../support/fakeTarget.js";
 import { championThenApprovedChallenger, machineFactory } from "../../support/coreHarness.js";
 import { recordingMachine, rejects } from "../../support/recordingMachine.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const config: ReleaseConfig = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
@@ -109,7 +107,7 @@ describe("interrupted releases (core, with fake ports)", () => {
   it("status leaves a running release alone while a live process holds the release lock", async () => {
     const { t, id } = await releaseKilledAt("train");
     // the same record in a file store, whose lock names a live pid (this process)
-    const files = new FileReleaseStore(await mkdtemp(path.join(tmpdir(), "mlops-live-")));
+    const files = new FileReleaseStore(tempDir("mlops-live-"));
     await files.save(await t.store.load(id));
     (t as { store: unknown }).store = files;
     const held = await t.store.lock("resume (a live command in this very process)");

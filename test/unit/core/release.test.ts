@@ -3,11 +3,11 @@
  * applied by the file store on every load), so `status`, `resume` and `promote` see every step of today.
  */
 import { expect } from "chai";
-import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { newRelease, STACKS, STEPS, withAllSteps, type Release, type ReleaseState } from "../../../driver/core/release.js";
 import { FileReleaseStore } from "../../../driver/store/fileReleaseStore.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const NOW = "2026-11-27T10:00:00.000Z";
 
@@ -52,7 +52,7 @@ describe("release record", () => {
   }
 
   it("the file store upgrades a record on load: an old released record shows every step of today", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "mlops-release-"));
+    const dir = tempDir("mlops-release-");
     const old = oldRecord("released");
     await mkdir(path.join(dir, "releases"));
     await writeFile(path.join(dir, "releases", `${old.id}.json`), JSON.stringify(old));

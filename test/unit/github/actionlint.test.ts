@@ -10,10 +10,10 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
+import { tempDir } from "../../support/tempDirs.js";
 
 const REPO = path.resolve(import.meta.dirname, "../../..");
 const inCi = /^(1|true)$/i.test(process.env.CI ?? "");
@@ -68,7 +68,7 @@ describe("GitHub Actions workflows pass actionlint (with shellcheck on run: step
   });
 
   it("the linter catches what it is here for: a shellcheck finding, an undefined job output, untrusted input in a script", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "mlops-actionlint-"));
+    const dir = tempDir("mlops-actionlint-");
     mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
     spawnSync("git", ["init", "-q", dir]);
     writeFileSync(
@@ -107,7 +107,7 @@ describe("GitHub Actions workflows pass actionlint (with shellcheck on run: step
     };
     const scripts = action.runs.steps.filter((s) => s.run);
     expect(scripts.length).to.be.greaterThan(0);
-    const dir = mkdtempSync(path.join(tmpdir(), "mlops-shellcheck-"));
+    const dir = tempDir("mlops-shellcheck-");
     const findings = scripts.flatMap((s, i) => {
       expect(s.shell, "composite run steps name their shell").to.equal("bash");
       expect(s.run, "no ${{ }} expressions inside scripts: pass values through env").to.not.contain("${{");

@@ -13,12 +13,12 @@
  */
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { GITHUB_OIDC_VARIABLES } from "../../../driver/targets/azure/credential.js";
 import { fakeBin, REPO, runStep, step, workflow, type Job } from "./workflowSupport.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const release = () => workflow("release.yml");
 const pr = () => workflow("pull-request.yml");
@@ -43,7 +43,7 @@ esac`,
 });
 
 function releaseStep(mode: "rejected" | "ok" | "broken") {
-  const log = path.join(mkdtempSync(path.join(tmpdir(), "mlops-npx-")), "calls");
+  const log = path.join(tempDir("mlops-npx-"), "calls");
   writeFileSync(log, "");
   const r = runStep(step(release().jobs.release!, "release").run!, {
     PATH: `${fakeNpm}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
@@ -99,7 +99,7 @@ describe("release.yml: the chain, run as GitHub runs it", () => {
   });
 
   it("the stack-file edit is committed back onto the branch, rebased onto a push that came meanwhile, with [skip ci]", () => {
-    const root = mkdtempSync(path.join(tmpdir(), "mlops-commitback-"));
+    const root = tempDir("mlops-commitback-");
     const origin = path.join(root, "origin.git");
     const work = path.join(root, "work");
     const other = path.join(root, "other");
@@ -217,7 +217,7 @@ esac`,
   });
 
   it("previews int and prod with the policy pack, posts each diff (and a failure) to the summary, and fails if one failed", () => {
-    const log = path.join(mkdtempSync(path.join(tmpdir(), "mlops-pulumi-")), "calls");
+    const log = path.join(tempDir("mlops-pulumi-"), "calls");
     writeFileSync(log, "");
     const preview = pr().jobs.preview!;
     const r = runStep(step(preview, "pulumi preview (int, prod) into the job summary").run!, { PATH: `${fakePulumi}:/usr/bin:/bin`, FAKE_LOG: log });

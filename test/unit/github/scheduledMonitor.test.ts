@@ -6,10 +6,10 @@
  * error is red with its exit code.
  */
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fakeBin, runStep, step, workflow } from "./workflowSupport.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const release = () => workflow("release.yml");
 
@@ -31,7 +31,7 @@ esac`,
 });
 
 function scheduled(mode: string, event = "schedule") {
-  const log = path.join(mkdtempSync(path.join(tmpdir(), "mlops-npm-")), "calls");
+  const log = path.join(tempDir("mlops-npm-"), "calls");
   writeFileSync(log, "");
   const r = runStep(step(release().jobs.release!, "release").run!, {
     PATH: `${fakeNpm}:${path.dirname(process.execPath)}:/usr/bin:/bin`,

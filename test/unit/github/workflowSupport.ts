@@ -5,10 +5,10 @@
  * commands (npm, pulumi) first on PATH.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
+import { tempDir } from "../../support/tempDirs.js";
 
 export const REPO = path.resolve(import.meta.dirname, "../../..");
 
@@ -61,7 +61,7 @@ export interface StepRun {
 
 /** A folder of fake commands: name -> bash body. */
 export function fakeBin(commands: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "mlops-fakebin-"));
+  const dir = tempDir("mlops-fakebin-");
   for (const [name, body] of Object.entries(commands)) {
     const file = path.join(dir, name);
     writeFileSync(file, `#!/usr/bin/env bash\n${body}\n`);
@@ -72,7 +72,7 @@ export function fakeBin(commands: Record<string, string>): string {
 
 /** Runs one `run:` script as the runner would, in `cwd`, with `env` over a minimal environment. */
 export function runStep(script: string, env: Record<string, string>, cwd: string = REPO): StepRun {
-  const dir = mkdtempSync(path.join(tmpdir(), "mlops-step-"));
+  const dir = tempDir("mlops-step-");
   const temp = path.join(dir, "temp");
   mkdirSync(temp);
   const file = path.join(dir, "step.sh");

@@ -6,12 +6,12 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { LOG_KEEP, LOG_MAX_BYTES, rotateLogsBySize } from "../../../driver/host/logRotation.js";
 import { runCli } from "../azure/support/cliAndTarget.js";
 import { tempRepo } from "../azure/support/harness.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 describe("log rotation by size", () => {
   it("every mlops command rotates a service log over the limit (CLI, local target: mlops status)", async function () {
@@ -35,7 +35,7 @@ describe("log rotation by size", () => {
   });
 
   it(`keeps ${LOG_KEEP} generations, newest in .1, and drops the oldest`, async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "mlops-logs-"));
+    const dir = tempDir("mlops-logs-");
     const log = path.join(dir, "mlflow.log");
     for (const gen of ["a", "b", "c", "d", "e"]) {
       await writeFile(log, gen.repeat(200));
@@ -47,7 +47,7 @@ describe("log rotation by size", () => {
   });
 
   it("a process holding the log open in append mode keeps writing into the emptied file, from its start", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "mlops-logs-"));
+    const dir = tempDir("mlops-logs-");
     const log = path.join(dir, "inference-prod-blue.log");
     await writeFile(log, "old ".repeat(100));
     // a writer like a detached service: stdout appended to the log; writes one line when it reads one
@@ -66,7 +66,7 @@ describe("log rotation by size", () => {
   });
 
   it("leaves alone what is not a log, and a missing directory is nothing to do", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "mlops-logs-"));
+    const dir = tempDir("mlops-logs-");
     await writeFile(path.join(dir, "state.json"), "x".repeat(500));
     expect(await rotateLogsBySize(dir, { maxBytes: 100 })).to.deep.equal([]);
     expect(await rotateLogsBySize(path.join(dir, "nope"), { maxBytes: 100 })).to.deep.equal([]);

@@ -3,11 +3,11 @@
  * edit of score.py / conda.yml reaches only the deployment being (re)deployed, never the weight-0
  * rollback colour; asset versions and their blob are kept on delete (Azure ML archives assets).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { buildForTest, stackFileConfig, unwrap } from "./harness.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const T = {
   code: "azure-native:machinelearningservices:CodeVersion",
@@ -22,7 +22,7 @@ const servingWith = (deployments: Deployments) => ({
 });
 
 describe("code and environment assets pinned per colour (audit item 3)", function () {
-  const dir = mkdtempSync(join(tmpdir(), "mlops-pin-"));
+  const dir = tempDir("mlops-pin-");
   const files = {
     scoreOld: join(dir, "old", "score.py"),
     scoreNew: join(dir, "new", "score.py"),

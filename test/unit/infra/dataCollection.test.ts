@@ -2,20 +2,20 @@
  * Data collection on the online deployments (Pulumi mocks): every deployment carries a data collector enabling the
  * three collections ml/score.py logs, at mlops.yaml's sampling rate; none when collection is off.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { buildForTest, stackFileConfig } from "./harness.js";
 import { dataCollectionFromMlopsYaml, dataCollectorOf } from "../../../components/dataCollection.js";
 import { REPO_ROOT } from "../../../program.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const DEPLOYMENT = "azure-native:machinelearningservices:OnlineDeployment";
 const blueGreen = { blue: { version: "3", weight: 100 }, green: { version: "4", weight: 0 } };
 const serving = (stack: string) => ({ "mlops:serving": { ...(stackFileConfig(stack)["mlops:serving"] as Record<string, unknown>), deployments: blueGreen } });
 
 function mlopsYaml(monitor: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "mlops-dc-"));
+  const dir = tempDir("mlops-dc-");
   writeFileSync(join(dir, "mlops.yaml"), `model: {name: m}\ngate: {metrics: {rmse: {greater_is_better: false}}}\n${monitor}\n`);
   return dir;
 }

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { AZ as T, buildForTest, parentTypeOf, stackFileConfig, unwrap, SUBSCRIPTION_ID, type BuiltForTest } from "./harness.js";
@@ -303,7 +302,7 @@ describe("blue/green deployments from mlops:serving", function () {
 });
 
 describe("code asset versioning", function () {
-  const dir = mkdtempSync(join(tmpdir(), "mlops-score-"));
+  const dir = tempDir("mlops-score-");
   const scoreA = join(dir, "a", "score.py");
   const scoreB = join(dir, "b", "score.py");
   const conda = join(dir, "conda.yml");
@@ -347,6 +346,7 @@ describe("code asset versioning", function () {
 });
 
 import { mkdirSync } from "node:fs";
+import { tempDir } from "../../support/tempDirs.js";
 function mkdirp(path: string): void {
   mkdirSync(path, { recursive: true });
 }

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { parseStackConfig, rawConfigFromPulumiConfig, readStackConfigFile, StackConfigError } from "../../../config/stackConfig.js";
 import { rawOf, REPO_ROOT, stackFileConfig } from "./harness.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 function problemsOf(stack: string, raw: Record<string, unknown>): string[] {
   try {
@@ -58,14 +58,14 @@ describe("stack config: the checked-in files", function () {
   });
 
   it("reports a missing stack file as a StackConfigError naming the file", function () {
-    const dir = mkdtempSync(join(tmpdir(), "mlops-cfg-"));
+    const dir = tempDir("mlops-cfg-");
     expect(() => readStackConfigFile(dir, "qa")).to.throw(StackConfigError, /Pulumi\.qa\.yaml/);
     writeFileSync(join(dir, "Pulumi.qa.yaml"), "encryptionsalt: x\n");
     expect(() => readStackConfigFile(dir, "qa")).to.throw(StackConfigError, /has no config: map/);
   });
 
   it("reports unparseable YAML as one line naming the stack, the file and the position (no code frame)", function () {
-    const dir = mkdtempSync(join(tmpdir(), "mlops-cfg-"));
+    const dir = tempDir("mlops-cfg-");
     writeFileSync(join(dir, "Pulumi.qa.yaml"), "config:\n  mlops:location: [unclosed\n  : : :\n");
     let error: unknown;
     try {

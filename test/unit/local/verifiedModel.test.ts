@@ -6,8 +6,7 @@
 import { sha256Hex } from "../../../config/sha256.js";
 import { expect } from "chai";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DeploymentError } from "../../../driver/core/errors.js";
 import type { MlflowClient } from "../../../driver/mlflow/mlflowClient.js";
@@ -16,6 +15,7 @@ import { localPaths } from "../../../driver/targets/local/localPaths.js";
 import { fetchVerifiedModel } from "../../../driver/targets/local/verifiedModel.js";
 import type { RegisteredModel } from "../../../driver/core/release.js";
 import { silentProgress } from "../../support/fakeTarget.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const GOOD = "the registered pickle";
 
@@ -31,7 +31,7 @@ function registryServing(served: string): MlflowClient {
 const model: RegisteredModel = { name: "m", version: "3", digest: sha256Hex(GOOD), runId: "r", metrics: {}, tags: {} };
 
 async function repo() {
-  const root = await mkdtemp(path.join(tmpdir(), "mlops-verify-"));
+  const root = tempDir("mlops-verify-");
   return localPaths(root, path.join(root, "venvs"));
 }
 

@@ -6,8 +6,7 @@
 import { expect } from "chai";
 import { FEATURES, trainingRows } from "../../support/trainingRows.js";
 import { execa } from "execa";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import type { MonitorConfig } from "../../../driver/config/monitorConfig.js";
@@ -19,6 +18,7 @@ import { readLastMonitors, renderLastMonitors } from "../../../driver/monitor/la
 import { decide, monitorCommand, type MonitorCommandDeps } from "../../../driver/monitor/monitorCommand.js";
 import type { MonitorSource } from "../../../driver/monitor/monitorSource.js";
 import { dataDigest } from "../../../driver/source/fingerprint.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const REPO = path.resolve(import.meta.dirname, "../../..");
 const quiet: Progress = { stepStarted: () => undefined, stepFinished: () => undefined, info: () => undefined };
@@ -53,7 +53,7 @@ describe("mlops monitor (driver/monitor) with the real ml/monitor.py", function 
   before(async () => {
     const env = await ensurePythonEnv({ repoRoot: REPO, venvRoot: venvRootFor(REPO), progress: quiet });
     python = env.python;
-    const root = mkdtempSync(path.join(os.tmpdir(), "monitor-model-"));
+    const root = tempDir("monitor-model-");
     modelDir = path.join(root, "model");
     // a real model, trained by ml/train.py on the training split (as the pipeline does)
     await execa(
@@ -75,7 +75,7 @@ describe("mlops monitor (driver/monitor) with the real ml/monitor.py", function 
   });
 
   beforeEach(() => {
-    work = mkdtempSync(path.join(os.tmpdir(), "monitor-cmd-"));
+    work = tempDir("monitor-cmd-");
     started.length = 0;
   });
   afterEach(() => rmSync(work, { recursive: true, force: true }));

@@ -7,17 +7,17 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { jobSteps, schemaProblems, stepScript, type Pipeline } from "./pipelineSchema.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const REPO = path.resolve(import.meta.dirname, "../../..");
 const load = (): Pipeline => parse(readFileSync(path.join(REPO, "azure-pipelines.yml"), "utf8")) as Pipeline;
 
 function fakeNpm(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "mlops-ado-npm-"));
+  const dir = tempDir("mlops-ado-npm-");
   writeFileSync(
     path.join(dir, "npm"),
     `#!/usr/bin/env bash
@@ -43,7 +43,7 @@ esac
 /** Runs the Release stage's mlops step as the agent does; returns its exit code, calls and output variables. */
 function releaseStep(mode: string, reason: string) {
   const step = jobSteps(load().stages.find((s) => s.stage === "Release")!.jobs[0]!).find((s) => "name" in s && s.name === "release")!;
-  const dir = mkdtempSync(path.join(tmpdir(), "mlops-ado-step-"));
+  const dir = tempDir("mlops-ado-step-");
   const log = path.join(dir, "calls");
   writeFileSync(log, "");
   const file = path.join(dir, "step.sh");

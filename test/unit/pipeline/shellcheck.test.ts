@@ -6,11 +6,11 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { jobName, jobSteps, stepScript, type Pipeline } from "./pipelineSchema.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const REPO = path.resolve(import.meta.dirname, "../../..");
 
@@ -34,7 +34,7 @@ describe("azure-pipelines.yml scripts pass shellcheck", function () {
 
   it("every script step and bash inline script is clean (macros replaced as Azure Pipelines does)", () => {
     const p = parse(readFileSync(path.join(REPO, "azure-pipelines.yml"), "utf8")) as Pipeline;
-    const dir = mkdtempSync(path.join(tmpdir(), "mlops-shellcheck-"));
+    const dir = tempDir("mlops-shellcheck-");
     const findings: string[] = [];
     let n = 0;
     for (const st of p.stages) {

@@ -5,8 +5,8 @@
  */
 import { expect } from "chai";
 import { existsSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import path from "node:path";
 import { writeReportFor } from "../../../driver/cli/profileCommands.js";
 import { parseReleaseConfig } from "../../../driver/config/releaseConfig.js";
@@ -17,6 +17,7 @@ import { FileReleaseStore } from "../../../driver/store/fileReleaseStore.js";
 import { runCli } from "../azure/support/cliAndTarget.js";
 import { tempRepo } from "../azure/support/harness.js";
 import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const config = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
@@ -47,7 +48,7 @@ describe("release report: only the release a command ran", () => {
   let t: FakeTarget;
   let other: string;
   beforeEach(async () => {
-    root = await mkdtemp(path.join(tmpdir(), "mlops-report-"));
+    root = tempDir("mlops-report-");
     t = new FakeTarget();
     other = (await machine(t).start()).id; // the newest release on record
   });

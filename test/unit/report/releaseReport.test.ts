@@ -1,7 +1,6 @@
 import { expect } from "chai";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { planConfigChange } from "../../../driver/profile/prodConfigChange.js";
@@ -11,6 +10,7 @@ import { buildReportModel } from "../../../driver/report/reportSections.js";
 import { lineChart, metricPanels, niceScale } from "../../../driver/report/svgCharts.js";
 import { writeReleaseReport } from "../../../driver/report/writeReleaseReport.js";
 import { sampleRelease } from "./sampleRelease.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const prod = readFileSync(new URL("../../../Pulumi.prod.yaml", import.meta.url), "utf8");
 
@@ -118,7 +118,7 @@ describe("release report", () => {
   });
 
   it("writes <release-id>.md and .html under .mlops/reports", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "mlops-report-"));
+    const dir = tempDir("mlops-report-");
     try {
       const p = await writeReleaseReport(dir, r, change);
       expect(p.markdown).to.equal(path.join(dir, ".mlops", "reports", "rel-20261127-090000-abcd.md"));

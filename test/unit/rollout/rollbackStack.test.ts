@@ -1,7 +1,4 @@
 import { expect } from "chai";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { parseReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { DeploymentError, NotFoundError } from "../../../driver/core/errors.js";
 import type { Progress, Target } from "../../../driver/core/ports.js";
@@ -9,6 +6,7 @@ import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js
 import { rollbackStack } from "../../../driver/rollout/rollbackStack.js";
 import { FileReleaseStore } from "../../../driver/store/fileReleaseStore.js";
 import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const config = parseReleaseConfig({ model: { name: "m" }, gate: { mode: "disabled", metrics: { rmse: { greater_is_better: false } } } });
 let seq = 0;
@@ -163,7 +161,7 @@ describe("mlops rollback <stack> (over the ports)", () => {
   it("holds the release lock as 'rollback <stack>' while it works, so another command is told what runs", async () => {
     const t = new FakeTarget();
     await twoReleases(t);
-    const files = new FileReleaseStore(await mkdtemp(path.join(tmpdir(), "mlops-rollback-")));
+    const files = new FileReleaseStore(tempDir("mlops-rollback-"));
     for (const r of await t.store.list()) await files.save(r);
     let refusal: unknown;
     const target: Target = {

@@ -3,13 +3,13 @@
  * engine warnings), errors still printed, and the engine check that matters (against the Node the project runs
  * on) made and enforced here. Uses npm's own dry run from the lockfile, offline (no download, ~10 s).
  */
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, rm } from "node:fs/promises";
 import { existsSync, realpathSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { expect } from "chai";
+import { tempDir } from "../../support/tempDirs.js";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 /** the project's own Node (the `node` devDependency), which runs every npm/npx script */
@@ -35,7 +35,7 @@ describe("npm ci on a fresh clone (npm's dry run from package-lock.json, offline
   const systemNode = systemBinary("node");
   before(async function () {
     if (!npmCli || !systemNode) this.skip(); // npm ci could not have been run here without them
-    dir = await mkdtemp(path.join(os.tmpdir(), "mlops-npmci-"));
+    dir = tempDir("mlops-npmci-");
     for (const f of ["package.json", "package-lock.json", ".npmrc"]) if (existsSync(path.join(REPO, f))) await cp(path.join(REPO, f), path.join(dir, f));
   });
   after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
@@ -61,7 +61,7 @@ describe("npm ci on a fresh clone (npm's dry run from package-lock.json, offline
   });
 
   it("still prints npm's errors and fails (no package-lock.json)", async () => {
-    const bare = await mkdtemp(path.join(os.tmpdir(), "mlops-npmci-nolock-"));
+    const bare = tempDir("mlops-npmci-nolock-");
     try {
       for (const f of ["package.json", ".npmrc"]) if (existsSync(path.join(REPO, f))) await cp(path.join(REPO, f), path.join(bare, f));
       const r = await npmCi(systemNode!, bare);

@@ -4,8 +4,7 @@
  * (never deleted), and every other release still lists, resumes and promotes.
  */
 import { expect } from "chai";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseReleaseConfig } from "../../../driver/config/releaseConfig.js";
 import { NotFoundError } from "../../../driver/core/errors.js";
@@ -13,12 +12,13 @@ import { newRelease } from "../../../driver/core/release.js";
 import { ReleaseStateMachine } from "../../../driver/core/releaseStateMachine.js";
 import { FileReleaseStore } from "../../../driver/store/fileReleaseStore.js";
 import { FakeTarget, ProcessDied, silentProgress } from "../../support/fakeTarget.js";
+import { tempDir } from "../../support/tempDirs.js";
 
 const GOOD = "rel-20261127-090000-aaaa";
 const BAD = "rel-20261127-100000-bbbb";
 
 async function storeWith(badText: string) {
-  const dir = await mkdtemp(path.join(tmpdir(), "mlops-corrupt-"));
+  const dir = tempDir("mlops-corrupt-");
   const warnings: string[] = [];
   const store = new FileReleaseStore(dir, { warn: (m) => warnings.push(m) });
   await store.save(newRelease(GOOD, "local", "m", "2026-11-27T09:00:00.000Z"));

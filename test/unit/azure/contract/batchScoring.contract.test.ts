@@ -4,8 +4,7 @@
  * URI as azure-ai-ml's batch_endpoints.invoke sends it (body and headers judged equal to what the SDK itself builds,
  * through the SDK oracle), the job polled to Completed, predictions.csv split into the output and its errors file.
  */
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { EXIT, MlopsError } from "../../../../driver/core/errors.js";
@@ -18,6 +17,7 @@ import { AML_TOKEN, FakeCredential } from "../support/fakeCredential.js";
 import { FakeAzure } from "../support/fakeAzure.js";
 import { installFakeBatch, type FakeBatch } from "../support/fakeBatch.js";
 import { clientsFor, outputsFor, RecordingProgress } from "../support/harness.js";
+import { tempDir } from "../../../support/tempDirs.js";
 
 const MODEL: RegisteredModel = { name: "diabetes-ridge", version: "3", digest: "d".repeat(64), runId: "r", metrics: {}, tags: {} };
 const HEADER = "age,sex,bmi,bp,s1,s2,s3,s4,s5,s6";
@@ -32,7 +32,7 @@ describe("azure batch scoring (contract tests against a loopback ARM / Blob / ba
   beforeEach(async () => {
     fake = await new FakeAzure().start();
     batch = installFakeBatch(fake);
-    dir = mkdtempSync(path.join(os.tmpdir(), "azbatch-"));
+    dir = tempDir("azbatch-");
   });
   afterEach(async () => {
     await fake.stop();

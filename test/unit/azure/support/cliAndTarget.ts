@@ -4,9 +4,8 @@
  * faked and profiling kept short.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { expect } from "chai";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { readReleaseConfig, type ReleaseConfig } from "../../../../driver/config/releaseConfig.js";
 import type { Target } from "../../../../driver/core/ports.js";
@@ -16,6 +15,7 @@ import type { FakeAzure } from "./fakeAzure.js";
 import { FakeCredential } from "./fakeCredential.js";
 import { RecordingProgress, REPO, settingsFor, tempRepo, type FakeStackUpdater } from "./harness.js";
 import { loopbackCert } from "./loopbackTls.js";
+import { tempDir } from "../../../support/tempDirs.js";
 
 export interface CliResult {
   code: number | null;
@@ -25,7 +25,7 @@ export interface CliResult {
 
 /** `node bin/mlops.js --repo <repoRoot> ...args` with a minimal environment plus `extraEnv`. */
 export function runCli(repoRoot: string, extraEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
-  const ca = path.join(mkdtempSync(path.join(tmpdir(), "mlops-ca-")), "ca.pem");
+  const ca = path.join(tempDir("mlops-ca-"), "ca.pem");
   writeFileSync(ca, loopbackCert().cert);
   return new Promise<CliResult>((resolve) => {
     const p = execFile(
