@@ -295,3 +295,12 @@ export class FakeTarget implements Target {
 
   async close(): Promise<void> {}
 }
+
+/** Each input of the test step's reuse key, and a change of only that input on a FakeTarget. */
+export const TEST_KEY_INPUT_CHANGES: ReadonlyArray<[string, (t: FakeTarget) => void]> = [
+  ["code", (t) => (t.fp = { ...t.fp, codeDigest: "code2" })],
+  ["tests", (t) => (t.fp = { ...t.fp, testsDigest: "tests2" })],
+  ["data", (t) => (t.fp = { ...t.fp, dataDigest: "data2" })],
+  ["environment", (t) => (t.fp = { ...t.fp, envDigest: "env2" })],
+  ["runner", (t) => (t.tests.runner = "fake pytest -k something")],
+];

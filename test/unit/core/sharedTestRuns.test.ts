@@ -10,7 +10,7 @@ import { testsReuseKey } from "../../../driver/core/reuseKeys.js";
 import { runTestsAndRecord } from "../../../driver/core/testStep.js";
 import { renderRelease } from "../../../driver/cli/render.js";
 import { TestRunLedger } from "../../../driver/host/testRunLedger.js";
-import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
+import { FakeTarget, silentProgress, TEST_KEY_INPUT_CHANGES } from "../../support/fakeTarget.js";
 
 const config = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
@@ -116,14 +116,7 @@ describe("test runs shared between checkouts of one venv root (core with fake po
     expect(a.counts.tests).to.equal(2);
   });
 
-  const changes: Array<[string, (t: FakeTarget) => void]> = [
-    ["code", (t) => (t.fp = { ...t.fp, codeDigest: "code2" })],
-    ["tests", (t) => (t.fp = { ...t.fp, testsDigest: "tests2" })],
-    ["data", (t) => (t.fp = { ...t.fp, dataDigest: "data2" })],
-    ["environment", (t) => (t.fp = { ...t.fp, envDigest: "env2" })],
-    ["runner", (t) => (t.tests.runner = "fake pytest -x")],
-  ];
-  for (const [input, change] of changes) {
+  for (const [input, change] of TEST_KEY_INPUT_CHANGES) {
     it(`another checkout whose ${input} differs runs the tests`, async () => {
       await machine(checkout("/work/a")).start();
       const b = checkout("/work/b");

@@ -6,7 +6,7 @@ import type { Release, SourceFingerprint } from "../../../driver/core/release.js
 import { renderRelease } from "../../../driver/cli/render.js";
 import { evaluateGate } from "../../../driver/core/gate.js";
 import { reuseKey } from "../../../driver/core/reuseKeys.js";
-import { FakeTarget, silentProgress } from "../../support/fakeTarget.js";
+import { FakeTarget, silentProgress, TEST_KEY_INPUT_CHANGES } from "../../support/fakeTarget.js";
 
 const config: ReleaseConfig = parseReleaseConfig({
   model: { name: "diabetes-ridge" },
@@ -60,14 +60,7 @@ describe("test step reuse (core, with fake ports)", () => {
     expect(r3.tests!.reusedFrom).to.equal(r1.id);
   });
 
-  const oneInputChanged: Array<[string, (t: FakeTarget) => void]> = [
-    ["code", (t) => (t.fp = { ...t.fp, codeDigest: "code2" })],
-    ["tests", (t) => (t.fp = { ...t.fp, testsDigest: "tests2" })],
-    ["data", (t) => (t.fp = { ...t.fp, dataDigest: "data2" })],
-    ["environment", (t) => (t.fp = { ...t.fp, envDigest: "env2" })],
-    ["runner", (t) => (t.tests.runner = "fake pytest -k something")],
-  ];
-  for (const [input, change] of oneInputChanged) {
+  for (const [input, change] of TEST_KEY_INPUT_CHANGES) {
     it(`runs the tests again when only the ${input} input changed, and shows that input's new value in the key`, async () => {
       const t = new FakeTarget();
       const r1 = await machine(t).start();
