@@ -76,6 +76,9 @@ describe("test runs shared between checkouts of one venv root (core with fake po
     const key = testsReuseKey(await a.source.fingerprint(), a.tests.runner);
     const { report } = await runTestsAndRecord(a, silentProgress, key, "mlops test");
     expect(report.passed).to.equal(7);
+    // the outcome and where it ran, never the suite's output
+    const recorded = JSON.parse(readFileSync(path.join(root, "test-runs", `${key!.digest}.json`), "utf8")) as Record<string, unknown>;
+    expect(Object.keys(recorded).sort()).to.deep.equal(["checkout", "durationMs", "endedAt", "failed", "key", "outcome", "passed", "ranBy"]);
     const r = await machine(checkout("/work/b")).start();
     expect(r.steps.test.detail).to.match(/^reused the passing run of 'mlops test' in \/work\/a \(7 passed\)/);
     expect(renderRelease(r)).to.match(/reused from 'mlops test' in \/work\/a\n/);
