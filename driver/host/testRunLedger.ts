@@ -6,8 +6,9 @@
  * for test tasks; by default the venv root is the checkout's own .mlops/venvs and nothing is shared.
  *
  * A failed run is recorded as well: it stands for its key until the tests run again. A file that is missing,
- * truncated or not of this shape reads as "no run" (the tests run), never as a pass.
+ * truncated, over 64 KB or not of this shape reads as "no run" (the tests run), never as a pass.
  */
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { SharedTestRun, SharedTestRuns } from "../core/ports.js";
@@ -15,6 +16,7 @@ import type { ReuseKey } from "../core/release.js";
 import { readJsonFile, writeJsonAtomic } from "./jsonFile.js";
 
 const DIGEST = /^[0-9a-f]{64}$/;
+const MAX_RECORD_BYTES = 64 * 1024;
 
 const runSchema = z.object({
   key: z.object({ digest: z.string().regex(DIGEST), inputs: z.record(z.string(), z.string()) }),
@@ -44,7 +46,14 @@ export class TestRunLedger implements SharedTestRuns {
   }
 
   async newest(key: ReuseKey): Promise<SharedTestRun | undefined> {
-    const parsed = runSchema.safeParse(await readJsonFile<unknown>(this.file(key)));
+    const file = this.file(key);
+    // a record is under 1 KB: a larger file is not one of ours, and is not read into memory
+    const size = await stat(file).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (size > MAX_RECORD_BYTES) return undefined;
+    const parsed = runSchema.safeParse(await readJsonFile<unknown>(file));
     // a run recorded under another key (a copied or hand-edited file) is not this key's run
     if (!parsed.success || parsed.data.key.digest !== key.digest) return undefined;
     // a pass needs tests that ran and none that failed, as in the release's own test step

@@ -153,6 +153,7 @@ describe("test runs shared between checkouts of one venv root (core with fake po
     ["a pass with a failed test", (text) => text.replace(/"failed": 0/, `"failed": 1`)],
     ["a pass where no test ran", (text) => text.replace(/"passed": 7/, `"passed": 0`)],
     ["an unknown outcome", (text) => text.replace(/"outcome": "passed"/, `"outcome": "skipped"`)],
+    ["over 64 KB (a valid record padded with spaces)", (text) => text.replace("{", `{${" ".repeat(64 * 1024)}`)],
   ];
   for (const [what, damage] of damaged) {
     it(`a ledger file that is ${what} reads as no run: the tests run, and the new run replaces it`, async () => {
