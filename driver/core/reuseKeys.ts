@@ -48,7 +48,7 @@ export function trainingReuseInputs(source: SourceFingerprint): Record<string, s
  * `mlops test`). If that newest run failed, nothing is reused (a failure with these inputs stands until the tests
  * run again). A reuse of a reuse names the run that actually ran the tests.
  */
-export function reusableTests(key: ReuseKey, all: Release[], shared?: SharedTestRun): { tests: TestReport } | undefined {
+export function reusableTests(key: ReuseKey, all: Release[], shared?: SharedTestRun): TestReport | undefined {
   const finished = all
     .filter((r) => r.testsKey?.digest === key.digest)
     // a step's endedAt is written only when it succeeded or failed; a run cut short by a crash has none, and so
@@ -59,16 +59,19 @@ export function reusableTests(key: ReuseKey, all: Release[], shared?: SharedTest
   if (shared?.key.digest === key.digest && (!newest || shared.endedAt > newest.steps.test.endedAt!)) {
     if (shared.outcome !== "passed") return undefined;
     const { passed, failed, durationMs, ranBy, checkout } = shared;
-    return { tests: { passed, failed, durationMs, reusedFrom: ranBy, reusedFromCheckout: checkout } };
+    return { passed, failed, durationMs, reusedFrom: ranBy, reusedFromCheckout: checkout };
   }
   // a test step succeeds only when tests ran and none failed (runTestStep), or by reusing such a run
   if (!newest || newest.steps.test.status !== "succeeded" || !newest.tests) return undefined;
-  return { tests: newest.tests.reusedFrom ? newest.tests : { ...newest.tests, reusedFrom: newest.id } };
+  return newest.tests.reusedFrom ? newest.tests : { ...newest.tests, reusedFrom: newest.id };
 }
+
+/** What a run of `mlops test` is recorded as having run it (a release records its id). */
+export const MLOPS_TEST_RUN = "mlops test";
 
 /** "release <id>", or "'mlops test'", and the checkout it ran in when that was another one. */
 export function describeTestRun(tests: Pick<TestReport, "reusedFrom" | "reusedFromCheckout">): string {
-  const who = tests.reusedFrom === "mlops test" ? "'mlops test'" : `release ${tests.reusedFrom}`;
+  const who = tests.reusedFrom === MLOPS_TEST_RUN ? "'mlops test'" : `release ${tests.reusedFrom}`;
   return tests.reusedFromCheckout ? `${who} in ${tests.reusedFromCheckout}` : who;
 }
 

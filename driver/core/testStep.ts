@@ -20,9 +20,9 @@ export async function runTestStep(r: Release, t: TestTarget & Pick<Target, "stor
   else delete r.testsKey;
   const earlier = key && !r.noReuse ? reusableTests(key, await t.store.list(), await t.tests.shared?.newest(key)) : undefined;
   if (key && earlier) {
-    r.tests = earlier.tests;
-    const via = earlier.tests.reusedFromCheckout && t.tests.shared ? `; shared through ${t.tests.shared.where}` : "";
-    return `reused the passing run of ${describeTestRun(earlier.tests)} (${earlier.tests.passed} passed): ${Object.keys(key.inputs).join(", ")} unchanged${via}`;
+    r.tests = earlier;
+    const via = earlier.reusedFromCheckout && t.tests.shared ? `; shared through ${t.tests.shared.where}` : "";
+    return `reused the passing run of ${describeTestRun(earlier)} (${earlier.passed} passed): ${Object.keys(key.inputs).join(", ")} unchanged${via}`;
   }
   await save();
   const { report, moved } = await runTestsAndRecord(t, progress, key, r.id);
@@ -49,6 +49,7 @@ export async function runTestsAndRecord(
   key: ReuseKey | undefined,
   ranBy: string,
 ): Promise<{ report: TestReport & { outputTail: string }; moved: string[] }> {
+  // records the outcome unless what the key covers changed while the tests ran; returns what changed
   const record = async (outcome: { passed: number; failed: number; durationMs: number }): Promise<string[]> => {
     const after = key && testsReuseKey(await t.source.fingerprint(), t.tests.runner);
     const moved = key && after ? changedInputs(key, after) : [];
