@@ -9,7 +9,7 @@ import { readReleaseConfig } from "./config/releaseConfig.js";
 import { ConfigError, EXIT, MlopsError, UsageError } from "./core/errors.js";
 import { readStackConfigFile, StackConfigError } from "../config/stackConfig.js";
 import { ReleaseStateMachine } from "./core/releaseStateMachine.js";
-import { testsReuseKey } from "./core/reuseKeys.js";
+import { MLOPS_TEST_RUN, testsReuseKey } from "./core/reuseKeys.js";
 import { runTestsAndRecord } from "./core/testStep.js";
 import { STACKS, type Release } from "./core/release.js";
 import { describeIdentity } from "./core/approverIdentity.js";
@@ -239,7 +239,7 @@ export function buildProgram(): Command {
       await withTarget(opts, async (t) => {
         // recorded in the machine's ledger of test runs: a release with the same inputs reuses it (testStep.ts)
         const key = testsReuseKey(await t.source.fingerprint(), t.tests.runner);
-        const { report } = await runTestsAndRecord(t, new StderrProgress({ quiet: opts.quiet }), key, "mlops test");
+        const { report } = await runTestsAndRecord(t, new StderrProgress({ quiet: opts.quiet }), key, MLOPS_TEST_RUN);
         emit(opts, report, report.outputTail.trimEnd());
         if (report.failed > 0 || report.passed === 0) process.exitCode = EXIT.testsFailed;
       });

@@ -74,13 +74,14 @@ export async function createAzureTarget(opts: TargetOptions, deps: AzureTargetDe
   const store = new BlobReleaseStore({ container: () => int.container() });
   const auth = async (stack: StackName) => endpointAuth(stack, await workspace(stack), credential);
 
+  const venvRoot = venvRootFor(opts.repoRoot);
   return {
     name: "azure",
     source: new FileSourceFingerprinter(opts.repoRoot),
     tests: new PytestUnitTests(
       opts.repoRoot,
-      () => ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot: venvRootFor(opts.repoRoot), progress: opts.progress }),
-      new TestRunLedger(venvRootFor(opts.repoRoot), opts.repoRoot),
+      () => ensurePythonEnv({ repoRoot: opts.repoRoot, venvRoot, progress: opts.progress }),
+      new TestRunLedger(venvRoot, opts.repoRoot),
     ),
     training: new AzureTraining({
       repoRoot: opts.repoRoot,
