@@ -4,7 +4,7 @@
  * Pulumi.<stack>.yaml by `writeServing` (comments kept; same stored values as `pulumi config set --path`), so the
  * change can be committed as the record of what runs where. `up` streams the engine's output to progress.
  */
-import type { Stack } from "@pulumi/pulumi/automation/index.js";
+import type { OutputMap, Stack } from "@pulumi/pulumi/automation/index.js";
 import type { Progress } from "../core/ports.js";
 import { mapPulumiError } from "./pulumiErrors.js";
 import { pulumiCommand } from "./pulumiCli.js";
@@ -66,7 +66,13 @@ export class AutomationStackUpdater implements StackUpdater {
     try {
       const r = await stack.up({ onOutput, color: "never" });
       if (pending.trim()) progress.info(`pulumi ${stackName}: ${pending.trimEnd()}`);
-      return { result: r.summary.result, changes: { ...(r.summary.resourceChanges ?? {}) }, durationMs: Date.now() - started };
+      return {
+        result: r.summary.result,
+        changes: { ...(r.summary.resourceChanges ?? {}) },
+        durationMs: Date.now() - started,
+        // the Automation API reads them once after the update (`stack output --json`, with and without secrets)
+        outputs: plainOutputs(r.outputs),
+      };
     } catch (e) {
       throw mapPulumiError(e, stackName, "up");
     }
@@ -75,10 +81,11 @@ export class AutomationStackUpdater implements StackUpdater {
   async outputs(stackName: string): Promise<StackOutputValues> {
     const stack = await this.stack(stackName);
     try {
-      const out = await stack.outputs();
-      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value as unknown]));
+      return plainOutputs(await stack.outputs());
     } catch (e) {
       throw mapPulumiError(e, stackName, "stack output");
     }
   }
 }
+
+const plainOutputs = (out: OutputMap): StackOutputValues => Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value as unknown]));

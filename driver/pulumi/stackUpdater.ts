@@ -11,6 +11,8 @@ export interface UpSummary {
   /** Pulumi's resourceChanges, e.g. {update: 2, same: 30} */
   changes: Record<string, number>;
   durationMs: number;
+  /** The stack's outputs as this update left them (what the engine returned with it: no second read). */
+  outputs: StackOutputValues;
 }
 
 /** The stack outputs the azure target reads (see index.ts); values are plain JSON. */
@@ -21,7 +23,7 @@ export interface StackUpdater {
   serving(stack: string): Promise<ServingConfig>;
   /** Writes `mlops:serving` (model and deployments) into Pulumi.<stack>.yaml; true when it changed. */
   setServing(stack: string, serving: ServingConfig): Promise<boolean>;
-  /** `pulumi up` on the stack, streaming its output to progress. */
+  /** `pulumi up` on the stack, streaming its output to progress; returns the outputs it left (read them from here). */
   up(stack: string, progress: Progress): Promise<UpSummary>;
   outputs(stack: string): Promise<StackOutputValues>;
 }

@@ -90,14 +90,16 @@ describe(`azure target's Pulumi adapter with the real engine (file backend, pass
     const decision = decideServing(current, MODEL, "1");
     expect(await updater.setServing("int", decision.serving)).to.equal(true);
 
-    await updater.up("int", progress);
+    const firstUp = await updater.up("int", progress);
     const first = await updater.outputs("int");
+    expect(firstUp.outputs, "the outputs up returns are what a read of the stack gives").to.deep.equal(first);
     expect(first.servedModel).to.deep.equal({ name: MODEL, deployments: { blue: { version: "1", weight: 100 } } });
     expect(first.traffic).to.deep.equal({}); // blue did not exist after the previous update: no traffic yet
     expect(first.trafficConverged).to.equal(false);
 
-    await updater.up("int", progress);
+    const secondUp = await updater.up("int", progress);
     const second = await updater.outputs("int");
+    expect(secondUp.outputs).to.deep.equal(second);
     expect(second.traffic).to.deep.equal({ blue: 100 });
     expect(second.trafficConverged).to.equal(true);
     expect(second.servedVersions).to.deep.equal(["1"]);

@@ -41,8 +41,8 @@ const FIXTURE = path.join(REPO_ROOT, "test", "fixtures", "pulumi-serving");
 const TOOLS_BIN = path.join(REPO_ROOT, ".tools", "bin");
 
 /**
- * The StackUpdater the product uses, with each `up` timed and counted. After each successful `up` it also reads
- * the stack's outputs once (`applied`, and in order in `appliedLog`), so the loopback endpoint can answer from
+ * The StackUpdater the product uses, with each `up` timed and counted. After each successful `up` it keeps the
+ * outputs the update returned (`applied`, and in order in `appliedLog`), so the loopback endpoint can answer from
  * what the engine applied; `onApplied` is told too.
  */
 export class TimedUpdater implements StackUpdater {
@@ -67,10 +67,9 @@ export class TimedUpdater implements StackUpdater {
       throw e;
     }
     this.ups.push({ stack, ms: Date.now() - t0, result: s.result });
-    const out = await this.inner.outputs(stack);
-    this.applied.set(stack, out);
-    this.appliedLog.push({ stack, outputs: out });
-    this.onApplied?.(stack, out);
+    this.applied.set(stack, s.outputs);
+    this.appliedLog.push({ stack, outputs: s.outputs });
+    this.onApplied?.(stack, s.outputs);
     return s;
   }
   outputs(stack: string): Promise<StackOutputValues> {

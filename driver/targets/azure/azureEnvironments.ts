@@ -85,9 +85,12 @@ export class AzureEnvironments implements EnvironmentsPort {
     }
     // What the last `up` applied (the servedModel output) is the truth; the file may lag behind it when a CI
     // run's edit was not committed. Fall back to the file before the first update.
-    const current = servedFromOutputs(await updater.outputs(stack)) ?? (await updater.serving(stack));
+    const outputs = await updater.outputs(stack);
+    const current = servedFromOutputs(outputs) ?? (await updater.serving(stack));
     const decision = decideServing(current, model.name, model.version);
-    const before = await this.refOf(stack);
+    const before = workspaceFromOutputs(stack, outputs);
+    /** the stack as the last `up` (or the read above) left it */
+    let ref = before;
     let previous: DeploymentRecord["previous"];
     if (decision.previous) {
       const prev = await new AzureRegistry(await this.o.workspace(stack)).getVersion(model.name, decision.previous.version);
@@ -115,10 +118,10 @@ export class AzureEnvironments implements EnvironmentsPort {
         const how = staged.record.shadow && !staged.record.shadow.passed ? "stopped in shadow, no user traffic" : "rolled back";
         throw new RolloutRolledBackError(`${stack} rollout of ${model.name} v${model.version} ${how}: ${staged.record.detail}`, staged.record);
       }
-      const after = await this.refOf(stack);
-      if (!serving(after)) {
+      ref = await this.refOf(stack);
+      if (!serving(ref)) {
         throw new DeploymentError(
-          `after the staged rollout, stack '${stack}' routes ${JSON.stringify(after.traffic)} instead of ${decision.color}=100; run 'pulumi up --stack ${stack}' and check the endpoint`,
+          `after the staged rollout, stack '${stack}' routes ${JSON.stringify(ref.traffic)} instead of ${decision.color}=100; run 'pulumi up --stack ${stack}' and check the endpoint`,
         );
       }
       detail = `${decision.detail}; staged ${staged.record.steps
@@ -132,21 +135,20 @@ export class AzureEnvironments implements EnvironmentsPort {
       progress.info(`${wrote ? "edited" : "kept"} Pulumi.${stack}.yaml: ${decision.detail}`);
       let up = await updater.up(stack, progress);
       progress.info(`pulumi up ${stack}: ${up.result}, ${describeChanges(up.changes)} in ${(up.durationMs / 1000).toFixed(0)}s`);
-      let after = await this.refOf(stack);
-      if (after.trafficConverged === false) {
+      ref = workspaceFromOutputs(stack, up.outputs);
+      if (ref.trafficConverged === false) {
         progress.info(`${decision.color} is live now; a second pulumi up moves the traffic to it`);
         up = await updater.up(stack, progress);
         progress.info(`pulumi up ${stack}: ${up.result}, ${describeChanges(up.changes)} in ${(up.durationMs / 1000).toFixed(0)}s`);
-        after = await this.refOf(stack);
+        ref = workspaceFromOutputs(stack, up.outputs);
       }
-      if (!serving(after)) {
+      if (!serving(ref)) {
         throw new DeploymentError(
-          `after pulumi up, stack '${stack}' routes ${JSON.stringify(after.traffic)} instead of ${decision.color}=100; run 'pulumi up --stack ${stack}' and check the endpoint`,
+          `after pulumi up, stack '${stack}' routes ${JSON.stringify(ref.traffic)} instead of ${decision.color}=100; run 'pulumi up --stack ${stack}' and check the endpoint`,
         );
       }
       detail = `${decision.detail}; commit Pulumi.${stack}.yaml as the record of what serves ${stack}`;
     }
-    const ref = await this.refOf(stack);
     if (!ref.scoringUri) throw new DeploymentError(`stack '${stack}' has no scoringUri output after the update; check the endpoint in the Azure portal`);
     return {
       stack,

@@ -34,7 +34,7 @@ export async function applyServing(updater: StackUpdater, stack: string, next: S
     const up = await updater.up(stack, progress);
     ups += 1;
     progress.info(`pulumi up ${stack}: ${up.result}, ${describeChanges(up.changes)} in ${(up.durationMs / 1000).toFixed(0)}s`);
-    const after = workspaceFromOutputs(stack, await updater.outputs(stack));
+    const after = workspaceFromOutputs(stack, up.outputs);
     if (after.trafficConverged === false && ups < 2) {
       progress.info(`a new deployment is live now; a second pulumi up gives it its traffic`);
       continue;

@@ -101,7 +101,7 @@ export class FakeStackUpdater implements StackUpdater {
     this.converged.set(stack, plan.converged);
     this.served.set(stack, { name: serving.model, deployments: serving.deployments });
     progress.info(`Updating (${stack}): traffic ${JSON.stringify(plan.traffic)}`);
-    return { result: "succeeded", changes: { update: 1, same: 20 }, durationMs: 5 };
+    return { result: "succeeded", changes: { update: 1, same: 20 }, durationMs: 5, outputs: await this.outputs(stack) };
   }
   private readonly converged = new Map<string, boolean>();
   private readonly served = new Map<string, unknown>();

@@ -59,7 +59,7 @@ export class MemoryStackUpdater implements StackUpdater {
     this.converged = plan.converged;
     this.applied = structuredClone(this.file);
     progress.info(`up ${stack}: traffic ${JSON.stringify(plan.traffic)}`);
-    return { result: "succeeded", changes: { update: 1 }, durationMs: 1 };
+    return { result: "succeeded", changes: { update: 1 }, durationMs: 1, outputs: await this.outputs(stack) };
   }
 
   async outputs(stack: string): Promise<StackOutputValues> {
