@@ -71,6 +71,13 @@ describe("Python environments are installed by uv, or by pip when uv cannot be h
     expect((await marker(e.dir)).installer).to.equal(`uv ${UV_VERSION}`);
     expect(progress.lines.some((l) => l.startsWith(`creating Python environment with uv ${UV_VERSION} (first run`))).to.equal(true, progress.lines.join("\n"));
     expect(progress.lines.at(-1)).to.match(new RegExp(`^Python environment ready in \\d+s \\(uv ${UV_VERSION.replace(/\./g, "\\.")}\\)$`));
+    // each stage in order, the bytecode compilation named as such (it is most of a warm-cache build)
+    const stages = progress.lines.filter((l) => /^(resolved|installed) \d+ packages? \(|^compiled \d+ files to bytecode \(/.test(l));
+    expect(
+      stages.map((l) => l.split(" ")[0]),
+      progress.lines.join("\n"),
+    ).to.deep.equal(["resolved", "installed", "compiled"]);
+    expect(stages[1]).to.match(/; compiling them to bytecode$/);
     expect(existsSync(path.join(e.dir, "uv-install.log"))).to.equal(true);
     expect(existsSync(path.join(e.dir, "bin", "pip"))).to.equal(true); // the venv keeps pip, as conda.yml lists it
   });
