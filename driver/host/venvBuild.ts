@@ -105,6 +105,7 @@ async function install(dir: string, reqFile: string, spec: BuildSpec, installer:
     if (text.startsWith("Collecting ")) collected += 1;
     const uvStage = /^(Resolved|Prepared|Installed) (\d+) packages? in /.exec(text);
     const uvCompiled = /^Bytecode compiled (\d+) files? in /.exec(text);
+    if (uvStage || uvCompiled) lastReport = Date.now(); // a "still ..." line only after 15 s without news
     if (uvStage) {
       compiling = uvStage[1] === "Installed";
       progress.info(
