@@ -1,6 +1,6 @@
 /**
- * Builds one virtualenv: `python3 -m venv` (so it has pip, as conda.yml lists it), then the requirements installed
- * by uv (`uv pip install --python <venv>/bin/python -r requirements.txt`: resolves like pip, the same packages) or,
+ * Builds one virtualenv: `uv venv --seed` (or `python3 -m venv` where uv cannot be had: either way it has pip, as
+ * conda.yml lists it), then the requirements installed by uv (`uv pip install --python <venv>/bin/python -r requirements.txt`: resolves like pip, the same packages) or,
  * when uv cannot be had, by the venv's pip. The completion marker is written last, naming the tool; a directory
  * without it (crash, kill -9, failed install) is discarded by the next build.
  */
@@ -49,19 +49,11 @@ export async function buildVenv(dir: string, digest: string, spec: BuildSpec, ct
   if (existsSync(dir)) progress.info(`discarding an incomplete Python environment in ${dir}`);
   await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
-  // the venv and the choice of installer (a one-time uv install) run side by side
-  const venv = execa(ctx.basePython, ["-m", "venv", dir], { reject: false, stdin: "ignore", all: true });
-  const installer = await chooseInstaller({ uvRoot: ctx.uvRoot, python: ctx.basePython, progress }).catch(async (e: unknown) => {
-    await venv;
-    throw e;
-  });
+  const installer = await chooseInstaller({ uvRoot: ctx.uvRoot, python: ctx.basePython, progress });
   const how =
     installer.kind === "uv" ? `${installerName(installer)} (first run, under a minute)` : `pip, not uv (${installer.why}; first run, ~${spec.pipMinutes} min)`;
   progress.info(`creating Python environment with ${how}: ${spec.packages} packages from ${spec.source} into ${dir}`);
-  const v = await venv;
-  if (v.exitCode !== 0) {
-    throw new EnvironmentError(`'${ctx.basePython} -m venv' failed: ${lastLine(v.all ?? "")}; install the venv module (e.g. python3-venv)`);
-  }
+  await makeVenv(dir, installer, ctx);
   const reqFile = path.join(dir, "requirements.txt");
   await writeFile(reqFile, spec.requirementsText);
   if (spec.packages > 0) await install(dir, reqFile, spec, installer, progress, started);
@@ -74,6 +66,28 @@ export async function buildVenv(dir: string, digest: string, spec: BuildSpec, ct
   };
   await writeFile(path.join(dir, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
   progress.info(`Python environment ready in ${secs(started)} (${installerName(installer)})`);
+}
+
+/**
+ * The empty venv, with pip in it: `uv venv --seed` where uv is had (0.5 s; `python3 -m venv` spends ~4 s of CPU
+ * installing pip from Python's bundled wheel), else, or if uv cannot seed pip (no index and no cached pip), `-m venv`.
+ */
+async function makeVenv(dir: string, installer: Installer, ctx: BuildContext): Promise<void> {
+  if (installer.kind === "uv") {
+    const uv = await execa(installer.bin, ["venv", "--seed", "--quiet", "--python", ctx.basePython, dir], {
+      reject: false,
+      stdin: "ignore",
+      all: true,
+      env: uvEnv(),
+    });
+    if (uv.exitCode === 0) return;
+    ctx.progress.info(`'uv venv' could not make the environment (${lastLine(uv.all ?? "")}); making it with '${ctx.basePython} -m venv'`);
+    await rm(dir, { recursive: true, force: true });
+  }
+  const v = await execa(ctx.basePython, ["-m", "venv", dir], { reject: false, stdin: "ignore", all: true });
+  if (v.exitCode !== 0) {
+    throw new EnvironmentError(`'${ctx.basePython} -m venv' failed: ${lastLine(v.all ?? "")}; install the venv module (e.g. python3-venv)`);
+  }
 }
 
 async function install(dir: string, reqFile: string, spec: BuildSpec, installer: Installer, progress: Progress, started: number): Promise<void> {

@@ -94,6 +94,22 @@ describe("Python environments are installed by uv, or by pip when uv cannot be h
     expect((await marker(e.dir)).installer).to.equal(`uv ${UV_VERSION}`);
   });
 
+  it("makes the venv with 'python3 -m venv' when 'uv venv' cannot seed pip (offline, nothing cached), says so, and uv still installs", async () => {
+    const pkg = await localBuildPackage(path.join(root, "seed-case"));
+    const repo = await condaRepo("seed-case", pkg.requirement);
+    const progress = infoRecorder();
+    // an empty uv cache and no index: uv has no pip wheel to seed the venv with
+    const e = await withEnv({ ...env, UV_CACHE_DIR: path.join(root, "seed-cache"), UV_OFFLINE: "1" }, () =>
+      ensurePythonEnv({ repoRoot: repo, venvRoot: path.join(root, "venvs-seed"), uvRoot: SHARED_UV_ROOT, progress }),
+    );
+    const said = progress.lines.filter((l) => l.startsWith("'uv venv' could not make the environment ("));
+    expect(said, progress.lines.join("\n")).to.have.length(1);
+    expect(said[0]).to.match(/\); making it with '.+ -m venv'$/);
+    expect(await imports(e.python)).to.equal("True");
+    expect((await marker(e.dir)).installer).to.equal(`uv ${UV_VERSION}`);
+    expect(existsSync(path.join(e.dir, "bin", "pip"))).to.equal(true);
+  });
+
   it("falls back to pip when uv cannot be installed (the package index refuses), saying so and why in one line", async () => {
     const pkg = await localBuildPackage(path.join(root, "pip-case"));
     const repo = await condaRepo("pip-case", pkg.requirement);
