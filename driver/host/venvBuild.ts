@@ -1,8 +1,9 @@
 /**
- * Builds one virtualenv: `uv venv --seed` (or `python3 -m venv` where uv cannot be had: either way it has pip, as
- * conda.yml lists it), then the requirements installed by uv (`uv pip install --python <venv>/bin/python -r requirements.txt`: resolves like pip, the same packages) or,
- * when uv cannot be had, by the venv's pip. The completion marker is written last, naming the tool; a directory
- * without it (crash, kill -9, failed install) is discarded by the next build.
+ * Builds one virtualenv: `uv venv --seed`, or `python3 -m venv` where uv cannot be had or cannot seed pip (either
+ * way it has pip, as conda.yml lists it); then the requirements are installed by uv (`uv pip install --python
+ * <venv>/bin/python -r requirements.txt`: resolves like pip, the same packages) or, when uv cannot be had, by the
+ * venv's pip. The completion marker is written last, naming the tool; a directory without it (crash, kill -9,
+ * failed install) is discarded by the next build.
  */
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
